@@ -1,0 +1,38 @@
+/**
+ * What every command module receives: the IO to write through and the global flags.
+ */
+import type { Command } from "commander";
+import type { IO } from "../lib/ui/io.ts";
+import type { ErrorFormat } from "../lib/ui/errors.ts";
+
+/** Flags accepted by every command (defined once on the root program). */
+export interface GlobalOptions {
+  errorFormat: ErrorFormat;
+  /** `--project ID`: one-invocation project scope. */
+  project?: string;
+  /** `--organization ID`: one-invocation organization scope. */
+  organization?: string;
+  /** `--context NAME`: one-invocation context. */
+  context?: string;
+}
+
+/** Shared state handed to each command group's `register`. */
+export interface CommandContext {
+  io: IO;
+  /** The datumctl version from deno.json. */
+  version: string;
+}
+
+/** The signature every command group module exports as `register`. */
+export type RegisterCommands = (program: Command, ctx: CommandContext) => void;
+
+/** Reads the global flags from inside any (sub)command action. */
+export function globalOptions(cmd: Command): GlobalOptions {
+  const all = cmd.optsWithGlobals() as Record<string, unknown>;
+  return {
+    errorFormat: all.errorFormat === "json" ? "json" : "human",
+    project: all.project as string | undefined,
+    organization: all.organization as string | undefined,
+    context: all.context as string | undefined,
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * `~/.datumctl/config`: sessions, contexts and the discovery cache, in Go datumctl's
+ * `datumctl.config.datum.net/v1beta1` schema so both tools read each other's files.
+ *
+ * Reads never repair: a file that does not parse is reported with its path and line and is left
+ * untouched. Writes go through {@link updateConfig}, which locks, re-reads, applies the change and
+ * writes atomically, so two processes never lose each other's updates.
+ */
+import { parseDocument, stringify } from "yaml";
+import { CliError, ExitCode } from "../ui/errors.ts";
+import { configPath } from "./paths.ts";
+import { readTextIfExists, withFileLock, writePrivateFile } from "./files.ts";
+
+/** The API endpoint of a session. */
+export interface SessionEndpoint {
+  server: string;
+  "auth-hostname": string;
+  "tls-server-name"?: string;
+  "insecure-skip-tls-verify"?: boolean;
+  "certificate-authority-data"?: string;
+}
+
+/** One login: an (email, endpoint) pair whose secrets live in the credential store. */
+export interface Session {
+  /** `<email>@<api host>`; never contains `/`. */
+  name: string;
+  /** The credential-store key, `<email>@<auth host>`. */
+  "user-key": string;
+  "user-email": string;
+  "user-name"?: string;
+  endpoint: SessionEndpoint;
+  "last-context"?: string;
+  [extra: string]: unknown;
+}
+
+/** One organization or project a session can work in. */
+export interface Context {
+  /** `<session>/<org>` or `<session>/<org>/<project>`. */
+  name: string;
+  session: string;
+  "organization-id"?: string;
+  "project-id"?: string;
+  namespace?: string;
+  [extra: string]: unknown;
+}
+
+/** A cached organization from discovery. */
+export interface CachedOrganization {
+  id: string;
+  "display-name"?: string;
+  session: string;
+  [extra: string]: unknown;
+}
+
+/** A cached project from discovery. */
+export interface CachedProject {
+  id: string;
+  "display-name"?: string;
+  "org-id": string;
+  session: string;
+  [extra: string]: unknown;
+}
+
+/** The whole config file. Unknown keys are kept so newer datumctl fields survive our writes. */
+export interface DatumctlConfig {
+  apiVersion: string;
+  kind: string;
+  sessions: Session[];
+  contexts: Context[];
+  "current-context"?: string;
+  "active-session"?: string;
+  "auto-update"?: boolean;
+  cache: {
+    organizations: CachedOrganization[];
+    projects: CachedProject[];
+    "last-refreshed"?: string;
+  };
+  [extra: string]: unknown;
+}
+
+/** The config apiVersion Go datumctl writes and reads. */
+export const CONFIG_API_VERSION = "datumctl.config.datum.net/v1beta1";
+/** The config kind Go datumctl writes and reads. */
+export const CONFIG_KIND = "DatumctlConfig";
+
+/** An empty config, as a missing or empty file reads. */
+export function emptyConfig(): DatumctlConfig {
+  return {
+    apiVersion: CONFIG_API_VERSION,
+    kind: CONFIG_KIND,
+    sessions: [],
+    contexts: [],
+    cache: { organizations: [], projects: [] },
+  };
+}
+
+/** Parses config text; `path` is only used in error messages. */
+export function parseConfig(text: string, path: string): DatumctlConfig {
+  if (text.trim() === "") return emptyConfig();
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    const line = first.linePos?.[0]?.line;
+    throw new CliError(
+      "CONFIG_INVALID",
+      `cannot parse ${path}${line ? ` (line ${line})` : ""}: ${first.message.split("\n")[0]}`,
+      {
+        hint: "Fix or move the file aside; datumctl will not overwrite a file it cannot read.",
+        exitCode: ExitCode.dataError,
+      },
+    );
+  }
+  const value = doc.toJS() as unknown;
+  if (value === null || value === undefined) return emptyConfig();
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new CliError("CONFIG_INVALID", `cannot parse ${path}: expected a mapping at the top`, {
+      hint: "Fix or move the file aside; datumctl will not overwrite a file it cannot read.",
+      exitCode: ExitCode.dataError,
+    });
+  }
+  const raw = value as Partial<DatumctlConfig>;
+  const base = emptyConfig();
+  return {
+    ...base,
+    ...raw,
+    sessions: Array.isArray(raw.sessions) ? raw.sessions : [],
+    contexts: Array.isArray(raw.contexts) ? raw.contexts : [],
+    cache: {
+      ...base.cache,
+      ...(raw.cache ?? {}),
+      organizations: Array.isArray(raw.cache?.organizations) ? raw.cache.organizations : [],
+      projects: Array.isArray(raw.cache?.projects) ? raw.cache.projects : [],
+    },
+  };
+}
+
+/** Serialises a config the way Go datumctl lays it out. */
+export function serializeConfig(config: DatumctlConfig): string {
+  return stringify(config, { indentSeq: false, lineWidth: 0 });
+}
+
+/** Reads the config (an empty one when the file is missing). */
+export async function loadConfig(
+  path: string = configPath(),
+): Promise<DatumctlConfig> {
+  const text = await readTextIfExists(path);
+  return text === undefined ? emptyConfig() : parseConfig(text, path);
+}
+
+/**
+ * Applies `change` to the freshest config under the cross-process lock and writes it
+ * atomically. Returns what `change` returned.
+ */
+export async function updateConfig<T>(
+  change: (config: DatumctlConfig) => T | Promise<T>,
+  path: string = configPath(),
+): Promise<T> {
+  return await withFileLock(path, async () => {
+    const config = await loadConfig(path);
+    const result = await change(config);
+    await writePrivateFile(path, serializeConfig(config));
+    return result;
+  });
+}

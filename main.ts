@@ -1,0 +1,106 @@
+/**
+ * datumctl's entry point: builds the command tree, runs it, and turns any error into one
+ * rendered message and an exit code. Nothing else lives here.
+ */
+import { Command, CommanderError, Option } from "commander";
+import denoJson from "./deno.json" with { type: "json" };
+import { processIO } from "./lib/ui/io.ts";
+import { CliError, type ErrorFormat, ExitCode, formatError, UsageError } from "./lib/ui/errors.ts";
+import type { CommandContext, RegisterCommands } from "./commands/context.ts";
+
+const commandGroups: RegisterCommands[] = [];
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    success (a clean Ctrl-C shutdown of a tunnel included)
+  1    error
+  2    usage error
+  64   usage rejected on meaning (e.g. a conflict)
+  65   malformed config file or server response
+  69   service unavailable (retryable)
+  75   temporary failure, still provisioning (retryable)
+  77   not authenticated or not allowed
+  78   configuration error
+  130  interrupted`;
+
+function errorFormatFromArgv(args: string[]): ErrorFormat {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--error-format" && args[i + 1] === "json") return "json";
+    if (args[i] === "--error-format=json") return "json";
+  }
+  return "human";
+}
+
+/** Builds the root program with every command group registered. */
+export function buildProgram(ctx: CommandContext): Command {
+  const program = new Command("datumctl")
+    .description("Datum Cloud from your terminal: log in, pick a context, manage resources.")
+    .version(`datumctl ${ctx.version}`, "--version", "print the version")
+    .addOption(
+      new Option("--error-format <format>", "how errors are printed")
+        .choices(["human", "json"])
+        .default("human"),
+    )
+    .option("--context <name>", "use this context for one command (env DATUM_CONTEXT)")
+    .option("--project <id>", "use this project for one command (env DATUM_PROJECT)")
+    .option("--organization <id>", "use this organization for one command (env DATUM_ORGANIZATION)")
+    .showSuggestionAfterError(true)
+    .addHelpText("after", EXIT_CODES_HELP)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.io.out(s),
+      writeErr: (s) => ctx.io.err(s),
+      // Commander's own error lines are replaced by ours (one line and a hint, exit 2).
+      outputError: () => {},
+    });
+  for (const register of commandGroups) register(program, ctx);
+  // Subcommands inherit the same behaviour as the root.
+  const apply = (cmd: Command) => {
+    cmd.exitOverride().showSuggestionAfterError(true).configureOutput({
+      writeOut: (s) => ctx.io.out(s),
+      writeErr: (s) => ctx.io.err(s),
+      outputError: () => {},
+    });
+    cmd.commands.forEach(apply);
+  };
+  program.commands.forEach(apply);
+  return program;
+}
+
+function commanderToCliError(err: CommanderError): CliError | undefined {
+  switch (err.code) {
+    case "commander.helpDisplayed":
+    case "commander.version":
+    case "commander.help":
+      return undefined;
+    default: {
+      const message = err.message.replace(/^error: /, "");
+      return new UsageError(message, "Run 'datumctl --help' for usage.");
+    }
+  }
+}
+
+/** Runs datumctl with `args` and returns the exit code. */
+export async function run(args: string[]): Promise<number> {
+  const io = processIO();
+  const format = errorFormatFromArgv(args);
+  const program = buildProgram({ io, version: denoJson.version });
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      const cliError = commanderToCliError(err);
+      if (!cliError) return ExitCode.ok;
+      io.err(formatError(cliError, format));
+      return cliError.exitCode;
+    }
+    const cliError = err instanceof CliError ? err : undefined;
+    io.err(formatError(err, format));
+    return cliError?.exitCode ?? ExitCode.error;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await run(Deno.args));
+}

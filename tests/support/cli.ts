@@ -1,0 +1,82 @@
+/**
+ * Runs the datumctl CLI as a subprocess with its own HOME, the way end-to-end tests use it.
+ */
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** What a CLI run produced. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options for {@link runCli}. */
+export interface CliOptions {
+  /** HOME for the process; use {@link makeHome}. */
+  home: string;
+  env?: Record<string, string>;
+  stdin?: string;
+  /** Abort signal; the child is killed with SIGINT when it fires. */
+  signal?: AbortSignal;
+}
+
+/** A fresh, empty HOME folder for one test. */
+export async function makeHome(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "datumctl-home-" });
+}
+
+/** The argv that starts datumctl from source (for tests that need a raw child process). */
+export function cliCommand(): string[] {
+  return [Deno.execPath(), "run", "-A", "--quiet", MAIN];
+}
+
+/** Environment that isolates a CLI run from the developer's machine. */
+export function isolatedEnv(
+  home: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {
+    HOME: home,
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    DENO_NO_UPDATE_CHECK: "1",
+    NO_COLOR: "1",
+    XDG_CONFIG_HOME: `${home}/.config`,
+    XDG_CACHE_HOME: `${home}/.cache`,
+    XDG_DATA_HOME: `${home}/.local/share`,
+    DATUMCTL_NO_UPDATE_CHECK: "1",
+  };
+  for (const name of ["DENO_DIR", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"]) {
+    const value = Deno.env.get(name);
+    if (value) env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/** Runs `datumctl args…` and collects its output. */
+export async function runCli(args: string[], opts: CliOptions): Promise<CliResult> {
+  const [cmd, ...rest] = cliCommand();
+  const child = new Deno.Command(cmd, {
+    args: [...rest, ...args],
+    env: isolatedEnv(opts.home, opts.env),
+    clearEnv: true,
+    stdin: opts.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (opts.signal) {
+    opts.signal.addEventListener("abort", () => {
+      try {
+        child.kill("SIGINT");
+      } catch { /* already gone */ }
+    });
+  }
+  if (opts.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(opts.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
