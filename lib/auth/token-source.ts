@@ -1,0 +1,37 @@
+/**
+ * The one interface every API caller uses to get a bearer token, whatever minted it (a stored
+ * OIDC session with refresh, a service-account key, or a raw `DATUM_TOKEN`).
+ */
+
+/** Identity of whoever the token belongs to, as saved at login. */
+export interface Identity {
+  email: string;
+  name?: string;
+  /** The OIDC `sub` (Zitadel user id); selects the user control plane. */
+  subject: string;
+}
+
+/** Where the credential came from; `whoami` reports it. */
+export type CredentialKind = "session" | "service-account" | "DATUM_TOKEN" | "DATUM_CREDENTIALS";
+
+/** Hands out a valid access token, refreshing (under a cross-process lock) when needed. */
+export interface TokenSource {
+  /**
+   * A currently valid access token. `forceRefresh` refreshes even if the token looks valid
+   * (used once after a 401).
+   */
+  accessToken(options?: { forceRefresh?: boolean }): Promise<string>;
+  /** When the current token expires, when known. */
+  expiry(): Promise<Date | undefined>;
+}
+
+/** A resolved login: who, against which API, and how to get tokens. */
+export interface AuthContext {
+  kind: CredentialKind;
+  identity: Identity;
+  /** API base URL with scheme, no trailing slash, e.g. `https://api.datum.net`. */
+  apiBase: string;
+  /** The config session name, when the credential belongs to a stored session. */
+  sessionName?: string;
+  tokens: TokenSource;
+}
