@@ -120,7 +120,7 @@ export function parseConfig(text: string, path: string): DatumctlConfig {
   }
   const raw = value as Partial<DatumctlConfig>;
   const base = emptyConfig();
-  return {
+  return qualifyContextNames({
     ...base,
     ...raw,
     sessions: Array.isArray(raw.sessions) ? raw.sessions : [],
@@ -131,7 +131,33 @@ export function parseConfig(text: string, path: string): DatumctlConfig {
       organizations: Array.isArray(raw.cache?.organizations) ? raw.cache.organizations : [],
       projects: Array.isArray(raw.cache?.projects) ? raw.cache.projects : [],
     },
-  };
+  });
+}
+
+/**
+ * Upgrades configs written before context names carried their session (behaviour.md §6.1 #3):
+ * a bare `org[/project]` name becomes `<session>/org[/project]`, the pointers to it follow, and
+ * cache entries without a session are dropped (discovery refills them). Idempotent, so it simply
+ * runs on every read.
+ */
+function qualifyContextNames(config: DatumctlConfig): DatumctlConfig {
+  for (const ctx of config.contexts) {
+    if (!ctx || typeof ctx !== "object" || !ctx.session || !ctx["organization-id"]) continue;
+    const ref = ctx["project-id"]
+      ? `${ctx["organization-id"]}/${ctx["project-id"]}`
+      : ctx["organization-id"];
+    const want = `${ctx.session}/${ref}`;
+    if (ctx.name === want) continue;
+    const old = ctx.name;
+    ctx.name = want;
+    if (config["current-context"] === old) config["current-context"] = want;
+    for (const session of config.sessions) {
+      if (session["last-context"] === old) session["last-context"] = want;
+    }
+  }
+  config.cache.organizations = config.cache.organizations.filter((o) => o && o.session);
+  config.cache.projects = config.cache.projects.filter((p) => p && p.session);
+  return config;
 }
 
 /** Serialises a config the way Go datumctl lays it out. */

@@ -1,0 +1,180 @@
+/**
+ * `datumctl login` minus the terminal: pick the flow (browser, device, service-account key),
+ * run it, store the credentials and upsert the session (behaviour.md §2.1, §6).
+ *
+ * Exports {@link login} with its {@link LoginOptions} and {@link LoginOutcome}. The OIDC flows
+ * (oauth4webapi) are imported only when they run. Context discovery and the context picker are
+ * not done here: the command runs them afterwards.
+ */
+import { type Session, updateConfig } from "../store/config.ts";
+import { CredentialStore, type StorageKind, type StoredCredentials } from "../store/credentials.ts";
+import { writePrivateFile } from "../store/files.ts";
+import type { Identity } from "./token-source.ts";
+import { type EndpointFlags, type LoginEndpoints, resolveLoginEndpoints } from "./endpoints.ts";
+import { headlessReason } from "./headless.ts";
+import { sessionNameFor, userKeyFor } from "./migrations.ts";
+import { storedTokenFrom } from "./stored-token.ts";
+import type { LoginReporter } from "./browser-flow.ts";
+
+export type { LoginReporter } from "./browser-flow.ts";
+
+/** `login` flags. */
+export interface LoginOptions extends EndpointFlags {
+  /** Use the device flow even when a browser looks available. */
+  noBrowser?: boolean;
+  /** A service-account key file (`--credentials`). */
+  credentials?: string;
+  configPath?: string;
+}
+
+/** What a login produced. */
+export interface LoginOutcome {
+  session: Session;
+  identity: Identity;
+  endpoints: LoginEndpoints;
+  flow: "browser" | "device" | "service-account";
+  storage: StorageKind;
+}
+
+const SERVICE_ACCOUNT_PLACEHOLDER_CLIENT = "\0service-account";
+
+/** Runs a login end to end and returns the stored session. */
+export async function login(options: LoginOptions, reporter: LoginReporter): Promise<LoginOutcome> {
+  const endpoints = resolveLoginEndpoints({
+    ...options,
+    // A key file carries its own client id; unknown hosts need no --client-id then.
+    clientId: options.clientId || (options.credentials ? SERVICE_ACCOUNT_PLACEHOLDER_CLIENT : undefined),
+  });
+  const store = new CredentialStore({ env: reporter.env, warn: (line) => reporter.say(line) });
+
+  let userKey: string;
+  let creds: StoredCredentials;
+  let flow: LoginOutcome["flow"];
+  if (options.credentials) {
+    flow = "service-account";
+    ({ userKey, creds } = await serviceAccountLogin(options.credentials, endpoints, reporter));
+  } else {
+    const { discover } = await import("./oidc.ts");
+    let useDevice = options.noBrowser === true;
+    if (!useDevice) {
+      const reason = headlessReason({ env: reporter.env });
+      if (reason) {
+        reporter.say(`No local browser can be used (${reason}); signing in with a code instead.`);
+        reporter.say("Set BROWSER to a browser command to force the browser login.");
+        useDevice = true;
+      }
+    }
+    const as = await discover(endpoints.issuer);
+    let grant;
+    if (useDevice) {
+      flow = "device";
+      const { deviceLogin } = await import("./device-flow.ts");
+      grant = await deviceLogin(as, endpoints, reporter);
+    } else {
+      flow = "browser";
+      const { browserLogin } = await import("./browser-flow.ts");
+      grant = await browserLogin(as, endpoints, reporter);
+    }
+    userKey = userKeyFor(grant.identity.email, endpoints.authHost);
+    creds = {
+      hostname: endpoints.authHost,
+      api_hostname: endpoints.apiHost,
+      client_id: endpoints.clientId,
+      endpoint_auth_url: as.authorization_endpoint ?? "",
+      endpoint_token_url: as.token_endpoint ?? "",
+      scopes: ["openid", "profile", "email", "offline_access"],
+      token: storedTokenFrom(grant.tokens as Parameters<typeof storedTokenFrom>[0]),
+      user_name: grant.identity.name ?? "",
+      user_email: grant.identity.email,
+      subject: grant.identity.subject,
+    };
+  }
+
+  await store.putCredentials(userKey, creds);
+  await store.setActiveUser(userKey);
+  await store.addKnownUser(userKey);
+
+  const session: Session = {
+    name: sessionNameFor(creds.user_email, endpoints.apiBase),
+    "user-key": userKey,
+    "user-email": creds.user_email,
+    ...(creds.user_name ? { "user-name": creds.user_name } : {}),
+    endpoint: { server: endpoints.apiBase, "auth-hostname": endpoints.authHost },
+  };
+  const saved = await updateConfig((config) => {
+    const existing = config.sessions.find((s) => s.name === session.name);
+    let result: Session;
+    if (existing) {
+      // Keep what the user chose before (last context) and fields we do not manage.
+      Object.assign(existing, session, { endpoint: { ...existing.endpoint, ...session.endpoint } });
+      if (!creds.user_name) delete existing["user-name"];
+      result = existing;
+    } else {
+      config.sessions.push(session);
+      result = session;
+    }
+    config["active-session"] = result.name;
+    const current = config.contexts.find((c) => c.name === config["current-context"]);
+    if (current && current.session !== result.name) {
+      const last = config.contexts.find((c) => c.name === result["last-context"]);
+      if (last && last.session === result.name) config["current-context"] = last.name;
+      else delete config["current-context"];
+    }
+    return result;
+  }, options.configPath);
+
+  return {
+    session: saved,
+    identity: {
+      email: creds.user_email,
+      name: creds.user_name || undefined,
+      subject: creds.subject,
+    },
+    endpoints,
+    flow,
+    storage: await store.kind(),
+  };
+}
+
+async function serviceAccountLogin(
+  path: string,
+  endpoints: LoginEndpoints,
+  reporter: LoginReporter,
+): Promise<{ userKey: string; creds: StoredCredentials }> {
+  const { readServiceAccountKey, exchangeServiceAccountKey, serviceAccountKeyPath } = await import(
+    "./service-account.ts"
+  );
+  const key = await readServiceAccountKey(path);
+  const { discover } = await import("./oidc.ts");
+  const as = await discover(endpoints.issuer);
+  const tokenUrl = as.token_endpoint ?? `${endpoints.issuer}/oauth/v2/token`;
+  reporter.say(`Signing in as service account ${key.client_email}...`);
+  const answer = await exchangeServiceAccountKey(key, tokenUrl);
+  const userKey = userKeyFor(key.client_email, endpoints.authHost);
+  const pemPath = await serviceAccountKeyPath(userKey, reporter.env);
+  await writePrivateFile(pemPath, key.private_key);
+  return {
+    userKey,
+    creds: {
+      hostname: endpoints.authHost,
+      api_hostname: endpoints.apiHost,
+      client_id: key.client_id,
+      endpoint_auth_url: as.authorization_endpoint ?? "",
+      endpoint_token_url: tokenUrl,
+      scopes: (key.scope ?? "openid profile email offline_access").split(" ").filter(Boolean),
+      token: storedTokenFrom(answer),
+      user_name: key.client_email,
+      user_email: key.client_email,
+      subject: key.client_id,
+      credential_type: "service_account",
+      service_account: {
+        client_email: key.client_email,
+        client_id: key.client_id,
+        private_key_id: key.private_key_id,
+        private_key_path: pemPath,
+        token_uri: tokenUrl,
+        ...(key.scope ? { scope: key.scope } : {}),
+      },
+    },
+  };
+}

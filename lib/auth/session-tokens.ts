@@ -1,0 +1,215 @@
+/**
+ * Token sources behind every API call: {@link StoredSessionTokens} for a stored login (refresh
+ * token or service-account key) and {@link StaticTokens} for `DATUM_TOKEN`.
+ *
+ * A stored login is renewed shortly before it expires, under a cross-process file lock, after
+ * re-reading the credential store: a token another process just obtained is adopted instead of
+ * spending the same refresh token twice (which a rotating server would treat as replay). Rotated
+ * refresh tokens are stored; the old one is kept when none comes back. `invalid_grant` and
+ * `invalid_request` mean the login is gone: exit 77 with "session expired; run `datumctl login`".
+ */
+import { CliError, ExitCode } from "../ui/errors.ts";
+import { withFileLock } from "../store/files.ts";
+import { datumctlDir } from "../store/paths.ts";
+import type { CredentialStore, StoredCredentials } from "../store/credentials.ts";
+import type { TokenSource } from "./token-source.ts";
+import { refreshDue, storedTokenFrom, tokenExpiry } from "./stored-token.ts";
+import { postTokenRequest, TokenEndpointError } from "./token-endpoint.ts";
+import { exchangeServiceAccountKey } from "./service-account.ts";
+import { clientIdForAuthHost, hostOf, PRODUCTION } from "./endpoints.ts";
+
+/** The `datumctl login …` command line that recreates a login for these credentials. */
+export function loginCommandFor(creds: Pick<StoredCredentials, "hostname" | "api_hostname" | "client_id">, server?: string): string {
+  const parts = ["datumctl login"];
+  const apiHost = server ? hostOf(server) : creds.api_hostname;
+  if (apiHost && apiHost !== PRODUCTION.apiHost) parts.push(`--endpoint ${server ?? apiHost}`);
+  const derivedAuth = apiHost?.startsWith("api.") ? `auth.${apiHost.slice(4)}` : undefined;
+  if (creds.hostname && creds.hostname !== PRODUCTION.authHost && creds.hostname !== derivedAuth) {
+    parts.push(`--auth-endpoint ${creds.hostname}`);
+  }
+  if (creds.client_id && creds.client_id !== clientIdForAuthHost(creds.hostname ?? "")) {
+    parts.push(`--client-id ${creds.client_id}`);
+  }
+  return parts.join(" ");
+}
+
+async function lockPathFor(userKey: string, env?: (name: string) => string | undefined) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(userKey));
+  const hex = [...new Uint8Array(digest)].slice(0, 12).map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+  return `${datumctlDir(env)}/locks/refresh-${hex}`;
+}
+
+/** Mints a fresh token for a service-account login from its stored key. */
+async function renewServiceAccount(creds: StoredCredentials): Promise<StoredCredentials> {
+  const sa = creds.service_account;
+  if (!sa) {
+    throw new CliError("CREDENTIALS_INVALID", "the stored service-account login lacks its key details", {
+      hint: `Run '${loginCommandFor(creds)} --credentials KEYFILE' again.`,
+      exitCode: ExitCode.noPermission,
+    });
+  }
+  let privateKey = sa.private_key;
+  if (sa.private_key_path) {
+    try {
+      privateKey = await Deno.readTextFile(sa.private_key_path);
+    } catch {
+      throw new CliError(
+        "CREDENTIALS_INVALID",
+        `the service-account key file ${sa.private_key_path} is missing`,
+        {
+          hint: `Run '${loginCommandFor(creds)} --credentials KEYFILE' again.`,
+          exitCode: ExitCode.noPermission,
+        },
+      );
+    }
+  }
+  const answer = await exchangeServiceAccountKey(
+    {
+      client_id: sa.client_id,
+      private_key_id: sa.private_key_id,
+      private_key: privateKey ?? "",
+      scope: sa.scope,
+    },
+    sa.token_uri || creds.endpoint_token_url,
+  );
+  return { ...creds, token: storedTokenFrom(answer) };
+}
+
+/** Spends the refresh token of an interactive login. */
+async function renewWithRefreshToken(creds: StoredCredentials): Promise<StoredCredentials> {
+  const expired = () =>
+    new CliError(
+      "SESSION_EXPIRED",
+      `session expired for ${creds.user_email || "this login"}; run \`datumctl login\``,
+      {
+        hint: `Run '${loginCommandFor(creds)}' to sign in again.`,
+        exitCode: ExitCode.noPermission,
+      },
+    );
+  if (!creds.token.refresh_token) throw expired();
+  try {
+    const answer = await postTokenRequest(creds.endpoint_token_url, {
+      grant_type: "refresh_token",
+      refresh_token: creds.token.refresh_token,
+      client_id: creds.client_id,
+    });
+    return { ...creds, token: storedTokenFrom(answer, creds.token) };
+  } catch (err) {
+    if (
+      err instanceof TokenEndpointError &&
+      (err.error === "invalid_grant" || err.error === "invalid_request")
+    ) {
+      throw expired();
+    }
+    if (err instanceof TokenEndpointError) {
+      throw new CliError("REFRESH_FAILED", `refreshing the login failed: ${err.message}`, {
+        hint: `Run '${loginCommandFor(creds)}' to sign in again.`,
+        exitCode: ExitCode.noPermission,
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+/** Renews `creds` by whatever means its login type allows. */
+export async function renewCredentials(creds: StoredCredentials): Promise<StoredCredentials> {
+  return creds.credential_type === "service_account" ||
+      creds.credential_type === "datum_service_account"
+    ? await renewServiceAccount(creds)
+    : await renewWithRefreshToken(creds);
+}
+
+/** Tokens of a login stored in the credential store under `userKey`. */
+export class StoredSessionTokens implements TokenSource {
+  #creds: StoredCredentials;
+  readonly #userKey: string;
+  readonly #store: CredentialStore;
+  readonly #env?: (name: string) => string | undefined;
+
+  constructor(
+    userKey: string,
+    creds: StoredCredentials,
+    store: CredentialStore,
+    env?: (name: string) => string | undefined,
+  ) {
+    this.#userKey = userKey;
+    this.#creds = creds;
+    this.#store = store;
+    this.#env = env;
+  }
+
+  /** The credentials as last read or renewed. */
+  get credentials(): StoredCredentials {
+    return this.#creds;
+  }
+
+  expiry(): Promise<Date | undefined> {
+    return Promise.resolve(tokenExpiry(this.#creds.token));
+  }
+
+  async accessToken(options: { forceRefresh?: boolean } = {}): Promise<string> {
+    if (!options.forceRefresh && !refreshDue(this.#creds.token)) {
+      return this.#creds.token.access_token;
+    }
+    const seen = this.#creds.token.access_token;
+    await withFileLock(await lockPathFor(this.#userKey, this.#env), async () => {
+      const stored = await this.#store.getCredentials(this.#userKey);
+      if (!stored) {
+        throw new CliError(
+          "CREDENTIALS_GONE",
+          `The stored credentials for ${this.#userKey} are no longer available — the session may have been logged out.`,
+          { hint: "Run 'datumctl login'", exitCode: ExitCode.noPermission },
+        );
+      }
+      this.#creds = stored;
+      const expiry = tokenExpiry(stored.token);
+      const stillValid = !expiry || expiry.getTime() > Date.now();
+      // Another process (or a re-login) already replaced the token we saw: use theirs.
+      if (stored.token.access_token !== seen && stillValid) return;
+      if (!options.forceRefresh && !refreshDue(stored.token)) return;
+      const renewed = await renewCredentials(stored);
+      await this.#store.putCredentials(this.#userKey, renewed);
+      this.#creds = renewed;
+    });
+    return this.#creds.token.access_token;
+  }
+}
+
+/** A token handed in from outside (`DATUM_TOKEN`); it cannot be refreshed. */
+export class StaticTokens implements TokenSource {
+  readonly #token: string;
+  readonly #expiry?: Date;
+  constructor(token: string, expiry?: Date) {
+    this.#token = token;
+    this.#expiry = expiry;
+  }
+  accessToken(): Promise<string> {
+    return Promise.resolve(this.#token);
+  }
+  expiry(): Promise<Date | undefined> {
+    return Promise.resolve(this.#expiry);
+  }
+}
+
+/** Tokens minted in memory from a service-account key file (`DATUM_CREDENTIALS`). */
+export class KeyFileTokens implements TokenSource {
+  #creds: StoredCredentials | undefined;
+  readonly #mint: () => Promise<StoredCredentials>;
+  readonly #renew: (creds: StoredCredentials) => Promise<StoredCredentials>;
+  constructor(mint: () => Promise<StoredCredentials>) {
+    this.#mint = mint;
+    this.#renew = renewCredentials;
+  }
+  async accessToken(options: { forceRefresh?: boolean } = {}): Promise<string> {
+    if (!this.#creds) this.#creds = await this.#mint();
+    else if (options.forceRefresh || refreshDue(this.#creds.token)) {
+      this.#creds = await this.#renew(this.#creds);
+    }
+    return this.#creds.token.access_token;
+  }
+  expiry(): Promise<Date | undefined> {
+    return Promise.resolve(this.#creds ? tokenExpiry(this.#creds.token) : undefined);
+  }
+}

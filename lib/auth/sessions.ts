@@ -1,0 +1,234 @@
+/**
+ * Login sessions in `~/.datumctl/config`: which one is active, listing, switching and logging
+ * out (behaviour.md §2.2, §3, §8).
+ *
+ * Exports the pure helpers {@link activeSession}, {@link hasMultipleEndpoints},
+ * {@link currentContext}, and the operations {@link listSessions}, {@link switchSession},
+ * {@link logout}. The active session is the current context's session, else `active-session`.
+ * Operations that touch secrets take a {@link CredentialStore}; nothing here loads the keychain
+ * unless a secret is actually read or deleted.
+ */
+import {
+  type Context,
+  type DatumctlConfig,
+  loadConfig,
+  type Session,
+  updateConfig,
+} from "../store/config.ts";
+import type { CredentialStore, StorageKind } from "../store/credentials.ts";
+import { CliError, ExitCode } from "../ui/errors.ts";
+import { hostOf } from "./endpoints.ts";
+import { serviceAccountKeyPath } from "./service-account.ts";
+
+/** The context `current-context` names, if it exists. */
+export function currentContext(config: DatumctlConfig): Context | undefined {
+  const name = config["current-context"];
+  return name ? config.contexts.find((c) => c.name === name) : undefined;
+}
+
+/** The active session: the current context's session, else `active-session`. */
+export function activeSession(config: DatumctlConfig): Session | undefined {
+  const ctx = currentContext(config);
+  if (ctx) {
+    const owner = config.sessions.find((s) => s.name === ctx.session);
+    if (owner) return owner;
+  }
+  const name = config["active-session"];
+  return name ? config.sessions.find((s) => s.name === name) : undefined;
+}
+
+/** True when sessions span more than one API server (then endpoints are shown). */
+export function hasMultipleEndpoints(config: DatumctlConfig): boolean {
+  return new Set(config.sessions.map((s) => s.endpoint?.server)).size > 1;
+}
+
+/** The "not logged in" error every command shares. */
+export function notLoggedIn(): CliError {
+  return new CliError("NOT_LOGGED_IN", "No active user found.", {
+    hint: "Please login first using: `datumctl login`",
+    exitCode: ExitCode.noPermission,
+  });
+}
+
+/** One row of `auth list`. */
+export interface SessionSummary {
+  name: string;
+  email: string;
+  userName?: string;
+  /** API host, e.g. `api.datum.net`. */
+  endpoint: string;
+  server: string;
+  authHostname: string;
+  active: boolean;
+  /** Where its secret lives. */
+  storage: StorageKind;
+  /** Whether the store still holds its credentials. */
+  credentials: "present" | "missing";
+  kind: "user" | "service-account";
+  /** When the current access token expires (it is refreshed on use). */
+  expiry?: string;
+  lastContext?: string;
+}
+
+/** Every session with its status, reading each one's credentials from `store`. */
+export async function listSessions(
+  store: CredentialStore,
+  configPath?: string,
+): Promise<SessionSummary[]> {
+  const config = await loadConfig(configPath);
+  const active = activeSession(config);
+  const rows: SessionSummary[] = [];
+  for (const s of config.sessions) {
+    const creds = await store.getCredentials(s["user-key"]).catch(() => undefined);
+    rows.push({
+      name: s.name,
+      email: s["user-email"],
+      userName: s["user-name"],
+      endpoint: hostOf(s.endpoint?.server ?? ""),
+      server: s.endpoint?.server ?? "",
+      authHostname: s.endpoint?.["auth-hostname"] ?? "",
+      active: s.name === active?.name,
+      storage: await store.kind(),
+      credentials: creds ? "present" : "missing",
+      kind: creds?.credential_type === "service_account" ? "service-account" : "user",
+      expiry: creds?.token.expiry,
+      lastContext: s["last-context"],
+    });
+  }
+  return rows;
+}
+
+/** The sessions `auth switch EMAIL` (or no email) could mean. */
+export async function switchCandidates(email?: string, configPath?: string): Promise<Session[]> {
+  const config = await loadConfig(configPath);
+  if (config.sessions.length === 0) {
+    throw new CliError("NOT_LOGGED_IN", "No authenticated sessions.", {
+      hint: "Run 'datumctl login' to authenticate.",
+      exitCode: ExitCode.noPermission,
+    });
+  }
+  if (email === undefined) return config.sessions;
+  const matches = config.sessions.filter((s) => s["user-email"] === email);
+  if (matches.length === 0) {
+    throw new CliError("SESSION_NOT_FOUND", `No sessions found for ${email}.`, {
+      hint:
+        "Run 'datumctl auth list' to see authenticated users, or 'datumctl login' to add a new one.",
+      exitCode: ExitCode.noPermission,
+    });
+  }
+  return matches;
+}
+
+/** What a switch did. */
+export interface SwitchResult {
+  session: Session;
+  /** The restored context, when the session had a usable last context. */
+  context?: Context;
+  multipleEndpoints: boolean;
+}
+
+/**
+ * Makes `sessionName` active: sets `active-session` and restores the session's last context
+ * (else clears `current-context`, so the switch is not undone by an old context of another
+ * session).
+ */
+export async function switchSession(sessionName: string, configPath?: string): Promise<SwitchResult> {
+  return await updateConfig((config) => {
+    const session = config.sessions.find((s) => s.name === sessionName);
+    if (!session) {
+      throw new CliError("SESSION_NOT_FOUND", `no session named "${sessionName}"`, {
+        hint: "Run 'datumctl auth list' to see the sessions.",
+        exitCode: ExitCode.noPermission,
+      });
+    }
+    config["active-session"] = session.name;
+    const last = session["last-context"];
+    const context = last ? config.contexts.find((c) => c.name === last) : undefined;
+    if (context && context.session === session.name) config["current-context"] = context.name;
+    else delete config["current-context"];
+    return { session, context, multipleEndpoints: hasMultipleEndpoints(config) };
+  }, configPath);
+}
+
+/** What a logout removed. */
+export interface LogoutResult {
+  removed: Session[];
+  /** Secrets that could not be deleted (with the reason); their sessions are gone anyway. */
+  problems: string[];
+}
+
+/**
+ * Removes sessions, their contexts and cache entries, their secrets (and service-account key
+ * files), and prunes `known_users`/`active_user`. `target` is an email (every session of it),
+ * `"active"` (the active session) or `"all"`.
+ */
+export async function logout(
+  target: { email: string } | "active" | "all",
+  store: CredentialStore,
+  options: { configPath?: string; env?: (name: string) => string | undefined } = {},
+): Promise<LogoutResult> {
+  const config = await loadConfig(options.configPath);
+  let chosen: Session[];
+  if (target === "all") {
+    chosen = config.sessions;
+  } else if (target === "active") {
+    const active = activeSession(config);
+    if (!active) throw notLoggedIn();
+    chosen = [active];
+  } else {
+    chosen = config.sessions.filter((s) => s["user-email"] === target.email);
+    if (chosen.length === 0) {
+      throw new CliError("SESSION_NOT_FOUND", `No sessions found for ${target.email}.`, {
+        hint: "Run 'datumctl auth list' to see authenticated users.",
+        exitCode: ExitCode.noPermission,
+      });
+    }
+  }
+  const names = new Set(chosen.map((s) => s.name));
+
+  // Config first: once it is written the sessions are gone even if a secret deletion fails.
+  const remaining = await updateConfig((c) => {
+    c.sessions = c.sessions.filter((s) => !names.has(s.name));
+    c.contexts = c.contexts.filter((ctx) => !names.has(ctx.session));
+    c.cache.organizations = c.cache.organizations.filter((o) => !names.has(o.session));
+    c.cache.projects = c.cache.projects.filter((p) => !names.has(p.session));
+    if (c["active-session"] && names.has(c["active-session"])) delete c["active-session"];
+    if (c["current-context"] && !c.contexts.some((ctx) => ctx.name === c["current-context"])) {
+      delete c["current-context"];
+    }
+    return c.sessions;
+  }, options.configPath);
+
+  const problems: string[] = [];
+  const stillUsed = new Set(remaining.map((s) => s["user-key"]));
+  const keys = [...new Set(chosen.map((s) => s["user-key"]))].filter((k) => !stillUsed.has(k));
+  if (target === "all") {
+    for (const k of await store.knownUsers().catch(() => [])) {
+      if (!stillUsed.has(k) && !keys.includes(k)) keys.push(k);
+    }
+  }
+  for (const key of keys) {
+    try {
+      const creds = await store.getCredentials(key).catch(() => undefined);
+      await store.delete(key);
+      const pemPaths = new Set([await serviceAccountKeyPath(key, options.env)]);
+      if (creds?.service_account?.private_key_path) {
+        pemPaths.add(creds.service_account.private_key_path);
+      }
+      for (const path of pemPaths) await Deno.remove(path).catch(() => {});
+    } catch (err) {
+      problems.push(`${key}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  try {
+    await store.removeKnownUsers(keys);
+    const activeUser = await store.activeUser();
+    if (activeUser && (keys.includes(activeUser) || target === "all")) {
+      const next = remaining.length > 0 ? (activeSession(await loadConfig(options.configPath)) ?? remaining[0])["user-key"] : undefined;
+      await store.setActiveUser(next);
+    }
+  } catch (err) {
+    problems.push(`known users: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { removed: chosen, problems };
+}

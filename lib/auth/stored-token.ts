@@ -1,0 +1,93 @@
+/**
+ * Small, dependency-free helpers for tokens as they are stored: expiry parsing in Go's time
+ * format, building a stored token from a token-endpoint answer, the "refresh soon" rule and JWT
+ * claim decoding (no verification: only for display and for `DATUM_TOKEN`).
+ *
+ * Exports {@link tokenExpiry}, {@link formatRfc3339}, {@link storedTokenFrom},
+ * {@link refreshDue}, {@link decodeJwtClaims}.
+ */
+import type { StoredToken } from "../store/credentials.ts";
+
+/** The fields of a token-endpoint success answer that we keep. */
+export interface TokenEndpointAnswer {
+  access_token: string;
+  token_type?: string;
+  refresh_token?: string;
+  expires_in?: number;
+}
+
+/**
+ * When `token` expires, or `undefined` when it never does (Go's zero time) or the field is
+ * missing or unreadable. Accepts Go's RFC 3339 with nanoseconds and numeric offsets.
+ */
+export function tokenExpiry(token: Pick<StoredToken, "expiry">): Date | undefined {
+  const raw = token.expiry;
+  if (!raw || raw.startsWith("0001-01-01")) return undefined;
+  // JavaScript dates take at most milliseconds; Go writes up to nanoseconds.
+  const trimmed = raw.replace(/(\.\d{3})\d+/, "$1");
+  const ms = Date.parse(trimmed);
+  return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
+/** RFC 3339 in UTC without fractional seconds, e.g. `2026-07-16T10:00:00Z`. */
+export function formatRfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * The token to store after a grant. The previous refresh token is kept when the server does
+ * not rotate it (datum-api.md §2.4).
+ */
+export function storedTokenFrom(
+  answer: TokenEndpointAnswer,
+  previous?: StoredToken,
+  now: Date = new Date(),
+): StoredToken {
+  const token: StoredToken = {
+    access_token: answer.access_token,
+    token_type: answer.token_type ? normaliseTokenType(answer.token_type) : "Bearer",
+  };
+  const refresh = answer.refresh_token || previous?.refresh_token;
+  if (refresh) token.refresh_token = refresh;
+  if (typeof answer.expires_in === "number" && answer.expires_in > 0) {
+    token.expiry = new Date(now.getTime() + answer.expires_in * 1000).toISOString();
+    token.expires_in = answer.expires_in;
+  }
+  return token;
+}
+
+function normaliseTokenType(type: string): string {
+  return type.toLowerCase() === "bearer" ? "Bearer" : type;
+}
+
+/**
+ * True when `token` should be refreshed before use: it expires within a margin of a quarter of
+ * its lifetime, capped at 60 s (short-lived tokens in tests must not refresh on every call).
+ * A token without an expiry never needs refreshing.
+ */
+export function refreshDue(token: StoredToken, now: Date = new Date()): boolean {
+  const expiry = tokenExpiry(token);
+  if (!expiry) return false;
+  const lifetime = typeof token.expires_in === "number" && token.expires_in > 0
+    ? token.expires_in * 1000
+    : 240_000;
+  const margin = Math.min(60_000, lifetime / 4);
+  return expiry.getTime() - margin <= now.getTime();
+}
+
+/** The claims of a JWT, decoded without checking the signature; `undefined` if not a JWT. */
+export function decodeJwtClaims(token: string): Record<string, unknown> | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3) return undefined;
+  try {
+    const b64 = parts[1].replace(/-/g, "+").replace(/_/g, "/");
+    const padded = b64 + "=".repeat((4 - (b64.length % 4)) % 4);
+    const json = new TextDecoder().decode(Uint8Array.from(atob(padded), (c) => c.charCodeAt(0)));
+    const claims = JSON.parse(json);
+    return typeof claims === "object" && claims !== null && !Array.isArray(claims)
+      ? claims
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
