@@ -1,0 +1,91 @@
+/**
+ * The shapes of Kubernetes objects the resource verbs pass around, and the names kubectl prints
+ * for them.
+ *
+ * Exports {@link KubeObject}, the server-side {@link KubeTable}, and the naming helpers
+ * {@link shortGroup} and {@link objectRefName} (`connector.networking/c1`), so every verb's
+ * result line and `-o name` read the same.
+ */
+
+/** Metadata fields the verbs read; everything else is passed through untouched. */
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  resourceVersion?: string;
+  generation?: number;
+  uid?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  managedFields?: unknown[];
+  [extra: string]: unknown;
+}
+
+/** Any Kubernetes object as JSON. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  [extra: string]: unknown;
+}
+
+/** One column of a server-side Table (`meta.k8s.io/v1`). */
+export interface TableColumn {
+  name: string;
+  type: string;
+  format?: string;
+  description?: string;
+  /** 0 = always shown; higher = only with `-o wide`. */
+  priority?: number;
+}
+
+/** One row of a server-side Table. */
+export interface TableRow {
+  cells: unknown[];
+  /** A PartialObjectMetadata or the whole object, depending on `includeObject`. */
+  object?: KubeObject;
+}
+
+/** A server-side Table (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`). */
+export interface KubeTable {
+  kind: "Table";
+  apiVersion: string;
+  metadata?: { resourceVersion?: string; continue?: string };
+  columnDefinitions: TableColumn[];
+  rows: TableRow[];
+}
+
+/** The group of an apiVersion (`networking.datumapis.com/v1alpha1` → `networking.datumapis.com`). */
+export function groupOf(apiVersion: string | undefined): string {
+  if (!apiVersion) return "";
+  const slash = apiVersion.indexOf("/");
+  return slash < 0 ? "" : apiVersion.slice(0, slash);
+}
+
+/** The version of an apiVersion (`networking.datumapis.com/v1alpha1` → `v1alpha1`). */
+export function versionOf(apiVersion: string | undefined): string {
+  if (!apiVersion) return "";
+  const slash = apiVersion.indexOf("/");
+  return slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+}
+
+/** The first DNS label of a group, as datumctl prints it (`networking.datumapis.com` → `networking`). */
+export function shortGroup(group: string): string {
+  return group.split(".")[0];
+}
+
+/**
+ * The `kind.group/name` reference of result lines and `-o name`, with the group's first DNS label
+ * (`dnszone.networking/staging`); the core group has none (`configmap/x`).
+ */
+export function objectRefName(kind: string, group: string, name: string): string {
+  const g = shortGroup(group);
+  return `${kind.toLowerCase()}${g ? `.${g}` : ""}/${name}`;
+}
+
+/** True for plain JSON objects (not arrays, not null). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

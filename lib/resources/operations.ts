@@ -1,0 +1,496 @@
+/**
+ * The resource verbs as data: list, get, tables, watch, apply, create, replace, patch, delete and
+ * diff against one control plane, with types resolved through discovery.
+ *
+ * Exports {@link ResourceClient}, the lib-level API behind `get`, `apply`, `diff`, `delete`,
+ * `edit` and friends (and reusable by MCP tools without commander), plus {@link WriteResult} and
+ * {@link TABLE_ACCEPT}. Nothing here prints: every method returns objects, Tables or results
+ * whose `ref` reads like kubectl's (`connector.networking/c1`).
+ */
+import { stringify } from "yaml";
+import type { ApiClient, KubeList, WatchEvent } from "../api/client.ts";
+import { ApiError } from "../api/errors.ts";
+import { resourcePath } from "../api/urls.ts";
+import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
+import { comparableObject, unifiedDiff } from "./diff.ts";
+import { Discovery, type ResourceType, typeApiVersion } from "./discovery.ts";
+import {
+  groupOf,
+  isPlainObject,
+  type KubeObject,
+  type KubeTable,
+  objectRefName,
+  versionOf,
+} from "./objects.ts";
+
+/** The Accept header that asks for a server-side Table and falls back to plain JSON. */
+export const TABLE_ACCEPT =
+  "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+
+/** Which objects a listing covers. */
+export interface ListOptions {
+  /** Namespace of namespaced types (default: the client's, `default`). */
+  namespace?: string;
+  /** List namespaced types across all namespaces (`-A`). */
+  allNamespaces?: boolean;
+  labelSelector?: string;
+  fieldSelector?: string;
+  signal?: AbortSignal;
+}
+
+/** What a write did, in kubectl's words. */
+export type WriteAction =
+  | "created"
+  | "configured"
+  | "unchanged"
+  | "deleted"
+  | "edited"
+  | "replaced";
+
+/** The outcome of one write, ready for a result line. */
+export interface WriteResult {
+  /** `kind.group/name`, e.g. `connector.networking/c1`. */
+  ref: string;
+  action: WriteAction;
+  type: ResourceType;
+  /** `server` or `client` when nothing was stored. */
+  dryRun?: "server" | "client";
+  /** The object as the server returned it (absent for a client dry run or a delete). */
+  object?: KubeObject;
+}
+
+/** Dry-run modes of the write verbs. */
+export type DryRun = "none" | "server" | "client";
+
+/** The result of comparing one manifest with the live object. */
+export interface DiffResult {
+  ref: string;
+  type: ResourceType;
+  /** The live object (minus write noise), absent when it does not exist yet. */
+  live?: KubeObject;
+  /** What the server would store after applying the manifest (server-side dry run). */
+  merged: KubeObject;
+  /** YAML of both sides, as compared. */
+  liveYaml: string;
+  mergedYaml: string;
+  /** A unified diff, empty when the two sides are equal. */
+  diff: string;
+  /** `group.version.Kind.namespace.name`, the file name kubectl diff uses. */
+  fileName: string;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
+  }
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k) => k in b && deepEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+/** True when every field `want` sets has the same value in `have` (a client-side no-op check). */
+function isSubset(want: unknown, have: unknown): boolean {
+  if (isPlainObject(want) && isPlainObject(have)) {
+    return Object.entries(want).every(([k, v]) => isSubset(v, have[k]));
+  }
+  return deepEqual(want, have);
+}
+
+/**
+ * A JSON merge patch (RFC 7386) that turns `from` into `to`; arrays are replaced whole, removed
+ * keys become `null`. Empty object = no change.
+ */
+export function mergePatch(from: unknown, to: unknown): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  const a = isPlainObject(from) ? from : {};
+  const b = isPlainObject(to) ? to : {};
+  for (const key of Object.keys(a)) if (!(key in b)) patch[key] = null;
+  for (const [key, value] of Object.entries(b)) {
+    if (deepEqual(a[key], value)) continue;
+    if (isPlainObject(value) && isPlainObject(a[key])) {
+      const inner = mergePatch(a[key], value);
+      if (Object.keys(inner).length > 0) patch[key] = inner;
+    } else patch[key] = value;
+  }
+  return patch;
+}
+
+function toYaml(object: KubeObject | undefined): string {
+  return object ? stringify(object, { indentSeq: false, lineWidth: 0 }) : "";
+}
+
+/** Resource verbs against one control plane (the scope's), as one login. */
+export class ResourceClient {
+  /** Types this control plane serves (cached on disk). */
+  readonly discovery: Discovery;
+  /** The namespace of namespaced objects; Datum uses only `default`. */
+  readonly namespace: string;
+
+  constructor(
+    readonly api: ApiClient,
+    options: {
+      namespace?: string;
+      discovery?: Discovery;
+      env?: (name: string) => string | undefined;
+    } = {},
+  ) {
+    this.discovery = options.discovery ?? new Discovery(api, { env: options.env });
+    this.namespace = options.namespace ?? "default";
+  }
+
+  /** Resolves a typed name (`connectors`, `tpp`, `HTTPProxy`, `connector.networking`, …). */
+  resolveType(input: string): Promise<ResourceType> {
+    return this.discovery.resolve(input);
+  }
+
+  /** The type of a manifest object from its apiVersion and kind. */
+  typeOf(object: KubeObject): Promise<ResourceType> {
+    return this.discovery.resolveKind(object.apiVersion ?? "", object.kind ?? "");
+  }
+
+  /** The URL path of a type's collection (or one object with `name`). */
+  path(
+    type: ResourceType,
+    name?: string,
+    options: { namespace?: string; allNamespaces?: boolean } = {},
+  ): string {
+    const namespace = type.namespaced && !(options.allNamespaces && !name)
+      ? options.namespace ?? this.namespace
+      : undefined;
+    return resourcePath({
+      group: type.group,
+      version: type.version,
+      plural: type.plural,
+      namespace,
+      name,
+    });
+  }
+
+  /** `kind.group/name` for result lines. */
+  ref(type: ResourceType, name: string): string {
+    return objectRefName(type.kind, type.group, name);
+  }
+
+  /** Lists objects of a type (following pagination). */
+  async list(type: ResourceType, options: ListOptions = {}): Promise<KubeList<KubeObject>> {
+    this.#requireVerb(type, "list");
+    const list = await this.api.list<KubeObject>(this.path(type, undefined, options), {
+      labelSelector: options.labelSelector,
+      fieldSelector: options.fieldSelector,
+      signal: options.signal,
+    });
+    // Items of a list carry no apiVersion/kind on the wire; printers and `-o name` need them.
+    for (const item of list.items) {
+      item.apiVersion ??= typeApiVersion(type);
+      item.kind ??= type.kind;
+    }
+    return list;
+  }
+
+  /** Gets one object; a missing one is a NotFound {@link ApiError}. */
+  async get(
+    type: ResourceType,
+    name: string,
+    options: { namespace?: string } = {},
+  ): Promise<KubeObject> {
+    const object = await this.api.get<KubeObject>(this.path(type, name, options));
+    object.apiVersion ??= typeApiVersion(type);
+    object.kind ??= type.kind;
+    return object;
+  }
+
+  /** Gets one object, or `undefined` when it does not exist. */
+  async find(
+    type: ResourceType,
+    name: string,
+    options: { namespace?: string } = {},
+  ): Promise<KubeObject | undefined> {
+    try {
+      return await this.get(type, name, options);
+    } catch (err) {
+      if (err instanceof ApiError && err.httpStatus === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * The server-side Table of a type's objects (all of them, or the named ones in order), or
+   * `undefined` when the server does not offer Tables for it.
+   */
+  async table(
+    type: ResourceType,
+    options: ListOptions & { names?: string[] } = {},
+  ): Promise<KubeTable | undefined> {
+    const headers = { accept: TABLE_ACCEPT };
+    if (!options.names || options.names.length === 0) {
+      this.#requireVerb(type, "list");
+      const result = await this.api.get<unknown>(this.path(type, undefined, options), {
+        query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector },
+        headers,
+        signal: options.signal,
+      });
+      return isTable(result) ? result : undefined;
+    }
+    let combined: KubeTable | undefined;
+    for (const name of options.names) {
+      const result = await this.api.get<KubeTable>(this.path(type, name, options), { headers });
+      if (!isTable(result)) return undefined;
+      if (!combined) combined = { ...result, rows: [...result.rows] };
+      else combined.rows.push(...result.rows);
+    }
+    return combined;
+  }
+
+  /**
+   * Watches a type's objects from `resourceVersion` (usually the list's); yields each event as
+   * it arrives.
+   */
+  watch(
+    type: ResourceType,
+    options: ListOptions & { resourceVersion?: string; name?: string } = {},
+  ): AsyncGenerator<WatchEvent<KubeObject>> {
+    this.#requireVerb(type, "watch");
+    const fieldSelector = options.name
+      ? [`metadata.name=${options.name}`, options.fieldSelector].filter(Boolean).join(",")
+      : options.fieldSelector;
+    return this.api.watch<KubeObject>(this.path(type, undefined, options), {
+      resourceVersion: options.resourceVersion,
+      labelSelector: options.labelSelector,
+      fieldSelector,
+      signal: options.signal,
+    });
+  }
+
+  #namespaced(type: ResourceType, object: KubeObject): KubeObject {
+    if (!type.namespaced) return object;
+    return {
+      ...object,
+      metadata: { ...object.metadata, namespace: object.metadata?.namespace ?? this.namespace },
+    };
+  }
+
+  /**
+   * Server-side apply of a manifest object with field manager `datumctl`. The action is
+   * `created` when nothing existed, `unchanged` when the server kept the object as it was,
+   * else `configured`. A client dry run only compares with the live object.
+   */
+  async apply(
+    manifest: KubeObject,
+    options: { force?: boolean; dryRun?: DryRun; fieldManager?: string } = {},
+  ): Promise<WriteResult> {
+    const type = await this.typeOf(manifest);
+    const name = this.#nameOf(manifest);
+    const object = this.#namespaced(type, manifest);
+    const namespace = object.metadata?.namespace;
+    const live = await this.find(type, name, { namespace });
+    const ref = this.ref(type, name);
+    if (options.dryRun === "client") {
+      const action = !live ? "created" : isSubset(manifest, live) ? "unchanged" : "configured";
+      return { ref, action, type, dryRun: "client" };
+    }
+    const result = await this.api.apply<KubeObject>(this.path(type, name, { namespace }), object, {
+      force: options.force,
+      dryRun: options.dryRun === "server",
+      fieldManager: options.fieldManager ?? "datumctl",
+    });
+    let action: WriteAction = "created";
+    if (live) {
+      const sameVersion = !!live.metadata?.resourceVersion &&
+        live.metadata.resourceVersion === result.metadata?.resourceVersion;
+      const sameContent = deepEqual(comparableObject(live), comparableObject(result));
+      action = (options.dryRun === "server" ? sameContent : sameVersion || sameContent)
+        ? "unchanged"
+        : "configured";
+    }
+    return {
+      ref,
+      action,
+      type,
+      object: result,
+      dryRun: options.dryRun === "server" ? "server" : undefined,
+    };
+  }
+
+  /** Creates a manifest object (POST); an existing one is an AlreadyExists {@link ApiError}. */
+  async create(manifest: KubeObject, options: { dryRun?: DryRun } = {}): Promise<WriteResult> {
+    const type = await this.typeOf(manifest);
+    this.#requireVerb(type, "create");
+    const object = this.#namespaced(type, manifest);
+    const namespace = object.metadata?.namespace;
+    if (options.dryRun === "client") {
+      return {
+        ref: this.ref(type, this.#nameOf(manifest)),
+        action: "created",
+        type,
+        dryRun: "client",
+      };
+    }
+    const result = await this.api.create<KubeObject>(
+      this.path(type, undefined, { namespace }),
+      object,
+      {
+        dryRun: options.dryRun === "server",
+        fieldManager: "datumctl",
+      },
+    );
+    return {
+      ref: this.ref(type, result.metadata?.name ?? this.#nameOf(manifest)),
+      action: "created",
+      type,
+      object: result,
+      dryRun: options.dryRun === "server" ? "server" : undefined,
+    };
+  }
+
+  /** Replaces an object (PUT) with an edited copy; conflicts surface as a Conflict error. */
+  async replace(type: ResourceType, object: KubeObject): Promise<WriteResult> {
+    const name = this.#nameOf(object);
+    const namespace = type.namespaced ? object.metadata?.namespace ?? this.namespace : undefined;
+    const result = await this.api.requestJson<KubeObject>(
+      "PUT",
+      this.path(type, name, { namespace }),
+      {
+        body: object,
+        query: { fieldManager: "datumctl" },
+      },
+    );
+    return { ref: this.ref(type, name), action: "replaced", type, object: result };
+  }
+
+  /** Applies a JSON merge patch to one object. */
+  async patch(
+    type: ResourceType,
+    name: string,
+    patch: Record<string, unknown>,
+    options: { namespace?: string; dryRun?: boolean } = {},
+  ): Promise<WriteResult> {
+    const result = await this.api.patchMerge<KubeObject>(this.path(type, name, options), patch, {
+      dryRun: options.dryRun,
+      fieldManager: "datumctl",
+    });
+    return { ref: this.ref(type, name), action: "configured", type, object: result };
+  }
+
+  /**
+   * Deletes one object. With `ignoreNotFound` a missing object yields `undefined` instead of a
+   * NotFound error.
+   */
+  async delete(
+    type: ResourceType,
+    name: string,
+    options: { namespace?: string; dryRun?: DryRun; ignoreNotFound?: boolean } = {},
+  ): Promise<WriteResult | undefined> {
+    this.#requireVerb(type, "delete");
+    const ref = this.ref(type, name);
+    try {
+      if (options.dryRun === "client") {
+        await this.get(type, name, options);
+        return { ref, action: "deleted", type, dryRun: "client" };
+      }
+      await this.api.delete(this.path(type, name, options), {
+        dryRun: options.dryRun === "server",
+      });
+      return {
+        ref,
+        action: "deleted",
+        type,
+        dryRun: options.dryRun === "server" ? "server" : undefined,
+      };
+    } catch (err) {
+      if (options.ignoreNotFound && err instanceof ApiError && err.httpStatus === 404) {
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  /** Deletes the object a manifest describes. */
+  async deleteManifest(
+    manifest: KubeObject,
+    options: { dryRun?: DryRun; ignoreNotFound?: boolean } = {},
+  ): Promise<WriteResult | undefined> {
+    const type = await this.typeOf(manifest);
+    const namespace = type.namespaced ? manifest.metadata?.namespace ?? this.namespace : undefined;
+    return await this.delete(type, this.#nameOf(manifest), { ...options, namespace });
+  }
+
+  /**
+   * Compares a manifest with the live object: what a server-side dry-run apply would store
+   * versus what is stored now, both without managedFields, resourceVersion and generation.
+   */
+  async diff(manifest: KubeObject, options: { force?: boolean } = {}): Promise<DiffResult> {
+    const type = await this.typeOf(manifest);
+    const name = this.#nameOf(manifest);
+    const object = this.#namespaced(type, manifest);
+    const namespace = object.metadata?.namespace;
+    const live = comparableObject(await this.find(type, name, { namespace }));
+    const merged = comparableObject(
+      await this.api.apply<KubeObject>(this.path(type, name, { namespace }), object, {
+        force: options.force,
+        dryRun: true,
+        fieldManager: "datumctl",
+      }),
+    )!;
+    if (live && !live.metadata?.uid && merged.metadata) delete merged.metadata.uid;
+    const liveYaml = toYaml(live);
+    const mergedYaml = toYaml(merged);
+    const fileName = [
+      type.group || "core",
+      type.version,
+      type.kind,
+      namespace ?? "",
+      name,
+    ].filter(Boolean).join(".");
+    return {
+      ref: this.ref(type, name),
+      type,
+      live,
+      merged,
+      liveYaml,
+      mergedYaml,
+      diff: unifiedDiff(liveYaml, mergedYaml, {
+        from: `LIVE/${fileName}`,
+        to: `MERGED/${fileName}`,
+      }),
+      fileName,
+    };
+  }
+
+  #nameOf(object: KubeObject): string {
+    const name = object.metadata?.name;
+    if (!name) {
+      throw new UsageError(
+        `${object.kind ?? "object"} has no metadata.name`,
+        "Give every object a metadata.name (generateName works only with create).",
+      );
+    }
+    return name;
+  }
+
+  #requireVerb(type: ResourceType, verb: string): void {
+    if (type.verbs.length > 0 && !type.verbs.includes(verb)) {
+      throw new CliError(
+        "VERB_NOT_SUPPORTED",
+        `${type.plural}${type.group ? `.${type.group}` : ""} does not support ${verb}`,
+        { hint: `It supports: ${type.verbs.join(", ")}.`, exitCode: ExitCode.error },
+      );
+    }
+  }
+}
+
+/** True for a `meta.k8s.io` Table. */
+export function isTable(value: unknown): value is KubeTable {
+  return isPlainObject(value) && value.kind === "Table" && Array.isArray(value.columnDefinitions);
+}
+
+/** The apiVersion and kind a manifest object names, for messages. */
+export function manifestLabel(object: KubeObject): string {
+  const g = groupOf(object.apiVersion);
+  return `${object.kind ?? "?"}${g ? `.${g}` : ""}/${versionOf(object.apiVersion)} ${
+    object.metadata?.name ?? ""
+  }`.trim();
+}
