@@ -1,0 +1,175 @@
+/**
+ * `datumctl ctx`: list the organizations and projects you can work in, and choose one.
+ *
+ *   ctx [list|ls] [--all] [--refresh] [-o json|yaml]
+ *   ctx use [REF] [-o json|yaml]
+ *
+ * Contexts come from the API (discovered at login, on `--refresh`, and when the cache is older
+ * than an hour); the login code is loaded only when a refresh is actually needed.
+ */
+import type { Command } from "commander";
+import type { CommandContext, RegisterCommands } from "./context.ts";
+import { loadConfig } from "../lib/store/config.ts";
+import { activeSession, notLoggedIn } from "../lib/auth/sessions.ts";
+import { contextViews } from "../lib/scope/contexts.ts";
+import { cacheIsStale } from "../lib/scope/discovery.ts";
+import { useContext } from "../lib/scope/select.ts";
+import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
+import {
+  pickContext,
+  renderContextTable,
+  successLine,
+  switchedMessage,
+} from "../lib/ui/contexts.ts";
+import { CliError, UsageError } from "../lib/ui/errors.ts";
+
+const FORMATS = ["table", "json", "yaml"] as const;
+
+interface ListOptions {
+  all?: boolean;
+  refresh?: boolean;
+  output?: string;
+}
+
+/** Re-discovers the contexts of `sessions` with each session's stored login. */
+async function refresh(ctx: CommandContext, sessions: string[]): Promise<void> {
+  const [{ resolveAuthContext }, { refreshSessionContexts }] = await Promise.all([
+    import("../lib/auth/resolve.ts"),
+    import("../lib/scope/discovery.ts"),
+  ]);
+  for (const session of sessions) {
+    const auth = await resolveAuthContext({
+      session,
+      ignoreEnvironment: true,
+      env: (name) => ctx.io.env(name),
+      warn: (message) => ctx.io.err(`warning: ${message}\n`),
+    });
+    await refreshSessionContexts(auth);
+  }
+}
+
+async function listContexts(ctx: CommandContext, opts: ListOptions): Promise<void> {
+  const format = parseOutputFormat(opts.output, FORMATS, "table");
+  let config = await loadConfig();
+  const active = activeSession(config)?.name;
+  const sessions = opts.all ? config.sessions.map((s) => s.name) : active ? [active] : [];
+  if (sessions.length === 0) throw notLoggedIn();
+
+  if (opts.refresh) {
+    await refresh(ctx, sessions);
+    config = await loadConfig();
+  } else if (cacheIsStale(config)) {
+    try {
+      await refresh(ctx, sessions);
+      config = await loadConfig();
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      ctx.io.err(`warning: could not refresh contexts (${why}); showing the cached list\n`);
+    }
+  }
+
+  const views = contextViews(config, sessions);
+  if (format !== "table") {
+    ctx.io.out(renderStructured(views, format));
+    return;
+  }
+  if (views.length === 0) {
+    ctx.io.err(
+      "No contexts yet: you are not a member of any organization.\nCreate one in the portal, then run 'datumctl ctx --refresh'.\n",
+    );
+    return;
+  }
+  ctx.io.out(renderContextTable(views, { withUser: opts.all && sessions.length > 1 }));
+}
+
+async function use(ctx: CommandContext, ref: string | undefined, output?: string): Promise<void> {
+  const format = parseOutputFormat(output, FORMATS, "table");
+  if (!ref) {
+    if (!ctx.io.stdinIsTTY) {
+      throw new UsageError(
+        "ctx use needs a context when there is no terminal to ask",
+        "Run 'datumctl ctx' to list contexts, then 'datumctl ctx use ORG/PROJECT'.",
+      );
+    }
+    const config = await loadConfig();
+    const active = activeSession(config)?.name;
+    if (!active) throw notLoggedIn();
+    const views = contextViews(config, [active]);
+    if (views.length === 0) {
+      throw new CliError("NO_CONTEXTS", "There are no contexts to choose from.", {
+        hint: "Run 'datumctl ctx --refresh' after joining an organization.",
+      });
+    }
+    ref = await pickContext(ctx.io, views, { message: "Select a context:", flag: "REF" });
+  }
+  let view;
+  try {
+    view = await useContext(ref);
+  } catch (err) {
+    // A project created since the last discovery: refresh a stale cache once and retry.
+    if (!(err instanceof CliError) || err.code !== "CONTEXT_NOT_FOUND") throw err;
+    const config = await loadConfig();
+    const active = activeSession(config)?.name;
+    if (!active || !cacheIsStale(config)) throw err;
+    await refresh(ctx, [active]).catch(() => {
+      throw err;
+    });
+    view = await useContext(ref);
+  }
+  if (format !== "table") ctx.io.out(renderStructured(view, format));
+  else ctx.io.out(successLine(ctx.io, switchedMessage(view)));
+}
+
+function listOptions(cmd: Command): Command {
+  return cmd
+    .option("--all", "show the contexts of every login session")
+    .option("--refresh", "discover organizations and projects again from the API")
+    .option("-o, --output <format>", "table, json or yaml");
+}
+
+/** Registers `ctx` (alias `context`) with `list` (`ls`) and `use`. */
+export const register: RegisterCommands = (program, ctx) => {
+  const group = listOptions(
+    program
+      .command("ctx")
+      .alias("context")
+      .description("list the organizations and projects you can work in, or switch between them"),
+  )
+    .action((opts: ListOptions) => listContexts(ctx, opts))
+    .addHelpText(
+      "after",
+      `
+A context is an organization or a project of your login, discovered from the API. Commands
+work in the current context unless --project/--organization, DATUM_PROJECT/DATUM_ORGANIZATION,
+--context or DATUM_CONTEXT say otherwise for one invocation.
+
+Examples:
+  datumctl ctx                          # contexts of the active login
+  datumctl ctx --all -o json            # every login, as JSON
+  datumctl ctx --refresh                # re-discover after joining an organization
+  datumctl ctx use acme-corp/web-app    # switch to a project
+  datumctl ctx use acme-corp            # switch to an organization
+  datumctl ctx use                      # pick from a list (needs a terminal)`,
+    );
+
+  listOptions(group.command("list").alias("ls").description("list contexts (the default)"))
+    .action((opts: ListOptions) => listContexts(ctx, opts));
+
+  group
+    .command("use [ref]")
+    .description("make a context current: ORG, ORG/PROJECT, a project id or a display name")
+    .option("-o, --output <format>", "table, json or yaml")
+    .action((ref: string | undefined, opts: { output?: string }) => use(ctx, ref, opts.output))
+    .addHelpText(
+      "after",
+      `
+REF is matched in this order: the stored name, ORG/PROJECT ids, an organization id, a unique
+project id, "Org Display/Project Display", a unique organization or project display name.
+Without REF a picker opens on a terminal; without a terminal REF is required.
+
+Examples:
+  datumctl ctx use acme-corp/infra
+  datumctl ctx use web-app
+  datumctl ctx use "ACME Corp/Web App"`,
+    );
+};

@@ -1,0 +1,128 @@
+/**
+ * How contexts look to people: the `ctx` table, the login summary ("You have access to N
+ * organizations"), the switch message and the filterable context picker.
+ *
+ * The picker loads `@inquirer/prompts` only when called, so `ctx` from cache stays light, and it
+ * draws on stderr so stdout stays clean for results.
+ */
+import type { ContextView } from "../scope/contexts.ts";
+import { renderTable } from "./output.ts";
+import type { IO } from "./io.ts";
+import { UsageError } from "./errors.ts";
+
+function labelled(displayName: string, id: string): string {
+  return displayName && displayName !== id ? `${displayName} (${id})` : id;
+}
+
+/**
+ * The `ctx` table: ORGANIZATION, PROJECT, TYPE, CURRENT (display names with ids), with a leading
+ * USER column when several sessions are shown.
+ */
+export function renderContextTable(views: ContextView[], options: { withUser?: boolean } = {}) {
+  const endpoints = new Set(views.map((v) => v.endpoint));
+  const headers = ["ORGANIZATION", "PROJECT", "TYPE", "CURRENT"];
+  const rows = views.map((v) => [
+    labelled(v.organization.displayName, v.organization.id),
+    v.project ? labelled(v.project.displayName, v.project.id) : "",
+    v.type === "project" ? "project" : "org",
+    v.current ? "*" : "",
+  ]);
+  if (!options.withUser) return renderTable(headers, rows);
+  return renderTable(
+    ["USER", ...headers],
+    views.map((v, i) => [
+      endpoints.size > 1 ? `${v.email ?? v.session} (${v.endpoint})` : v.email ?? v.session,
+      ...rows[i],
+    ]),
+  );
+}
+
+/** Organizations and their project counts, as login reports them. */
+export interface AccessSummary {
+  organizations: { id: string; displayName: string; projectCount: number }[];
+}
+
+/**
+ * `You have access to 2 organizations:` followed by `  acme-corp (3 projects)` lines, ids padded
+ * to one column.
+ */
+export function renderAccessSummary(summary: AccessSummary): string {
+  const n = summary.organizations.length;
+  const width = Math.max(0, ...summary.organizations.map((o) => o.id.length));
+  const lines = summary.organizations.map((o) =>
+    `  ${o.id.padEnd(width)} (${o.projectCount} ${o.projectCount === 1 ? "project" : "projects"})`
+  );
+  return `You have access to ${n} ${n === 1 ? "organization" : "organizations"}:\n${
+    lines.join("\n")
+  }\n`;
+}
+
+/** `Switched to project Web App in ACME Corp (acme-corp/web-app)` or the organization form. */
+export function switchedMessage(view: ContextView): string {
+  if (view.project) {
+    return `Switched to project ${view.project.displayName} in ${view.organization.displayName} (${view.ref})`;
+  }
+  return `Switched to organization ${view.organization.displayName} (${view.ref})`;
+}
+
+/** A success line: `✓ ` in front only where symbols are allowed (a TTY without NO_COLOR). */
+export function successLine(io: IO, text: string): string {
+  return `${io.color ? "✓ " : ""}${text}\n`;
+}
+
+function pickerLabel(view: ContextView): string {
+  const mark = view.current ? "*" : " ";
+  if (!view.project) {
+    return `${mark} ${labelled(view.organization.displayName, view.organization.id)}  (org)`;
+  }
+  return `${mark}   ${view.project.displayName} (${view.ref})`;
+}
+
+/**
+ * Asks for one context on a TTY with a filterable list: organizations, their projects indented
+ * below, the current one marked `*` and preselected. Returns the chosen context's stored name.
+ * Without a TTY it throws a usage error naming `flag`.
+ */
+export async function pickContext(
+  io: IO,
+  views: ContextView[],
+  options: { message?: string; flag: string },
+): Promise<string> {
+  if (!io.stdinIsTTY) {
+    throw new UsageError(
+      "choosing a context needs a terminal",
+      `Pass ${options.flag}; run 'datumctl ctx' to list the contexts.`,
+    );
+  }
+  const [{ search }, process] = await Promise.all([
+    import("@inquirer/prompts"),
+    import("node:process"),
+  ]);
+  const choices = views.map((v) => ({
+    value: v.name,
+    name: pickerLabel(v),
+    short: v.ref,
+    haystack: [
+      v.organization.id,
+      v.organization.displayName,
+      v.project?.id ?? "",
+      v.project?.displayName ?? "",
+      v.ref,
+    ].join(" ").toLowerCase(),
+  }));
+  const current = views.find((v) => v.current)?.name;
+  return await search<string>(
+    {
+      message: options.message ?? "Select a context to work in:",
+      source: (term) => {
+        const words = (term ?? "").toLowerCase().split(/\s+/).filter(Boolean);
+        return choices
+          .filter((c) => words.every((w) => c.haystack.includes(w)))
+          .map(({ value, name, short }) => ({ value, name, short }));
+      },
+      default: current,
+      pageSize: 15,
+    },
+    { output: process.default.stderr },
+  );
+}
