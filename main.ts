@@ -7,8 +7,9 @@ import denoJson from "./deno.json" with { type: "json" };
 import { processIO } from "./lib/ui/io.ts";
 import { CliError, type ErrorFormat, ExitCode, formatError, UsageError } from "./lib/ui/errors.ts";
 import type { CommandContext, RegisterCommands } from "./commands/context.ts";
+import { register as ctxCommands } from "./commands/ctx.ts";
 
-const commandGroups: RegisterCommands[] = [];
+const commandGroups: RegisterCommands[] = [ctxCommands];
 
 const EXIT_CODES_HELP = `
 Exit codes:
