@@ -7,9 +7,19 @@ import denoJson from "./deno.json" with { type: "json" };
 import { processIO } from "./lib/ui/io.ts";
 import { CliError, type ErrorFormat, ExitCode, formatError, UsageError } from "./lib/ui/errors.ts";
 import type { CommandContext, RegisterCommands } from "./commands/context.ts";
+import { register as loginCommands } from "./commands/login.ts";
+import { register as logoutCommands } from "./commands/logout.ts";
+import { register as authCommands } from "./commands/auth.ts";
+import { register as whoamiCommands } from "./commands/whoami.ts";
 import { register as ctxCommands } from "./commands/ctx.ts";
 
-const commandGroups: RegisterCommands[] = [ctxCommands];
+const commandGroups: RegisterCommands[] = [
+  loginCommands,
+  logoutCommands,
+  authCommands,
+  whoamiCommands,
+  ctxCommands,
+];
 
 const EXIT_CODES_HELP = `
 Exit codes:

@@ -15,15 +15,15 @@ import { loadConfig, type Session } from "../store/config.ts";
 import { CredentialStore } from "../store/credentials.ts";
 import { CliError, ExitCode } from "../ui/errors.ts";
 import type { AuthContext, Identity } from "./token-source.ts";
-import {
-  hostOf,
-  issuerFromAuthHostname,
-  parseServerUrl,
-  PRODUCTION,
-} from "./endpoints.ts";
+import { hostOf, issuerFromAuthHostname, parseServerUrl, PRODUCTION } from "./endpoints.ts";
 import { activeSession, notLoggedIn } from "./sessions.ts";
 import { bootstrapLegacySession, migrateUserKeys, needsUserKeyMigration } from "./migrations.ts";
-import { KeyFileTokens, loginCommandFor, StaticTokens, StoredSessionTokens } from "./session-tokens.ts";
+import {
+  KeyFileTokens,
+  loginCommandFor,
+  StaticTokens,
+  StoredSessionTokens,
+} from "./session-tokens.ts";
 import { decodeJwtClaims, storedTokenFrom } from "./stored-token.ts";
 import { updateConfig } from "../store/config.ts";
 
@@ -54,7 +54,10 @@ export function environmentCredential(
 function apiFromEnvironment(env: (name: string) => string | undefined): string | undefined {
   const value = env("DATUM_ENDPOINT") || env("DATUM_API_HOSTNAME");
   if (!value) return undefined;
-  const url = parseServerUrl(value, env("DATUM_ENDPOINT") ? "DATUM_ENDPOINT" : "DATUM_API_HOSTNAME");
+  const url = parseServerUrl(
+    value,
+    env("DATUM_ENDPOINT") ? "DATUM_ENDPOINT" : "DATUM_API_HOSTNAME",
+  );
   return `${url.protocol}//${url.host}${url.pathname}`.replace(/\/+$/, "");
 }
 
@@ -123,7 +126,6 @@ async function identityOfToken(token: string, issuer: string | undefined): Promi
 
 async function pickSession(
   options: ResolveAuthOptions,
-  store: () => CredentialStore,
   required: boolean,
 ): Promise<Session | undefined> {
   const config = await loadConfig(options.configPath);
@@ -160,7 +162,9 @@ async function pickSession(
   if (active) return active;
   if (!required) return undefined;
   if (config.sessions.length === 0) {
-    const adopted = await bootstrapLegacySession(store(), options.configPath);
+    // Probing for a pre-config login must not warn about the keychain when there is none.
+    const probe = new CredentialStore({ env: options.env });
+    const adopted = await bootstrapLegacySession(probe, options.configPath);
     if (adopted) return adopted;
   }
   throw notLoggedIn();
@@ -178,7 +182,7 @@ export async function resolveAuthContext(options: ResolveAuthOptions = {}): Prom
   if (!options.ignoreEnvironment) {
     const fromEnv = environmentCredential(env);
     if (fromEnv) {
-      const session = await pickSession(options, store, false).catch(() => undefined);
+      const session = await pickSession(options, false).catch(() => undefined);
       if (fromEnv.kind === "DATUM_TOKEN") {
         const token = env("DATUM_TOKEN")!;
         const apiBase = apiFromEnvironment(env) ?? session?.endpoint.server ??
@@ -189,14 +193,17 @@ export async function resolveAuthContext(options: ResolveAuthOptions = {}): Prom
           kind: "DATUM_TOKEN",
           identity,
           apiBase,
-          tokens: new StaticTokens(token, typeof exp === "number" ? new Date(exp * 1000) : undefined),
+          tokens: new StaticTokens(
+            token,
+            typeof exp === "number" ? new Date(exp * 1000) : undefined,
+          ),
         };
       }
       return await keyFileContext(fromEnv.path, env, session);
     }
   }
 
-  const session = (await pickSession(options, store, true))!;
+  const session = (await pickSession(options, true))!;
   let userKey = session["user-key"];
   if (needsUserKeyMigration({ sessions: [session] } as never)) {
     userKey = await updateConfig(async (config) => {
@@ -257,7 +264,11 @@ async function keyFileContext(
         throw new CliError(
           "DISCOVERY_FAILED",
           `cannot read the sign-in configuration of ${issuer}: ${err.message}`,
-          { hint: "Check DATUM_AUTH_ENDPOINT and your network.", exitCode: ExitCode.unavailable, retryable: true },
+          {
+            hint: "Check DATUM_AUTH_ENDPOINT and your network.",
+            exitCode: ExitCode.unavailable,
+            retryable: true,
+          },
         );
       });
       if (typeof doc.token_endpoint === "string") tokenUrl = doc.token_endpoint;

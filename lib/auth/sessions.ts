@@ -18,7 +18,6 @@ import {
 import type { CredentialStore, StorageKind } from "../store/credentials.ts";
 import { CliError, ExitCode } from "../ui/errors.ts";
 import { hostOf } from "./endpoints.ts";
-import { serviceAccountKeyPath } from "./service-account.ts";
 
 /** The context `current-context` names, if it exists. */
 export function currentContext(config: DatumctlConfig): Context | undefined {
@@ -132,7 +131,10 @@ export interface SwitchResult {
  * (else clears `current-context`, so the switch is not undone by an old context of another
  * session).
  */
-export async function switchSession(sessionName: string, configPath?: string): Promise<SwitchResult> {
+export async function switchSession(
+  sessionName: string,
+  configPath?: string,
+): Promise<SwitchResult> {
   return await updateConfig((config) => {
     const session = config.sessions.find((s) => s.name === sessionName);
     if (!session) {
@@ -199,6 +201,7 @@ export async function logout(
     return c.sessions;
   }, options.configPath);
 
+  const { serviceAccountKeyPath } = await import("./service-account.ts");
   const problems: string[] = [];
   const stillUsed = new Set(remaining.map((s) => s["user-key"]));
   const keys = [...new Set(chosen.map((s) => s["user-key"]))].filter((k) => !stillUsed.has(k));
@@ -224,7 +227,9 @@ export async function logout(
     await store.removeKnownUsers(keys);
     const activeUser = await store.activeUser();
     if (activeUser && (keys.includes(activeUser) || target === "all")) {
-      const next = remaining.length > 0 ? (activeSession(await loadConfig(options.configPath)) ?? remaining[0])["user-key"] : undefined;
+      const next = remaining.length > 0
+        ? (activeSession(await loadConfig(options.configPath)) ?? remaining[0])["user-key"]
+        : undefined;
       await store.setActiveUser(next);
     }
   } catch (err) {

@@ -1,0 +1,54 @@
+/**
+ * `datumctl logout [EMAIL] [--all]`: forget stored logins — their sessions, contexts and secrets
+ * (service-account key files included).
+ */
+import type { RegisterCommands } from "./context.ts";
+import { UsageError } from "../lib/ui/errors.ts";
+
+/** Registers `logout`. */
+export const register: RegisterCommands = (program, ctx) => {
+  program
+    .command("logout")
+    .argument("[email]", "log out every login of this email (default: the active login)")
+    .description("Remove stored logins, their contexts and their secrets")
+    .option("--all", "log out every login")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  # Log out of the active login
+  datumctl logout
+
+  # Log out jane@acme.com on every server
+  datumctl logout jane@acme.com
+
+  # Forget everything
+  datumctl logout --all`,
+    )
+    .action(async (email: string | undefined, flags: { all?: boolean }) => {
+      const io = ctx.io;
+      if (flags.all && email) {
+        throw new UsageError("cannot specify an email when using --all", "Give one or the other.");
+      }
+      const [{ logout }, { CredentialStore }, { hostOf }] = await Promise.all([
+        import("../lib/auth/sessions.ts"),
+        import("../lib/store/credentials.ts"),
+        import("../lib/auth/endpoints.ts"),
+      ]);
+      const store = new CredentialStore({ env: (n) => io.env(n), warn: (l) => io.err(`${l}\n`) });
+      const target = flags.all ? "all" : email ? { email } : "active";
+      const result = await logout(target, store, { env: (n) => io.env(n) });
+      for (const problem of result.problems) {
+        io.err(`warning: could not delete a stored secret (${problem})\n`);
+      }
+      const mark = io.color ? "✓ " : "";
+      if (target === "all") {
+        io.out(`${mark}Logged out all users.\n`);
+      } else if (target === "active") {
+        const s = result.removed[0];
+        io.out(`${mark}Logged out ${s["user-email"]} (${hostOf(s.endpoint.server)}).\n`);
+      } else {
+        io.out(`${mark}Logged out ${email}.\n`);
+      }
+    });
+};
