@@ -11,6 +11,7 @@ import { register as loginCommands } from "./commands/login.ts";
 import { register as logoutCommands } from "./commands/logout.ts";
 import { register as authCommands } from "./commands/auth.ts";
 import { register as whoamiCommands } from "./commands/whoami.ts";
+import { register as completion } from "./commands/completion.ts";
 import { register as ctxCommands } from "./commands/ctx.ts";
 
 const commandGroups: RegisterCommands[] = [
@@ -18,6 +19,7 @@ const commandGroups: RegisterCommands[] = [
   logoutCommands,
   authCommands,
   whoamiCommands,
+  completion,
   ctxCommands,
 ];
 

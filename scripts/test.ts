@@ -72,6 +72,8 @@ async function ensureSystemPackages() {
     "dbus-launch": "dbus-x11",
     "tmux": "tmux",
     "curl": "curl",
+    "/usr/share/bash-completion/bash_completion": "bash-completion",
+    "strace": "strace",
   };
   const missing = new Set<string>();
   for (const [bin, pkg] of Object.entries(wanted)) if (!(await have(bin))) missing.add(pkg);
