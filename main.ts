@@ -13,6 +13,7 @@ import { register as authCommands } from "./commands/auth.ts";
 import { register as whoamiCommands } from "./commands/whoami.ts";
 import { register as completion } from "./commands/completion.ts";
 import { register as ctxCommands } from "./commands/ctx.ts";
+import { register as resourceCommands } from "./commands/resources.ts";
 
 const commandGroups: RegisterCommands[] = [
   loginCommands,
@@ -21,6 +22,7 @@ const commandGroups: RegisterCommands[] = [
   whoamiCommands,
   completion,
   ctxCommands,
+  resourceCommands,
 ];
 
 const EXIT_CODES_HELP = `

@@ -320,3 +320,19 @@ export function editableYaml(object: KubeObject): string {
   if (copy.metadata) delete copy.metadata.managedFields;
   return stringify(copy, { indentSeq: false, lineWidth: 0 });
 }
+
+/** Column widths of a header and rows, for rows printed later under the same header (watch). */
+export function columnWidths(headers: string[], rows: string[][]): number[] {
+  return headers.map((h, i) => Math.max(h.length, ...rows.map((r) => [...(r[i] ?? "")].length)));
+}
+
+/** One table line padded to `widths` (widened in place when a cell is longer), as renderTable lays out. */
+export function alignedRow(cells: string[], widths: number[]): string {
+  cells.forEach((c, i) => {
+    widths[i] = Math.max(widths[i] ?? 0, [...c].length);
+  });
+  return cells
+    .map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat(widths[i] - [...c].length)))
+    .join("   ")
+    .trimEnd() + "\n";
+}

@@ -1,0 +1,1152 @@
+/**
+ * kubectl's verbs against the resolved scope:
+ *
+ *   get TYPE[,TYPE…] [NAME…] | TYPE/NAME…  [-o FORMAT] [-l SEL] [--field-selector SEL] [-w] [-A]
+ *   describe TYPE [NAME…]          create -f FILE…      apply -f FILE… [--dry-run=server|client]
+ *   diff -f FILE…                  delete TYPE NAME… | -f FILE…      edit TYPE NAME
+ *   api-resources  api-versions    explain TYPE[.field.path] [--recursive]
+ *
+ * Every verb resolves its scope once (`--project`/`--organization`/`--context`, env, current
+ * context), types through API discovery, and prints through lib/ui/printers. `get organizations`
+ * reads the user control plane; `get projects` the scope's organization control plane.
+ */
+import type { Command } from "commander";
+import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
+import { CliError, ExitCode, formatError, UsageError } from "../lib/ui/errors.ts";
+import { renderStructured, renderTable } from "../lib/ui/output.ts";
+import {
+  alignedRow,
+  columnWidths,
+  describeObject,
+  editableYaml,
+  humanAge,
+  objectsTable,
+  parseResourceOutput,
+  printObjects,
+  type ResourceOutput,
+  tableLines,
+} from "../lib/ui/printers.ts";
+import type { KubeObject, KubeTable } from "../lib/resources/objects.ts";
+import type { ResourceType } from "../lib/resources/discovery.ts";
+import type { DryRun, ResourceClient, WriteResult } from "../lib/resources/operations.ts";
+import type { Manifest } from "../lib/resources/manifests.ts";
+import type { ScopeInputs } from "../lib/scope/resolve.ts";
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function scopeInputs(cmd: Command, ctx: CommandContext): ScopeInputs {
+  const g = globalOptions(cmd);
+  return {
+    project: g.project,
+    organization: g.organization,
+    context: g.context,
+    env: (name) => ctx.io.env(name),
+  };
+}
+
+function warnTo(ctx: CommandContext): (message: string) => void {
+  return (message) => ctx.io.err(`warning: ${message}\n`);
+}
+
+async function openScoped(
+  cmd: Command,
+  ctx: CommandContext,
+  namespace?: string,
+): Promise<ResourceClient> {
+  const { openResourceScope } = await import("../lib/resources/open.ts");
+  const { resources } = await openResourceScope({
+    inputs: scopeInputs(cmd, ctx),
+    warn: warnTo(ctx),
+    namespace,
+  });
+  return resources;
+}
+
+function parseDryRun(value: string | boolean | undefined): DryRun {
+  if (value === undefined || value === false || value === "none") return "none";
+  if (value === true || value === "client") return "client";
+  if (value === "server") return "server";
+  throw new UsageError(
+    `invalid --dry-run value "${value}"`,
+    "Use --dry-run=server (validated by the server) or --dry-run=client.",
+  );
+}
+
+function resultLine(result: WriteResult): string {
+  const suffix = result.dryRun === "server"
+    ? " (server dry run)"
+    : result.dryRun === "client"
+    ? " (dry run)"
+    : "";
+  return `${result.ref} ${result.action}${suffix}\n`;
+}
+
+/** Runs `step` for each item; reports failures as they happen and fails at the end if any did. */
+async function forEachReporting<T>(
+  cmd: Command,
+  ctx: CommandContext,
+  items: T[],
+  step: (item: T) => Promise<void>,
+): Promise<void> {
+  const format = globalOptions(cmd).errorFormat;
+  const failures: unknown[] = [];
+  for (const item of items) {
+    try {
+      await step(item);
+    } catch (err) {
+      if (items.length === 1) throw err;
+      failures.push(err);
+      ctx.io.err(formatError(err, format));
+    }
+  }
+  if (failures.length > 0) {
+    const worst = failures.find((f) => f instanceof CliError) as CliError | undefined;
+    throw new CliError(
+      "PARTIAL_FAILURE",
+      `${failures.length} of ${items.length} objects failed (see above)`,
+      { exitCode: worst?.exitCode ?? ExitCode.error },
+    );
+  }
+}
+
+async function loadManifestArgs(files: string[], recursive?: boolean): Promise<Manifest[]> {
+  const { loadManifests, readAllStdin } = await import("../lib/resources/manifests.ts");
+  return await loadManifests(files, { readStdin: readAllStdin, recursive });
+}
+
+/** One `get`/`describe`/`delete` request: a type as typed and the names asked for. */
+interface TypeRequest {
+  type: string;
+  names: string[];
+}
+
+/** kubectl's argument forms: `TYPE[,TYPE] [NAME…]` or `TYPE/NAME…`. */
+function parseTypeArgs(args: string[]): TypeRequest[] {
+  if (args.length === 0) return [];
+  const isSlashForm = (a: string) => a.split("/").length === 2 && !/^v\d/.test(a);
+  if (isSlashForm(args[0])) {
+    const requests: TypeRequest[] = [];
+    for (const arg of args) {
+      if (!isSlashForm(arg)) {
+        throw new UsageError(
+          `"${arg}" is not TYPE/NAME`,
+          "Mixing TYPE/NAME with plain names is not allowed; write each as TYPE/NAME.",
+        );
+      }
+      const [type, name] = arg.split("/");
+      const existing = requests.find((r) => r.type === type);
+      if (existing) existing.names.push(name);
+      else requests.push({ type, names: [name] });
+    }
+    return requests;
+  }
+  const types = args[0].split(",").filter(Boolean);
+  const names = args.slice(1);
+  if (types.length > 1 && names.length > 0) {
+    throw new UsageError(
+      "names need exactly one type",
+      "Use TYPE NAME… or TYPE/NAME TYPE/NAME….",
+    );
+  }
+  return types.map((type) => ({ type, names: [...names] }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// get
+
+interface GetOptions {
+  output?: string;
+  selector?: string;
+  fieldSelector?: string;
+  watch?: boolean;
+  watchOnly?: boolean;
+  allNamespaces?: boolean;
+  namespace?: string;
+  showLabels?: boolean;
+  headers?: boolean;
+  ignoreNotFound?: boolean;
+}
+
+const ORG_WORDS = new Set(["organizations", "organization", "orgs", "org"]);
+const PROJECT_WORDS = new Set(["projects", "project"]);
+
+async function getOrganizations(
+  cmd: Command,
+  ctx: CommandContext,
+  names: string[],
+  output: ResourceOutput,
+  opts: GetOptions,
+): Promise<void> {
+  const [{ openUserPlane }, { organizationRows }, { organizationPortalLink, portalUrl }] =
+    await Promise.all([
+      import("../lib/resources/open.ts"),
+      import("../lib/resources/organizations.ts"),
+      import("../lib/scope/onboarding.ts"),
+    ]);
+  const { auth, client } = await openUserPlane(scopeInputs(cmd, ctx), warnTo(ctx));
+  const rows = await organizationRows(client, names);
+  if (output.kind === "name") {
+    ctx.io.out(rows.map((r) => `organization/${r.id}\n`).join(""));
+    return;
+  }
+  if (output.kind !== "table" && output.kind !== "wide") {
+    ctx.io.out(printObjects(rows.map((r) => r.membership), output, names.length === 1));
+    return;
+  }
+  if (rows.length === 0) {
+    ctx.io.err("No organizations found.\n");
+    return;
+  }
+  const wide = output.kind === "wide";
+  const headers = ["ORGANIZATION", "DISPLAY NAME", "STATUS", "AGE", ...(wide ? ["USER"] : [])];
+  const cells = rows.map((r) => [
+    r.id,
+    r.displayName,
+    r.status,
+    humanAge(r.creationTimestamp),
+    ...(wide ? [r.email ?? r.user ?? ""] : []),
+  ]);
+  ctx.io.out(
+    opts.headers === false
+      ? renderTable(headers, cells).split("\n").slice(1).join("\n")
+      : renderTable(headers, cells),
+  );
+  const pending = rows.filter((r) => r.reason !== "Ready");
+  if (pending.length > 0) {
+    const portal = portalUrl(auth.apiBase, (name) => ctx.io.env(name));
+    let footer = "\nSome organizations still need setup before you can use them with datumctl:\n";
+    for (const r of pending) {
+      footer += `  ${r.displayName} (${r.id}): ${r.status} — ${
+        organizationPortalLink(portal, r.id)
+      }\n`;
+    }
+    ctx.io.err(footer);
+  }
+}
+
+/** Opens the control plane a type request goes to: the organization's for projects. */
+async function clientFor(
+  cmd: Command,
+  ctx: CommandContext,
+  word: string,
+  opts: { namespace?: string },
+): Promise<ResourceClient> {
+  if (!PROJECT_WORDS.has(word.toLowerCase())) return await openScoped(cmd, ctx, opts.namespace);
+  const [{ openResourceScope }, { organizationControlPlaneUrl }, { ResourceClient }] = await Promise
+    .all([
+      import("../lib/resources/open.ts"),
+      import("../lib/api/urls.ts"),
+      import("../lib/resources/operations.ts"),
+    ]);
+  const { opened } = await openResourceScope({ inputs: scopeInputs(cmd, ctx), warn: warnTo(ctx) });
+  const org = opened.scope.organizationId;
+  if (!org) {
+    throw new CliError(
+      "ORGANIZATION_UNKNOWN",
+      `cannot tell which organization project "${opened.scope.projectId}" belongs to`,
+      { hint: "Pass --organization ORG, or run 'datumctl ctx --refresh'." },
+    );
+  }
+  const client = opened.client.withBase(organizationControlPlaneUrl(opened.auth.apiBase, org));
+  return new ResourceClient(client, { env: (name) => ctx.io.env(name) });
+}
+
+/** Adds DISPLAY NAME to a projects Table when the server did not include one. */
+function withProjectDisplayNames(
+  table: KubeTable,
+  displayName: (o?: KubeObject) => string,
+): KubeTable {
+  if (table.columnDefinitions.some((c) => c.name.toLowerCase() === "display name")) return table;
+  const nameIndex = Math.max(0, table.columnDefinitions.findIndex((c) => c.format === "name"));
+  const columns = [...table.columnDefinitions];
+  columns.splice(nameIndex + 1, 0, { name: "Display Name", type: "string" });
+  return {
+    ...table,
+    columnDefinitions: columns,
+    rows: table.rows.map((row) => {
+      const cells = [...row.cells];
+      cells.splice(nameIndex + 1, 0, displayName(row.object));
+      return { ...row, cells };
+    }),
+  };
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof CliError && "httpStatus" in err &&
+    (err as { httpStatus: number }).httpStatus === 404;
+}
+
+async function tableFor(
+  rc: ResourceClient,
+  type: ResourceType,
+  request: TypeRequest,
+  opts: GetOptions,
+  onMissing: (err: unknown) => void,
+): Promise<KubeTable> {
+  const listOptions = {
+    namespace: opts.namespace,
+    allNamespaces: opts.allNamespaces,
+    labelSelector: opts.selector,
+    fieldSelector: opts.fieldSelector,
+  };
+  if (request.names.length === 0) {
+    const table = await rc.table(type, listOptions);
+    if (table) return table;
+    return objectsTable((await rc.list(type, listOptions)).items);
+  }
+  let combined: KubeTable | undefined;
+  for (const name of request.names) {
+    try {
+      const table = await rc.table(type, { ...listOptions, names: [name] }) ??
+        objectsTable([await rc.get(type, name, listOptions)]);
+      if (!combined) combined = { ...table, rows: [...table.rows] };
+      else combined.rows.push(...table.rows);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      onMissing(err);
+    }
+  }
+  return combined ?? objectsTable([]);
+}
+
+async function objectsFor(
+  rc: ResourceClient,
+  type: ResourceType,
+  request: TypeRequest,
+  opts: GetOptions,
+  onMissing: (err: unknown) => void,
+): Promise<{ objects: KubeObject[]; resourceVersion?: string }> {
+  const listOptions = {
+    namespace: opts.namespace,
+    allNamespaces: opts.allNamespaces,
+    labelSelector: opts.selector,
+    fieldSelector: opts.fieldSelector,
+  };
+  if (request.names.length === 0) {
+    const list = await rc.list(type, listOptions);
+    return { objects: list.items, resourceVersion: list.metadata?.resourceVersion };
+  }
+  const objects: KubeObject[] = [];
+  for (const name of request.names) {
+    try {
+      objects.push(await rc.get(type, name, listOptions));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      onMissing(err);
+    }
+  }
+  return { objects };
+}
+
+async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetOptions) {
+  const output = parseResourceOutput(opts.output);
+  const requests = parseTypeArgs(args);
+  if (requests.length === 0) {
+    throw new UsageError(
+      "get needs a resource type",
+      "Example: datumctl get connectors. Run 'datumctl api-resources' to list the types.",
+    );
+  }
+  if (opts.watch || opts.watchOnly) {
+    if (requests.length !== 1) throw new UsageError("watch works on one type at a time");
+  }
+  if (requests.some((r) => ORG_WORDS.has(r.type.toLowerCase()))) {
+    if (requests.length > 1) {
+      throw new UsageError("organizations cannot be listed together with other types");
+    }
+    if (opts.watch || opts.watchOnly) throw new UsageError("organizations cannot be watched");
+    return await getOrganizations(cmd, ctx, requests[0].names, output, opts);
+  }
+
+  const missing: unknown[] = [];
+  const onMissing = (err: unknown) => {
+    if (opts.ignoreNotFound) return;
+    missing.push(err);
+    ctx.io.err(formatError(err, globalOptions(cmd).errorFormat));
+  };
+  const clients = new Map<string, ResourceClient>();
+  const resolved: { rc: ResourceClient; type: ResourceType; request: TypeRequest }[] = [];
+  for (const request of requests) {
+    const key = PROJECT_WORDS.has(request.type.toLowerCase()) ? "org" : "scope";
+    let rc = clients.get(key);
+    if (!rc) {
+      rc = await clientFor(cmd, ctx, request.type, opts);
+      clients.set(key, rc);
+    }
+    resolved.push({ rc, type: await rc.resolveType(request.type), request });
+  }
+  const multiple = resolved.length > 1;
+  const table = output.kind === "table" || output.kind === "wide";
+  const { projectDisplayNameOf } = await import("../lib/resources/organizations.ts");
+
+  if (table) {
+    let first = true;
+    let widths: number[] | undefined;
+    for (const { rc, type, request } of resolved) {
+      if (opts.watchOnly) break;
+      let result = await tableFor(rc, type, request, opts, onMissing);
+      if (PROJECT_WORDS.has(request.type.toLowerCase())) {
+        result = withProjectDisplayNames(result, projectDisplayNameOf);
+      }
+      if (result.rows.length === 0) continue;
+      const { headers, rows } = tableLines(result, {
+        wide: output.kind === "wide",
+        showLabels: opts.showLabels,
+        showNamespace: opts.allNamespaces && type.namespaced,
+        kindPrefix: multiple ? rc.ref(type, "").slice(0, -1) : undefined,
+      });
+      if (!first) ctx.io.out("\n");
+      first = false;
+      ctx.io.out(
+        opts.headers === false
+          ? renderTable(headers, rows).split("\n").slice(1).join("\n")
+          : renderTable(headers, rows),
+      );
+      widths = columnWidths(headers, rows);
+    }
+    if (first && missing.length === 0 && !opts.watchOnly) {
+      const only = resolved.length === 1 ? resolved[0] : undefined;
+      const where = only && only.type.namespaced && !opts.allNamespaces
+        ? ` in ${opts.namespace ?? only.rc.namespace} namespace`
+        : "";
+      ctx.io.err(`No resources found${where}.\n`);
+    }
+    if (opts.watch || opts.watchOnly) {
+      await watchTable(ctx, resolved[0], opts, widths);
+    }
+  } else {
+    const objects: KubeObject[] = [];
+    let resourceVersion: string | undefined;
+    for (const { rc, type, request } of resolved) {
+      const found = await objectsFor(rc, type, request, opts, onMissing);
+      objects.push(...found.objects);
+      resourceVersion = found.resourceVersion;
+    }
+    const single = resolved.length === 1 && resolved[0].request.names.length === 1;
+    if (
+      !opts.watchOnly && (objects.length > 0 || output.kind === "json" || output.kind === "yaml")
+    ) {
+      if (!(single && objects.length === 0)) ctx.io.out(printObjects(objects, output, single));
+    }
+    if (opts.watch || opts.watchOnly) {
+      const { rc, type, request } = resolved[0];
+      for await (
+        const event of rc.watch(type, {
+          namespace: opts.namespace,
+          allNamespaces: opts.allNamespaces,
+          labelSelector: opts.selector,
+          fieldSelector: opts.fieldSelector,
+          resourceVersion,
+          name: request.names.length === 1 ? request.names[0] : undefined,
+        })
+      ) {
+        if (event.type === "BOOKMARK") continue;
+        event.object.apiVersion ??= `${type.group ? `${type.group}/` : ""}${type.version}`;
+        event.object.kind ??= type.kind;
+        ctx.io.out(printObjects([event.object], output, true));
+      }
+    }
+  }
+  if (missing.length > 0) {
+    throw new CliError("NOT_FOUND", `${missing.length} of the requested objects were not found`, {
+      exitCode: ExitCode.error,
+    });
+  }
+}
+
+async function watchTable(
+  ctx: CommandContext,
+  target: { rc: ResourceClient; type: ResourceType; request: TypeRequest },
+  opts: GetOptions,
+  initialWidths: number[] | undefined,
+): Promise<void> {
+  const { rc, type, request } = target;
+  const listOptions = {
+    namespace: opts.namespace,
+    allNamespaces: opts.allNamespaces,
+    labelSelector: opts.selector,
+    fieldSelector: opts.fieldSelector,
+  };
+  // Start where a fresh list ends, so only changes after the printed table arrive.
+  const list = await rc.list(type, listOptions);
+  let widths = initialWidths;
+  const lastCells = new Map<string, string[]>();
+  let printedHeader = initialWidths !== undefined;
+  for await (
+    const event of rc.watch(type, {
+      ...listOptions,
+      resourceVersion: list.metadata?.resourceVersion,
+      name: request.names.length === 1 ? request.names[0] : undefined,
+    })
+  ) {
+    if (event.type === "BOOKMARK") continue;
+    const name = event.object.metadata?.name ?? "";
+    let table: KubeTable | undefined;
+    if (event.type !== "DELETED") {
+      table = await rc.table(type, { ...listOptions, names: [name] }).catch(() => undefined);
+    }
+    table ??= objectsTable([event.object]);
+    const { headers, rows } = tableLines(table, {
+      wide: opts.output === "wide",
+      showLabels: opts.showLabels,
+      showNamespace: opts.allNamespaces && type.namespaced,
+    });
+    let cells = rows[0] ?? [];
+    if (event.type === "DELETED" && lastCells.has(name)) cells = lastCells.get(name)!;
+    lastCells.set(name, cells);
+    if (!printedHeader && opts.headers !== false) {
+      widths = columnWidths(headers, rows);
+      ctx.io.out(alignedRow(headers, widths));
+      printedHeader = true;
+    }
+    widths ??= columnWidths(headers, rows);
+    ctx.io.out(alignedRow(cells, widths));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// describe
+
+async function describe(
+  cmd: Command,
+  ctx: CommandContext,
+  args: string[],
+  opts: { selector?: string; namespace?: string },
+) {
+  const requests = parseTypeArgs(args);
+  if (requests.length === 0) {
+    throw new UsageError(
+      "describe needs a resource type",
+      "Example: datumctl describe connectors c1",
+    );
+  }
+  const blocks: string[] = [];
+  const missing: unknown[] = [];
+  for (const request of requests) {
+    const rc = await clientFor(cmd, ctx, request.type, opts);
+    const type = await rc.resolveType(request.type);
+    const found = await objectsFor(rc, type, request, {
+      selector: opts.selector,
+      namespace: opts.namespace,
+    }, (err) => {
+      missing.push(err);
+      ctx.io.err(formatError(err, globalOptions(cmd).errorFormat));
+    });
+    blocks.push(...found.objects.map(describeObject));
+  }
+  if (blocks.length > 0) ctx.io.out(blocks.join("\n\n"));
+  else if (missing.length === 0) ctx.io.err("No resources found.\n");
+  if (missing.length > 0) {
+    throw new CliError("NOT_FOUND", `${missing.length} of the requested objects were not found`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// create / apply / delete / diff
+
+interface WriteOptions {
+  filename: string[];
+  recursive?: boolean;
+  dryRun?: string | boolean;
+  output?: string;
+  namespace?: string;
+}
+
+function printWrite(ctx: CommandContext, result: WriteResult, output: ResourceOutput | undefined) {
+  if (!output) {
+    ctx.io.out(resultLine(result));
+    return;
+  }
+  if (output.kind === "name") ctx.io.out(`${result.ref}\n`);
+  else if (result.object) ctx.io.out(printObjects([result.object], output, true));
+  else ctx.io.out(resultLine(result));
+}
+
+function writeOutput(value: string | undefined): ResourceOutput | undefined {
+  if (value === undefined) return undefined;
+  const output = parseResourceOutput(value);
+  if (output.kind === "table" || output.kind === "wide") {
+    throw new UsageError(
+      `-o ${value} is not available here`,
+      "Use -o name, json, yaml or jsonpath=….",
+    );
+  }
+  return output;
+}
+
+async function create(cmd: Command, ctx: CommandContext, opts: WriteOptions) {
+  const output = writeOutput(opts.output);
+  const dryRun = parseDryRun(opts.dryRun);
+  const manifests = await loadManifestArgs(opts.filename, opts.recursive);
+  const rc = await openScoped(cmd, ctx, opts.namespace);
+  await forEachReporting(cmd, ctx, manifests, async (m) => {
+    printWrite(ctx, await rc.create(m.object, { dryRun }), output);
+  });
+}
+
+async function apply(
+  cmd: Command,
+  ctx: CommandContext,
+  opts: WriteOptions & { forceConflicts?: boolean; fieldManager?: string },
+) {
+  const output = writeOutput(opts.output);
+  const dryRun = parseDryRun(opts.dryRun);
+  const manifests = await loadManifestArgs(opts.filename, opts.recursive);
+  const rc = await openScoped(cmd, ctx, opts.namespace);
+  await forEachReporting(cmd, ctx, manifests, async (m) => {
+    const result = await rc.apply(m.object, {
+      force: opts.forceConflicts,
+      dryRun,
+      fieldManager: opts.fieldManager,
+    });
+    printWrite(ctx, result, output);
+  });
+}
+
+async function deleteCommand(
+  cmd: Command,
+  ctx: CommandContext,
+  args: string[],
+  opts: Partial<WriteOptions> & { ignoreNotFound?: boolean; selector?: string; all?: boolean },
+) {
+  const dryRun = parseDryRun(opts.dryRun);
+  const files = opts.filename ?? [];
+  if (files.length > 0) {
+    if (args.length > 0) throw new UsageError("give either -f or TYPE NAME…, not both");
+    const manifests = await loadManifestArgs(files, opts.recursive);
+    const rc = await openScoped(cmd, ctx, opts.namespace);
+    await forEachReporting(cmd, ctx, manifests, async (m) => {
+      const result = await rc.deleteManifest(m.object, {
+        dryRun,
+        ignoreNotFound: opts.ignoreNotFound,
+      });
+      if (result) ctx.io.out(resultLine(result));
+    });
+    return;
+  }
+  const requests = parseTypeArgs(args);
+  if (requests.length === 0) {
+    throw new UsageError(
+      "delete needs TYPE NAME…, TYPE/NAME or -f FILE",
+      "Example: datumctl delete connectors c1",
+    );
+  }
+  const targets: { rc: ResourceClient; type: ResourceType; name: string }[] = [];
+  for (const request of requests) {
+    const rc = await clientFor(cmd, ctx, request.type, opts);
+    const type = await rc.resolveType(request.type);
+    let names = request.names;
+    if (names.length === 0) {
+      if (!opts.all && !opts.selector) {
+        throw new UsageError(
+          `delete ${request.type} needs names, --selector or --all`,
+          `Example: datumctl delete ${request.type} NAME`,
+        );
+      }
+      names = (await rc.list(type, { labelSelector: opts.selector, namespace: opts.namespace }))
+        .items
+        .map((o) => o.metadata?.name ?? "")
+        .filter(Boolean);
+      if (names.length === 0) ctx.io.err("No resources found.\n");
+    }
+    targets.push(...names.map((name) => ({ rc, type, name })));
+  }
+  await forEachReporting(cmd, ctx, targets, async ({ rc, type, name }) => {
+    const result = await rc.delete(type, name, {
+      namespace: opts.namespace,
+      dryRun,
+      ignoreNotFound: opts.ignoreNotFound,
+    });
+    if (result) ctx.io.out(resultLine(result));
+  });
+}
+
+async function externalDiff(
+  ctx: CommandContext,
+  program: string,
+  results: { fileName: string; liveYaml: string; mergedYaml: string }[],
+): Promise<number> {
+  const root = await Deno.makeTempDir({ prefix: "datumctl-diff-" });
+  try {
+    const live = `${root}/LIVE`;
+    const merged = `${root}/MERGED`;
+    await Deno.mkdir(live);
+    await Deno.mkdir(merged);
+    for (const r of results) {
+      await Deno.writeTextFile(`${live}/${r.fileName}`, r.liveYaml);
+      await Deno.writeTextFile(`${merged}/${r.fileName}`, r.mergedYaml);
+    }
+    const [command, ...args] = program.trim().split(/\s+/);
+    const out = await new Deno.Command(command, {
+      args: [...args, live, merged],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    ctx.io.out(new TextDecoder().decode(out.stdout));
+    return out.code;
+  } catch (err) {
+    throw new CliError("DIFF_FAILED", `cannot run ${program}: ${(err as Error).message}`, {
+      hint: "Check KUBECTL_EXTERNAL_DIFF, or unset it to use the built-in diff.",
+      exitCode: 2,
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Returns the exit code: 0 same, 1 differs; errors become exit codes above 1. */
+async function diff(
+  cmd: Command,
+  ctx: CommandContext,
+  opts: WriteOptions & { forceConflicts?: boolean },
+): Promise<number> {
+  try {
+    const manifests = await loadManifestArgs(opts.filename, opts.recursive);
+    const rc = await openScoped(cmd, ctx, opts.namespace);
+    const results = [];
+    for (const m of manifests) {
+      results.push(await rc.diff(m.object, { force: opts.forceConflicts }));
+    }
+    const program = ctx.io.env("DATUMCTL_EXTERNAL_DIFF") || ctx.io.env("KUBECTL_EXTERNAL_DIFF");
+    if (program) return await externalDiff(ctx, program, results);
+    let differs = false;
+    for (const r of results) {
+      if (!r.diff) continue;
+      differs = true;
+      ctx.io.out(`diff -u -N LIVE/${r.fileName} MERGED/${r.fileName}\n${r.diff}`);
+    }
+    return differs ? 1 : 0;
+  } catch (err) {
+    // diff's contract: 1 means "differs", so failures must exit with more than 1.
+    if (err instanceof CliError && err.exitCode <= 1) {
+      throw new CliError(err.code, err.message, {
+        hint: err.hint,
+        exitCode: 2,
+        retryable: err.retryable,
+        cause: err,
+      });
+    }
+    if (!(err instanceof CliError)) {
+      throw new CliError("DIFF_FAILED", err instanceof Error ? err.message : String(err), {
+        exitCode: 2,
+      });
+    }
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// edit
+
+const EDIT_HEADER = [
+  "# Edit the object below and save to apply your changes; close the editor without saving,",
+  "# or empty the file, to cancel. Lines starting with '#' are ignored. If the server rejects",
+  "# the change, this file opens again with its reason at the top.",
+  "#",
+];
+
+function stripComments(text: string): string {
+  return text.split("\n").filter((line) => !line.trimStart().startsWith("#")).join("\n");
+}
+
+async function runEditor(ctx: CommandContext, file: string): Promise<void> {
+  const editor = ctx.io.env("KUBE_EDITOR") || ctx.io.env("EDITOR") ||
+    (ctx.io.stdinIsTTY ? "vi" : undefined);
+  if (!editor) {
+    throw new UsageError(
+      "edit needs an editor and there is no terminal",
+      "Set KUBE_EDITOR or EDITOR to a command that edits a file in place.",
+    );
+  }
+  const status = await new Deno.Command("sh", {
+    args: ["-c", `${editor} "$1"`, "sh", file],
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn().status;
+  if (!status.success) {
+    throw new CliError("EDITOR_FAILED", `the editor (${editor}) exited with code ${status.code}`, {
+      hint: "Your changes were not applied.",
+    });
+  }
+}
+
+async function edit(
+  cmd: Command,
+  ctx: CommandContext,
+  args: string[],
+  opts: { namespace?: string },
+) {
+  const requests = parseTypeArgs(args);
+  if (requests.length !== 1 || requests[0].names.length !== 1) {
+    throw new UsageError(
+      "edit needs one TYPE NAME (or TYPE/NAME)",
+      "Example: datumctl edit connectors c1",
+    );
+  }
+  const { parse } = await import("yaml");
+  const { mergePatch } = await import("../lib/resources/operations.ts");
+  const rc = await clientFor(cmd, ctx, requests[0].type, opts);
+  const type = await rc.resolveType(requests[0].type);
+  const name = requests[0].names[0];
+  const original = await rc.get(type, name, opts);
+  const ref = rc.ref(type, name);
+  const dir = await Deno.makeTempDir({ prefix: "datumctl-edit-" });
+  const file = `${dir}/${type.plural}-${name}.yaml`;
+  let body = editableYaml(original);
+  let problem: string | undefined;
+  let lastFailed: string | undefined;
+  let keepFile = false;
+  try {
+    for (;;) {
+      const header = [...EDIT_HEADER];
+      if (problem) {
+        header.push(`# ${ref} was not saved:`, ...problem.split("\n").map((l) => `# * ${l}`), "#");
+      }
+      await Deno.writeTextFile(file, `${header.join("\n")}\n${body}`);
+      await runEditor(ctx, file);
+      const text = stripComments(await Deno.readTextFile(file));
+      if (text.trim() === "") {
+        ctx.io.out("Edit cancelled, no changes made.\n");
+        return;
+      }
+      if (lastFailed !== undefined && text === lastFailed) {
+        keepFile = true;
+        throw new CliError("EDIT_FAILED", `${ref} was not saved: ${problem}`, {
+          hint: `Your edited copy is in ${file}.`,
+        });
+      }
+      let edited: KubeObject;
+      try {
+        edited = parse(text) as KubeObject;
+        if (!edited || typeof edited !== "object") throw new Error("the document is not an object");
+      } catch (err) {
+        problem = `the YAML does not parse: ${(err as Error).message.split("\n")[0]}`;
+        body = text;
+        lastFailed = text;
+        continue;
+      }
+      const before = parse(editableYaml(original));
+      const patch = mergePatch(before, edited);
+      if (Object.keys(patch).length === 0) {
+        ctx.io.out("Edit cancelled, no changes made.\n");
+        return;
+      }
+      // Optimistic concurrency: the patch only applies to the version that was edited.
+      const meta = (patch.metadata ?? {}) as Record<string, unknown>;
+      patch.metadata = { ...meta, resourceVersion: original.metadata?.resourceVersion };
+      try {
+        await rc.patch(type, name, patch, opts);
+        ctx.io.out(`${ref} edited\n`);
+        return;
+      } catch (err) {
+        if (!(err instanceof CliError) || err.exitCode === ExitCode.unavailable) throw err;
+        problem = err.message;
+        body = text;
+        lastFailed = text;
+      }
+    }
+  } finally {
+    if (!keepFile) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// api-resources / api-versions / explain
+
+async function apiResources(
+  cmd: Command,
+  ctx: CommandContext,
+  opts: { output?: string; namespaced?: string; apiGroup?: string; headers?: boolean },
+) {
+  const output = opts.output ?? "table";
+  if (!["table", "wide", "name", "json", "yaml"].includes(output)) {
+    throw new UsageError(
+      `unknown output format "${output}"`,
+      "Use one of: wide, name, json, yaml.",
+    );
+  }
+  const rc = await openScoped(cmd, ctx);
+  const { typeApiVersion, typeFullName } = await import("../lib/resources/discovery.ts");
+  const doc = await rc.discovery.refresh();
+  let types = doc.resources.filter((r) => r.preferred);
+  if (opts.namespaced !== undefined) {
+    const want = opts.namespaced !== "false";
+    types = types.filter((r) => r.namespaced === want);
+  }
+  if (opts.apiGroup !== undefined) types = types.filter((r) => r.group === opts.apiGroup);
+  types.sort((a, b) => a.group.localeCompare(b.group) || a.plural.localeCompare(b.plural));
+  if (output === "name") {
+    ctx.io.out(types.map((t) => `${typeFullName(t)}\n`).join(""));
+    return;
+  }
+  if (output === "json" || output === "yaml") {
+    ctx.io.out(renderStructured(types, output));
+    return;
+  }
+  const wide = output === "wide";
+  const headers = [
+    "NAME",
+    "SHORTNAMES",
+    "APIVERSION",
+    "NAMESPACED",
+    "KIND",
+    ...(wide ? ["VERBS", "CATEGORIES"] : []),
+  ];
+  const rows = types.map((t) => [
+    t.plural,
+    t.shortNames.join(","),
+    typeApiVersion(t),
+    String(t.namespaced),
+    t.kind,
+    ...(wide ? [t.verbs.join(","), t.categories.join(",")] : []),
+  ]);
+  const text = renderTable(headers, rows);
+  ctx.io.out(opts.headers === false ? text.split("\n").slice(1).join("\n") : text);
+}
+
+async function apiVersions(cmd: Command, ctx: CommandContext) {
+  const rc = await openScoped(cmd, ctx);
+  const doc = await rc.discovery.refresh();
+  ctx.io.out([...new Set(doc.groupVersions)].sort().map((v) => `${v}\n`).join(""));
+}
+
+async function explain(
+  cmd: Command,
+  ctx: CommandContext,
+  target: string,
+  opts: { recursive?: boolean; apiVersion?: string },
+) {
+  const [typeWord, ...fieldPath] = target.split(".");
+  const rc = await clientFor(cmd, ctx, typeWord, {});
+  const type = await rc.resolveType(opts.apiVersion ? `${opts.apiVersion}/${typeWord}` : typeWord);
+  const { explainType } = await import("../lib/resources/explain.ts");
+  ctx.io.out(
+    await explainType(rc.api, type, fieldPath.filter(Boolean), { recursive: opts.recursive }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const SCOPE_HELP = `
+Scope: --project, --organization or --context for one command, else DATUM_PROJECT /
+DATUM_ORGANIZATION / DATUM_CONTEXT, else the current context ('datumctl ctx use').`;
+
+/** Registers get, describe, create, apply, diff, delete, edit, api-resources, api-versions, explain. */
+export const register: RegisterCommands = (program, ctx) => {
+  program
+    .command("get")
+    .description("List or show resources (kubectl get)")
+    .argument("[type-and-names...]", "TYPE[,TYPE…] [NAME…] or TYPE/NAME…")
+    .option(
+      "-o, --output <format>",
+      "table|wide|json|yaml|name|jsonpath=TEMPLATE|custom-columns=SPEC",
+    )
+    .option("-l, --selector <selector>", "label selector, e.g. app=web,tier!=db")
+    .option("--field-selector <selector>", "field selector, e.g. metadata.name=c1")
+    .option("-w, --watch", "after listing, keep printing changes")
+    .option("--watch-only", "print changes only, not the current list")
+    .option("-A, --all-namespaces", "list namespaced types across namespaces")
+    .option("-n, --namespace <namespace>", "namespace of namespaced types (Datum uses default)")
+    .option("--show-labels", "add a LABELS column")
+    .option("--no-headers", "leave out the header line of tables")
+    .option("--ignore-not-found", "named objects that do not exist are not an error")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  datumctl get organizations                 # your organizations and their setup status
+  datumctl get projects                      # projects of the current organization
+  datumctl get connectors -o wide
+  datumctl get httpproxies my-proxy -o yaml
+  datumctl get connectors -o jsonpath='{.items[*].metadata.name}'
+  datumctl get connectors -o custom-columns=NAME:.metadata.name,CLASS:.spec.connectorClassName
+  datumctl get httpproxies -w                # watch for changes (Ctrl-C to stop)
+${SCOPE_HELP}`,
+    )
+    .action(async (args: string[], opts: GetOptions, cmd: Command) => {
+      await get(cmd, ctx, args, opts);
+    });
+
+  program
+    .command("describe")
+    .description("Show resources in detail (kubectl describe)")
+    .argument("[type-and-names...]", "TYPE [NAME…] or TYPE/NAME…")
+    .option("-l, --selector <selector>", "label selector")
+    .option("-n, --namespace <namespace>", "namespace of namespaced types")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  datumctl describe httpproxies my-proxy
+  datumctl describe connectors
+${SCOPE_HELP}`,
+    )
+    .action(async (args: string[], opts, cmd: Command) => {
+      await describe(cmd, ctx, args, opts);
+    });
+
+  program
+    .command("create")
+    .description("Create resources from manifests (fails if they exist)")
+    .requiredOption("-f, --filename <path>", "file, folder or - (stdin); repeatable", collect, [])
+    .option("-R, --recursive", "descend into sub-folders of -f folders")
+    .option("--dry-run [mode]", "server (validated, not stored) or client")
+    .option("-o, --output <format>", "name|json|yaml|jsonpath=TEMPLATE instead of result lines")
+    .option("-n, --namespace <namespace>", "namespace of namespaced objects without one")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  datumctl create -f proxy.yaml
+  cat manifests.yaml | datumctl create -f -
+${SCOPE_HELP}`,
+    )
+    .action(async (opts: WriteOptions, cmd: Command) => {
+      await create(cmd, ctx, opts);
+    });
+
+  program
+    .command("apply")
+    .description("Create or update resources from manifests (server-side apply)")
+    .requiredOption("-f, --filename <path>", "file, folder or - (stdin); repeatable", collect, [])
+    .option("-R, --recursive", "descend into sub-folders of -f folders")
+    .option("--dry-run [mode]", "server (validated, not stored) or client")
+    .option("--force-conflicts", "take over fields another manager owns")
+    .option("--field-manager <name>", "field manager name", "datumctl")
+    .option("--server-side", "accepted for kubectl habits; apply is always server-side")
+    .option("-o, --output <format>", "name|json|yaml|jsonpath=TEMPLATE instead of result lines")
+    .option("-n, --namespace <namespace>", "namespace of namespaced objects without one")
+    .addHelpText(
+      "after",
+      `
+Each object prints one line: created, configured or unchanged.
+
+Examples:
+  datumctl apply -f proxy.yaml
+  datumctl apply -f manifests/ --dry-run=server
+  datumctl apply -f proxy.yaml --force-conflicts
+${SCOPE_HELP}`,
+    )
+    .action(async (opts, cmd: Command) => {
+      await apply(cmd, ctx, opts);
+    });
+
+  program
+    .command("diff")
+    .description("Show what apply -f would change")
+    .requiredOption("-f, --filename <path>", "file, folder or - (stdin); repeatable", collect, [])
+    .option("-R, --recursive", "descend into sub-folders of -f folders")
+    .option("--force-conflicts", "compare as if conflicts were forced")
+    .option("-n, --namespace <namespace>", "namespace of namespaced objects without one")
+    .addHelpText(
+      "after",
+      `
+Compares the server's dry-run apply result with the live objects (managedFields,
+resourceVersion and generation left out). Set KUBECTL_EXTERNAL_DIFF (or
+DATUMCTL_EXTERNAL_DIFF) to use another diff program on the LIVE and MERGED folders.
+
+Exit status: 0 no differences, 1 differences found, >1 datumctl or diff failed.
+
+Examples:
+  datumctl diff -f proxy.yaml
+${SCOPE_HELP}`,
+    )
+    .action(async (opts, cmd: Command) => {
+      const code = await diff(cmd, ctx, opts);
+      // "Differences found" is a result, not an error: main would print a message for a thrown
+      // CliError, so this exit status leaves directly (all output is already written).
+      if (code !== 0) Deno.exit(code);
+    });
+
+  program
+    .command("delete")
+    .description("Delete resources by name or from manifests")
+    .argument("[type-and-names...]", "TYPE NAME… or TYPE/NAME…")
+    .option("-f, --filename <path>", "file, folder or - (stdin); repeatable", collect, [])
+    .option("-R, --recursive", "descend into sub-folders of -f folders")
+    .option("-l, --selector <selector>", "delete every object of TYPE matching the selector")
+    .option("--all", "delete every object of TYPE")
+    .option("--ignore-not-found", "objects that do not exist are not an error")
+    .option("--dry-run [mode]", "server or client")
+    .option("-n, --namespace <namespace>", "namespace of namespaced types")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  datumctl delete httpproxies my-proxy
+  datumctl delete -f manifests.yaml
+${SCOPE_HELP}`,
+    )
+    .action(async (args: string[], opts, cmd: Command) => {
+      await deleteCommand(cmd, ctx, args, opts);
+    });
+
+  program
+    .command("edit")
+    .description("Edit a resource in $KUBE_EDITOR / $EDITOR")
+    .argument("<type-and-name...>", "TYPE NAME or TYPE/NAME")
+    .option("-n, --namespace <namespace>", "namespace of namespaced types")
+    .addHelpText(
+      "after",
+      `
+Opens the object as YAML; saving applies the change. If the server rejects it, the editor
+opens again with the reason at the top. An unchanged or empty file cancels.
+
+Examples:
+  datumctl edit httpproxies my-proxy
+  KUBE_EDITOR="code --wait" datumctl edit connectors c1
+${SCOPE_HELP}`,
+    )
+    .action(async (args: string[], opts, cmd: Command) => {
+      await edit(cmd, ctx, args, opts);
+    });
+
+  program
+    .command("api-resources")
+    .description("List the resource types the scope's control plane serves")
+    .option("-o, --output <format>", "wide|name|json|yaml")
+    .option("--namespaced <bool>", "only namespaced (true) or cluster-wide (false) types")
+    .option("--api-group <group>", "only this API group ('' for core)")
+    .option("--no-headers", "leave out the header line")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  datumctl api-resources
+  datumctl api-resources --api-group networking.datumapis.com -o wide
+${SCOPE_HELP}`,
+    )
+    .action(async (opts, cmd: Command) => {
+      await apiResources(cmd, ctx, opts);
+    });
+
+  program
+    .command("api-versions")
+    .description("List the API group/versions the scope's control plane serves")
+    .addHelpText("after", `\nExample:\n  datumctl api-versions\n${SCOPE_HELP}`)
+    .action(async (_opts, cmd: Command) => {
+      await apiVersions(cmd, ctx);
+    });
+
+  program
+    .command("explain")
+    .description("Describe the fields of a resource type (from the server's OpenAPI schema)")
+    .argument("<type[.field.path]>", "e.g. httpproxies.spec.rules")
+    .option("--recursive", "print every field below, names and types only")
+    .option("--api-version <group/version>", "explain this group/version of the type")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  datumctl explain connectors
+  datumctl explain httpproxies.spec.rules.backends
+  datumctl explain connectors.spec --recursive
+${SCOPE_HELP}`,
+    )
+    .action(async (target: string, opts, cmd: Command) => {
+      await explain(cmd, ctx, target, opts);
+    });
+};

@@ -1,0 +1,86 @@
+/**
+ * Opening what the resource verbs work on: the scope's control plane as the login that owns it,
+ * or the user control plane for `get organizations`.
+ *
+ * Exports {@link authLoader} (session name → AuthContext through `lib/auth`),
+ * {@link openResourceScope} (scope rule + onboarding gate + a {@link ResourceClient}) and
+ * {@link openUserPlane}. Commands import this module dynamically, so `--help` never loads the
+ * credential code.
+ */
+import { ApiClient } from "../api/client.ts";
+import { userControlPlaneUrl } from "../api/urls.ts";
+import { resolveAuthContext } from "../auth/resolve.ts";
+import type { AuthContext } from "../auth/token-source.ts";
+import { loadConfig } from "../store/config.ts";
+import { CliError } from "../ui/errors.ts";
+import { type AuthLoader, type OpenedScope, openScope } from "../scope/open.ts";
+import { resolveScope, type ScopeInputs } from "../scope/resolve.ts";
+import { ResourceClient } from "./operations.ts";
+
+/** Loads the login of a session (or the environment's credential) with warnings routed to `warn`. */
+export function authLoader(
+  env: (name: string) => string | undefined,
+  warn?: (message: string) => void,
+): AuthLoader {
+  return (session) => resolveAuthContext({ session, env, warn });
+}
+
+/** What a scoped resource command works with. */
+export interface ResourceScope {
+  opened: OpenedScope;
+  resources: ResourceClient;
+}
+
+/** Options of {@link openResourceScope}. */
+export interface OpenResourceScopeOptions {
+  inputs: ScopeInputs;
+  warn?: (message: string) => void;
+  /** Run the onboarding gate (default true). */
+  onboarding?: boolean;
+  /** Namespace of namespaced objects (default `default`). */
+  namespace?: string;
+}
+
+/**
+ * Resolves the scope (flag → env → --context → current context → error), loads the owning
+ * session's login, passes the onboarding gate, and returns a {@link ResourceClient} for the
+ * scope's control plane.
+ */
+export async function openResourceScope(options: OpenResourceScopeOptions): Promise<ResourceScope> {
+  const opened = await openScope({
+    inputs: options.inputs,
+    loadAuth: authLoader(options.inputs.env, options.warn),
+    onboarding: options.onboarding,
+  });
+  const resources = new ResourceClient(opened.client, {
+    namespace: options.namespace,
+    env: options.inputs.env,
+  });
+  return { opened, resources };
+}
+
+/**
+ * The user control plane of the login that frames this invocation (`--context`, else the current
+ * context's session, else the active session); no context is needed.
+ */
+export async function openUserPlane(
+  inputs: ScopeInputs,
+  warn?: (message: string) => void,
+): Promise<{ auth: AuthContext; client: ApiClient }> {
+  let sessionName: string | undefined;
+  try {
+    sessionName = resolveScope(await loadConfig(), inputs).sessionName;
+  } catch (err) {
+    // The user control plane needs a login, not a context.
+    const explicitContext = inputs.context || inputs.env("DATUM_CONTEXT");
+    const noContext = err instanceof CliError &&
+      (err.code === "NO_CONTEXT" || (err.code === "CONTEXT_NOT_FOUND" && !explicitContext));
+    if (!noContext) throw err;
+  }
+  const auth = await authLoader(inputs.env, warn)(sessionName);
+  const client = new ApiClient({
+    auth,
+    baseUrl: userControlPlaneUrl(auth.apiBase, auth.identity.subject),
+  });
+  return { auth, client };
+}
