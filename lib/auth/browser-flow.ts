@@ -185,7 +185,9 @@ export async function browserLogin(
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const minutes = timeoutMs >= 60_000 ? `${Math.round(timeoutMs / 60_000)} min` : `${timeoutMs / 1000} s`;
+      const minutes = timeoutMs >= 60_000
+        ? `${Math.round(timeoutMs / 60_000)} min`
+        : `${timeoutMs / 1000} s`;
       reject(
         new CliError(
           "LOGIN_TIMEOUT",

@@ -49,7 +49,10 @@ export async function deviceLogin(
         { hint: "Run 'datumctl login' on a machine with a browser.", exitCode: ExitCode.config },
       );
     }
-    as = { ...as, device_authorization_endpoint: `${endpoints.issuer}/oauth/v2/device_authorization` };
+    as = {
+      ...as,
+      device_authorization_endpoint: `${endpoints.issuer}/oauth/v2/device_authorization`,
+    };
   }
   const client = publicClient(endpoints.clientId);
   let device: oauth.DeviceAuthorizationResponse;

@@ -43,7 +43,8 @@ export async function login(options: LoginOptions, reporter: LoginReporter): Pro
   const endpoints = resolveLoginEndpoints({
     ...options,
     // A key file carries its own client id; unknown hosts need no --client-id then.
-    clientId: options.clientId || (options.credentials ? SERVICE_ACCOUNT_PLACEHOLDER_CLIENT : undefined),
+    clientId: options.clientId ||
+      (options.credentials ? SERVICE_ACCOUNT_PLACEHOLDER_CLIENT : undefined),
   });
   const store = new CredentialStore({ env: reporter.env, warn: (line) => reporter.say(line) });
 

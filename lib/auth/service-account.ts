@@ -4,7 +4,7 @@
  * new assertion is minted whenever the token runs out.
  *
  * Exports {@link readServiceAccountKey}, {@link exchangeServiceAccountKey},
- * {@link serviceAccountKeyPath} and {@link ServiceAccountKey}. `jose` is loaded only when an
+ * {@link mintAssertion}, {@link serviceAccountKeyPath} and {@link ServiceAccountKey}. `jose` is loaded only when an
  * assertion is signed.
  */
 import { CliError, ExitCode } from "../ui/errors.ts";
@@ -39,7 +39,10 @@ export async function readServiceAccountKey(path: string): Promise<ServiceAccoun
       `cannot read the service-account key file ${path}: ${
         err instanceof Error ? err.message : String(err)
       }`,
-      { hint: "Check the path given to --credentials (or DATUM_CREDENTIALS).", exitCode: 78 },
+      {
+        hint: "Check the path given to --credentials (or DATUM_CREDENTIALS).",
+        exitCode: ExitCode.config,
+      },
     );
   }
   return parseServiceAccountKey(text, path);
@@ -50,12 +53,16 @@ export function parseServiceAccountKey(text: string, path: string): ServiceAccou
   let value: Record<string, unknown>;
   try {
     const parsed = JSON.parse(text);
-    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw new Error("not an object");
+    }
     value = parsed;
   } catch (err) {
     throw new CliError(
       "KEYFILE_INVALID",
-      `${path} is not a service-account key file: ${err instanceof Error ? err.message : String(err)}`,
+      `${path} is not a service-account key file: ${
+        err instanceof Error ? err.message : String(err)
+      }`,
       { hint: "Download the key again from the Datum Cloud portal.", exitCode: ExitCode.dataError },
     );
   }
@@ -76,7 +83,8 @@ export function parseServiceAccountKey(text: string, path: string): ServiceAccou
       { hint: "Download the key again from the Datum Cloud portal.", exitCode: ExitCode.dataError },
     );
   }
-  const str = (field: string) => typeof value[field] === "string" ? value[field] as string : undefined;
+  const str = (field: string) =>
+    typeof value[field] === "string" ? value[field] as string : undefined;
   return {
     client_email: str("client_email") || (value.client_id as string),
     client_id: value.client_id as string,
@@ -101,7 +109,11 @@ export async function serviceAccountKeyPath(
   return `${userConfigDir(env)}/service-accounts/${hex}.pem`;
 }
 
-async function signAssertion(
+/**
+ * The RS256 assertion of datum-api.md §2.5: header `kid`/`typ: JWT`; `iss = sub = client_id`,
+ * `aud` = the issuer, `exp = iat + 60`, a random `jti`. Reads PKCS#1 and PKCS#8 keys.
+ */
+export async function mintAssertion(
   key: Pick<ServiceAccountKey, "client_id" | "private_key_id" | "private_key">,
   audience: string,
 ): Promise<string> {
@@ -145,7 +157,7 @@ export async function exchangeServiceAccountKey(
   key: Pick<ServiceAccountKey, "client_id" | "private_key_id" | "private_key" | "scope">,
   tokenUrl: string,
 ): Promise<TokenEndpointAnswer> {
-  const assertion = await signAssertion(key, new URL(tokenUrl).origin);
+  const assertion = await mintAssertion(key, new URL(tokenUrl).origin);
   try {
     return await postTokenRequest(tokenUrl, {
       grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",

@@ -19,7 +19,10 @@ import { exchangeServiceAccountKey } from "./service-account.ts";
 import { clientIdForAuthHost, hostOf, PRODUCTION } from "./endpoints.ts";
 
 /** The `datumctl login …` command line that recreates a login for these credentials. */
-export function loginCommandFor(creds: Pick<StoredCredentials, "hostname" | "api_hostname" | "client_id">, server?: string): string {
+export function loginCommandFor(
+  creds: Pick<StoredCredentials, "hostname" | "api_hostname" | "client_id">,
+  server?: string,
+): string {
   const parts = ["datumctl login"];
   const apiHost = server ? hostOf(server) : creds.api_hostname;
   if (apiHost && apiHost !== PRODUCTION.apiHost) parts.push(`--endpoint ${server ?? apiHost}`);
@@ -44,10 +47,14 @@ async function lockPathFor(userKey: string, env?: (name: string) => string | und
 async function renewServiceAccount(creds: StoredCredentials): Promise<StoredCredentials> {
   const sa = creds.service_account;
   if (!sa) {
-    throw new CliError("CREDENTIALS_INVALID", "the stored service-account login lacks its key details", {
-      hint: `Run '${loginCommandFor(creds)} --credentials KEYFILE' again.`,
-      exitCode: ExitCode.noPermission,
-    });
+    throw new CliError(
+      "CREDENTIALS_INVALID",
+      "the stored service-account login lacks its key details",
+      {
+        hint: `Run '${loginCommandFor(creds)} --credentials KEYFILE' again.`,
+        exitCode: ExitCode.noPermission,
+      },
+    );
   }
   let privateKey = sa.private_key;
   if (sa.private_key_path) {
