@@ -1,0 +1,121 @@
+/**
+ * Kubernetes `metav1.Status` errors as the emulator raises and serialises them.
+ *
+ * Exports {@link ApiError} (thrown anywhere in the emulator, turned into a Status body by the
+ * HTTP layer) and constructors for the common cases with Kubernetes' own wording.
+ */
+
+import { qualifiedResource, type ResourceType } from "./resources.ts";
+
+/** Extra detail of a Status (`details`). */
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  causes?: { type?: string; message?: string; field?: string }[];
+  retryAfterSeconds?: number;
+}
+
+/** An API failure with its HTTP code, `reason` and message. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: StatusDetails,
+  ) {
+    super(message);
+  }
+
+  /** The `metav1.Status` body. */
+  toStatus(): Record<string, unknown> {
+    return {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: this.message,
+      reason: this.reason,
+      ...(this.details ? { details: this.details } : {}),
+      code: this.code,
+    };
+  }
+}
+
+/** 404 for an object. */
+export function notFound(type: ResourceType, name: string): ApiError {
+  return new ApiError(404, "NotFound", `${qualifiedResource(type)} "${name}" not found`, {
+    name,
+    group: type.group,
+    kind: type.plural,
+  });
+}
+
+/** 409 for a create over an existing name. */
+export function alreadyExists(type: ResourceType, name: string): ApiError {
+  return new ApiError(409, "AlreadyExists", `${qualifiedResource(type)} "${name}" already exists`, {
+    name,
+    group: type.group,
+    kind: type.plural,
+  });
+}
+
+/** 409 for a write with a stale resourceVersion. */
+export function conflict(type: ResourceType, name: string): ApiError {
+  return new ApiError(
+    409,
+    "Conflict",
+    `Operation cannot be fulfilled on ${
+      qualifiedResource(type)
+    } "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    { name, group: type.group, kind: type.plural },
+  );
+}
+
+/** 422 with field causes. */
+export function invalid(
+  type: ResourceType,
+  name: string,
+  causes: { field: string; message: string; type?: string }[],
+): ApiError {
+  const kind = type.group ? `${type.kind}.${type.group}` : type.kind;
+  return new ApiError(
+    422,
+    "Invalid",
+    `${kind} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(", ")}`,
+    {
+      name,
+      group: type.group,
+      kind: type.kind,
+      causes: causes.map((c) => ({
+        type: c.type ?? "FieldValueInvalid",
+        message: c.message,
+        field: c.field,
+      })),
+    },
+  );
+}
+
+/** 400 with a message. */
+export function badRequest(message: string): ApiError {
+  return new ApiError(400, "BadRequest", message);
+}
+
+/** 403 for a user acting outside what they may see. */
+export function forbidden(
+  user: string,
+  verb: string,
+  type: { plural: string; group: string },
+  name?: string,
+  scope?: string,
+): ApiError {
+  const resource = type.group ? `${type.plural}.${type.group}` : type.plural;
+  const subject = name ? `${resource} "${name}"` : resource;
+  const where = scope ? ` ${scope}` : "";
+  return new ApiError(
+    403,
+    "Forbidden",
+    `${subject} is forbidden: User "${user}" cannot ${verb} resource "${type.plural}" in API group "${type.group}"${where}`,
+    { name, group: type.group, kind: type.plural },
+  );
+}

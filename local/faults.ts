@@ -1,0 +1,71 @@
+/**
+ * Fault switches of the local stack: failures Datum's real servers produce now and then, made
+ * on demand so the CLI's retry and recovery paths can be exercised.
+ *
+ * Exports {@link Faults} (the live switch board shared by the provider and the emulator) and
+ * the exact messages Datum sends, from spec/datum-api.md §8.
+ */
+
+/** Body of the front end's transient 503. */
+export const UPSTREAM_RESET_MESSAGE =
+  "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
+
+/** Message of the transient quota-check 403 on create. */
+export const QUOTA_TIMEOUT_MESSAGE =
+  "Your request took too long to be checked against your quota. Please try again in a moment — if this keeps happening, contact support.";
+
+/** Names accepted by `setFault` and `POST /_local/faults/{name}`. */
+export const FAULT_NAMES = [
+  "api-503",
+  "quota-timeout",
+  "revoked-refresh-tokens",
+  "delete-lease",
+  "iroh-owner-flip",
+] as const;
+
+/** One of {@link FAULT_NAMES}. */
+export type FaultName = typeof FAULT_NAMES[number];
+
+/** The counting and boolean switches (the two action faults live in the controllers). */
+export class Faults {
+  /** How many upcoming API requests answer 503 (front-end reset). */
+  api503 = 0;
+  /** How many upcoming creates answer the quota-check-timeout 403. */
+  quotaTimeout = 0;
+  /** While true, every refresh_token grant answers invalid_grant. */
+  revokedRefreshTokens = false;
+
+  /** Takes one 503 from the burst, if any is left. */
+  take503(): boolean {
+    if (this.api503 <= 0) return false;
+    this.api503--;
+    return true;
+  }
+
+  /** Takes one quota-timeout 403, if any is left. */
+  takeQuotaTimeout(): boolean {
+    if (this.quotaTimeout <= 0) return false;
+    this.quotaTimeout--;
+    return true;
+  }
+
+  /** The current switch positions, for `GET /_local/faults`. */
+  snapshot(): Record<string, unknown> {
+    return {
+      "api-503": this.api503,
+      "quota-timeout": this.quotaTimeout,
+      "revoked-refresh-tokens": this.revokedRefreshTokens,
+    };
+  }
+}
+
+/** Reads a count from a fault value: a number, `true` (= 1), `false`/null (= 0) or `{count}`. */
+export function faultCount(value: unknown): number {
+  if (typeof value === "number" && Number.isFinite(value)) return Math.max(0, Math.floor(value));
+  if (value === true) return 1;
+  if (value === false || value === null || value === undefined) return 0;
+  if (typeof value === "object" && value && "count" in value) {
+    return faultCount((value as { count: unknown }).count);
+  }
+  throw new TypeError("expected a count (a number, true/false, or {count})");
+}

@@ -1,0 +1,235 @@
+/**
+ * The whole local Datum stack in one call: OpenID provider, control-plane emulator, seed data,
+ * controllers and fault switches, with admin methods for tests and the demo.
+ *
+ * Exports {@link startLocalStack} and the {@link RunningLocalStack} it returns. `local/main.ts`
+ * wraps it as `deno task local`; `scripts/demo.ts` starts it in-process.
+ */
+
+import { startEmulator } from "./api.ts";
+import { Controllers, type ControllerSettings } from "./controllers.ts";
+import { FAULT_NAMES, faultCount, type FaultName, Faults } from "./faults.ts";
+import { OpenApiDocs } from "./openapi.ts";
+import { startIdentityProvider } from "./provider.ts";
+import { ResourceRegistry, type ResourceType } from "./resources.ts";
+import { ObjectStore } from "./store.ts";
+import { ONBOARDING_REASONS, Tenancy } from "./tenancy.ts";
+
+/** Options for {@link startLocalStack}. */
+export interface LocalStackOptions {
+  /** Port of the OpenID provider (0 or absent = a free port). */
+  port?: number;
+  /** Port of the control-plane emulator (0 or absent = a free port). */
+  apiPort?: number;
+  /** Email that logins complete as without interaction. */
+  autoApprove?: string;
+  /** Lifetime of access and ID tokens (default 3600). */
+  accessTokenTtlSeconds?: number;
+  /** `interval` in device authorization responses (default 1). */
+  devicePollIntervalSeconds?: number;
+  /** `leaseDurationSeconds` of the Leases the controller creates (default 30). */
+  leaseDurationSeconds?: number;
+  /** Base of the controllers' simulated reconcile delays in ms (default 300). */
+  controllerDelayMs?: number;
+  /** Domain of generated HTTPProxy hostnames (default `datumproxy.localhost`). */
+  proxyDomain?: string;
+  /** Folder of Datum CRD YAML files to serve as OpenAPI schemas (optional). */
+  crdDir?: string;
+}
+
+/** The ready line's fields. */
+export interface LocalStackInfo {
+  issuer: string;
+  api: string;
+  gateway: string | null;
+  clientId: string;
+}
+
+/** A running stack with its admin methods. */
+export interface RunningLocalStack extends LocalStackInfo {
+  /** The object store behind every control plane (subscribe to watch changes). */
+  store: ObjectStore;
+  /** The kinds served; register more with {@link registerKind}. */
+  registry: ResourceRegistry;
+  controllers: Controllers;
+  faults: Faults;
+  /** Makes logins complete as this user without interaction (undefined = off). */
+  setAutoApprove(email: string | undefined): Promise<void>;
+  /** Turns a fault switch on/off or fires a one-shot fault (see local/README.md). */
+  setFault(name: string, value: unknown): Promise<void>;
+  /** Sets an organization's `OnboardingComplete` reason (`Ready` = complete). */
+  setOrganizationOnboarding(org: string, reason: string): Promise<void>;
+  /** The seed service account's key file (JSON object). */
+  serviceAccountKeyFile(): Promise<Record<string, string>>;
+  /** Adds a kind to the emulator. */
+  registerKind(type: ResourceType): void;
+  /** The JSON ready line. */
+  info(): LocalStackInfo;
+  stop(): Promise<void>;
+}
+
+function defaultCrdDir(): string | undefined {
+  const fromEnv = Deno.env.get("DATUM_CRDS_DIR");
+  if (fromEnv) return fromEnv;
+  const sibling = new URL("../../shared/datum-crds", import.meta.url).pathname;
+  try {
+    return Deno.statSync(sibling).isDirectory ? sibling : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts the provider, the emulator and the controllers; resolves when all answer. */
+export async function startLocalStack(opts: LocalStackOptions = {}): Promise<RunningLocalStack> {
+  const faults = new Faults();
+  const store = new ObjectStore();
+  const registry = new ResourceRegistry();
+  const tenancy = new Tenancy(store, registry);
+  const settings: ControllerSettings = {
+    leaseDurationSeconds: opts.leaseDurationSeconds ?? 30,
+    delayMs: opts.controllerDelayMs ?? 300,
+    proxyDomain: opts.proxyDomain ?? "datumproxy.localhost",
+  };
+  const controllers = new Controllers(store, registry, settings);
+  tenancy.seed();
+  controllers.start();
+
+  const provider = await startIdentityProvider({
+    port: opts.port ?? 0,
+    accessTokenTtlSeconds: opts.accessTokenTtlSeconds ?? 3600,
+    devicePollIntervalSeconds: opts.devicePollIntervalSeconds ?? 1,
+    autoApprove: opts.autoApprove,
+    faults,
+  });
+
+  let apiUrl = "";
+  const setFault = (name: string, value: unknown) => {
+    if (!(FAULT_NAMES as readonly string[]).includes(name)) {
+      throw new RangeError(`unknown fault "${name}"; known: ${FAULT_NAMES.join(", ")}`);
+    }
+    switch (name as FaultName) {
+      case "api-503":
+        faults.api503 = faultCount(value);
+        break;
+      case "quota-timeout":
+        faults.quotaTimeout = faultCount(value);
+        break;
+      case "revoked-refresh-tokens":
+        faults.revokedRefreshTokens = !!value;
+        break;
+      case "delete-lease":
+        controllers.deleteLease(value);
+        break;
+      case "iroh-owner-flip":
+        controllers.flipIrohOwner(value);
+        break;
+    }
+  };
+
+  const admin = async (req: Request, url: URL): Promise<Response> => {
+    const reply = (body: unknown, status = 200) =>
+      new Response(JSON.stringify(body), {
+        status,
+        headers: { "content-type": "application/json" },
+      });
+    const path = url.pathname.replace(/\/+$/, "");
+    const body = req.method === "POST" || req.method === "PUT"
+      ? await req.text().then((t) => t.trim() ? JSON.parse(t) : undefined)
+      : undefined;
+    try {
+      if (req.method === "GET" && path === "/_local") {
+        return reply({
+          ...stack.info(),
+          autoApprove: provider.autoApprove ?? null,
+          faults: faults.snapshot(),
+          settings,
+        });
+      }
+      if (req.method === "GET" && path === "/_local/faults") return reply(faults.snapshot());
+      let m = path.match(/^\/_local\/faults\/([^/]+)$/);
+      if (m && req.method === "POST") {
+        setFault(m[1], body && typeof body === "object" && "value" in body ? body.value : body);
+        return reply(faults.snapshot());
+      }
+      if (path === "/_local/auto-approve" && req.method === "POST") {
+        const email = typeof body === "string" ? body : body?.email;
+        provider.setAutoApprove(email || undefined);
+        return reply({ autoApprove: provider.autoApprove ?? null });
+      }
+      m = path.match(/^\/_local\/organizations\/([^/]+)\/onboarding$/);
+      if (m && req.method === "POST") {
+        const reason = typeof body === "string" ? body : body?.reason;
+        if (!ONBOARDING_REASONS.includes(reason)) {
+          return reply({ error: `reason must be one of ${ONBOARDING_REASONS.join(", ")}` }, 400);
+        }
+        return reply(tenancy.setOnboarding(m[1], reason));
+      }
+      if (path === "/_local/service-account-key" && req.method === "GET") {
+        return reply(await provider.serviceAccountKeyFile(apiUrl));
+      }
+      if (path === "/_local/settings" && req.method === "POST") {
+        Object.assign(settings, pickSettings(body));
+        return reply(settings);
+      }
+      return reply({ error: "unknown admin route" }, 404);
+    } catch (e) {
+      return reply({ error: (e as Error).message }, 400);
+    }
+  };
+
+  const emulator = await startEmulator({
+    port: opts.apiPort ?? 0,
+    store,
+    registry,
+    tenancy,
+    faults,
+    openapi: new OpenApiDocs(opts.crdDir ?? defaultCrdDir()),
+    verifyToken: (token) => provider.verifyAccessToken(token),
+    admin,
+  });
+  apiUrl = emulator.url;
+
+  let stopped: Promise<void> | undefined;
+  const stack: RunningLocalStack = {
+    issuer: provider.issuer,
+    api: emulator.url,
+    gateway: null,
+    clientId: provider.clientId,
+    store,
+    registry,
+    controllers,
+    faults,
+    setAutoApprove: (email) => Promise.resolve(provider.setAutoApprove(email)),
+    setFault: (name, value) => Promise.resolve(setFault(name, value)),
+    setOrganizationOnboarding: (org, reason) => {
+      tenancy.setOnboarding(org, reason);
+      return Promise.resolve();
+    },
+    serviceAccountKeyFile: () => provider.serviceAccountKeyFile(emulator.url),
+    registerKind: (type) => registry.register(type),
+    info: () => ({
+      issuer: provider.issuer,
+      api: emulator.url,
+      gateway: null,
+      clientId: provider.clientId,
+    }),
+    stop() {
+      stopped ??= (async () => {
+        controllers.stop();
+        await Promise.all([emulator.close(), provider.close()]);
+      })();
+      return stopped;
+    },
+  };
+  return stack;
+}
+
+function pickSettings(body: unknown): Partial<ControllerSettings> {
+  const out: Partial<ControllerSettings> = {};
+  if (!body || typeof body !== "object") return out;
+  const b = body as Record<string, unknown>;
+  if (typeof b.leaseDurationSeconds === "number") out.leaseDurationSeconds = b.leaseDurationSeconds;
+  if (typeof b.delayMs === "number") out.delayMs = b.delayMs;
+  if (typeof b.proxyDomain === "string") out.proxyDomain = b.proxyDomain;
+  return out;
+}
