@@ -12,8 +12,10 @@ import { register as logoutCommands } from "./commands/logout.ts";
 import { register as authCommands } from "./commands/auth.ts";
 import { register as whoamiCommands } from "./commands/whoami.ts";
 import { register as completion } from "./commands/completion.ts";
+import { register as update } from "./commands/update.ts";
 import { register as ctxCommands } from "./commands/ctx.ts";
 import { register as resourceCommands } from "./commands/resources.ts";
+import { register as tunnelCommands } from "./commands/tunnel.ts";
 
 const commandGroups: RegisterCommands[] = [
   loginCommands,
@@ -21,8 +23,10 @@ const commandGroups: RegisterCommands[] = [
   authCommands,
   whoamiCommands,
   completion,
+  update,
   ctxCommands,
   resourceCommands,
+  tunnelCommands,
 ];
 
 const EXIT_CODES_HELP = `

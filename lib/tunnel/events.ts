@@ -32,9 +32,16 @@ export type TunnelEvent =
     relay_mode: "datum" | "custom" | "disabled";
   }
   | {
+    type: "phase";
+    /** `setup` (creating/enabling, then the checklist), `verify`, `disabling`, `disabled`. */
+    phase: "setup" | "verify" | "disabling" | "disabled";
+  }
+  | {
     type: "tunnel";
-    /** `created`, `adopted` (same endpoint), `resumed` (by id or picker), `relabelled`. */
+    /** `created`, `adopted` (an existing tunnel with the same endpoint) or `resumed` (by id). */
     action: "created" | "adopted" | "resumed";
+    /** How it was chosen: `--endpoint`, `--id`, the picker, or the only candidate. */
+    via: "endpoint" | "id" | "picker" | "only_candidate";
     id: string;
     label: string;
     endpoint: string;

@@ -1,0 +1,364 @@
+/**
+ * `datumctl tunnel`: expose a local service at a public HTTPS URL through a peer-to-peer iroh
+ * tunnel — `listen` (foreground), `list`, `update`, `delete`. The project comes from the normal
+ * scope rule (`--project` → `DATUM_PROJECT` → `--context` → the current context).
+ *
+ * Everything heavy (credentials, the tunnel engine, prompts) is imported inside the actions.
+ */
+import { Command, Option } from "commander";
+import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
+import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
+import { UsageError } from "../lib/ui/errors.ts";
+import type { IO } from "../lib/ui/io.ts";
+
+const EXIT_CODES = `
+Exit codes:
+  0    success; also a clean Ctrl-C/SIGTERM stop of 'listen' (the tunnel is disabled first)
+  1    unexpected error
+  2    usage error (bad flag, bad endpoint, nothing to choose without a terminal)
+  64   rejected: no such tunnel, --id and --endpoint disagree, tunnel deleted on the server
+  65   a local file (listen_key, state.yml) or a server answer is malformed
+  69   control plane unreachable or failing (retryable)
+  75   setup did not finish within --timeout: still provisioning or not yet reachable (retryable)
+  77   not logged in, login expired or revoked, or not allowed in the project
+  78   configuration: iroh DNS owned by another Connector (DeferredToOwner), no tunnel engine
+       for this platform
+A supervisor should restart on 69 and 75 and stop on 64, 65, 77 and 78.`;
+
+const ENVIRONMENT = `
+Environment:
+  DATUM_PROJECT                 the project for one command (like --project)
+  DATUM_CONNECT_REPO            data folder shared with datum-connect (like --repo)
+  DATUM_CONNECT_RELAY_URLS      iroh relays to use instead of Datum's (comma/space separated)
+  DATUMCTL_TUNNEL_RELAY         datum | disabled | relay URLs; wins over the above. Relays are
+                                disabled by default when the API is on a loopback address
+  DATUMCTL_TUNNEL_BIND          ip:port for the agent's UDP socket
+  DATUMCTL_TUNNEL_GATEWAY       send the public-URL check to this local gateway with the
+                                tunnel's hostname as Host (the local stack's "gateway")
+  DATUM_CONNECT_CREATE_TRAFFIC_PROTECTION_POLICIES=1  also create an OWASP policy per tunnel`;
+
+interface ScopeEnv {
+  project?: string;
+  organization?: string;
+  context?: string;
+  env: (name: string) => string | undefined;
+}
+
+function scopeInputs(cmd: Command, io: IO): ScopeEnv {
+  const g = globalOptions(cmd);
+  return { project: g.project, organization: g.organization, context: g.context, env: io.env };
+}
+
+function repoFlag(cmd: Command): string | undefined {
+  return (cmd.optsWithGlobals() as { repo?: string }).repo;
+}
+
+async function openProject(cmd: Command, io: IO) {
+  const { openTunnelProject } = await import("../lib/tunnel/open.ts");
+  return await openTunnelProject(scopeInputs(cmd, io), {
+    repo: repoFlag(cmd),
+    warn: (m) => io.err(`${m}\n`),
+  });
+}
+
+function envFlag(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes)$/i.test(value.trim());
+}
+
+function outputOption(): Option {
+  return new Option("-o, --output <format>", "json or yaml (listen: json lines)");
+}
+
+function registerList(tunnel: Command, ctx: CommandContext) {
+  tunnel
+    .command("list")
+    .alias("ls")
+    .description("List this machine's tunnels in the project (changes nothing on the server)")
+    .addOption(outputOption())
+    .addHelpText(
+      "after",
+      `
+Shows the tunnels whose backend is this machine's Connector for the project:
+  <id> [ready|accepted|pending] <label> -> <endpoint>
+    hostname: <hostname>
+    status: enabled|disabled, <state>
+
+Examples:
+  datumctl tunnel list
+  datumctl tunnel list --project web-app -o json
+${EXIT_CODES}`,
+    )
+    .action(async (flags: { output?: string }, cmd: Command) => {
+      const io = ctx.io;
+      const format = flags.output === undefined
+        ? undefined
+        : parseOutputFormat(flags.output, ["json", "yaml"] as const, "json");
+      const project = await openProject(cmd, io);
+      const { readOnlyService } = await import("../lib/tunnel/open.ts");
+      const service = await readOnlyService(project);
+      const tunnels = service ? await service.list() : [];
+      if (format) {
+        io.out(renderStructured(tunnels, format));
+        return;
+      }
+      const { renderTunnelList } = await import("../lib/ui/tunnel.ts");
+      io.out(renderTunnelList(tunnels));
+    });
+}
+
+function registerListen(tunnel: Command, ctx: CommandContext) {
+  tunnel
+    .command("listen")
+    .description("Serve a local service at a public HTTPS URL until Ctrl-C")
+    .argument("[endpoint]", "the local service: a port (8080), host:port or http://host:port")
+    .option("--endpoint <endpoint>", "the local service (same as the argument)")
+    .option("--id <id>", "resume this tunnel (keeps its hostname)")
+    .option("--label <label>", "label for a new tunnel (default: 12 random hex characters)")
+    .option("--timeout <duration>", "time allowed for the whole setup, checks included", "10m")
+    .option("-y, --yes", "relabel an existing tunnel without asking")
+    .addOption(outputOption())
+    .addHelpText(
+      "after",
+      `
+Choosing the tunnel:
+  ENDPOINT / --endpoint E  reuse this machine's tunnel for E (same label), or create one
+  --id ID                  resume tunnel ID: its backend is pointed at this machine, its
+                           hostname stays; with --endpoint, E must equal its endpoint
+                           (change it with 'tunnel update')
+  neither                  on a terminal, pick among this machine's tunnels
+
+Then it shows each setup step, verifies that the local service answers and that a request to
+the public URL reaches it through the tunnel, prints "Tunnel ready after N sec: https://…",
+and keeps serving. Ctrl-C (or SIGTERM) disables the tunnel (the hostname is kept for --id).
+
+With -o json every event is one JSON line on stdout (schema datumctl.tunnel.events/v1, see
+docs/tunnel-events.md): identity, phase, tunnel, step, verify, ready, stats, path, warning,
+error, stopped.
+
+Examples:
+  datumctl tunnel listen 8080
+  datumctl tunnel listen --endpoint localhost:11434 --label ollama
+  datumctl tunnel listen --id tunnel-gchhg
+  datumctl tunnel listen 3000 --project web-app -o json | jq -c 'select(.type=="ready")'
+${ENVIRONMENT}
+${EXIT_CODES}`,
+    )
+    .action(async (argument: string | undefined, flags: ListenFlags, cmd: Command) => {
+      await listenAction(ctx, cmd, argument, flags);
+    });
+}
+
+interface ListenFlags {
+  endpoint?: string;
+  id?: string;
+  label?: string;
+  timeout: string;
+  yes?: boolean;
+  output?: string;
+}
+
+async function listenAction(
+  ctx: CommandContext,
+  cmd: Command,
+  argument: string | undefined,
+  flags: ListenFlags,
+): Promise<void> {
+  const io = ctx.io;
+  const json = flags.output !== undefined &&
+    parseOutputFormat(flags.output, ["json"] as const, "json") === "json";
+  if (argument !== undefined && flags.endpoint !== undefined) {
+    throw new UsageError(
+      "give the endpoint once: as the argument or with --endpoint",
+      "e.g. 'datumctl tunnel listen localhost:8080'.",
+    );
+  }
+  const [{ endpointFromArgument }, { parseDuration }] = await Promise.all([
+    import("../lib/tunnel/endpoint.ts"),
+    import("../lib/tunnel/duration.ts"),
+  ]);
+  const endpoint = argument !== undefined ? endpointFromArgument(argument) : flags.endpoint;
+  if (flags.label !== undefined && flags.label.trim() === "") {
+    throw new UsageError("--label cannot be empty", "Leave it out for a random label.");
+  }
+  const timeoutMs = parseDuration(flags.timeout);
+
+  const project = await openProject(cmd, io);
+  const [{ runListen }, { resolveRelaySettings }, ui] = await Promise.all([
+    import("../lib/tunnel/listen.ts"),
+    import("../lib/tunnel/relays.ts"),
+    import("../lib/ui/tunnel.ts"),
+  ]);
+  const renderer = new ui.TunnelEventRenderer(io, { json });
+
+  // First signal: stop and disable. Second: stop waiting for the clean-up.
+  const stop = new AbortController();
+  const force = new AbortController();
+  const onSignal = () => (stop.signal.aborted ? force.abort() : stop.abort());
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  let listening = false;
+  const listenForSignals = () => {
+    if (listening) return;
+    listening = true;
+    for (const s of signals) Deno.addSignalListener(s, onSignal);
+  };
+  try {
+    await runListen({
+      client: project.client,
+      projectId: project.projectId,
+      repo: project.repo,
+      request: { endpoint, id: flags.id, label: flags.label, yes: !!flags.yes, timeoutMs },
+      relay: await resolveRelaySettings(io.env, project.client.auth.apiBase),
+      startAgent: async (options) => {
+        // The picker is over: from here on a signal means "stop and disable".
+        listenForSignals();
+        const { startEngineAgent } = await import("../lib/tunnel/engine-agent.ts");
+        return await startEngineAgent(options);
+      },
+      interactive: io.stdinIsTTY && !json,
+      confirm: (question) => ui.confirmOnTerminal(io, question),
+      pick: (candidates) => ui.pickTunnel(io, candidates),
+      emit: (event) => renderer.render(event),
+      onStats: (stats) => renderer.stats(stats),
+      stop: stop.signal,
+      force: force.signal,
+      gateway: io.env("DATUMCTL_TUNNEL_GATEWAY")?.trim() || undefined,
+      trafficProtection: envFlag(io.env("DATUM_CONNECT_CREATE_TRAFFIC_PROTECTION_POLICIES")),
+      connectorClass: io.env("DATUMCTL_CONNECTOR_CLASS")?.trim() || undefined,
+    });
+  } finally {
+    renderer.finish();
+    if (listening) { for (const s of signals) Deno.removeSignalListener(s, onSignal); }
+  }
+}
+
+function registerUpdate(tunnel: Command, ctx: CommandContext) {
+  tunnel
+    .command("update")
+    .description("Change a tunnel's label or endpoint (no change is sent when nothing differs)")
+    .requiredOption("--id <id>", "the tunnel to update")
+    .option("--label <label>", "new label")
+    .option("--endpoint <endpoint>", "new local service: a port, host:port or http://host:port")
+    .addOption(outputOption())
+    .addHelpText(
+      "after",
+      `
+The tunnel's backend is pointed at this machine's Connector. Running it twice changes nothing
+the second time (no PATCH is sent when the label and rules already match).
+
+Examples:
+  datumctl tunnel update --id tunnel-gchhg --label api
+  datumctl tunnel update --id tunnel-gchhg --endpoint localhost:9090 -o json
+${EXIT_CODES}`,
+    )
+    .action(
+      async (flags: { id: string; label?: string; endpoint?: string; output?: string }, cmd) => {
+        const io = ctx.io;
+        const format = flags.output === undefined
+          ? undefined
+          : parseOutputFormat(flags.output, ["json", "yaml"] as const, "json");
+        const { endpointFromArgument, parseTarget } = await import("../lib/tunnel/endpoint.ts");
+        const endpoint = flags.endpoint !== undefined
+          ? endpointFromArgument(flags.endpoint)
+          : undefined;
+        if (endpoint !== undefined) parseTarget(endpoint);
+        const project = await openProject(cmd, io);
+        const [{ TunnelService }, keys] = await Promise.all([
+          import("../lib/tunnel/service.ts"),
+          import("../lib/tunnel/keys.ts"),
+        ]);
+        const key = await keys.loadOrCreateListenKey(project.repo, project.projectId);
+        const service = new TunnelService({
+          client: project.client,
+          projectId: project.projectId,
+          endpointId: await keys.endpointIdFromSecret(key.secret),
+          repo: project.repo,
+          onNotice: (text) => io.err(`${text}\n`),
+          connectorClass: io.env("DATUMCTL_CONNECTOR_CLASS")?.trim() || undefined,
+        });
+        const result = await service.update(flags.id, { label: flags.label, endpoint });
+        if (format) {
+          io.out(
+            renderStructured({
+              ...result.summary,
+              changed: result.proxyPatched || result.advertisementPatched,
+            }, format),
+          );
+          return;
+        }
+        const changed = result.proxyPatched || result.advertisementPatched;
+        io.out(
+          `${
+            changed ? "Updated" : "Unchanged"
+          } tunnel ${result.summary.id}: ${result.summary.label} -> ${result.summary.endpoint}\n`,
+        );
+      },
+    );
+}
+
+function registerDelete(tunnel: Command, ctx: CommandContext) {
+  tunnel
+    .command("delete")
+    .description("Delete a tunnel and its hostname")
+    .requiredOption("--id <id>", "the tunnel to delete")
+    .addOption(outputOption())
+    .addHelpText(
+      "after",
+      `
+Deletes the HTTPProxy, its ConnectorAdvertisement and TrafficProtectionPolicy; when no other
+tunnel uses this machine's Connector any more, the Connector goes too.
+
+Examples:
+  datumctl tunnel delete --id tunnel-gchhg
+${EXIT_CODES}`,
+    )
+    .action(async (flags: { id: string; output?: string }, cmd) => {
+      const io = ctx.io;
+      const format = flags.output === undefined
+        ? undefined
+        : parseOutputFormat(flags.output, ["json", "yaml"] as const, "json");
+      const project = await openProject(cmd, io);
+      const [{ readOnlyService }, { TunnelService, tunnelNotFound }] = await Promise.all([
+        import("../lib/tunnel/open.ts"),
+        import("../lib/tunnel/service.ts"),
+      ]);
+      // Without a key this machine has no Connector; the delete still removes the tunnel.
+      const service = await readOnlyService(project) ?? new TunnelService({
+        client: project.client,
+        projectId: project.projectId,
+        endpointId: "0".repeat(64),
+        repo: project.repo,
+      });
+      const existed = await service.delete(flags.id, (m) => io.err(`warning: ${m}\n`));
+      if (!existed) throw tunnelNotFound(flags.id, project.projectId);
+      if (format) {
+        io.out(renderStructured({ id: flags.id, deleted: true }, format));
+        return;
+      }
+      io.out(`Deleted tunnel ${flags.id}\n`);
+    });
+}
+
+/** Registers `tunnel` and its subcommands. */
+export const register: RegisterCommands = (program, ctx) => {
+  const tunnel = program
+    .command("tunnel")
+    .description("Expose a local service at a public HTTPS URL (iroh tunnels)")
+    .option("-r, --repo <dir>", "data folder shared with datum-connect (env DATUM_CONNECT_REPO)")
+    .addHelpText(
+      "after",
+      `
+Tunnels belong to a project: --project ID, DATUM_PROJECT, or the current context.
+Each machine has one iroh identity per project, in <repo>/projects/<project>/listen_key.
+
+Examples:
+  datumctl tunnel listen 8080
+  datumctl tunnel list
+  datumctl tunnel update --id tunnel-gchhg --label docs
+  datumctl tunnel delete --id tunnel-gchhg
+${EXIT_CODES}`,
+    );
+  registerList(tunnel, ctx);
+  registerListen(tunnel, ctx);
+  registerUpdate(tunnel, ctx);
+  registerDelete(tunnel, ctx);
+};

@@ -1,0 +1,49 @@
+/**
+ * What `tunnel listen` needs from the native engine's agent, kept as a small interface so the
+ * lifecycle does not depend on how the engine is loaded (the engine is loaded lazily, only after
+ * the picker, so its logs can never garble a prompt).
+ *
+ * Exports {@link TunnelAgent}, {@link AgentStats}, {@link PeerStats} and {@link StartAgent}.
+ */
+import type { AgentAddress } from "./details.ts";
+import type { Target } from "./endpoint.ts";
+import type { RelaySettings } from "./relays.ts";
+
+/** How traffic reaches the agent from one remote peer (the gateway). */
+export interface PeerStats {
+  endpointId: string;
+  path: "direct" | "relay" | "none";
+  remoteAddr?: string;
+  rttMs?: number;
+}
+
+/** The agent's counters since it started. */
+export interface AgentStats {
+  bytesToOrigin: number;
+  bytesFromOrigin: number;
+  streamsTotal: number;
+  streamsActive: number;
+  streamsDenied: number;
+  originUnreachable: number;
+  peers: PeerStats[];
+}
+
+/** A running agent serving `iroh-http-proxy/1` for the allowlisted targets. */
+export interface TunnelAgent {
+  /** 64 lowercase hex. */
+  readonly endpointId: string;
+  /** The current home relay and direct addresses (undefined before there are any). */
+  address(): AgentAddress | undefined;
+  /** Called whenever the address changes. */
+  onAddressChange(callback: () => void): void;
+  /** Replaces the set of `host:port` targets the agent forwards to. */
+  setAllowlist(targets: Target[]): void;
+  stats(): AgentStats;
+  close(): Promise<void>;
+}
+
+/** Starts an agent with a 32-byte secret key and the relay settings. */
+export type StartAgent = (options: {
+  secretKey: Uint8Array;
+  relay: RelaySettings;
+}) => Promise<TunnelAgent>;

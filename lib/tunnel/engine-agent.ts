@@ -1,0 +1,50 @@
+/**
+ * The bridge from `tunnel listen` to the native engine: starts the engine's agent with the relay
+ * settings and presents it as the lifecycle's {@link TunnelAgent}.
+ *
+ * Exports {@link startEngineAgent}. Commands import this module dynamically, so the engine is
+ * loaded only when a listener actually starts (after any picker).
+ */
+import type { StartAgent, TunnelAgent } from "./agent.ts";
+import type { AgentAddress } from "./details.ts";
+import { type EngineAddress, startAgent } from "./engine.ts";
+
+function toAgentAddress(address: EngineAddress): AgentAddress | undefined {
+  if (!address.homeRelay && address.directAddresses.length === 0) return undefined;
+  return { relay: address.homeRelay ?? undefined, direct: [...address.directAddresses] };
+}
+
+/** Starts the engine's agent for `tunnel listen`. */
+export const startEngineAgent: StartAgent = async ({ secretKey, relay }) => {
+  const agent = await startAgent({
+    secretKey,
+    relays: relay.mode === "custom" ? relay.urls ?? [] : relay.mode,
+    bindAddr: relay.bindAddr,
+  });
+  const adapted: TunnelAgent = {
+    endpointId: agent.endpointId,
+    address: () => toAgentAddress(agent.address()),
+    onAddressChange: (callback) => agent.onAddressChange(() => callback()),
+    setAllowlist: (targets) =>
+      agent.setAllowlist(targets.map((t) => ({ host: t.host, port: t.port, enabled: true }))),
+    stats: () => {
+      const s = agent.stats();
+      return {
+        bytesToOrigin: s.bytesToOrigin,
+        bytesFromOrigin: s.bytesFromOrigin,
+        streamsTotal: s.streamsTotal,
+        streamsActive: s.streamsActive,
+        streamsDenied: s.streamsDenied,
+        originUnreachable: s.originUnreachable,
+        peers: s.peers.map((p) => ({
+          endpointId: p.endpointId,
+          path: p.path,
+          remoteAddr: p.remoteAddr ?? undefined,
+          rttMs: p.rttMs ?? undefined,
+        })),
+      };
+    },
+    close: () => agent.close(),
+  };
+  return adapted;
+};

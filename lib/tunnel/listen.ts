@@ -1,0 +1,920 @@
+/**
+ * `tunnel listen` from start to stop (behaviour.md §5.4), as events: choose the tunnel (by
+ * `--id`, by endpoint, or with the picker — before the engine starts, so nothing garbles the
+ * prompt), start the agent and the heartbeat for this project only, create/adopt/resume and
+ * enable, wait for the six-step checklist, prove the path end to end (the origin answers, and a
+ * request through the public URL reaches this agent), report ready, then watch until Ctrl-C, a
+ * terminal failure, a tunnel deleted on the server or a lost login; on the way out the tunnel is
+ * disabled (its advertisement deleted; the hostname survives for `--id`).
+ *
+ * Exports {@link runListen}, {@link ListenOptions}, {@link chooseTunnel} and
+ * {@link lastStopPath}. It never prints: every line the user sees comes from an emitted
+ * {@link TunnelEvent}; failures are thrown as `CliError`s with the exit codes of
+ * `docs/tunnel-events.md` (retryable 69/75, permanent 64/65/77/78).
+ */
+import type { ApiClient } from "../api/client.ts";
+import { ApiError } from "../api/errors.ts";
+import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
+import { readTextIfExists, writePrivateFile } from "../store/files.ts";
+import type { AgentStats, StartAgent, TunnelAgent } from "./agent.ts";
+import { buildConnectionDetails } from "./details.ts";
+import { normalizeEndpoint, parseTarget, type Target } from "./endpoint.ts";
+import { elapsedSecs, type StopReason, type TunnelEvent } from "./events.ts";
+import { Heartbeat, isLoginLost } from "./heartbeat.ts";
+import { endpointIdFromSecret, listenKeyPath, loadOrCreateListenKey } from "./keys.ts";
+import {
+  progressSnapshot,
+  ProgressTracker,
+  type TerminalFailure,
+  terminalFailure,
+} from "./progress.ts";
+import { abortableSleep } from "./quota.ts";
+import type { RelaySettings } from "./relays.ts";
+import { proxyBackend } from "./resources.ts";
+import { randomLabel, TunnelService, type TunnelSummary } from "./service.ts";
+import { probeOrigin, probePublic, type ProbeResult, publicUrl } from "./verify.ts";
+
+/** What the user asked for. */
+export interface ListenRequest {
+  /** `--endpoint` or the positional argument, as typed. */
+  endpoint?: string;
+  id?: string;
+  label?: string;
+  yes: boolean;
+  /** The budget of the whole setup, verification included (default 10 min). */
+  timeoutMs: number;
+}
+
+/** Everything {@link runListen} needs. */
+export interface ListenOptions {
+  /** A client for the project's control plane. */
+  client: ApiClient;
+  projectId: string;
+  /** The datum-connect data folder. */
+  repo: string;
+  request: ListenRequest;
+  relay: RelaySettings;
+  /** Starts the engine's agent (loaded lazily by the caller). */
+  startAgent: StartAgent;
+  /** May we prompt (stdin is a TTY)? */
+  interactive: boolean;
+  /** Asks a yes/no question (only called when `interactive`). */
+  confirm: (question: string) => Promise<boolean>;
+  /** Lets the user choose among several tunnels (only called when `interactive`). */
+  pick: (candidates: TunnelSummary[]) => Promise<TunnelSummary>;
+  /** Receives every event, in order. */
+  emit: (event: TunnelEvent) => void;
+  /** Receives the agent's statistics every second after ready (for a live status line). */
+  onStats?: (stats: AgentStats) => void;
+  /** Aborts on the first Ctrl-C/SIGTERM: stop and disable. */
+  stop: AbortSignal;
+  /** Aborts on a second signal: give up on clean-up waits. */
+  force?: AbortSignal;
+  /** Send the public-URL probe to this local gateway with `Host: <hostname>` (local stack). */
+  gateway?: string;
+  /** Create a TrafficProtectionPolicy per new tunnel. */
+  trafficProtection?: boolean;
+  /** Force a ConnectorClass name for a new Connector. */
+  connectorClass?: string;
+  /** Milliseconds between setup polls (750) and runtime watch ticks (10 000); tests shorten them. */
+  intervals?: Partial<ListenIntervals>;
+}
+
+/** Poll cadences of the lifecycle. */
+export interface ListenIntervals {
+  progressMs: number;
+  verifyMs: number;
+  watchMs: number;
+  statsMs: number;
+}
+
+const DEFAULT_INTERVALS: ListenIntervals = {
+  progressMs: 750,
+  verifyMs: 10_000,
+  watchMs: 10_000,
+  statsMs: 1_000,
+};
+
+/** Consecutive setup poll failures tolerated (≈7.5 s); the next one aborts. */
+export const MAX_CONSECUTIVE_POLL_ERRORS = 10;
+
+/** The iroh DNS TTL the operator publishes by default; a restart within it waits it out. */
+export const IROH_DNS_TTL_SECONDS = 30;
+
+/** How the tunnel to serve was chosen. */
+export type TunnelChoice =
+  | { kind: "create"; endpoint: string; label: string }
+  | {
+    kind: "existing";
+    summary: TunnelSummary;
+    action: "adopted" | "resumed";
+    via: "endpoint" | "id" | "picker" | "only_candidate";
+    /** A new label to apply. */
+    relabel?: string;
+  };
+
+/** `<repo>/projects/<pid>/last_stop`: when a listener of this project last stopped (RFC 3339). */
+export function lastStopPath(repo: string, projectId: string): string {
+  return listenKeyPath(repo, projectId).replace(/listen_key$/, "last_stop");
+}
+
+class StopRequested extends Error {}
+
+function neitherFlagError(message: string): UsageError {
+  return new UsageError(
+    message,
+    "Pass --endpoint HOST:PORT (or just a port) to create or reuse a tunnel, or --id ID to resume one ('datumctl tunnel list' shows them).",
+  );
+}
+
+/**
+ * Picks the tunnel without changing anything on the server: `--id` (its endpoint must match a
+ * given `--endpoint`), else the tunnel with the same normalized endpoint (or a new one), else
+ * the picker on a TTY (one candidate is taken without asking).
+ */
+export async function chooseTunnel(
+  service: TunnelService,
+  options: Pick<ListenOptions, "request" | "interactive" | "confirm" | "pick">,
+): Promise<TunnelChoice> {
+  const { id, label, yes } = options.request;
+  const endpoint = options.request.endpoint !== undefined
+    ? normalizeEndpoint(options.request.endpoint)
+    : undefined;
+  if (endpoint !== undefined) parseTarget(endpoint);
+
+  const relabelOf = async (summary: TunnelSummary): Promise<string | undefined> => {
+    if (label === undefined || label === summary.label) return undefined;
+    if (yes) return label;
+    if (!options.interactive) {
+      throw new UsageError(
+        `tunnel ${summary.id} is labelled "${summary.label}", not "${label}"`,
+        "Pass --yes to relabel it, or leave out --label to keep its label.",
+      );
+    }
+    const ok = await options.confirm(
+      `Tunnel ${summary.id} is labelled "${summary.label}". Relabel it "${label}"?`,
+    );
+    return ok ? label : undefined;
+  };
+
+  if (id) {
+    const summary = await service.require(id);
+    if (endpoint !== undefined && summary.endpoint !== endpoint) {
+      throw new CliError(
+        "TUNNEL_ENDPOINT_MISMATCH",
+        `tunnel ${id} forwards to ${summary.endpoint}, not ${endpoint}`,
+        {
+          hint:
+            `Its URL may already be shared, so listen never re-targets it. To change it, run 'datumctl tunnel update --id ${id} --endpoint ${endpoint}'; or leave out --endpoint to keep ${summary.endpoint}.`,
+          exitCode: ExitCode.rejected,
+        },
+      );
+    }
+    return {
+      kind: "existing",
+      summary,
+      action: "resumed",
+      via: "id",
+      relabel: await relabelOf(summary),
+    };
+  }
+
+  if (endpoint !== undefined) {
+    const found = await service.findByEndpoint(endpoint);
+    if (found) {
+      return {
+        kind: "existing",
+        summary: found,
+        action: "adopted",
+        via: "endpoint",
+        relabel: await relabelOf(found),
+      };
+    }
+    return { kind: "create", endpoint, label: label ?? randomLabel() };
+  }
+
+  if (!options.interactive) {
+    throw neitherFlagError(
+      "tunnel listen needs --endpoint or --id when there is no terminal to ask",
+    );
+  }
+  const candidates = (await service.list())
+    .filter((t) => t.hostnames.length > 0)
+    .sort((a, b) => Number(b.enabled) - Number(a.enabled));
+  if (candidates.length === 0) {
+    throw neitherFlagError(`no tunnel of this machine to resume in project ${service.projectId}`);
+  }
+  if (candidates.length === 1) {
+    return { kind: "existing", summary: candidates[0], action: "resumed", via: "only_candidate" };
+  }
+  const picked = await options.pick(candidates);
+  return { kind: "existing", summary: picked, action: "resumed", via: "picker" };
+}
+
+async function readLastStop(path: string): Promise<Date | undefined> {
+  try {
+    const text = (await readTextIfExists(path))?.trim();
+    if (!text) return undefined;
+    const date = new Date(text);
+    return Number.isNaN(date.getTime()) ? undefined : date;
+  } catch {
+    return undefined;
+  }
+}
+
+function remainingMs(deadline: number): number {
+  return deadline - Date.now();
+}
+
+function describeProbe(result: ProbeResult | undefined): string {
+  if (!result) return "not probed yet";
+  if (result.reachable) return `reachable (HTTP ${result.httpStatus})`;
+  return `not reachable (${
+    result.httpStatus !== undefined ? `HTTP ${result.httpStatus}` : result.error ?? "no answer"
+  }${result.httpStatus !== undefined && result.error ? `: ${result.error}` : ""})`;
+}
+
+function terminalError(failure: TerminalFailure, keyPath: string, projectId: string): CliError {
+  const owner = failure.owner ? `Connector ${failure.owner}` : "another Connector";
+  const ours = failure.resource ?? "this machine's Connector";
+  const ownerName = failure.owner?.split("/").pop();
+  return new CliError(
+    "TUNNEL_DNS_OWNED_ELSEWHERE",
+    `iroh DNS for this machine's tunnel key is owned by ${owner}, so ${ours} can never be reached (${failure.reason})`,
+    {
+      hint:
+        `Delete ${keyPath} to start with a fresh identity (resume with --id to keep the hostname), or delete ${
+          ownerName
+            ? `that Connector ('datumctl delete connector ${ownerName} --project ${projectId}')`
+            : "the other Connector"
+        }.`,
+      exitCode: ExitCode.config,
+    },
+  );
+}
+
+/** The framed block printed when a terminal failure appears while the tunnel runs. */
+export function terminalFailureBlock(failure: TerminalFailure, keyPath: string): string[] {
+  return [
+    `Tunnel failed at step: ${failure.label}${failure.resource ? ` [${failure.resource}]` : ""}`,
+    `  reason:  ${failure.reason}`,
+    `  message: ${failure.message}`,
+    `Two Connectors claim this machine's key. Delete ${keyPath} for a fresh identity, or delete ${
+      failure.owner ? `Connector ${failure.owner}` : "the other Connector"
+    }.`,
+  ];
+}
+
+function loginLostError(err: unknown): CliError {
+  return new CliError(
+    "LOGIN_LOST",
+    "Datum login has expired or been revoked; the tunnel was stopped",
+    {
+      hint: "Run 'datumctl login' to sign in again, then start the tunnel again.",
+      exitCode: ExitCode.noPermission,
+      cause: err,
+    },
+  );
+}
+
+/**
+ * Runs `tunnel listen` until it stops. Resolves after a clean stop (Ctrl-C/SIGTERM); throws a
+ * `CliError` for every other ending, after disabling the tunnel.
+ */
+export async function runListen(options: ListenOptions): Promise<void> {
+  const emit = (event: TunnelEvent) => {
+    try {
+      options.emit(event);
+    } catch { /* rendering must never break the tunnel */ }
+  };
+  const intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
+  const { projectId, repo, stop } = options;
+
+  const key = await loadOrCreateListenKey(repo, projectId);
+  const endpointId = await endpointIdFromSecret(key.secret);
+  // Filled in once the engine starts (after the picker); the service reads it lazily.
+  const started: { agent?: TunnelAgent } = {};
+  const service = new TunnelService({
+    client: options.client,
+    projectId,
+    endpointId,
+    repo,
+    connectionDetails: () =>
+      started.agent
+        ? buildConnectionDetails(endpointId, started.agent.address() ?? { direct: [] })
+        : undefined,
+    onNotice: (text) => emit({ type: "warning", code: "quota_check_retry", message: text }),
+    signal: stop,
+    trafficProtection: options.trafficProtection,
+    connectorClass: options.connectorClass,
+  });
+
+  const choice = await chooseTunnel(service, options);
+  if (stop.aborted) return;
+
+  const lastStopFile = lastStopPath(repo, projectId);
+  const lastStop = await readLastStop(lastStopFile);
+  const setupStart = Date.now();
+  const deadline = setupStart + options.request.timeoutMs;
+
+  emit({
+    type: "identity",
+    project: projectId,
+    endpoint_id: endpointId,
+    key_path: key.path,
+    key_origin: key.origin,
+    relay_mode: options.relay.mode,
+  });
+
+  const liveAgent = await options.startAgent({ secretKey: key.secret, relay: options.relay });
+  started.agent = liveAgent;
+  let loginLost: unknown;
+  let wakeRuntime: (() => void) | undefined;
+  const heartbeat = new Heartbeat({
+    service,
+    address: () => liveAgent.address(),
+    onEvent: (event) => {
+      if (event.type === "auth_lost") {
+        loginLost ??= event.error;
+        wakeRuntime?.();
+      } else if (event.type === "error") {
+        emit({ type: "warning", code: "heartbeat", message: `heartbeat: ${event.message}` });
+      }
+    },
+  });
+  liveAgent.onAddressChange(() => heartbeat.nudge());
+
+  let enabledId: string | undefined;
+  let stopReason: StopReason = "error";
+  let exitCode: number = ExitCode.error;
+  try {
+    emit({ type: "phase", phase: "setup" });
+    if (lastStop) {
+      const ago = (Date.now() - lastStop.getTime()) / 1000;
+      if (ago >= 0 && ago < IROH_DNS_TTL_SECONDS + 5) {
+        emit({
+          type: "warning",
+          code: "restart_within_dns_ttl",
+          message: `A tunnel of this project stopped ${
+            Math.round(ago)
+          }s ago. Datum's edge may keep its old address for up to ${IROH_DNS_TTL_SECONDS}s (iroh DNS TTL), so the public URL can take about ${
+            Math.max(1, Math.round(IROH_DNS_TTL_SECONDS + 5 - ago))
+          }s more to answer; this is expected, not stuck.`,
+        });
+      }
+    }
+    await waitForAddress(liveAgent, options.relay, Math.min(10_000, remainingMs(deadline)), stop);
+    if (!liveAgent.address()) {
+      emit({
+        type: "warning",
+        code: "no_address",
+        message:
+          "the tunnel agent has no relay or address yet; continuing (the heartbeat publishes it when it appears)",
+      });
+    }
+    heartbeat.start();
+
+    // Create, adopt or resume; then enable. The allowlist is set before the advertisement exists.
+    let summary: TunnelSummary;
+    let target: Target;
+    if (choice.kind === "create") {
+      target = parseTarget(choice.endpoint);
+      liveAgent.setAllowlist([target]);
+      summary = await service.create(choice.label, choice.endpoint);
+      enabledId = summary.id;
+      emit({
+        type: "tunnel",
+        action: "created",
+        via: "endpoint",
+        id: summary.id,
+        label: summary.label,
+        endpoint: summary.endpoint,
+        hostnames: summary.hostnames,
+      });
+    } else {
+      target = parseTarget(choice.summary.endpoint);
+      liveAgent.setAllowlist([target]);
+      emit({
+        type: "tunnel",
+        action: choice.action,
+        via: choice.via,
+        id: choice.summary.id,
+        label: choice.relabel ?? choice.summary.label,
+        endpoint: choice.summary.endpoint,
+        hostnames: choice.summary.hostnames,
+      });
+      const updated = await service.update(choice.summary.id, { label: choice.relabel });
+      summary = updated.summary;
+      enabledId = summary.id;
+      await service.setEnabled(summary.id, true);
+    }
+    heartbeat.nudge();
+    if (stop.aborted) throw new StopRequested();
+
+    const hostname = await awaitChecklist(service, summary.id, {
+      emit,
+      stop,
+      deadline,
+      setupStart,
+      intervalMs: intervals.progressMs,
+      keyPath: key.path,
+      loginLost: () => loginLost,
+    });
+
+    await verifyConnectivity({
+      emit,
+      stop,
+      deadline,
+      setupStart,
+      agent: liveAgent,
+      origin: summary.endpoint,
+      hostname,
+      gateway: options.gateway,
+      intervalMs: intervals.verifyMs,
+      timeoutMs: options.request.timeoutMs,
+      restartWindowEnds: lastStop
+        ? lastStop.getTime() + (IROH_DNS_TTL_SECONDS + 5) * 1000
+        : undefined,
+      loginLost: () => loginLost,
+    });
+
+    const fresh = await service.get(summary.id).catch(() => undefined) ?? summary;
+    emit({
+      type: "ready",
+      id: summary.id,
+      label: fresh.label,
+      endpoint: fresh.endpoint,
+      url: publicUrl(hostname),
+      hostnames: fresh.hostnames.length > 0 ? fresh.hostnames : [hostname],
+      endpoint_id: endpointId,
+      elapsed_secs: elapsedSecs(Date.now() - setupStart),
+    });
+
+    const ending = await watchRuntime({
+      service,
+      client: options.client,
+      id: summary.id,
+      agent: liveAgent,
+      emit,
+      stop,
+      intervals,
+      keyPath: key.path,
+      onStats: options.onStats,
+      loginLost: () => loginLost,
+      setWake: (wake) => (wakeRuntime = wake),
+    });
+    if (ending.reason === "interrupted") {
+      stopReason = "interrupted";
+      exitCode = ExitCode.ok;
+    } else {
+      throw ending.error;
+    }
+  } catch (err) {
+    if (err instanceof StopRequested || (stop.aborted && !(err instanceof CliError))) {
+      stopReason = "interrupted";
+      exitCode = ExitCode.ok;
+    } else {
+      const cliError = isLoginLost(err) && !(err instanceof CliError && err.code === "LOGIN_LOST")
+        ? loginLostError(err)
+        : err;
+      stopReason = reasonOf(cliError);
+      exitCode = cliError instanceof CliError ? cliError.exitCode : ExitCode.error;
+      if (stopReason !== "error" || cliError instanceof CliError) {
+        const e = cliError instanceof CliError ? cliError : undefined;
+        emit({
+          type: "error",
+          code: e?.code ?? "INTERNAL",
+          message: (cliError as Error).message,
+          hint: e?.hint,
+          exit_code: exitCode,
+          retryable: e?.retryable ??
+            (exitCode === ExitCode.unavailable || exitCode === ExitCode.tempFail),
+        });
+      }
+      await shutdown();
+      throw cliError;
+    }
+  }
+  await shutdown();
+
+  async function shutdown(): Promise<void> {
+    let disabled = false;
+    if (enabledId) {
+      emit({ type: "phase", phase: "disabling" });
+      const giveUp = AbortSignal.any([
+        AbortSignal.timeout(15_000),
+        ...(options.force ? [options.force] : []),
+      ]);
+      try {
+        await raceAbort(service.setEnabled(enabledId, false), giveUp);
+        disabled = true;
+        emit({ type: "phase", phase: "disabled" });
+      } catch (err) {
+        emit({
+          type: "warning",
+          code: "disable_failed",
+          message: `could not disable tunnel ${enabledId}: ${(err as Error).message}`,
+        });
+      }
+    }
+    await raceAbort(heartbeat.stop(), options.force).catch(() => {});
+    await liveAgent.close().catch(() => {});
+    await writePrivateFile(lastStopFile, new Date().toISOString() + "\n").catch(() => {});
+    emit({ type: "stopped", reason: stopReason, exit_code: exitCode, disabled });
+  }
+}
+
+function reasonOf(err: unknown): StopReason {
+  const code = err instanceof CliError ? err.code : "";
+  if (code === "TUNNEL_DNS_OWNED_ELSEWHERE") return "terminal_failure";
+  if (code === "TUNNEL_DELETED") return "deleted_upstream";
+  if (code === "LOGIN_LOST") return "login_lost";
+  if (code === "TUNNEL_SETUP_TIMEOUT") return "timeout";
+  return "error";
+}
+
+async function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return await promise;
+  if (signal.aborted) throw new Error("gave up");
+  return await new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error("gave up waiting"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+async function waitForAddress(
+  agent: TunnelAgent,
+  relay: RelaySettings,
+  budgetMs: number,
+  stop: AbortSignal,
+): Promise<void> {
+  const ready = () => {
+    const addr = agent.address();
+    if (!addr) return false;
+    return relay.mode === "disabled" ? addr.direct.length > 0 : !!addr.relay;
+  };
+  const until = Date.now() + budgetMs;
+  while (!ready() && Date.now() < until && !stop.aborted) {
+    await abortableSleep(100, stop);
+  }
+}
+
+function tunnelDeleted(id: string): CliError {
+  return new CliError("TUNNEL_DELETED", `tunnel ${id} was deleted on the server`, {
+    hint: "Start a new one with 'datumctl tunnel listen --endpoint HOST:PORT'.",
+    exitCode: ExitCode.rejected,
+  });
+}
+
+interface ChecklistContext {
+  emit: (event: TunnelEvent) => void;
+  stop: AbortSignal;
+  deadline: number;
+  setupStart: number;
+  intervalMs: number;
+  keyPath: string;
+  loginLost: () => unknown;
+}
+
+function setupTimeout(what: string, summary: string[] = []): CliError {
+  return new CliError(
+    "TUNNEL_SETUP_TIMEOUT",
+    `the tunnel was not ready within --timeout: ${what}`,
+    {
+      hint: summary.length > 0
+        ? summary.join("; ")
+        : "Run again with a longer --timeout, or check the resources with 'datumctl describe'.",
+      exitCode: ExitCode.tempFail,
+      retryable: true,
+    },
+  );
+}
+
+/** Polls the HTTPProxy and its Connector until every step is ready; returns the hostname. */
+async function awaitChecklist(
+  service: TunnelService,
+  id: string,
+  ctx: ChecklistContext,
+): Promise<string> {
+  const tracker = new ProgressTracker(ctx.setupStart);
+  let consecutiveErrors = 0;
+  let lastPending: string[] = [];
+  while (true) {
+    if (ctx.stop.aborted) throw new StopRequested();
+    const lost = ctx.loginLost();
+    if (lost) throw loginLostError(lost);
+    if (remainingMs(ctx.deadline) <= 0) {
+      throw setupTimeout(
+        `still waiting for ${lastPending.join(", ") || "the control plane"}`,
+        lastPending.length > 0 ? [`pending: ${lastPending.join(", ")}`] : [],
+      );
+    }
+    try {
+      const proxy = await service.getProxy(id);
+      if (!proxy) throw tunnelDeleted(id);
+      const connectorName = proxyBackend(proxy)?.connector?.name;
+      const connector = connectorName ? await service.getConnector(connectorName) : undefined;
+      consecutiveErrors = 0;
+      const failure = terminalFailure(connector);
+      if (failure) throw terminalError(failure, ctx.keyPath, service.projectId);
+      const snapshot = progressSnapshot(proxy, connector);
+      for (const t of tracker.observe(snapshot, Date.now())) {
+        if (t.kind === "stalled") {
+          const why = t.step.message || t.step.reason || t.step.status;
+          ctx.emit({
+            type: "warning",
+            code: "step_pending",
+            step: t.step.id,
+            resource: t.step.resource,
+            message: `${t.step.label} still pending after ${Math.round(t.pendingMs / 1000)}s${
+              t.step.resource ? ` [${t.step.resource}]` : ""
+            }: ${why}`,
+          });
+          continue;
+        }
+        ctx.emit({
+          type: "step",
+          step: t.step.id,
+          label: t.step.label,
+          status: t.step.status,
+          resource: t.step.resource ?? null,
+          elapsed_secs: elapsedSecs(t.elapsedMs),
+          reason: t.step.reason,
+          message: t.step.message,
+        });
+      }
+      lastPending = snapshot.steps.filter((s) => s.status !== "ready").map((s) =>
+        `${s.label}${s.resource ? ` [${s.resource}]` : ""}${
+          s.message || s.reason ? `: ${s.message || s.reason}` : ""
+        }`
+      );
+      if (snapshot.steps.every((s) => s.status === "ready") && snapshot.hostnames.length === 0) {
+        lastPending = ["a hostname for the tunnel"];
+      }
+      if (snapshot.done) return snapshot.hostnames[0];
+    } catch (err) {
+      if (err instanceof CliError && !(err instanceof ApiError)) throw err;
+      if (isLoginLost(err)) throw loginLostError(err);
+      consecutiveErrors++;
+      if (consecutiveErrors > MAX_CONSECUTIVE_POLL_ERRORS) throw err;
+      ctx.emit({
+        type: "warning",
+        code: "poll_error",
+        message:
+          `checking the tunnel failed (${consecutiveErrors}/${MAX_CONSECUTIVE_POLL_ERRORS}): ${
+            (err as Error).message
+          }`,
+      });
+    }
+    await abortableSleep(
+      Math.min(ctx.intervalMs, Math.max(0, remainingMs(ctx.deadline))),
+      ctx.stop,
+    );
+  }
+}
+
+interface VerifyContext {
+  emit: (event: TunnelEvent) => void;
+  stop: AbortSignal;
+  deadline: number;
+  setupStart: number;
+  agent: TunnelAgent;
+  origin: string;
+  hostname: string;
+  gateway?: string;
+  intervalMs: number;
+  timeoutMs: number;
+  restartWindowEnds?: number;
+  loginLost: () => unknown;
+}
+
+function tunnelled(before: AgentStats, after: AgentStats): boolean {
+  return after.streamsTotal > before.streamsTotal &&
+    after.originUnreachable === before.originUnreachable &&
+    after.streamsDenied === before.streamsDenied;
+}
+
+/**
+ * Probes the origin and the public URL every 10 s until both answer below 500 — and the public
+ * request provably crossed the tunnel to this agent (its stream counter moved, no origin failure
+ * or denial): an edge answering 404 by itself proves nothing.
+ */
+async function verifyConnectivity(ctx: VerifyContext): Promise<void> {
+  ctx.emit({ type: "phase", phase: "verify" });
+  const started = Date.now();
+  let origin: ProbeResult | undefined;
+  let pub: ProbeResult | undefined;
+  let toldRestart = false;
+  const publicLabel = `${publicUrl(ctx.hostname)}/`;
+  while (true) {
+    if (ctx.stop.aborted) throw new StopRequested();
+    const lost = ctx.loginLost();
+    if (lost) throw loginLostError(lost);
+    const elapsed = elapsedSecs(Date.now() - started);
+    const tasks: Promise<void>[] = [];
+    if (!origin?.reachable) {
+      tasks.push(
+        probeOrigin(ctx.origin, ctx.stop).then((r) => {
+          origin = r;
+          ctx.emit({
+            type: "verify",
+            side: "origin",
+            url: r.url,
+            reachable: r.reachable,
+            elapsed_secs: elapsed,
+            http_status: r.httpStatus,
+            error: r.error,
+          });
+        }),
+      );
+    }
+    if (!pub?.reachable) {
+      tasks.push((async () => {
+        const before = ctx.agent.stats();
+        let r = await probePublic(ctx.hostname, ctx.gateway, ctx.stop);
+        const after = ctx.agent.stats();
+        if (r.reachable && !tunnelled(before, after)) {
+          r = {
+            ...r,
+            reachable: false,
+            error: "answered, but the request did not reach this machine's tunnel agent",
+          };
+        }
+        r = { ...r, url: publicLabel };
+        pub = r;
+        ctx.emit({
+          type: "verify",
+          side: "public",
+          url: r.url,
+          reachable: r.reachable,
+          elapsed_secs: elapsed,
+          http_status: r.httpStatus,
+          error: r.error,
+        });
+        if (
+          !r.reachable && !toldRestart && ctx.restartWindowEnds &&
+          Date.now() < ctx.restartWindowEnds
+        ) {
+          toldRestart = true;
+          ctx.emit({
+            type: "warning",
+            code: "restart_within_dns_ttl",
+            message:
+              `still inside the ${IROH_DNS_TTL_SECONDS}s iroh DNS TTL of the previous run: the public URL should answer within about ${
+                Math.ceil((ctx.restartWindowEnds - Date.now()) / 1000)
+              }s`,
+          });
+        }
+      })());
+    }
+    await Promise.all(tasks);
+    if (origin?.reachable && pub?.reachable) return;
+    if (remainingMs(ctx.deadline) <= 0) {
+      const summary = [
+        `origin ${ctx.origin}: ${describeProbe(origin)}`,
+        `public URL ${publicLabel}: ${describeProbe(pub)}`,
+      ];
+      for (const line of summary) {
+        ctx.emit({ type: "warning", code: "timeout_summary", message: line });
+      }
+      throw setupTimeout("connectivity was not verified", summary);
+    }
+    await abortableSleep(
+      Math.min(ctx.intervalMs, Math.max(0, remainingMs(ctx.deadline))),
+      ctx.stop,
+    );
+  }
+}
+
+interface RuntimeContext {
+  service: TunnelService;
+  client: ApiClient;
+  id: string;
+  agent: TunnelAgent;
+  emit: (event: TunnelEvent) => void;
+  stop: AbortSignal;
+  intervals: ListenIntervals;
+  keyPath: string;
+  onStats?: (stats: AgentStats) => void;
+  loginLost: () => unknown;
+  setWake: (wake: () => void) => void;
+}
+
+type RuntimeEnding = { reason: "interrupted" } | { reason: "failed"; error: CliError };
+
+/**
+ * After ready: statistics every second (counters and path changes), and every 10 s the tunnel,
+ * its Connector and the login. Ends on Ctrl-C, or with the error that stopped it.
+ */
+async function watchRuntime(ctx: RuntimeContext): Promise<RuntimeEnding> {
+  const ended = new AbortController();
+  const local = AbortSignal.any([ctx.stop, ended.signal]);
+  ctx.setWake(() => ended.abort());
+  let failure: CliError | undefined;
+  const fail = (error: CliError) => {
+    failure ??= error;
+    ended.abort();
+  };
+
+  const statsLoop = (async () => {
+    let last = "";
+    const paths = new Map<string, string>();
+    while (!local.aborted) {
+      const s = ctx.agent.stats();
+      try {
+        ctx.onStats?.(s);
+      } catch { /* a status line must never stop the tunnel */ }
+      const counters = {
+        requests_total: s.streamsTotal,
+        requests_active: s.streamsActive,
+        requests_denied: s.streamsDenied,
+        origin_unreachable: s.originUnreachable,
+        bytes_to_origin: s.bytesToOrigin,
+        bytes_from_origin: s.bytesFromOrigin,
+      };
+      const key = JSON.stringify(counters);
+      if (key !== last) {
+        last = key;
+        ctx.emit({ type: "stats", ...counters });
+      }
+      const seen = new Set<string>();
+      for (const peer of s.peers) {
+        seen.add(peer.endpointId);
+        const signature = `${peer.path}|${peer.remoteAddr ?? ""}`;
+        if (paths.get(peer.endpointId) !== signature) {
+          paths.set(peer.endpointId, signature);
+          ctx.emit({
+            type: "path",
+            peer: peer.endpointId,
+            path: peer.path,
+            remote_addr: peer.remoteAddr,
+            rtt_ms: peer.rttMs === undefined ? undefined : Math.round(peer.rttMs * 10) / 10,
+          });
+        }
+      }
+      for (const peer of [...paths.keys()]) {
+        if (!seen.has(peer)) {
+          paths.delete(peer);
+          ctx.emit({ type: "path", peer, path: "none" });
+        }
+      }
+      await abortableSleep(ctx.intervals.statsMs, local);
+    }
+  })();
+
+  const watchLoop = (async () => {
+    while (!local.aborted) {
+      await abortableSleep(ctx.intervals.watchMs, local);
+      if (local.aborted) break;
+      const lost = ctx.loginLost();
+      if (lost) return fail(loginLostError(lost));
+      try {
+        await ctx.client.auth.tokens.accessToken();
+      } catch (err) {
+        if (isLoginLost(err)) return fail(loginLostError(err));
+        ctx.emit({ type: "warning", code: "login_check", message: (err as Error).message });
+      }
+      try {
+        const proxy = await ctx.service.getProxy(ctx.id);
+        if (!proxy) {
+          ctx.emit({
+            type: "warning",
+            code: "deleted_upstream",
+            message: `Tunnel ${ctx.id} no longer exists on the server. Stopping.`,
+          });
+          return fail(tunnelDeleted(ctx.id));
+        }
+        const connectorName = proxyBackend(proxy)?.connector?.name;
+        const connector = connectorName ? await ctx.service.getConnector(connectorName) : undefined;
+        const terminal = terminalFailure(connector);
+        if (terminal) {
+          ctx.emit({
+            type: "warning",
+            code: "terminal_failure",
+            step: terminal.step,
+            resource: terminal.resource,
+            message: terminalFailureBlock(terminal, ctx.keyPath).join("\n"),
+          });
+          return fail(terminalError(terminal, ctx.keyPath, ctx.service.projectId));
+        }
+      } catch (err) {
+        if (isLoginLost(err)) return fail(loginLostError(err));
+        ctx.emit({ type: "warning", code: "watch_error", message: (err as Error).message });
+      }
+    }
+  })();
+
+  await Promise.race([
+    new Promise<void>((resolve) =>
+      local.addEventListener("abort", () => resolve(), { once: true })
+    ),
+    watchLoop,
+  ]);
+  ended.abort();
+  await Promise.allSettled([statsLoop, watchLoop]);
+  if (failure) return { reason: "failed", error: failure };
+  const lost = ctx.loginLost();
+  if (lost) return { reason: "failed", error: loginLostError(lost) };
+  return { reason: "interrupted" };
+}

@@ -1,0 +1,66 @@
+/**
+ * Opening what the tunnel commands work on: the project scope (flag → env → context → current
+ * context), the login that owns it, a client for the project's control plane, and this machine's
+ * identity for that project.
+ *
+ * Exports {@link openTunnelProject} and {@link TunnelProject}. Tunnels are project resources: an
+ * organization scope is a clear error naming the flags that fix it.
+ */
+import type { ApiClient } from "../api/client.ts";
+import { resolveAuthContext } from "../auth/resolve.ts";
+import { openScope } from "../scope/open.ts";
+import type { ScopeInputs } from "../scope/resolve.ts";
+import { UsageError } from "../ui/errors.ts";
+import { connectRepo, endpointIdFromSecret, readListenKey } from "./keys.ts";
+import { TunnelService } from "./service.ts";
+
+/** A project ready for tunnel commands. */
+export interface TunnelProject {
+  projectId: string;
+  client: ApiClient;
+  /** The datum-connect data folder. */
+  repo: string;
+  /** Display name of the project, when the discovery cache knows it. */
+  displayName?: string;
+}
+
+/** Resolves the project scope and opens its control plane; `repo` is `--repo` (or undefined). */
+export async function openTunnelProject(
+  inputs: ScopeInputs,
+  options: { repo?: string; warn?: (message: string) => void } = {},
+): Promise<TunnelProject> {
+  const opened = await openScope({
+    inputs,
+    loadAuth: (session) => resolveAuthContext({ session, env: inputs.env, warn: options.warn }),
+  });
+  if (opened.scope.kind !== "project" || !opened.scope.projectId) {
+    const where = opened.scope.organizationId
+      ? `organization ${opened.scope.organizationId} (${opened.scope.reason})`
+      : `the ${opened.scope.kind} scope`;
+    throw new UsageError(
+      `tunnels live in a project, but this command's scope is ${where}`,
+      "Pass --project ID, set DATUM_PROJECT, or run 'datumctl ctx use' to pick a project.",
+    );
+  }
+  return {
+    projectId: opened.scope.projectId,
+    client: opened.client,
+    repo: connectRepo(options.repo, inputs.env),
+    displayName: opened.scope.projectDisplayName,
+  };
+}
+
+/**
+ * A service for commands that must not create an identity (`list`): none when this machine has
+ * no key for the project yet (then it has no tunnels there either).
+ */
+export async function readOnlyService(project: TunnelProject): Promise<TunnelService | undefined> {
+  const secret = await readListenKey(project.repo, project.projectId);
+  if (!secret) return undefined;
+  return new TunnelService({
+    client: project.client,
+    projectId: project.projectId,
+    endpointId: await endpointIdFromSecret(secret),
+    repo: project.repo,
+  });
+}
