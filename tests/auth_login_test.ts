@@ -87,7 +87,7 @@ Deno.test("login end to end on the local stack, file store", async (t) => {
       });
       assert.equal(exec.code, 0, exec.stderr);
       assert.doesNotMatch(exec.stdout, /\n$/);
-      assert.match(exec.stdout, /^\{\n  "kind": "ExecCredential",\n  "apiVersion"/);
+      assert.ok(exec.stdout.startsWith('{\n  "kind": "ExecCredential",\n  "apiVersion"'));
       const cred = JSON.parse(exec.stdout);
       assert.deepEqual(Object.keys(cred), ["kind", "apiVersion", "spec", "status"]);
       assert.deepEqual(cred.spec, { interactive: false });
