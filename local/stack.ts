@@ -14,6 +14,7 @@ import { startIdentityProvider } from "./provider.ts";
 import { ResourceRegistry, type ResourceType } from "./resources.ts";
 import { ObjectStore } from "./store.ts";
 import { ONBOARDING_REASONS, Tenancy } from "./tenancy.ts";
+import { registerValidators } from "./validation.ts";
 
 /** Options for {@link startLocalStack}. */
 export interface LocalStackOptions {
@@ -83,6 +84,7 @@ function defaultCrdDir(): string | undefined {
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<RunningLocalStack> {
   const faults = new Faults();
   const store = new ObjectStore();
+  registerValidators(store);
   const registry = new ResourceRegistry();
   const tenancy = new Tenancy(store, registry);
   const settings: ControllerSettings = {

@@ -61,6 +61,62 @@ const userCP = (s: string) => `/apis/iam.miloapis.com/v1alpha1/users/${s}/contro
 const orgCP = (o: string) =>
   `/apis/resourcemanager.miloapis.com/v1alpha1/organizations/${o}/control-plane`;
 const PCP = "/apis/resourcemanager.miloapis.com/v1alpha1/projects/infra/control-plane";
+const NET = `${PCP}/apis/networking.datumapis.com/v1alpha1/namespaces/default`;
+const PROXIES = `${PCP}/apis/networking.datumapis.com/v1alpha/namespaces/default/httpproxies`;
+const LEASES = `${PCP}/apis/coordination.k8s.io/v1/namespaces/default/leases`;
+const MERGE = "application/merge-patch+json";
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 8000): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function hexKey(): string {
+  return [...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+async function createConnector(extra: Record<string, unknown> = {}) {
+  const { status, json } = await call(`${NET}/connectors`, {
+    method: "POST",
+    body: {
+      apiVersion: "networking.datumapis.com/v1alpha1",
+      kind: "Connector",
+      metadata: { generateName: "datum-connect-", ...extra },
+      spec: { connectorClassName: "datum-connect" },
+    },
+  });
+  assert.equal(status, 201, JSON.stringify(json));
+  return json;
+}
+
+async function publishKey(name: string, id: string) {
+  const { status, json } = await call(`${NET}/connectors/${name}/status`, {
+    method: "PATCH",
+    contentType: MERGE,
+    body: {
+      status: {
+        connectionDetails: {
+          type: "PublicKey",
+          publicKey: {
+            id,
+            discoveryMode: "DNS",
+            homeRelay: "https://relay.example.test",
+            addresses: [{ address: "192.0.2.1", port: 4242 }],
+          },
+        },
+      },
+    },
+  });
+  assert.equal(status, 200, JSON.stringify(json));
+  return json;
+}
+
 function condition(obj: Record<string, any>, type: string) {
   return (obj.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
 }
@@ -370,6 +426,503 @@ Deno.test("deviceFlow helper is usable on its own", async () => {
   } finally {
     await stack.setAutoApprove(undefined);
   }
+});
+
+Deno.test("generateName, uid, creationTimestamp; AlreadyExists, NotFound and Invalid Status bodies", async () => {
+  const c = await createConnector();
+  assert.match(c.metadata.name, /^datum-connect-[a-z0-9]{5}$/);
+  assert.ok(c.metadata.uid && c.metadata.creationTimestamp && c.metadata.resourceVersion);
+  assert.equal(c.metadata.generation, 1);
+  assert.equal(c.metadata.namespace, "default");
+  const dup = await call(`${NET}/connectors`, {
+    method: "POST",
+    body: { metadata: { name: c.metadata.name }, spec: { connectorClassName: "datum-connect" } },
+  });
+  assert.equal(dup.status, 409);
+  assert.equal(dup.json.reason, "AlreadyExists");
+  const missing = await call(`${NET}/connectors/nope`);
+  assert.equal(missing.status, 404);
+  assert.deepEqual([missing.json.kind, missing.json.reason, missing.json.code], [
+    "Status",
+    "NotFound",
+    404,
+  ]);
+  const bad = await call(`${NET}/connectors`, {
+    method: "POST",
+    body: { metadata: { name: "Not_Valid" }, spec: {} },
+  });
+  assert.equal(bad.status, 422);
+  assert.equal(bad.json.reason, "Invalid");
+  const tooMany = await call(`${NET}/connectors/${c.metadata.name}/status`, {
+    method: "PATCH",
+    contentType: MERGE,
+    body: {
+      status: {
+        connectionDetails: {
+          type: "PublicKey",
+          publicKey: {
+            id: hexKey(),
+            homeRelay: "https://relay.example.test",
+            addresses: Array.from({ length: 17 }, (_, i) => ({ address: `192.0.2.${i}`, port: 1 })),
+          },
+        },
+      },
+    },
+  });
+  assert.equal(tooMany.status, 422);
+});
+
+Deno.test("a write with a stale resourceVersion gets 409 Conflict", async () => {
+  const c = await createConnector();
+  const path = `${NET}/connectors/${c.metadata.name}`;
+  const first = await call(path, {
+    method: "PUT",
+    body: { ...c, metadata: { ...c.metadata, labels: { tier: "one" } } },
+  });
+  assert.equal(first.status, 200);
+  assert.notEqual(first.json.metadata.resourceVersion, c.metadata.resourceVersion);
+  const stale = await call(path, {
+    method: "PUT",
+    body: { ...c, metadata: { ...c.metadata, labels: { tier: "two" } } },
+  });
+  assert.equal(stale.status, 409);
+  assert.equal(stale.json.reason, "Conflict");
+  assert.match(stale.json.message, /the object has been modified/);
+  const stalePatch = await call(path, {
+    method: "PATCH",
+    contentType: MERGE,
+    body: { metadata: { resourceVersion: c.metadata.resourceVersion, labels: { tier: "three" } } },
+  });
+  assert.equal(stalePatch.status, 409);
+  const noRv = await call(path, {
+    method: "PUT",
+    body: { ...c, metadata: { name: c.metadata.name } },
+  });
+  assert.equal(noRv.status, 422);
+});
+
+Deno.test("metadata.generation moves only with spec changes", async () => {
+  const c = await createConnector();
+  const path = `${NET}/connectors/${c.metadata.name}`;
+  const labelled = await call(path, {
+    method: "PATCH",
+    contentType: MERGE,
+    body: {
+      metadata: { labels: { env: "test" }, annotations: { "datum.net/device-name": "box" } },
+    },
+  });
+  assert.equal(labelled.json.metadata.generation, 1);
+  const status = await call(`${path}/status`, {
+    method: "PATCH",
+    contentType: MERGE,
+    body: { status: { leaseRef: { name: "x" } }, spec: { connectorClassName: "ignored" } },
+  });
+  assert.equal(status.json.metadata.generation, 1);
+  assert.equal(status.json.spec.connectorClassName, "datum-connect", "spec is ignored on /status");
+  const ignoredStatus = await call(path, {
+    method: "PATCH",
+    contentType: MERGE,
+    body: { status: { leaseRef: { name: "changed" } } },
+  });
+  assert.notEqual(
+    ignoredStatus.json.status.leaseRef?.name,
+    "changed",
+    "status is ignored on the main resource",
+  );
+  const respec = await call(path, {
+    method: "PATCH",
+    contentType: MERGE,
+    body: { spec: { capabilities: [{ type: "ConnectTCP" }] } },
+  });
+  assert.equal(respec.json.metadata.generation, 2);
+  const jsonPatched = await call(path, {
+    method: "PATCH",
+    contentType: "application/json-patch+json",
+    body: [{ op: "remove", path: "/spec/capabilities" }],
+  });
+  assert.equal(jsonPatched.json.metadata.generation, 3);
+});
+
+Deno.test("field selectors: metadata.name and the CRD selectable fields", async () => {
+  const a = await createConnector();
+  const b = await createConnector();
+  const key = hexKey();
+  await publishKey(b.metadata.name, key);
+  const byKey = await call(
+    `${NET}/connectors?fieldSelector=${
+      encodeURIComponent(`status.connectionDetails.publicKey.id=${key}`)
+    }`,
+  );
+  assert.equal(byKey.status, 200);
+  assert.deepEqual(byKey.json.items.map((c: any) => c.metadata.name), [b.metadata.name]);
+  const byName = await call(`${NET}/connectors?fieldSelector=metadata.name%3D${a.metadata.name}`);
+  assert.deepEqual(byName.json.items.map((c: any) => c.metadata.name), [a.metadata.name]);
+  const ad = await call(`${NET}/connectoradvertisements`, {
+    method: "POST",
+    body: {
+      apiVersion: "networking.datumapis.com/v1alpha1",
+      kind: "ConnectorAdvertisement",
+      metadata: { name: `ad-${a.metadata.name}` },
+      spec: { connectorRef: { name: a.metadata.name }, layer4: [] },
+    },
+  });
+  assert.equal(ad.status, 201);
+  const ads = await call(
+    `${NET}/connectoradvertisements?fieldSelector=spec.connectorRef.name%3D${a.metadata.name}`,
+  );
+  assert.deepEqual(ads.json.items.map((x: any) => x.metadata.name), [`ad-${a.metadata.name}`]);
+  const unsupported = await call(`${NET}/connectors?fieldSelector=spec.connectorClassName%3Dx`);
+  assert.equal(unsupported.status, 400);
+  assert.equal(unsupported.json.reason, "BadRequest");
+});
+
+Deno.test("label selectors: =, !=, in, notin, exists, !exists", async () => {
+  const run = crypto.randomUUID().slice(0, 8);
+  const make = (labels: Record<string, string>) => createConnector({ labels: { run, ...labels } });
+  const red = await make({ color: "red" });
+  const blue = await make({ color: "blue" });
+  const plain = await make({});
+  const names = async (selector: string) =>
+    (await call(`${NET}/connectors?labelSelector=${encodeURIComponent(`run=${run},${selector}`)}`))
+      .json.items.map((c: any) => c.metadata.name).sort();
+  const sorted = (...xs: any[]) => xs.map((x) => x.metadata.name).sort();
+  assert.deepEqual(await names("color=red"), sorted(red));
+  assert.deepEqual(await names("color!=red"), sorted(blue, plain));
+  assert.deepEqual(await names("color in (red,blue)"), sorted(red, blue));
+  assert.deepEqual(await names("color notin (red)"), sorted(blue, plain));
+  assert.deepEqual(await names("color"), sorted(red, blue));
+  assert.deepEqual(await names("!color"), sorted(plain));
+});
+
+Deno.test("server-side apply creates, is idempotent, prunes, and reports conflicts", async () => {
+  const name = `applied-${crypto.randomUUID().slice(0, 6)}`;
+  const path = `${LEASES}/${name}?fieldManager=datumctl`;
+  const manifest = (labels: string, spec: string[]) =>
+    [
+      "apiVersion: coordination.k8s.io/v1",
+      "kind: Lease",
+      "metadata:",
+      `  name: ${name}`,
+      `  labels: {${labels}}`,
+      "spec:",
+      ...spec,
+    ].join("\n");
+  const full = manifest("team: web", ["  holderIdentity: me", "  leaseDurationSeconds: 30"]);
+  const apply = (body: string, manager = "datumctl", force = false) =>
+    call(`${LEASES}/${name}?fieldManager=${manager}${force ? "&force=true" : ""}`, {
+      method: "PATCH",
+      contentType: "application/apply-patch+yaml",
+      body,
+    });
+  const created = await apply(full);
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  assert.equal(created.json.spec.holderIdentity, "me");
+  const again = await apply(full);
+  assert.equal(again.status, 200);
+  assert.equal(again.json.metadata.resourceVersion, created.json.metadata.resourceVersion);
+  assert.equal(again.json.metadata.generation, 1);
+  const pruned = await apply(manifest("team: web", ["  holderIdentity: me"]));
+  assert.equal(
+    pruned.json.spec.leaseDurationSeconds,
+    undefined,
+    "a field no longer applied is removed",
+  );
+  assert.equal(pruned.json.metadata.generation, 2);
+  const other = await apply(manifest("team: ops", ["  holderIdentity: me"]), "someone-else");
+  assert.equal(other.status, 409);
+  assert.equal(other.json.reason, "Conflict");
+  assert.match(other.json.message, /conflict with "datumctl"/);
+  const forced = await apply(manifest("team: ops", ["  holderIdentity: me"]), "someone-else", true);
+  assert.equal(forced.status, 200);
+  assert.equal(forced.json.metadata.labels.team, "ops");
+  assert.equal((await call(path.replace(/\?.*/, ""))).json.metadata.labels.team, "ops");
+  const dry = await call(`${NET}/connectors?dryRun=All`, {
+    method: "POST",
+    body: { metadata: { name: `${name}-dry` }, spec: { connectorClassName: "datum-connect" } },
+  });
+  assert.equal(dry.status, 201);
+  assert.equal((await call(`${NET}/connectors/${name}-dry`)).status, 404);
+});
+
+Deno.test("a watch from a list's resourceVersion sees a status change", async () => {
+  const c = await createConnector();
+  const list = await call(`${NET}/connectors?fieldSelector=metadata.name%3D${c.metadata.name}`);
+  const rv = list.json.metadata.resourceVersion;
+  const controller = new AbortController();
+  const res = await fetch(
+    `${stack.api}${NET}/connectors?watch=true&resourceVersion=${rv}&fieldSelector=metadata.name%3D${c.metadata.name}`,
+    {
+      headers: { authorization: `Bearer ${await tokenOf("alice@example.com")}` },
+      signal: controller.signal,
+    },
+  );
+  assert.equal(res.status, 200);
+  const key = hexKey();
+  await publishKey(c.metadata.name, key);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let seen: any;
+  try {
+    while (!seen) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const event = JSON.parse(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+        if (
+          event.type === "MODIFIED" &&
+          event.object.status?.connectionDetails?.publicKey?.id === key
+        ) seen = event;
+      }
+    }
+  } finally {
+    await reader.cancel();
+    controller.abort();
+  }
+  assert.equal(seen.object.metadata.name, c.metadata.name);
+  assert.ok(Number(seen.object.metadata.resourceVersion) > Number(rv));
+});
+
+Deno.test("Connector: Accepted, a Lease with leaseRef, Ready while renewed, not Ready after", async () => {
+  const c = await createConnector();
+  const name = c.metadata.name;
+  const accepted = await until("Accepted + leaseRef", async () => {
+    const { json } = await call(`${NET}/connectors/${name}`);
+    return condition(json, "Accepted")?.status === "True" && json.status.leaseRef
+      ? json
+      : undefined;
+  });
+  assert.equal(accepted.status.leaseRef.name, name);
+  assert.equal(condition(accepted, "Ready").status, "False");
+  const lease = await call(`${LEASES}/${name}`);
+  assert.equal(lease.status, 200);
+  assert.equal(lease.json.spec.leaseDurationSeconds, 2);
+  assert.equal(lease.json.metadata.ownerReferences[0].uid, c.metadata.uid);
+
+  const renew = await call(`${LEASES}/${name}`, {
+    method: "PATCH",
+    contentType: MERGE,
+    body: { spec: { renewTime: new Date().toISOString().replace("Z", "000Z") } },
+  });
+  assert.equal(renew.status, 200);
+  const ready = await until("Ready", async () => {
+    const { json } = await call(`${NET}/connectors/${name}`);
+    return condition(json, "Ready")?.status === "True" ? json : undefined;
+  });
+  assert.equal(condition(ready, "Ready").reason, "ConnectorReady");
+  const expired = await until("not Ready", async () => {
+    const { json } = await call(`${NET}/connectors/${name}`);
+    return condition(json, "Ready")?.status === "False" ? json : undefined;
+  });
+  assert.equal(condition(expired, "Ready").reason, "ConnectorNotReady");
+  assert.equal(
+    condition(expired, "Ready").message,
+    "Connector lease has expired. Agent may be offline.",
+  );
+});
+
+Deno.test("IrohDNSPublished: first claimant owns a key, a later one is DeferredToOwner; owner flip", async () => {
+  const key = hexKey();
+  const first = await createConnector();
+  await publishKey(first.metadata.name, key);
+  await until("owner", async () => {
+    const { json } = await call(`${NET}/connectors/${first.metadata.name}`);
+    return condition(json, "IrohDNSPublished")?.reason === "Owner" ? json : undefined;
+  });
+  const second = await createConnector();
+  await publishKey(second.metadata.name, key);
+  const deferred = await until("DeferredToOwner", async () => {
+    const { json } = await call(`${NET}/connectors/${second.metadata.name}`);
+    return condition(json, "IrohDNSPublished")?.reason === "DeferredToOwner" ? json : undefined;
+  });
+  const cond = condition(deferred, "IrohDNSPublished");
+  assert.equal(cond.status, "False");
+  assert.equal(
+    cond.message,
+    `iroh DNS record is owned by Connector infra/default/${first.metadata.name} (uid ${first.metadata.uid})`,
+  );
+
+  await stack.setFault("iroh-owner-flip", { project: "infra", name: second.metadata.name });
+  await until("flipped owner", async () => {
+    const { json } = await call(`${NET}/connectors/${second.metadata.name}`);
+    return condition(json, "IrohDNSPublished")?.reason === "Owner" ? json : undefined;
+  });
+  const demoted = await until("old owner deferred", async () => {
+    const { json } = await call(`${NET}/connectors/${first.metadata.name}`);
+    return condition(json, "IrohDNSPublished")?.reason === "DeferredToOwner" ? json : undefined;
+  });
+  assert.match(condition(demoted, "IrohDNSPublished").message, new RegExp(second.metadata.name));
+});
+
+Deno.test("HTTPProxy: hostname and conditions with observedGeneration, re-run after a spec change", async () => {
+  const c = await createConnector();
+  const rules = (port: number) => [{
+    matches: [{ path: { type: "PathPrefix", value: "/" } }],
+    backends: [{ endpoint: `http://127.0.0.1:${port}`, connector: { name: c.metadata.name } }],
+  }];
+  const created = await call(PROXIES, {
+    method: "POST",
+    body: {
+      apiVersion: "networking.datumapis.com/v1alpha",
+      kind: "HTTPProxy",
+      metadata: { generateName: "tunnel-", annotations: { "app.kubernetes.io/name": "web" } },
+      spec: { rules: rules(8080) },
+    },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const name = created.json.metadata.name;
+  assert.match(name, /^tunnel-[a-z0-9]{5}$/);
+  const fresh = (obj: any, type: string) => {
+    const cnd = condition(obj, type);
+    return cnd?.status === "True" && (cnd.observedGeneration ?? 0) >= obj.metadata.generation;
+  };
+  const types = ["Accepted", "Programmed", "CertificatesReady", "ConnectorMetadataProgrammed"];
+  const programmed = await until("programmed", async () => {
+    const { json } = await call(`${PROXIES}/${name}`);
+    return types.every((t) => fresh(json, t)) ? json : undefined;
+  });
+  assert.match(programmed.status.hostnames[0], /^[a-z]+-[a-z]+\.datumproxy\.localhost$/);
+  assert.equal(condition(programmed, "CertificatesReady").reason, "AllCertificatesReady");
+  assert.equal(
+    condition(programmed, "ConnectorMetadataProgrammed").reason,
+    "ConnectorMetadataApplied",
+  );
+
+  const changed = await call(`${PROXIES}/${name}`, {
+    method: "PATCH",
+    contentType: MERGE,
+    body: { spec: { hostnames: [], rules: rules(9090) } },
+  });
+  assert.equal(changed.json.metadata.generation, 2);
+  assert.ok(!fresh(changed.json, "Programmed"), "Programmed is stale right after a spec change");
+  const caughtUp = await until("observedGeneration 2", async () => {
+    const { json } = await call(`${PROXIES}/${name}`);
+    return types.every((t) => fresh(json, t)) ? json : undefined;
+  });
+  assert.equal(condition(caughtUp, "Programmed").observedGeneration, 2);
+  assert.equal(caughtUp.status.hostnames[0], programmed.status.hostnames[0], "hostname is stable");
+
+  const table = await call(PROXIES, { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" });
+  assert.equal(table.json.kind, "Table");
+  assert.deepEqual(
+    table.json.columnDefinitions.map((d: any) => d.name),
+    ["Name", "Hostname", "Programmed", "Certificates", "Age"],
+  );
+  const row = table.json.rows.find((r: any) => r.cells[0] === name);
+  assert.deepEqual(row.cells.slice(1, 4), [programmed.status.hostnames[0], "True", "True"]);
+});
+
+Deno.test("ConnectorAdvertisement: Accepted, or ConnectorNotFound without its connector", async () => {
+  const c = await createConnector();
+  const make = (name: string, connector: string) =>
+    call(`${NET}/connectoradvertisements`, {
+      method: "POST",
+      body: {
+        apiVersion: "networking.datumapis.com/v1alpha1",
+        kind: "ConnectorAdvertisement",
+        metadata: { name },
+        spec: {
+          connectorRef: { name: connector },
+          layer4: [{
+            name: "default",
+            services: [{
+              address: "127.0.0.1",
+              ports: [{ name: "tcp-8080", port: 8080, protocol: "TCP" }],
+            }],
+          }],
+        },
+      },
+    });
+  const suffix = crypto.randomUUID().slice(0, 6);
+  await make(`good-${suffix}`, c.metadata.name);
+  await make(`orphan-${suffix}`, "missing-connector");
+  const good = await until("accepted", async () => {
+    const { json } = await call(`${NET}/connectoradvertisements/good-${suffix}`);
+    return condition(json, "Accepted")?.status === "True" ? json : undefined;
+  });
+  assert.equal(condition(good, "Accepted").reason, "Accepted");
+  const orphan = await until("not found", async () => {
+    const { json } = await call(`${NET}/connectoradvertisements/orphan-${suffix}`);
+    return condition(json, "Accepted")?.reason === "ConnectorNotFound" ? json : undefined;
+  });
+  assert.equal(condition(orphan, "Accepted").status, "False");
+});
+
+Deno.test("fault: a burst of front-end 503s, then normal answers", async () => {
+  await stack.setFault("api-503", 2);
+  for (let i = 0; i < 2; i++) {
+    const res = await fetch(`${stack.api}${NET}/connectors`, {
+      headers: { authorization: `Bearer ${await tokenOf("alice@example.com")}` },
+    });
+    assert.equal(res.status, 503);
+    assert.equal(
+      await res.text(),
+      "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+    );
+  }
+  assert.equal((await call(`${NET}/connectors`)).status, 200);
+});
+
+Deno.test("fault: quota-check timeouts on create", async () => {
+  await stack.setFault("quota-timeout", 1);
+  const body = {
+    metadata: { generateName: "quota-" },
+    spec: { connectorClassName: "datum-connect" },
+  };
+  const refused = await call(`${NET}/connectors`, { method: "POST", body });
+  assert.equal(refused.status, 403);
+  assert.equal(refused.json.kind, "Status");
+  assert.match(refused.json.message, /took too long to be checked against your quota/);
+  const reads = await call(`${NET}/connectors`);
+  assert.equal(reads.status, 200, "reads are not affected");
+  const retried = await call(`${NET}/connectors`, { method: "POST", body });
+  assert.equal(retried.status, 201);
+});
+
+Deno.test("fault: a deleted Lease makes the connector not Ready until it is recreated", async () => {
+  const c = await createConnector();
+  const name = c.metadata.name;
+  await until(
+    "lease",
+    async () => (await call(`${LEASES}/${name}`)).status === 200 ? true : undefined,
+  );
+  await call(`${LEASES}/${name}`, {
+    method: "PATCH",
+    contentType: MERGE,
+    body: { spec: { renewTime: new Date().toISOString() } },
+  });
+  await until("Ready", async () => {
+    const { json } = await call(`${NET}/connectors/${name}`);
+    return condition(json, "Ready")?.status === "True" ? true : undefined;
+  });
+  await stack.setFault("delete-lease", { project: "infra", name, recreateAfterMs: 400 });
+  assert.equal((await call(`${LEASES}/${name}`)).status, 404);
+  const notReady = await until("not Ready", async () => {
+    const { json } = await call(`${NET}/connectors/${name}`);
+    return condition(json, "Ready")?.status === "False" ? json : undefined;
+  });
+  assert.equal(condition(notReady, "Ready").reason, "ConnectorNotReady");
+  const recreated = await until("lease back", async () => {
+    const res = await call(`${LEASES}/${name}`);
+    return res.status === 200 ? res.json : undefined;
+  });
+  assert.equal(recreated.spec.renewTime, undefined);
+});
+
+Deno.test("OpenAPI v3 index and a group-version document with the kind's schema", async () => {
+  const index = await call(`${PCP}/openapi/v3`);
+  const entry = index.json.paths["apis/networking.datumapis.com/v1alpha1"];
+  assert.ok(
+    entry.serverRelativeURL.startsWith(`${PCP}/openapi/v3/apis/networking.datumapis.com/v1alpha1`),
+  );
+  const doc = await call(entry.serverRelativeURL);
+  const schema = doc.json.components.schemas["com.datumapis.networking.v1alpha1.Connector"];
+  assert.deepEqual(schema["x-kubernetes-group-version-kind"], [
+    { group: "networking.datumapis.com", version: "v1alpha1", kind: "Connector" },
+  ]);
+  assert.ok(schema.properties.spec);
 });
 
 Deno.test({
