@@ -1,0 +1,274 @@
+/**
+ * Self-update: find the latest release, download this platform's binary, check it against
+ * `SHA256SUMS`, and swap it in for the running one atomically.
+ *
+ * Exports {@link installKind} (may this binary replace itself?), {@link fetchLatestVersion},
+ * {@link compareVersions}, {@link downloadVerified} and {@link replaceBinary}. A binary that a
+ * package manager installed is never touched, nor is a `deno run` from source.
+ */
+import { CliError, ExitCode } from "../ui/errors.ts";
+import { assetName, SUMS_FILE, VERSION_FILE } from "./platform.ts";
+import { parseSums, sha256Hex } from "./checksums.ts";
+
+/** How the running datumctl was installed. */
+export type InstallKind =
+  | { kind: "source" }
+  | { kind: "managed"; manager: string; path: string }
+  | { kind: "standalone"; path: string };
+
+/**
+ * Folders package managers own, by the manager to name in the refusal. The path is the
+ * binary's real path (symlinks resolved), so Homebrew's `/usr/local/bin` links land in its
+ * Cellar.
+ */
+const MANAGED_PREFIXES: readonly [prefix: string, manager: string][] = [
+  ["/usr/bin/", "your system package manager"],
+  ["/usr/sbin/", "your system package manager"],
+  ["/bin/", "your system package manager"],
+  ["/sbin/", "your system package manager"],
+  ["/usr/lib/", "your system package manager"],
+  ["/usr/libexec/", "your system package manager"],
+  ["/usr/share/", "your system package manager"],
+  ["/opt/homebrew/", "Homebrew"],
+  ["/usr/local/Cellar/", "Homebrew"],
+  ["/usr/local/Homebrew/", "Homebrew"],
+  ["/home/linuxbrew/", "Homebrew"],
+  ["/nix/", "Nix"],
+  ["/snap/", "snap"],
+  ["/var/lib/flatpak/", "Flatpak"],
+];
+
+const MANAGED_WINDOWS_PARTS: readonly [part: string, manager: string][] = [
+  ["\\scoop\\", "Scoop"],
+  ["\\chocolatey\\", "Chocolatey"],
+  ["\\winget\\", "WinGet"],
+  ["\\windowsapps\\", "WinGet"],
+];
+
+/**
+ * The marker a packager puts beside the binary (`<binary>.managed-by`, holding the manager's
+ * name) when its install path is not one of the known folders.
+ */
+export function managedMarkerPath(binaryPath: string): string {
+  return `${binaryPath}.managed-by`;
+}
+
+/** Decides whether `update` may replace the binary at `execPath`. */
+export function installKind(
+  execPath: string,
+  standalone: boolean,
+  readMarker: (path: string) => string | undefined,
+): InstallKind {
+  if (!standalone) return { kind: "source" };
+  const marker = readMarker(managedMarkerPath(execPath));
+  if (marker !== undefined) {
+    return { kind: "managed", manager: marker.trim() || "a package manager", path: execPath };
+  }
+  const lower = execPath.toLowerCase();
+  for (const [part, manager] of MANAGED_WINDOWS_PARTS) {
+    if (lower.includes(part)) return { kind: "managed", manager, path: execPath };
+  }
+  for (const [prefix, manager] of MANAGED_PREFIXES) {
+    if (execPath.startsWith(prefix)) return { kind: "managed", manager, path: execPath };
+  }
+  return { kind: "standalone", path: execPath };
+}
+
+/** The error `update` gives when it must not replace the binary. */
+export function notSelfUpdatable(kind: Exclude<InstallKind, { kind: "standalone" }>): CliError {
+  if (kind.kind === "source") {
+    return new CliError(
+      "UPDATE_FROM_SOURCE",
+      "datumctl is running from source (deno run), so there is no binary to update.",
+      { hint: "Update the checkout (git pull), or install a release binary with install.sh." },
+    );
+  }
+  return new CliError(
+    "UPDATE_MANAGED",
+    `${kind.path} was installed by ${kind.manager}; datumctl will not replace it.`,
+    {
+      hint:
+        `Update it with ${kind.manager}, or use \`datumctl update --check\` to see if one is due.`,
+    },
+  );
+}
+
+const VERSION_PATTERN = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$/;
+
+/**
+ * Compares two versions (`1.2.3`, `v1.2.3`, `1.2.3-rc.1`): negative when `a` is older.
+ * A pre-release sorts before its release.
+ */
+export function compareVersions(a: string, b: string): number {
+  const pa = VERSION_PATTERN.exec(a.trim());
+  const pb = VERSION_PATTERN.exec(b.trim());
+  if (!pa || !pb) return a.localeCompare(b);
+  for (let i = 1; i <= 3; i++) {
+    const d = Number(pa[i]) - Number(pb[i]);
+    if (d !== 0) return d;
+  }
+  if (pa[4] === pb[4]) return 0;
+  if (pa[4] === undefined) return 1;
+  if (pb[4] === undefined) return -1;
+  return pa[4].localeCompare(pb[4], "en", { numeric: true });
+}
+
+function unavailable(message: string, cause?: unknown): CliError {
+  return new CliError("UPDATE_UNAVAILABLE", message, {
+    hint: "Check the network, or point DATUMCTL_INSTALL_BASE_URL at a release folder.",
+    exitCode: ExitCode.unavailable,
+    retryable: true,
+    cause,
+  });
+}
+
+async function get(url: string, fetchFn: typeof fetch, signal?: AbortSignal): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetchFn(url, { signal, headers: { "user-agent": "datumctl-update" } });
+  } catch (err) {
+    throw unavailable(`cannot reach ${url}: ${err instanceof Error ? err.message : err}`, err);
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    if (res.status === 404) {
+      throw new CliError("UPDATE_NOT_FOUND", `${url} does not exist (HTTP 404).`, {
+        hint: "The release may not include this platform yet; see the releases page.",
+      });
+    }
+    throw unavailable(`${url} answered HTTP ${res.status}.`);
+  }
+  return res;
+}
+
+/** Reads `<base>/VERSION`: the version of the latest release, without a leading `v`. */
+export async function fetchLatestVersion(
+  baseUrl: string,
+  fetchFn: typeof fetch = fetch,
+  signal?: AbortSignal,
+): Promise<string> {
+  const url = `${baseUrl}/${VERSION_FILE}`;
+  const text = (await (await get(url, fetchFn, signal)).text()).trim();
+  if (!VERSION_PATTERN.test(text)) {
+    throw new CliError(
+      "UPDATE_BAD_VERSION",
+      `${url} does not hold a version (got "${text.slice(0, 40)}").`,
+      {
+        exitCode: ExitCode.dataError,
+      },
+    );
+  }
+  return text.replace(/^v/, "");
+}
+
+/**
+ * Downloads this platform's binary and returns its bytes only if they match the release's
+ * `SHA256SUMS`.
+ */
+export async function downloadVerified(
+  baseUrl: string,
+  platform: { os: string; arch: string },
+  fetchFn: typeof fetch = fetch,
+): Promise<{ asset: string; bytes: Uint8Array; sha256: string }> {
+  const asset = assetName(platform.os, platform.arch);
+  const sums = parseSums(await (await get(`${baseUrl}/${SUMS_FILE}`, fetchFn)).text());
+  const expected = sums.get(asset);
+  if (!expected) {
+    throw new CliError("UPDATE_NOT_FOUND", `${SUMS_FILE} of the release lists no ${asset}.`, {
+      hint: `datumctl is not released for ${platform.os}-${platform.arch}.`,
+    });
+  }
+  const bytes = new Uint8Array(await (await get(`${baseUrl}/${asset}`, fetchFn)).arrayBuffer());
+  const actual = await sha256Hex(bytes);
+  if (actual !== expected) {
+    throw new CliError(
+      "UPDATE_CHECKSUM_MISMATCH",
+      `the downloaded ${asset} does not match ${SUMS_FILE} (got ${actual}, want ${expected}); nothing was changed.`,
+      {
+        hint:
+          "Try again later; if it persists, report it: the download may have been tampered with.",
+      },
+    );
+  }
+  return { asset, bytes, sha256: actual };
+}
+
+function dirname(path: string): string {
+  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return i <= 0 ? "." : path.slice(0, i);
+}
+
+function cannotWrite(dir: string, cause: unknown): CliError {
+  return new CliError(
+    "UPDATE_NOT_WRITABLE",
+    `cannot write to ${dir}, where datumctl is installed.`,
+    {
+      hint:
+        "Reinstall into a folder you own (install.sh --prefix ~/.local), then update from there.",
+      exitCode: ExitCode.noPermission,
+      cause,
+    },
+  );
+}
+
+/**
+ * Writes `bytes` beside `binaryPath`, checks that the new file runs and reports `version`,
+ * then renames it over the old one, so the path always holds a whole, working binary. On
+ * Windows, where a running program cannot be overwritten, the old one is moved to `<path>.old`
+ * first (removed by the next update).
+ */
+export async function replaceBinary(
+  binaryPath: string,
+  bytes: Uint8Array,
+  version: string,
+): Promise<void> {
+  const dir = dirname(binaryPath);
+  const windows = Deno.build.os === "windows";
+  const tmp = `${binaryPath}.update-${crypto.randomUUID().slice(0, 8)}${windows ? ".exe" : ""}`;
+  try {
+    await Deno.writeFile(tmp, bytes, { mode: 0o755, createNew: true });
+    if (!windows) await Deno.chmod(tmp, 0o755);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+      throw cannotWrite(dir, err);
+    }
+    throw err;
+  }
+  try {
+    const out = await new Deno.Command(tmp, {
+      args: ["--version"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+      env: { DATUMCTL_NO_UPDATE_CHECK: "1" },
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    const printed = new TextDecoder().decode(out.stdout).trim();
+    if (!out.success || printed !== `datumctl ${version}`) {
+      throw new CliError(
+        "UPDATE_BROKEN_DOWNLOAD",
+        `the new binary did not start as datumctl ${version} (exit ${out.code}${
+          printed ? `, printed "${printed.slice(0, 60)}"` : ""
+        }); nothing was changed.`,
+        { hint: "Report this with your platform (uname -sm)." },
+      );
+    }
+    if (windows) {
+      await Deno.remove(`${binaryPath}.old`).catch(() => {});
+      await Deno.rename(binaryPath, `${binaryPath}.old`);
+    }
+    await Deno.rename(tmp, binaryPath);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    if (err instanceof Deno.errors.PermissionDenied) throw cannotWrite(dir, err);
+    if (err instanceof CliError) throw err;
+    throw new CliError(
+      "UPDATE_FAILED",
+      `could not replace ${binaryPath}: ${err instanceof Error ? err.message : err}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}

@@ -1,0 +1,255 @@
+import assert from "node:assert/strict";
+import { Command } from "commander";
+import {
+  compareVersions,
+  downloadVerified,
+  fetchLatestVersion,
+  installKind,
+  replaceBinary,
+} from "../lib/release/update.ts";
+import { updateCheckPath, UpdateNotice } from "../lib/release/update-notice.ts";
+import { attachUpdateNotice, type UpdateEnvironment } from "../commands/update.ts";
+import { memoryIO } from "../lib/ui/io.ts";
+import { CliError } from "../lib/ui/errors.ts";
+import { fakeBinary, serveReleaseFolder, writeFakeRelease } from "./support/release-server.ts";
+import { makeHome, runCli } from "./support/cli.ts";
+
+const LINUX = { os: "linux", arch: "x86_64" };
+
+async function withRelease(
+  version: string,
+  fn: (server: ReturnType<typeof serveReleaseFolder>) => Promise<void>,
+  opts: { tamper?: string } = {},
+) {
+  const dir = await Deno.makeTempDir({ prefix: "datumctl-release-" });
+  await writeFakeRelease(dir, version, opts);
+  const server = serveReleaseFolder(dir);
+  try {
+    await fn(server);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function installedBinary(version: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "datumctl-bin-" });
+  const path = `${dir}/datumctl`;
+  await Deno.writeTextFile(path, fakeBinary(version), { mode: 0o755 });
+  return path;
+}
+
+async function run(path: string): Promise<string> {
+  const out = await new Deno.Command(path, { args: ["--version"], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+Deno.test("versions compare numerically, a pre-release before its release", () => {
+  assert.ok(compareVersions("0.10.0", "0.9.9") > 0);
+  assert.ok(compareVersions("v1.2.3", "1.2.3") === 0);
+  assert.ok(compareVersions("1.2.3-rc.1", "1.2.3") < 0);
+  assert.ok(compareVersions("1.2.3-rc.10", "1.2.3-rc.9") > 0);
+});
+
+Deno.test("update refuses source runs and package-manager installs", () => {
+  const none = () => undefined;
+  assert.deepEqual(installKind("/usr/bin/deno", false, none), { kind: "source" });
+  for (
+    const [path, manager] of [
+      ["/usr/bin/datumctl", "your system package manager"],
+      ["/opt/homebrew/Cellar/datumctl/1.0.0/bin/datumctl", "Homebrew"],
+      ["/usr/local/Cellar/datumctl/1.0.0/bin/datumctl", "Homebrew"],
+      ["/nix/store/abc-datumctl/bin/datumctl", "Nix"],
+      ["/snap/datumctl/12/bin/datumctl", "snap"],
+      ["C:\\Users\\me\\scoop\\apps\\datumctl\\current\\datumctl.exe", "Scoop"],
+    ]
+  ) {
+    assert.deepEqual(installKind(path, true, none), { kind: "managed", manager, path });
+  }
+  const marked = installKind(
+    "/opt/tools/datumctl",
+    true,
+    (p) => p === "/opt/tools/datumctl.managed-by" ? "our fleet tool\n" : undefined,
+  );
+  assert.deepEqual(marked, {
+    kind: "managed",
+    manager: "our fleet tool",
+    path: "/opt/tools/datumctl",
+  });
+  assert.deepEqual(installKind("/home/me/.local/bin/datumctl", true, none), {
+    kind: "standalone",
+    path: "/home/me/.local/bin/datumctl",
+  });
+});
+
+Deno.test("a verified download replaces the binary atomically and runs", async () => {
+  await withRelease("9.9.9", async (server) => {
+    assert.equal(await fetchLatestVersion(server.url), "9.9.9");
+    const path = await installedBinary("0.1.0");
+    const download = await downloadVerified(server.url, LINUX);
+    assert.equal(download.asset, "datumctl-linux-x86_64");
+    await replaceBinary(path, download.bytes, "9.9.9");
+    assert.equal(await run(path), "datumctl 9.9.9");
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o755);
+    // Nothing is left beside it.
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    const names = [];
+    for await (const e of Deno.readDir(dir)) names.push(e.name);
+    assert.deepEqual(names, ["datumctl"]);
+  });
+});
+
+Deno.test("a download that does not match SHA256SUMS is refused; nothing changes", async () => {
+  await withRelease("9.9.9", async (server) => {
+    await assert.rejects(
+      () => downloadVerified(server.url, LINUX),
+      (err: CliError) => {
+        assert.equal(err.code, "UPDATE_CHECKSUM_MISMATCH");
+        assert.match(err.message, /does not match SHA256SUMS/);
+        return true;
+      },
+    );
+  }, { tamper: "datumctl-linux-x86_64" });
+});
+
+Deno.test("a binary that does not start as the expected version is not swapped in", async () => {
+  const path = await installedBinary("0.1.0");
+  const bytes = new TextEncoder().encode("#!/bin/sh\nexit 3\n");
+  await assert.rejects(
+    () => replaceBinary(path, bytes, "9.9.9"),
+    /did not start as datumctl 9\.9\.9/,
+  );
+  assert.equal(await run(path), "datumctl 0.1.0");
+});
+
+Deno.test("a platform the release lacks is named", async () => {
+  await withRelease("9.9.9", async (server) => {
+    await assert.rejects(
+      () => downloadVerified(server.url, { os: "freebsd", arch: "x86_64" }),
+      /lists no datumctl-freebsd-x86_64/,
+    );
+  });
+});
+
+Deno.test("`datumctl update` from source refuses; --check reports against the release folder", async () => {
+  await withRelease("9.9.9", async (server) => {
+    const home = await makeHome();
+    const refused = await runCli(["update"], {
+      home,
+      env: { DATUMCTL_INSTALL_BASE_URL: server.url },
+    });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^error: datumctl is running from source \(deno run\)/);
+    assert.deepEqual(server.requests, [], "a refused update asks no server");
+    const check = await runCli(["update", "--check"], {
+      home,
+      env: { DATUMCTL_INSTALL_BASE_URL: server.url },
+    });
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stdout, /^datumctl 9\.9\.9 is available \(you have \d+\.\d+\.\d+\)/);
+    const json = await runCli(["update", "--check", "-o", "json"], {
+      home,
+      env: { DATUMCTL_INSTALL_BASE_URL: `${server.url}/` },
+    });
+    const report = JSON.parse(json.stdout);
+    assert.equal(report.latest, "9.9.9");
+    assert.equal(report.updateAvailable, true);
+    assert.equal(report.installedBy, "source");
+  });
+});
+
+Deno.test("`update --notice off` is kept in the config", async () => {
+  const home = await makeHome();
+  const res = await runCli(["update", "--notice", "off"], { home });
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(await Deno.readTextFile(`${home}/.datumctl/config`), /update-check: false/);
+});
+
+/** A tiny program with the notice attached, run as if from an installed binary. */
+async function runWithNotice(
+  opts: { env?: Record<string, string>; tty?: boolean; now: number; server: string; home: string },
+): Promise<string> {
+  const io = memoryIO(
+    { XDG_CACHE_HOME: `${opts.home}/.cache`, DATUMCTL_INSTALL_BASE_URL: opts.server, ...opts.env },
+    opts.tty ?? true,
+  );
+  const program = new Command("datumctl").exitOverride();
+  program.command("ctx").action(() => io.out("contexts\n"));
+  const env: UpdateEnvironment = {
+    standalone: true,
+    execPath: `${opts.home}/.local/bin/datumctl`,
+    fetch,
+    now: () => opts.now,
+  };
+  attachUpdateNotice(program, { io, version: "0.1.0" }, env);
+  await program.parseAsync(["ctx"], { from: "user" });
+  assert.equal(io.stdout, "contexts\n");
+  return io.stderr;
+}
+
+Deno.test("the notice checks at most once a day and prints to a terminal only", async () => {
+  await withRelease("9.9.9", async (server) => {
+    const home = await makeHome();
+    // HOME decides where the config (and its update-check setting) is read from.
+    const savedHome = Deno.env.get("HOME");
+    Deno.env.set("HOME", home);
+    try {
+      const day0 = Date.parse("2026-01-01T00:00:00Z");
+      const base = { server: server.url, home };
+      assert.equal(await runWithNotice({ ...base, now: day0, tty: false }), "");
+      assert.equal(
+        await runWithNotice({ ...base, now: day0, env: { DATUMCTL_NO_UPDATE_CHECK: "1" } }),
+        "",
+      );
+      assert.equal(await runWithNotice({ ...base, now: day0, env: { CI: "true" } }), "");
+      assert.deepEqual(server.requests, []);
+
+      const first = await runWithNotice({ ...base, now: day0 });
+      assert.match(
+        first,
+        /A new datumctl is available: 0\.1\.0 → 9\.9\.9\. Run `datumctl update`\./,
+      );
+      assert.deepEqual(server.requests, ["/VERSION"]);
+      const record = JSON.parse(
+        await Deno.readTextFile(updateCheckPath(`${home}/.cache/datumctl`)),
+      );
+      assert.deepEqual(record, { "checked-at": "2026-01-01T00:00:00.000Z", latest: "9.9.9" });
+
+      // Within 24 hours: no request, no notice.
+      assert.equal(await runWithNotice({ ...base, now: day0 + 23 * 3600_000 }), "");
+      assert.equal(server.requests.length, 1);
+      // A day later it asks again.
+      assert.match(await runWithNotice({ ...base, now: day0 + 25 * 3600_000 }), /9\.9\.9/);
+      assert.equal(server.requests.length, 2);
+
+      // Turned off in the config: no request even when due.
+      await Deno.mkdir(`${home}/.datumctl`, { recursive: true });
+      await Deno.writeTextFile(`${home}/.datumctl/config`, "update-check: false\n");
+      assert.equal(await runWithNotice({ ...base, now: day0 + 50 * 3600_000 }), "");
+      assert.equal(server.requests.length, 2);
+    } finally {
+      if (savedHome === undefined) Deno.env.delete("HOME");
+      else Deno.env.set("HOME", savedHome);
+    }
+  });
+});
+
+Deno.test("a slow release server does not hold the command, and the attempt still counts", async () => {
+  await withRelease("9.9.9", async (server) => {
+    const home = await makeHome();
+    server.delayMs = 3000;
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    const notice = new UpdateNotice({
+      version: "0.1.0",
+      baseUrl: server.url,
+      cacheDir: `${home}/.cache/datumctl`,
+      now: () => now,
+      budgetMs: 200,
+    });
+    notice.start();
+    assert.equal(await notice.finish(), undefined);
+    const record = JSON.parse(await Deno.readTextFile(updateCheckPath(`${home}/.cache/datumctl`)));
+    assert.equal(record["checked-at"], "2026-01-01T00:00:00.000Z");
+    assert.equal(record.latest, undefined);
+  });
+});
