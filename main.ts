@@ -13,7 +13,6 @@ import { register as authCommands } from "./commands/auth.ts";
 import { register as whoamiCommands } from "./commands/whoami.ts";
 import { register as completion } from "./commands/completion.ts";
 import { register as update } from "./commands/update.ts";
-import { register as update } from "./commands/update.ts";
 import { register as ctxCommands } from "./commands/ctx.ts";
 import { register as resourceCommands } from "./commands/resources.ts";
 import { register as tunnelCommands } from "./commands/tunnel.ts";
@@ -24,7 +23,6 @@ const commandGroups: RegisterCommands[] = [
   authCommands,
   whoamiCommands,
   completion,
-  update,
   update,
   ctxCommands,
   resourceCommands,
