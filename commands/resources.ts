@@ -362,9 +362,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
 
   const missing: unknown[] = [];
   const onMissing = (err: unknown) => {
-    if (opts.ignoreNotFound) return;
-    missing.push(err);
-    ctx.io.err(formatError(err, globalOptions(cmd).errorFormat));
+    if (!opts.ignoreNotFound) missing.push(err);
   };
   const clients = new Map<string, ResourceClient>();
   const resolved: { rc: ResourceClient; type: ResourceType; request: TypeRequest }[] = [];
@@ -449,11 +447,16 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
       }
     }
   }
-  if (missing.length > 0) {
-    throw new CliError("NOT_FOUND", `${missing.length} of the requested objects were not found`, {
-      exitCode: ExitCode.error,
-    });
+  throwMissing(cmd, ctx, missing);
+}
+
+/** Reports every NotFound but the last on stderr and throws the last (kubectl: one line each). */
+function throwMissing(cmd: Command, ctx: CommandContext, missing: unknown[]): void {
+  if (missing.length === 0) return;
+  for (const err of missing.slice(0, -1)) {
+    ctx.io.err(formatError(err, globalOptions(cmd).errorFormat));
   }
+  throw missing[missing.length - 1];
 }
 
 async function watchTable(
@@ -530,17 +533,12 @@ async function describe(
     const found = await objectsFor(rc, type, request, {
       selector: opts.selector,
       namespace: opts.namespace,
-    }, (err) => {
-      missing.push(err);
-      ctx.io.err(formatError(err, globalOptions(cmd).errorFormat));
-    });
+    }, (err) => missing.push(err));
     blocks.push(...found.objects.map(describeObject));
   }
   if (blocks.length > 0) ctx.io.out(blocks.join("\n\n"));
   else if (missing.length === 0) ctx.io.err("No resources found.\n");
-  if (missing.length > 0) {
-    throw new CliError("NOT_FOUND", `${missing.length} of the requested objects were not found`);
-  }
+  throwMissing(cmd, ctx, missing);
 }
 
 // ---------------------------------------------------------------------------------------------

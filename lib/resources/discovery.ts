@@ -133,6 +133,13 @@ export async function fetchDiscovery(client: ApiClient): Promise<DiscoveryDocume
     }
   }
   const resources = (await Promise.all(jobs)).flat();
+  // Like kubectl's preferred resources: a type only served in a non-preferred version of its
+  // group (e.g. HTTPProxy in v1alpha next to v1alpha1) is preferred at the first version serving it.
+  for (const r of resources) {
+    if (r.preferred) continue;
+    const siblings = resources.filter((o) => o.group === r.group && o.plural === r.plural);
+    if (!siblings.some((o) => o.preferred) && siblings[0] === r) r.preferred = true;
+  }
   return { fetchedAt: new Date().toISOString(), groupVersions, resources };
 }
 

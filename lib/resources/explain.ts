@@ -51,9 +51,14 @@ async function fetchDocument(client: ApiClient, type: ResourceType): Promise<Ope
   }
   const entry = index.paths?.[key];
   if (!entry) throw noSchema(type);
-  // serverRelativeURL is relative to the control plane (kubectl joins it to the base path).
-  const url = entry.serverRelativeURL ?? `/openapi/v3/${key}`;
-  return await client.get<OpenApiDocument>(url.startsWith("/") ? url : `/${url}`);
+  // serverRelativeURL may be relative to the server root (then it repeats the control-plane
+  // prefix) or to the control plane (kubectl joins it to the base path): accept both.
+  let url = entry.serverRelativeURL ?? `/openapi/v3/${key}`;
+  if (!url.startsWith("/")) url = `/${url}`;
+  const base = new URL(client.baseUrl);
+  const prefix = base.pathname.replace(/\/+$/, "");
+  if (prefix && url.startsWith(`${prefix}/`)) url = `${base.origin}${url}`;
+  return await client.get<OpenApiDocument>(url);
 }
 
 function deref(doc: OpenApiDocument, schema: Schema | undefined, depth = 0): Schema | undefined {
