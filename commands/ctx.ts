@@ -31,20 +31,32 @@ interface ListOptions {
   output?: string;
 }
 
-/** Re-discovers the contexts of `sessions` with each session's stored login. */
-async function refresh(ctx: CommandContext, sessions: string[]): Promise<void> {
+/**
+ * Re-discovers the contexts of `sessions` with each session's stored login. With `lenient`, a
+ * session that fails is reported as a warning and the others still refresh; otherwise the first
+ * failure is thrown.
+ */
+async function refresh(ctx: CommandContext, sessions: string[], lenient = false): Promise<void> {
   const [{ resolveAuthContext }, { refreshSessionContexts }] = await Promise.all([
     import("../lib/auth/resolve.ts"),
     import("../lib/scope/discovery.ts"),
   ]);
   for (const session of sessions) {
-    const auth = await resolveAuthContext({
-      session,
-      ignoreEnvironment: true,
-      env: (name) => ctx.io.env(name),
-      warn: (message) => ctx.io.err(`warning: ${message}\n`),
-    });
-    await refreshSessionContexts(auth);
+    try {
+      const auth = await resolveAuthContext({
+        session,
+        ignoreEnvironment: true,
+        env: (name) => ctx.io.env(name),
+        warn: (message) => ctx.io.err(`warning: ${message}\n`),
+      });
+      await refreshSessionContexts(auth);
+    } catch (err) {
+      if (!lenient) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      ctx.io.err(
+        `warning: could not refresh the contexts of ${session} (${why}); showing the cached list\n`,
+      );
+    }
   }
 }
 
@@ -59,13 +71,8 @@ async function listContexts(ctx: CommandContext, opts: ListOptions): Promise<voi
     await refresh(ctx, sessions);
     config = await loadConfig();
   } else if (cacheIsStale(config)) {
-    try {
-      await refresh(ctx, sessions);
-      config = await loadConfig();
-    } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      ctx.io.err(`warning: could not refresh contexts (${why}); showing the cached list\n`);
-    }
+    await refresh(ctx, sessions, true);
+    config = await loadConfig();
   }
 
   const views = contextViews(config, sessions);
@@ -152,14 +159,18 @@ Examples:
   datumctl ctx use                      # pick from a list (needs a terminal)`,
     );
 
+  // Commander also accepts the group's own options after a subcommand and hands them to the
+  // group, so each subcommand merges both.
   listOptions(group.command("list").alias("ls").description("list contexts (the default)"))
-    .action((opts: ListOptions) => listContexts(ctx, opts));
+    .action((opts: ListOptions) => listContexts(ctx, { ...group.opts(), ...opts }));
 
   group
     .command("use [ref]")
     .description("make a context current: ORG, ORG/PROJECT, a project id or a display name")
     .option("-o, --output <format>", "table, json or yaml")
-    .action((ref: string | undefined, opts: { output?: string }) => use(ctx, ref, opts.output))
+    .action((ref: string | undefined, opts: { output?: string }) =>
+      use(ctx, ref, opts.output ?? group.opts().output)
+    )
     .addHelpText(
       "after",
       `
