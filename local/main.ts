@@ -97,6 +97,7 @@ console.error(
     `  OpenID issuer:  ${info.issuer}`,
     `  API endpoint:   ${info.api}`,
     `  Client id:      ${info.clientId}`,
+    `  Tunnel gateway: ${info.gateway ?? "off (no tunnel engine; run 'deno task engine')"}`,
     `  Auto-approve:   ${opts.autoApprove ?? "off (log in on the provider's page by email)"}`,
     `  Users:          alice@example.com, bob@example.com, carol@example.com`,
     "",

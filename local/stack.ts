@@ -7,6 +7,7 @@
  */
 
 import { startEmulator } from "./api.ts";
+import { type LocalGateway, startLocalGateway } from "./gateway.ts";
 import { Controllers, type ControllerSettings } from "./controllers.ts";
 import { FAULT_NAMES, faultCount, type FaultName, Faults } from "./faults.ts";
 import { OpenApiDocs } from "./openapi.ts";
@@ -36,6 +37,8 @@ export interface LocalStackOptions {
   proxyDomain?: string;
   /** Folder of Datum CRD YAML files to serve as OpenAPI schemas (optional). */
   crdDir?: string;
+  /** Start the tunnel gateway (local/gateway.ts; default true when the engine is built). */
+  gateway?: boolean;
 }
 
 /** The ready line's fields. */
@@ -191,11 +194,21 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
   });
   apiUrl = emulator.url;
 
+  // The tunnel edge: serves HTTPProxy hostnames through the engine; absent without an engine.
+  let gateway: LocalGateway | undefined;
+  if (opts.gateway !== false) {
+    try {
+      gateway = await startLocalGateway(store, registry, { onError: (m) => console.error(m) });
+    } catch (e) {
+      console.error(`local stack: no tunnel gateway (${(e as Error).message})`);
+    }
+  }
+
   let stopped: Promise<void> | undefined;
   const stack: RunningLocalStack = {
     issuer: provider.issuer,
     api: emulator.url,
-    gateway: null,
+    gateway: gateway?.url ?? null,
     clientId: provider.clientId,
     store,
     registry,
@@ -212,13 +225,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     info: () => ({
       issuer: provider.issuer,
       api: emulator.url,
-      gateway: null,
+      gateway: gateway?.url ?? null,
       clientId: provider.clientId,
     }),
     stop() {
       stopped ??= (async () => {
         controllers.stop();
-        await Promise.all([emulator.close(), provider.close()]);
+        await Promise.all([emulator.close(), provider.close(), gateway?.close()]);
       })();
       return stopped;
     },
