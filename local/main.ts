@@ -80,12 +80,28 @@ function fail(message: string): never {
 }
 
 const opts = parseArgs(Deno.args);
-let stack;
+
+// Listen before announcing readiness, so a signal right after the ready line is handled.
+let stack: Awaited<ReturnType<typeof startLocalStack>> | undefined;
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  await stack?.stop();
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGINT", shutdown);
+Deno.addSignalListener("SIGTERM", shutdown);
+
 try {
   stack = await startLocalStack(opts);
 } catch (e) {
   console.error(`error: the local stack could not start: ${(e as Error).message}`);
   Deno.exit(1);
+}
+if (stopping) {
+  await stack.stop();
+  Deno.exit(0);
 }
 
 const info = stack.info();
@@ -108,13 +124,3 @@ console.error(
     "",
   ].join("\n"),
 );
-
-let stopping = false;
-const shutdown = async () => {
-  if (stopping) return;
-  stopping = true;
-  await stack.stop();
-  Deno.exit(0);
-};
-Deno.addSignalListener("SIGINT", shutdown);
-Deno.addSignalListener("SIGTERM", shutdown);

@@ -238,6 +238,24 @@ export async function startIdentityProvider(
       return;
     }
 
+    // The provider's own login page takes an email; sessions must hold the opaque account id.
+    if (ctx.method === "POST" && /^\/interaction\/[^/]+$/.test(ctx.path)) {
+      const raw = await readBody(ctx.req);
+      const form = new URLSearchParams(raw);
+      if (form.get("prompt") === "login") {
+        const account = findSeedAccount(form.get("login") ?? "");
+        if (!account) {
+          ctx.status = 303;
+          ctx.redirect(ctx.path);
+          return;
+        }
+        form.set("login", account.id);
+      }
+      ctx.req.body = form.toString();
+      await next();
+      return;
+    }
+
     if (ctx.method === "POST" && ctx.path === ROUTES.token) {
       const raw = await readBody(ctx.req);
       const form = new URLSearchParams(raw);
@@ -332,6 +350,10 @@ export async function startIdentityProvider(
     };
   }
 
+  provider.on(
+    "server_error",
+    (_ctx: unknown, err: Error) => console.error("local stack: provider error:", err),
+  );
   server.on("request", provider.callback());
 
   return {

@@ -925,6 +925,186 @@ Deno.test("OpenAPI v3 index and a group-version document with the kind's schema"
   assert.ok(schema.properties.spec);
 });
 
+/** A scripted browser: follows redirects by hand with a cookie jar and submits forms. */
+class Browser {
+  #jar = new Map<string, string>();
+  async go(url: string, init: RequestInit = {}): Promise<{ url: string; res: Response }> {
+    let current = url;
+    let res = await this.#fetch(current, init);
+    while (res.status >= 300 && res.status < 400) {
+      current = new URL(res.headers.get("location")!, current).toString();
+      await res.body?.cancel();
+      if (!current.startsWith(stack.issuer)) return { url: current, res };
+      res = await this.#fetch(current);
+    }
+    return { url: current, res };
+  }
+  async #fetch(url: string, init: RequestInit = {}) {
+    const headers = new Headers(init.headers);
+    headers.set("cookie", [...this.#jar.values()].join("; "));
+    const res = await fetch(url, { ...init, headers, redirect: "manual" });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      this.#jar.set(pair.split("=")[0], pair);
+    }
+    return res;
+  }
+  /** Submits the page's first form with its hidden inputs plus `fields`. */
+  async submit(page: { url: string; res: Response }, fields: Record<string, string> = {}) {
+    const html = await page.res.text();
+    const form = html.match(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/);
+    assert.ok(form, `no form on ${page.url}: ${html.slice(0, 300)}`);
+    const body = new URLSearchParams();
+    for (const input of form[2].matchAll(/<input[^>]*>/g)) {
+      const name = input[0].match(/name="([^"]+)"/)?.[1];
+      if (name) body.set(name, input[0].match(/value="([^"]*)"/)?.[1] ?? "");
+    }
+    for (const [k, v] of Object.entries(fields)) body.set(k, v);
+    return await this.go(new URL(form[1], page.url).toString(), {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+  }
+}
+
+async function pkce() {
+  const verifier = jose.base64url.encode(crypto.getRandomValues(new Uint8Array(64)));
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  return { verifier, challenge: jose.base64url.encode(new Uint8Array(digest)) };
+}
+
+Deno.test("browser login: auth code + PKCE on any loopback port, auto-approved", async () => {
+  await stack.setAutoApprove("bob@example.com");
+  try {
+    const discovery = await (await fetch(`${stack.issuer}/.well-known/openid-configuration`))
+      .json();
+    for (
+      const redirect of [
+        "http://127.0.0.1:49152/datumctl/auth/callback",
+        "http://localhost:61234/datumctl/auth/callback",
+      ]
+    ) {
+      const { verifier, challenge } = await pkce();
+      const auth = new URL(discovery.authorization_endpoint);
+      auth.search = new URLSearchParams({
+        client_id: stack.clientId,
+        response_type: "code",
+        scope: "openid profile email offline_access",
+        redirect_uri: redirect,
+        code_challenge: challenge,
+        code_challenge_method: "S256",
+        state: "s1",
+        prompt: "select_account",
+      }).toString();
+      const landed = await new Browser().go(auth.toString());
+      assert.ok(landed.url.startsWith(redirect), landed.url);
+      const back = new URL(landed.url);
+      assert.equal(back.searchParams.get("state"), "s1");
+      const res = await fetch(discovery.token_endpoint, {
+        method: "POST",
+        body: new URLSearchParams({
+          client_id: stack.clientId,
+          grant_type: "authorization_code",
+          code: back.searchParams.get("code")!,
+          redirect_uri: redirect,
+          code_verifier: verifier,
+        }),
+      });
+      const set = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(set));
+      assert.ok(set.refresh_token, "offline_access yields a refresh token");
+      assert.equal(claims(set.id_token).email, "bob@example.com");
+    }
+  } finally {
+    await stack.setAutoApprove(undefined);
+  }
+});
+
+Deno.test("without auto-approve the provider's own pages complete a device login by email", async () => {
+  const discovery = await (await fetch(`${stack.issuer}/.well-known/openid-configuration`)).json();
+  const grant = await (await fetch(discovery.device_authorization_endpoint, {
+    method: "POST",
+    body: new URLSearchParams({
+      client_id: stack.clientId,
+      scope: "openid profile email offline_access",
+    }),
+  })).json();
+  const browser = new Browser();
+  let page = await browser.go(grant.verification_uri_complete);
+  page = await browser.submit(page); // the auto-submitting code form
+  page = await browser.submit(page); // confirm the code
+  page = await browser.submit(page, { login: "carol@example.com", password: "anything" });
+  page = await browser.submit(page); // consent
+  assert.match(await page.res.text(), /successful/);
+  const res = await fetch(discovery.token_endpoint, {
+    method: "POST",
+    body: new URLSearchParams({
+      client_id: stack.clientId,
+      grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+      device_code: grant.device_code,
+    }),
+  });
+  const set = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(set));
+  assert.equal(claims(set.id_token).email, "carol@example.com");
+  assert.equal(claims(set.id_token).sub, await sub("carol@example.com"));
+  const user = await call(`/apis/iam.miloapis.com/v1alpha1/users/${claims(set.id_token).sub}`, {
+    token: set.access_token,
+  });
+  assert.equal(user.status, 200);
+});
+
+Deno.test("deno task local prints one JSON line and exits 0 on SIGINT and SIGTERM", async () => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        new URL("../local/main.ts", import.meta.url).pathname,
+        "--controller-delay-ms",
+        "10",
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = child.stderr.pipeThrough(new TextDecoderStream());
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    const info = JSON.parse(out.trim());
+    assert.deepEqual(Object.keys(info), ["issuer", "api", "gateway", "clientId"]);
+    child.kill(signal);
+    const [status, rest, err] = await Promise.all([
+      child.status,
+      (async () => {
+        let more = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return more;
+          more += value;
+        }
+      })(),
+      Array.fromAsync(stderr).then((parts) => parts.join("")),
+    ]);
+    assert.equal(status.code, 0);
+    assert.equal(rest, "", "nothing else on stdout");
+    assert.match(
+      err,
+      new RegExp(
+        `datumctl login --endpoint ${info.api} --auth-endpoint ${info.issuer} --client-id ${info.clientId} --no-browser`,
+      ),
+    );
+    await assert.rejects(fetch(`${info.issuer}/.well-known/openid-configuration`));
+  }
+});
+
 Deno.test({
   name: "stop() ends the stack process",
   sanitizeOps: false,
