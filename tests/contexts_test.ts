@@ -316,6 +316,52 @@ Deno.test("contexts against the local stack", async (t) => {
       assert.equal(ok.code, 0, details(ok));
     });
 
+    await t.step(
+      "a second login: ctx --all shows both; another session's ref names it",
+      async () => {
+        await stack.setAutoApprove("bob@example.com");
+        const res = await cli(alice.home, loginArgs(stack, ["--project", "infra"]));
+        assert.equal(res.code, 0, details(res));
+        const all = await cli(alice.home, ["ctx", "--all"]);
+        assert.equal(all.code, 0, details(all));
+        assert.match(all.stdout, /^USER\s+ORGANIZATION\s+PROJECT\s+TYPE\s+CURRENT$/m);
+        assert.match(
+          all.stdout,
+          /^bob@example\.com\s+ACME Corp \(acme-corp\)\s+Infra \(infra\)\s+project\s+\*$/m,
+        );
+        assert.match(all.stdout, /^alice@example\.com\s+Personal \(personal\)\s+org$/m);
+        const mine = await cli(alice.home, ["ctx", "-o", "json"]);
+        assert.equal(JSON.parse(mine.stdout).length, 4, "only bob's contexts without --all");
+        const other = await cli(alice.home, ["ctx", "use", "personal/sandbox"]);
+        assert.equal(other.code, 1, details(other));
+        assert.equal(
+          other.stderr,
+          'error: Context "personal/sandbox" belongs to the session for alice@example.com, which is not active.\n' +
+            "Run 'datumctl auth switch alice@example.com' first, then 'datumctl ctx use personal/sandbox'.\n",
+        );
+      },
+    );
+
+    await t.step(
+      "login into an organization that has not finished onboarding sets no context",
+      async () => {
+        await stack.setOnboarding("acme-corp", "PaymentMethodNotReady");
+        try {
+          const res = await login(stack, "alice@example.com", ["--project", "acme-corp/web-app"]);
+          assert.equal(res.res.code, 77, details(res.res));
+          assert.match(
+            res.res.stderr,
+            /^error: ACME Corp still needs a payment method on file before you can use datumctl here\.$/m,
+          );
+          const config = await loadConfig(configPath(res.home));
+          assert.equal(config["current-context"], undefined);
+          assert.equal(config.sessions.length, 1, "the login is kept");
+        } finally {
+          await stack.setOnboarding("acme-corp", "Ready");
+        }
+      },
+    );
+
     await t.step("carol, with no organization, gets a clear message", async () => {
       const carol = await login(stack, "carol@example.com");
       assert.equal(carol.res.code, 1, details(carol.res));
@@ -344,3 +390,16 @@ Deno.test("contexts against the local stack", async (t) => {
 async function scopedProbe(home: string, env: Record<string, string> = {}): Promise<CliResult> {
   return await cli(home, ["get", "leases"], env);
 }
+
+Deno.test("a corrupt config is reported with its path and line and left untouched", async () => {
+  const home = await makeHome();
+  await Deno.mkdir(`${home}/.datumctl`, { recursive: true });
+  const broken = "sessions:\n  - name: a\n   bad: [\n";
+  await Deno.writeTextFile(configPath(home), broken);
+  for (const args of [["ctx", "use", "acme-corp"], ["ctx"]]) {
+    const res = await cli(home, args);
+    assert.equal(res.code, 65, details(res));
+    assert.match(res.stderr, new RegExp(`${configPath(home)} \\(line \\d+\\)`));
+  }
+  assert.equal(await Deno.readTextFile(configPath(home)), broken);
+});
