@@ -6,7 +6,7 @@
  * (oauth4webapi) are imported only when they run. Context discovery and the context picker are
  * not done here: the command runs them afterwards.
  */
-import { type Session, updateConfig } from "../store/config.ts";
+import { loadConfig, type Session, updateConfig } from "../store/config.ts";
 import { CredentialStore, type StorageKind, type StoredCredentials } from "../store/credentials.ts";
 import { writePrivateFile } from "../store/files.ts";
 import type { Identity } from "./token-source.ts";
@@ -47,6 +47,9 @@ export async function login(options: LoginOptions, reporter: LoginReporter): Pro
       (options.credentials ? SERVICE_ACCOUNT_PLACEHOLDER_CLIENT : undefined),
   });
   const store = new CredentialStore({ env: reporter.env, warn: (line) => reporter.say(line) });
+  // Fail on an unreadable config or credential store before anyone signs in for nothing.
+  await loadConfig(options.configPath);
+  await store.activeUser();
 
   let userKey: string;
   let creds: StoredCredentials;

@@ -16,7 +16,7 @@ import type { TokenSource } from "./token-source.ts";
 import { refreshDue, storedTokenFrom, tokenExpiry } from "./stored-token.ts";
 import { postTokenRequest, TokenEndpointError } from "./token-endpoint.ts";
 import { exchangeServiceAccountKey } from "./service-account.ts";
-import { clientIdForAuthHost, hostOf, PRODUCTION } from "./endpoints.ts";
+import { clientIdForAuthHost, hostOf, issuerFromAuthHostname, PRODUCTION } from "./endpoints.ts";
 
 /** The `datumctl login …` command line that recreates a login for these credentials. */
 export function loginCommandFor(
@@ -25,10 +25,12 @@ export function loginCommandFor(
 ): string {
   const parts = ["datumctl login"];
   const apiHost = server ? hostOf(server) : creds.api_hostname;
-  if (apiHost && apiHost !== PRODUCTION.apiHost) parts.push(`--endpoint ${server ?? apiHost}`);
+  if (apiHost && apiHost !== PRODUCTION.apiHost) {
+    parts.push(`--endpoint ${server ?? issuerFromAuthHostname(apiHost)}`);
+  }
   const derivedAuth = apiHost?.startsWith("api.") ? `auth.${apiHost.slice(4)}` : undefined;
   if (creds.hostname && creds.hostname !== PRODUCTION.authHost && creds.hostname !== derivedAuth) {
-    parts.push(`--auth-endpoint ${creds.hostname}`);
+    parts.push(`--auth-endpoint ${issuerFromAuthHostname(creds.hostname)}`);
   }
   if (creds.client_id && creds.client_id !== clientIdForAuthHost(creds.hostname ?? "")) {
     parts.push(`--client-id ${creds.client_id}`);

@@ -187,6 +187,8 @@ export async function logout(
     }
   }
   const names = new Set(chosen.map((s) => s.name));
+  // An unreadable credential store stops the logout before anything changes.
+  await store.activeUser();
 
   // Config first: once it is written the sessions are gone even if a secret deletion fails.
   const remaining = await updateConfig((c) => {
