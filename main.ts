@@ -16,6 +16,7 @@ import { register as update } from "./commands/update.ts";
 import { register as ctxCommands } from "./commands/ctx.ts";
 import { register as resourceCommands } from "./commands/resources.ts";
 import { register as tunnelCommands } from "./commands/tunnel.ts";
+import { register as tunnelSelfTest } from "./commands/tunnel-selftest.ts";
 
 const commandGroups: RegisterCommands[] = [
   loginCommands,
@@ -27,6 +28,7 @@ const commandGroups: RegisterCommands[] = [
   ctxCommands,
   resourceCommands,
   tunnelCommands,
+  tunnelSelfTest, // adds itself to the tunnel group: keep it after tunnelCommands
 ];
 
 const EXIT_CODES_HELP = `
