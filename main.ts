@@ -15,7 +15,10 @@ import { register as completion } from "./commands/completion.ts";
 import { register as update } from "./commands/update.ts";
 import { register as ctxCommands } from "./commands/ctx.ts";
 import { register as resourceCommands } from "./commands/resources.ts";
+import { register as kubeconfigCommands } from "./commands/kubeconfig.ts";
+import { register as apiCommands } from "./commands/api.ts";
 import { register as tunnelCommands } from "./commands/tunnel.ts";
+import { register as mcpCommands } from "./commands/mcp.ts";
 import { register as tunnelSelfTest } from "./commands/tunnel-selftest.ts";
 
 const commandGroups: RegisterCommands[] = [
@@ -27,8 +30,11 @@ const commandGroups: RegisterCommands[] = [
   update,
   ctxCommands,
   resourceCommands,
+  kubeconfigCommands,
+  apiCommands,
   tunnelCommands,
   tunnelSelfTest, // adds itself to the tunnel group: keep it after tunnelCommands
+  mcpCommands,
 ];
 
 const EXIT_CODES_HELP = `

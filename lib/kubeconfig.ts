@@ -3,15 +3,22 @@
  *
  * Exports {@link kubeconfigPath} (`--kubeconfig` → `$KUBECONFIG` → `~/.kube/config`),
  * {@link credentialCommand} (how kubectl runs this very datumctl, compiled or from source),
- * {@link kubeconfigUserName} and {@link writeKubeconfigEntries}, which adds or replaces one
+ * {@link kubeconfigUserName}, {@link assertScopeExists} (refuse a missing target) and
+ * {@link writeKubeconfigEntries}, which adds or replaces one
  * cluster, one context (made current) and one user per session while keeping every other entry
  * and comment in the file, and writes it atomically.
  */
 import { type Document, isMap, isSeq, parseDocument, type YAMLMap } from "yaml";
-import { homeDir } from "./store/paths.ts";
-import { datumctlDir } from "./store/paths.ts";
+import { datumctlDir, homeDir } from "./store/paths.ts";
 import { readTextIfExists, withFileLock, writePrivateFile } from "./store/files.ts";
 import { CliError, ExitCode } from "./ui/errors.ts";
+import { ApiError } from "./api/errors.ts";
+import {
+  organizationControlPlaneUrl,
+  RESOURCE_MANAGER_GROUP,
+  userControlPlaneUrl,
+} from "./api/urls.ts";
+import type { OpenedScope } from "./scope/open.ts";
 
 /** kubectl's `interactiveMode` values for exec plugins. */
 export const INTERACTIVE_MODES = ["Never", "IfAvailable", "Always"] as const;
@@ -197,4 +204,52 @@ export async function writeKubeconfigEntries(
       created: text === undefined,
     };
   });
+}
+
+/**
+ * Checks that the project or organization a kubeconfig entry will point at exists and is
+ * visible to the login: the project through its organization's control plane when the
+ * organization is known (else its own control plane), the organization on the user control plane.
+ */
+export async function assertScopeExists(opened: OpenedScope): Promise<void> {
+  const { scope, auth, client } = opened;
+  const missing = (what: string, hint: string) =>
+    new CliError("SCOPE_NOT_FOUND", `${what} does not exist or you cannot access it`, {
+      hint,
+      exitCode: ExitCode.error,
+    });
+  const absent = (err: unknown) =>
+    err instanceof ApiError && (err.httpStatus === 404 || err.httpStatus === 403);
+  try {
+    if (scope.kind === "project") {
+      const id = scope.projectId!;
+      if (scope.organizationId) {
+        await client.withBase(organizationControlPlaneUrl(auth.apiBase, scope.organizationId)).get(
+          `/apis/${RESOURCE_MANAGER_GROUP}/v1alpha1/projects/${encodeURIComponent(id)}`,
+        );
+      } else {
+        await client.get("/apis");
+      }
+    } else if (scope.kind === "organization") {
+      await client.withBase(userControlPlaneUrl(auth.apiBase, auth.identity.subject)).get(
+        `/apis/${RESOURCE_MANAGER_GROUP}/v1alpha1/organizations/${
+          encodeURIComponent(scope.organizationId!)
+        }`,
+      );
+    }
+  } catch (err) {
+    if (!absent(err)) throw err;
+    if (scope.kind === "project") {
+      throw missing(
+        `project "${scope.projectId}"${
+          scope.organizationId ? ` in organization "${scope.organizationId}"` : ""
+        }`,
+        "Run 'datumctl ctx --refresh' and 'datumctl ctx' to list the projects you can use.",
+      );
+    }
+    throw missing(
+      `organization "${scope.organizationId}"`,
+      "Run 'datumctl get organizations' to list yours.",
+    );
+  }
 }

@@ -161,7 +161,7 @@ export function startApiProxy(options: ApiProxyOptions): Promise<ApiProxy> {
     });
   }
 
-  async function forward(request: Request): Promise<Response> {
+  async function forward(request: Request, completed: Promise<void>): Promise<Response> {
     if (!hostIsLocal(request.headers.get("host"))) {
       return statusResponse(
         403,
@@ -199,8 +199,12 @@ export function startApiProxy(options: ApiProxyOptions): Promise<ApiProxy> {
 
     const controller = new AbortController();
     inflight.add(controller);
-    const onClientGone = () => controller.abort(new DOMException("client went away", "AbortError"));
-    request.signal.addEventListener("abort", onClientGone, { once: true });
+    // Once the exchange is over (delivered, or the client went away) the upstream request is
+    // finished with; aborting a completed fetch is a no-op.
+    completed.finally(() => {
+      controller.abort(new DOMException("exchange over", "AbortError"));
+      inflight.delete(controller);
+    }).catch(() => {});
     const timer = setTimeout(
       () => controller.abort(new DOMException("timed out", "TimeoutError")),
       headersTimeout,
@@ -219,20 +223,8 @@ export function startApiProxy(options: ApiProxyOptions): Promise<ApiProxy> {
       for (const [name, value] of answer.headers) {
         if (!HOP_BY_HOP.has(name.toLowerCase())) out.set(name, value);
       }
-      // Streams are relayed chunk by chunk; nothing waits for the end of the body.
-      const body = answer.body
-        ? answer.body.pipeThrough(
-          new TransformStream({
-            flush: () => {
-              inflight.delete(controller);
-            },
-            cancel: () => {
-              inflight.delete(controller);
-            },
-          }),
-        )
-        : null;
-      if (!body) inflight.delete(controller);
+      // The body is relayed chunk by chunk as it arrives (watch, SSE): nothing waits for its end.
+      const body = answer.body;
       return new Response(body, {
         status: answer.status,
         statusText: answer.statusText,
@@ -240,7 +232,6 @@ export function startApiProxy(options: ApiProxyOptions): Promise<ApiProxy> {
       });
     } catch (err) {
       clearTimeout(timer);
-      inflight.delete(controller);
       return statusResponse(
         502,
         "ProxyUpstreamError",
@@ -258,11 +249,11 @@ export function startApiProxy(options: ApiProxyOptions): Promise<ApiProxy> {
         port: options.port ?? 0,
         onListen: () => {},
         onError: (err) => statusResponse(502, "ProxyUpstreamError", errorText(err), true),
-      }, async (request) => {
+      }, async (request, info) => {
         const started = new Date();
         const startedPerf = performance.now();
         const url = new URL(request.url);
-        const response = await forward(request);
+        const response = await forward(request, info.completed);
         return logWhenDone(
           started,
           startedPerf,

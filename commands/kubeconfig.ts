@@ -1,0 +1,126 @@
+/**
+ * `datumctl auth update-kubeconfig`: let kubectl use a datumctl login.
+ *
+ *   auth update-kubeconfig [--project ID | --organization ID | --context REF]
+ *                          [--kubeconfig PATH] [--exec-interactive-mode Never|IfAvailable|Always]
+ *
+ * Writes a cluster and a context named `datum-project-<id>` / `datum-organization-<id>` (made
+ * current) and one user per session whose exec plugin runs this datumctl's
+ * `auth get-token -o client.authentication.k8s.io/v1 --session NAME`. The target is checked first.
+ */
+import { type Command, Option } from "commander";
+import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
+import { authGroup } from "./auth.ts";
+import { CliError, ExitCode } from "../lib/ui/errors.ts";
+import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
+
+const INTERACTIVE_MODES = ["Never", "IfAvailable", "Always"];
+
+interface UpdateOptions {
+  kubeconfig?: string;
+  execInteractiveMode: "Never" | "IfAvailable" | "Always";
+  output?: string;
+}
+
+async function updateKubeconfig(cmd: Command, ctx: CommandContext, opts: UpdateOptions) {
+  const format = parseOutputFormat(opts.output, ["text", "json", "yaml"] as const, "text");
+  const [{ openResourceScope }, kubeconfig, { loadConfig }] = await Promise.all([
+    import("../lib/resources/open.ts"),
+    import("../lib/kubeconfig.ts"),
+    import("../lib/store/config.ts"),
+  ]);
+  const g = globalOptions(cmd);
+  const env = (name: string) => ctx.io.env(name);
+  const { opened } = await openResourceScope({
+    inputs: { project: g.project, organization: g.organization, context: g.context, env },
+    warn: (message) => ctx.io.err(`warning: ${message}\n`),
+    onboarding: false,
+  });
+  const { scope, auth } = opened;
+  const sessionName = auth.sessionName;
+  if (!sessionName) {
+    throw new CliError(
+      "NO_SESSION",
+      `update-kubeconfig needs a stored login, but the credentials come from ${auth.kind}`,
+      {
+        hint:
+          "Unset DATUM_TOKEN / DATUM_CREDENTIALS and run 'datumctl login' (or 'login --credentials FILE').",
+        exitCode: ExitCode.config,
+      },
+    );
+  }
+  if (scope.kind === "user") {
+    throw new CliError("NO_TARGET", "update-kubeconfig needs a project or an organization", {
+      hint: "Pass --project ID or --organization ID, or run 'datumctl ctx use' first.",
+      exitCode: ExitCode.usage,
+    });
+  }
+  await kubeconfig.assertScopeExists(opened);
+
+  const session = (await loadConfig()).sessions.find((s) => s.name === sessionName);
+  const name = scope.kind === "project"
+    ? `datum-project-${scope.projectId}`
+    : `datum-organization-${scope.organizationId}`;
+  const result = await kubeconfig.writeKubeconfigEntries({
+    path: kubeconfig.kubeconfigPath(opts.kubeconfig, env),
+    name,
+    server: opened.controlPlane,
+    sessionName,
+    interactiveMode: opts.execInteractiveMode,
+    tls: session
+      ? {
+        certificateAuthorityData: session.endpoint["certificate-authority-data"],
+        insecureSkipTlsVerify: session.endpoint["insecure-skip-tls-verify"],
+        tlsServerName: session.endpoint["tls-server-name"],
+      }
+      : undefined,
+  });
+  if (format !== "text") {
+    ctx.io.out(
+      renderStructured({ ...result, server: opened.controlPlane, session: sessionName }, format),
+    );
+    return;
+  }
+  const mark = ctx.io.color ? "✓ " : "";
+  ctx.io.out(
+    `${mark}kubectl context "${result.context}" written to ${result.path} and made current\n`,
+  );
+  ctx.io.err(
+    `  Server: ${opened.controlPlane}\n  User:   ${result.user}\nTry: kubectl get namespaces\n`,
+  );
+}
+
+/** Adds `update-kubeconfig` to the `auth` group. */
+export function registerUpdateKubeconfig(auth: Command, ctx: CommandContext): void {
+  auth
+    .command("update-kubeconfig")
+    .description("Let kubectl use this login: write a kubeconfig cluster, context and user")
+    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
+    .addOption(
+      new Option("--exec-interactive-mode <mode>", "kubectl exec plugin interactiveMode")
+        .choices(INTERACTIVE_MODES)
+        .default("IfAvailable"),
+    )
+    .option("-o, --output <format>", "text, json or yaml")
+    .addHelpText(
+      "after",
+      `
+Uses the project or organization of --project / --organization / --context, else the
+current context, and the login that owns it. Each login gets its own kubeconfig user whose
+exec plugin runs 'datumctl auth get-token -o client.authentication.k8s.io/v1 --session NAME',
+so several logins can sit side by side. Other entries and comments in the file are kept.
+
+Examples:
+  datumctl auth update-kubeconfig
+  datumctl auth update-kubeconfig --project infra
+  datumctl auth update-kubeconfig --organization acme-corp --kubeconfig ./datum.kubeconfig`,
+    )
+    .action(async (opts: UpdateOptions, cmd: Command) => {
+      await updateKubeconfig(cmd, ctx, opts);
+    });
+}
+
+/** Registers `auth update-kubeconfig` in the shared `auth` group. */
+export const register: RegisterCommands = (program, ctx) => {
+  registerUpdateKubeconfig(authGroup(program), ctx);
+};
