@@ -4,7 +4,8 @@
  * IrohDNSPublished with first-claim ownership of a public key), HTTPProxy (a generated
  * hostname, Accepted, CertificatesReady, Programmed, ConnectorMetadataProgrammed with
  * observedGeneration, after small delays), ConnectorAdvertisement (Accepted) and
- * TrafficProtectionPolicy (ancestor conditions). Also the two one-shot faults that act on them.
+ * TrafficProtectionPolicy (ancestor conditions), and Projects created in an organization
+ * (Ready). Also the two one-shot faults that act on them.
  *
  * Exports {@link Controllers} and {@link ControllerSettings}.
  */
@@ -202,6 +203,17 @@ export class Controllers {
   }
 
   #onEvent(e: StoreEvent) {
+    if (e.plane.startsWith("org/") && e.resource.plural === "projects" && e.type === "ADDED") {
+      this.#schedule(
+        "project",
+        e.plane,
+        undefined,
+        e.object.metadata.name,
+        this.settings.delayMs,
+        () => this.#projectReady(e.plane, e.object.metadata.name),
+      );
+      return;
+    }
     if (!e.plane.startsWith("project/")) return;
     const { group, plural } = e.resource;
     const obj = e.object;
@@ -604,6 +616,21 @@ export class Controllers {
           });
         }
         st.conditions = conditions;
+      });
+    });
+  }
+
+  // ---- Project ------------------------------------------------------------------------
+
+  #projectReady(plane: string, name: string) {
+    const projects = this.#type("resourcemanager.miloapis.com", "projects");
+    this.store.writeStatus(plane, projects, undefined, name, (obj) => {
+      status(obj).conditions = setCondition(conditionsOf(obj), {
+        type: "Ready",
+        status: "True",
+        reason: "Ready",
+        message: "Project is ready",
+        observedGeneration: obj.metadata.generation,
       });
     });
   }

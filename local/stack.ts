@@ -164,7 +164,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       m = path.match(/^\/_local\/organizations\/([^/]+)\/onboarding$/);
       if (m && req.method === "POST") {
         const reason = typeof body === "string" ? body : body?.reason;
-        if (!ONBOARDING_REASONS.includes(reason)) {
+        if (!(ONBOARDING_REASONS as readonly string[]).includes(reason)) {
           return reply({ error: `reason must be one of ${ONBOARDING_REASONS.join(", ")}` }, 400);
         }
         return reply(tenancy.setOnboarding(m[1], reason));
@@ -214,12 +214,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     registry,
     controllers,
     faults,
-    setAutoApprove: (email) => Promise.resolve(provider.setAutoApprove(email)),
-    setFault: (name, value) => Promise.resolve(setFault(name, value)),
-    setOrganizationOnboarding: (org, reason) => {
-      tenancy.setOnboarding(org, reason);
-      return Promise.resolve();
-    },
+    setAutoApprove: (email) => Promise.resolve().then(() => provider.setAutoApprove(email)),
+    setFault: (name, value) => Promise.resolve().then(() => setFault(name, value)),
+    setOrganizationOnboarding: (org, reason) =>
+      Promise.resolve().then(() => {
+        if (!(ONBOARDING_REASONS as readonly string[]).includes(reason)) {
+          throw new RangeError(`reason must be one of ${ONBOARDING_REASONS.join(", ")}`);
+        }
+        tenancy.setOnboarding(org, reason);
+      }),
     serviceAccountKeyFile: () => provider.serviceAccountKeyFile(emulator.url),
     registerKind: (type) => registry.register(type),
     info: () => ({

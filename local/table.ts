@@ -80,15 +80,21 @@ export function humanAge(timestamp: string, now = Date.now()): string {
   const then = Date.parse(timestamp);
   if (Number.isNaN(then)) return "<unknown>";
   const seconds = Math.max(0, Math.floor((now - then) / 1000));
+  const with_ = (big: number, unit: string, small: number, smallUnit: string) =>
+    small ? `${big}${unit}${small}${smallUnit}` : `${big}${unit}`;
   if (seconds < 120) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) return `${minutes}m${seconds % 60 ? `${seconds % 60}s` : ""}`;
+  if (minutes < 10) return with_(minutes, "m", seconds % 60, "s");
   if (minutes < 180) return `${minutes}m`;
   const hours = Math.floor(minutes / 60);
+  if (hours < 8) return with_(hours, "h", minutes % 60, "m");
   if (hours < 48) return `${hours}h`;
   const days = Math.floor(hours / 24);
+  if (hours < 24 * 8) return with_(days, "d", hours % 24, "h");
   if (days < 365 * 2) return `${days}d`;
-  return `${Math.floor(days / 365)}y`;
+  const years = Math.floor(days / 365);
+  if (days < 365 * 8) return with_(years, "y", days % 365, "d");
+  return `${years}y`;
 }
 
 /** True when the Accept header asks for a server-side table. */

@@ -1105,6 +1105,74 @@ Deno.test("deno task local prints one JSON line and exits 0 on SIGINT and SIGTER
   }
 });
 
+Deno.test("a project created in an org gets its own control plane for members only", async () => {
+  const name = `new-${crypto.randomUUID().slice(0, 6)}`;
+  const created = await call(
+    `${orgCP("acme-corp")}/apis/resourcemanager.miloapis.com/v1alpha1/projects`,
+    {
+      method: "POST",
+      body: {
+        apiVersion: "resourcemanager.miloapis.com/v1alpha1",
+        kind: "Project",
+        metadata: { name, annotations: { "kubernetes.io/display-name": "New" } },
+        spec: { ownerRef: { kind: "Organization", name: "acme-corp" } },
+      },
+    },
+  );
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const pcp = `/apis/resourcemanager.miloapis.com/v1alpha1/projects/${name}/control-plane`;
+  const classes = await call(`${pcp}/apis/networking.datumapis.com/v1alpha1/connectorclasses`, {
+    token: await tokenOf("bob@example.com"),
+  });
+  assert.equal(classes.status, 200);
+  assert.deepEqual(classes.json.items.map((c: any) => c.metadata.name), ["datum-connect"]);
+  const carol = await call(`${pcp}/apis/networking.datumapis.com/v1alpha1/connectorclasses`, {
+    token: await tokenOf("carol@example.com"),
+  });
+  assert.equal(carol.status, 403);
+  const ready = await until("project Ready", async () => {
+    const { json } = await call(
+      `${orgCP("acme-corp")}/apis/resourcemanager.miloapis.com/v1alpha1/projects/${name}`,
+    );
+    return condition(json, "Ready")?.status === "True" ? json : undefined;
+  });
+  assert.equal(ready.metadata.name, name);
+});
+
+Deno.test("TrafficProtectionPolicy gets ancestor conditions; delete removes objects", async () => {
+  const tpps =
+    `${PCP}/apis/networking.datumapis.com/v1alpha/namespaces/default/trafficprotectionpolicies`;
+  const name = `tpp-${crypto.randomUUID().slice(0, 6)}`;
+  const created = await call(tpps, {
+    method: "POST",
+    body: {
+      apiVersion: "networking.datumapis.com/v1alpha",
+      kind: "TrafficProtectionPolicy",
+      metadata: { name },
+      spec: {
+        targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name }],
+        mode: "Enforce",
+        ruleSets: [{
+          type: "OWASPCoreRuleSet",
+          owaspCoreRuleSet: { paranoiaLevels: { blocking: 1, detection: 1 } },
+        }],
+      },
+    },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const accepted = await until("ancestors", async () => {
+    const { json } = await call(`${tpps}/${name}`);
+    return json.status?.ancestors?.[0]?.conditions?.length ? json : undefined;
+  });
+  assert.deepEqual(accepted.status.ancestors[0].conditions.map((c: any) => [c.type, c.status]), [
+    ["Accepted", "True"],
+    ["Programmed", "True"],
+  ]);
+  const deleted = await call(`${tpps}/${name}`, { method: "DELETE" });
+  assert.equal(deleted.status, 200);
+  assert.equal((await call(`${tpps}/${name}`)).status, 404);
+});
+
 Deno.test({
   name: "stop() ends the stack process",
   sanitizeOps: false,
