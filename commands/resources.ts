@@ -443,7 +443,9 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
         if (event.type === "BOOKMARK") continue;
         event.object.apiVersion ??= `${type.group ? `${type.group}/` : ""}${type.version}`;
         event.object.kind ??= type.kind;
-        ctx.io.out(printObjects([event.object], output, true));
+        const text = printObjects([event.object], output, true);
+        // Custom columns print their header once, like a table being watched.
+        ctx.io.out(output.kind === "custom-columns" ? text.slice(text.indexOf("\n") + 1) : text);
       }
     }
   }
