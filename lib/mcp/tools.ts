@@ -1,0 +1,351 @@
+/**
+ * What the `datumctl mcp` tools do, as plain functions over an {@link McpScope}: each returns
+ * the structured result its output schema (`schemas.ts`) describes, or throws the same
+ * `CliError` the matching datumctl command would. Nothing here knows about MCP messages.
+ *
+ * Exports one function per tool ({@link whoami}, {@link listContexts},
+ * {@link listResourceTypes}, {@link getResources}, {@link describeResources},
+ * {@link applyManifest}, {@link deleteResource}, {@link listTunnels}), {@link readOnlyRefusal}
+ * and {@link ApplyFailure}.
+ */
+import { RESOURCE_MANAGER_GROUP } from "../api/urls.ts";
+import { resolveAuthContext } from "../auth/resolve.ts";
+import { activeSession, notLoggedIn } from "../auth/sessions.ts";
+import { parseManifests } from "../resources/manifests.ts";
+import type { KubeObject } from "../resources/objects.ts";
+import type { ResourceClient, WriteResult } from "../resources/operations.ts";
+import { ORGANIZATION_WORDS, organizationRows, PROJECT_WORDS } from "../resources/organizations.ts";
+import { typeApiVersion, typeFullName } from "../resources/discovery.ts";
+import type { ResourceType } from "../resources/discovery.ts";
+import { contextViews } from "../scope/contexts.ts";
+import { cacheIsStale, refreshSessionContexts } from "../scope/discovery.ts";
+import type { ResolvedScope } from "../scope/resolve.ts";
+import { loadConfig } from "../store/config.ts";
+import { describeObject } from "../ui/printers.ts";
+import { CliError, ExitCode } from "../ui/errors.ts";
+import { type McpScope, type ScopeOverride, type ScopeSummary, summarizeScope } from "./scope.ts";
+import type {
+  ApplyResult,
+  DeleteResult,
+  DescribeResult,
+  GetResult,
+  ListContextsResult,
+  ListResourceTypesResult,
+  ListTunnelsResult,
+  WhoamiResult,
+} from "./schemas.ts";
+
+/** The refusal of a write tool on a `--read-only` server. */
+export function readOnlyRefusal(tool: string): CliError {
+  return new CliError(
+    "READ_ONLY",
+    `${tool} is refused: this MCP server was started with --read-only`,
+    {
+      hint: "Restart it without --read-only ('datumctl mcp') to let the agent change resources.",
+      exitCode: ExitCode.noPermission,
+    },
+  );
+}
+
+/** `whoami`: who the tools run as, against which server and scope. */
+export async function whoami(scope: McpScope, readOnly: boolean): Promise<WhoamiResult> {
+  const { auth, scope: resolved } = await scope.auth();
+  let scopeError: string | null = null;
+  if (!resolved) {
+    try {
+      await scope.resolve();
+    } catch (err) {
+      scopeError = err instanceof Error ? err.message : String(err);
+    }
+  }
+  return {
+    user: {
+      email: auth.identity.email,
+      name: auth.identity.name ?? null,
+      subject: auth.identity.subject || null,
+    },
+    endpoint: auth.apiBase,
+    session: auth.sessionName ?? null,
+    credentials: auth.kind,
+    scope: resolved ? summarizeScope(resolved) : null,
+    scopeError,
+    readOnly,
+  };
+}
+
+/** `list_contexts`: the organizations and projects of the login(s), from the discovery cache. */
+export async function listContexts(
+  scope: McpScope,
+  options: { all?: boolean; refresh?: boolean },
+  warn: (message: string) => void,
+): Promise<ListContextsResult> {
+  let config = await loadConfig();
+  const active = activeSession(config)?.name;
+  const sessions = options.all ? config.sessions.map((s) => s.name) : active ? [active] : [];
+  if (sessions.length === 0) throw notLoggedIn();
+  if (options.refresh || cacheIsStale(config)) {
+    for (const session of sessions) {
+      try {
+        const auth = await resolveAuthContext({
+          session,
+          ignoreEnvironment: true,
+          env: scope.inputs.env,
+          warn,
+        });
+        await refreshSessionContexts(auth);
+      } catch (err) {
+        // An explicit refresh must say it failed; a stale cache is still worth showing.
+        if (options.refresh) throw err;
+        warn(`could not refresh the contexts of ${session}; showing the cached list`);
+      }
+    }
+    config = await loadConfig();
+  }
+  let serverScope: string | null = null;
+  try {
+    serverScope = summarizeScope(await scope.resolve()).ref;
+  } catch { /* no scope yet: reported as null */ }
+  return {
+    contexts: contextViews(config, sessions).map((v) => ({
+      ref: v.ref,
+      type: v.type,
+      organization: v.organization,
+      project: v.project ?? null,
+      session: v.session,
+      email: v.email ?? null,
+      current: v.current,
+    })),
+    serverScope,
+  };
+}
+
+/** `list_resource_types`: the preferred version of every type the scope's control plane serves. */
+export async function listResourceTypes(
+  scope: McpScope,
+  options: ScopeOverride & { apiGroup?: string },
+): Promise<ListResourceTypesResult> {
+  const { opened, resources } = await scope.open(options);
+  const doc = await resources.discovery.refresh();
+  let types = doc.resources.filter((r) => r.preferred);
+  if (options.apiGroup !== undefined) types = types.filter((r) => r.group === options.apiGroup);
+  types.sort((a, b) => a.group.localeCompare(b.group) || a.plural.localeCompare(b.plural));
+  return {
+    scope: summarizeScope(opened.scope),
+    types: types.map((t) => ({
+      name: t.plural,
+      qualifiedName: typeFullName(t),
+      kind: t.kind,
+      apiVersion: typeApiVersion(t),
+      namespaced: t.namespaced,
+      shortNames: t.shortNames,
+      verbs: t.verbs,
+    })),
+  };
+}
+
+function isWord(words: string[], type: string): boolean {
+  return words.includes(type.trim().toLowerCase());
+}
+
+function typeSummary(type: ResourceType): GetResult["type"] {
+  return {
+    name: typeFullName(type),
+    kind: type.kind,
+    apiVersion: typeApiVersion(type),
+    namespaced: type.namespaced,
+  };
+}
+
+/** An object without the write bookkeeping agents never need (managedFields). */
+function forAgent(object: KubeObject): Record<string, unknown> {
+  const copy = structuredClone(object);
+  if (copy.metadata) delete copy.metadata.managedFields;
+  return copy as Record<string, unknown>;
+}
+
+/**
+ * The control plane a type lives on: the organization's for projects, else the scope's.
+ */
+async function planeFor(
+  scope: McpScope,
+  type: string,
+  override: ScopeOverride,
+): Promise<{ resources: ResourceClient; scope: ResolvedScope }> {
+  if (isWord(PROJECT_WORDS, type)) return await scope.organizationPlane(override);
+  const { opened, resources } = await scope.open(override);
+  return { resources, scope: opened.scope };
+}
+
+async function objectsOf(
+  resources: ResourceClient,
+  type: ResourceType,
+  options: { name?: string; labelSelector?: string; fieldSelector?: string },
+): Promise<KubeObject[]> {
+  if (options.name) return [await resources.get(type, options.name)];
+  const list = await resources.list(type, {
+    labelSelector: options.labelSelector || undefined,
+    fieldSelector: options.fieldSelector || undefined,
+  });
+  return list.items;
+}
+
+async function getOrganizations(
+  scope: McpScope,
+  options: ScopeOverride & { name?: string },
+): Promise<GetResult> {
+  const { auth, client } = await scope.userPlane(options);
+  const rows = await organizationRows(client, options.name ? [options.name] : []);
+  const summary: ScopeSummary = {
+    kind: "user",
+    ref: null,
+    organization: null,
+    project: null,
+    reason: `the organizations ${auth.identity.email} belongs to`,
+  };
+  return {
+    scope: summary,
+    type: {
+      name: `organizations.${RESOURCE_MANAGER_GROUP}`,
+      kind: "Organization",
+      apiVersion: `${RESOURCE_MANAGER_GROUP}/v1alpha1`,
+      namespaced: false,
+    },
+    count: rows.length,
+    items: rows.map((r) => ({
+      id: r.id,
+      displayName: r.displayName,
+      type: r.type ?? null,
+      status: r.status,
+      onboardingReason: r.reason ?? null,
+      email: r.email ?? null,
+      creationTimestamp: r.creationTimestamp ?? null,
+    })),
+  };
+}
+
+/** `get`: one object by name, or a listing (optionally filtered by label/field selectors). */
+export async function getResources(
+  scope: McpScope,
+  options: ScopeOverride & {
+    type: string;
+    name?: string;
+    labelSelector?: string;
+    fieldSelector?: string;
+  },
+): Promise<GetResult> {
+  if (isWord(ORGANIZATION_WORDS, options.type)) return await getOrganizations(scope, options);
+  const plane = await planeFor(scope, options.type, options);
+  const type = await plane.resources.resolveType(options.type);
+  const objects = await objectsOf(plane.resources, type, options);
+  return {
+    scope: summarizeScope(plane.scope),
+    type: typeSummary(type),
+    count: objects.length,
+    items: objects.map(forAgent),
+  };
+}
+
+/** `describe`: kubectl-style descriptions of one object or of a listing. */
+export async function describeResources(
+  scope: McpScope,
+  options: ScopeOverride & { type: string; name?: string; labelSelector?: string },
+): Promise<DescribeResult> {
+  const plane = await planeFor(scope, options.type, options);
+  const type = await plane.resources.resolveType(options.type);
+  const objects = await objectsOf(plane.resources, type, options);
+  return {
+    scope: summarizeScope(plane.scope),
+    type: typeSummary(type),
+    descriptions: objects.map((o) => ({
+      name: o.metadata?.name ?? "",
+      text: describeObject(o),
+    })),
+  };
+}
+
+/**
+ * Some documents of a multi-document `apply` failed: what was applied, and each failure in
+ * document order (the others were still applied, as `datumctl apply -f` does).
+ */
+export class ApplyFailure extends Error {
+  constructor(
+    readonly applied: ApplyResult["results"],
+    readonly failures: { document: number; error: unknown }[],
+    readonly total: number,
+  ) {
+    super(`${failures.length} of ${total} objects failed`);
+    this.name = "ApplyFailure";
+  }
+}
+
+function writeSummary(result: WriteResult) {
+  return { ref: result.ref, action: result.action, dryRun: result.dryRun !== undefined };
+}
+
+/** `apply`: server-side apply (field manager `datumctl`) of every object in `manifest`. */
+export async function applyManifest(
+  scope: McpScope,
+  options: ScopeOverride & { manifest: string; dryRun?: boolean; forceConflicts?: boolean },
+): Promise<ApplyResult> {
+  const manifests = parseManifests(options.manifest, "the manifest");
+  const { opened, resources } = await scope.open(options);
+  const results: ApplyResult["results"] = [];
+  const failures: { document: number; error: unknown }[] = [];
+  for (const m of manifests) {
+    try {
+      const result = await resources.apply(m.object, {
+        dryRun: options.dryRun ? "server" : "none",
+        force: options.forceConflicts,
+        fieldManager: "datumctl",
+      });
+      results.push({
+        ...writeSummary(result),
+        object: result.object ? forAgent(result.object) : null,
+      });
+    } catch (err) {
+      if (manifests.length === 1) throw err;
+      failures.push({ document: m.document, error: err });
+    }
+  }
+  if (failures.length > 0) throw new ApplyFailure(results, failures, manifests.length);
+  return { scope: summarizeScope(opened.scope), results };
+}
+
+/** `delete`: one object by type and name. */
+export async function deleteResource(
+  scope: McpScope,
+  options: ScopeOverride & { type: string; name: string; dryRun?: boolean },
+): Promise<DeleteResult> {
+  const plane = await planeFor(scope, options.type, options);
+  const type = await plane.resources.resolveType(options.type);
+  const result = await plane.resources.delete(type, options.name, {
+    dryRun: options.dryRun ? "server" : "none",
+  });
+  if (!result) throw new Error(`deleting ${options.name} returned nothing`);
+  return { scope: summarizeScope(plane.scope), result: writeSummary(result) };
+}
+
+/** `list_tunnels`: this machine's tunnels in the project (read-only, like `tunnel list`). */
+export async function listTunnels(
+  scope: McpScope,
+  options: { project?: string },
+  warn: (message: string) => void,
+): Promise<ListTunnelsResult> {
+  const { openTunnelProject, readOnlyService } = await import("../tunnel/open.ts");
+  const project = await openTunnelProject(scope.inputsFor({ project: options.project }), {
+    warn,
+  });
+  const service = await readOnlyService(project);
+  const tunnels = service ? await service.list() : [];
+  return {
+    project: project.projectId,
+    tunnels: tunnels.map((t) => ({
+      id: t.id,
+      label: t.label,
+      endpoint: t.endpoint,
+      hostnames: t.hostnames,
+      enabled: t.enabled,
+      state: t.state,
+    })),
+  };
+}
