@@ -30,6 +30,7 @@ import {
   targetFor,
 } from "../lib/release/platform.ts";
 import { formatSums, sha256Hex } from "../lib/release/checksums.ts";
+import { engineFileName as engineFileNameFor } from "../lib/tunnel/engine.ts";
 
 /**
  * The permissions baked into the binary. Each is as narrow as what datumctl does allows:
@@ -75,7 +76,7 @@ const EMBED_FLAGS: readonly string[] = [
 
 /** The file name the tunnel engine is built to and loaded from (engine/dist/<name>). */
 export function engineFileName(os: string, arch: string): string {
-  return `datumctl_engine.${os}-${arch}.node`;
+  return engineFileNameFor(`${os}-${arch}`);
 }
 
 /** Where lib/tunnel/engine.ts looks for the engine, relative to the project root. */
