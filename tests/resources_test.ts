@@ -54,19 +54,22 @@ async function readUntil(
   seen: { text: string },
   pattern: RegExp,
 ): Promise<void> {
-  const deadline = AbortSignal.timeout(30_000);
+  const deadline = Date.now() + 30_000;
   while (!pattern.test(seen.text)) {
-    const chunk = await Promise.race([
-      reader.read(),
-      new Promise<never>((_, reject) =>
-        deadline.addEventListener(
-          "abort",
-          () => reject(new Error(`timed out waiting for ${pattern}; got:\n${seen.text}`)),
-        )
-      ),
-    ]);
-    if (chunk.done) throw new Error(`stream ended before ${pattern}; got:\n${seen.text}`);
-    seen.text += chunk.value;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${pattern}; got:\n${seen.text}`)),
+        Math.max(0, deadline - Date.now()),
+      );
+    });
+    try {
+      const chunk = await Promise.race([reader.read(), timeout]);
+      if (chunk.done) throw new Error(`stream ended before ${pattern}; got:\n${seen.text}`);
+      seen.text += chunk.value;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
@@ -260,8 +263,8 @@ Deno.test("resource verbs against the local stack", async (t) => {
         differs.stdout,
         /^--- LIVE\/networking\.datumapis\.com\.v1alpha\.HTTPProxy\.default\.staging$/m,
       );
-      assert.match(differs.stdout, /^-    - endpoint: http:\/\/127\.0\.0\.1:8080$/m);
-      assert.match(differs.stdout, /^\+    - endpoint: http:\/\/127\.0\.0\.1:9090$/m);
+      assert.match(differs.stdout, /^- {4}- endpoint: http:\/\/127\.0\.0\.1:8080$/m);
+      assert.match(differs.stdout, /^\+ {4}- endpoint: http:\/\/127\.0\.0\.1:9090$/m);
       assert.doesNotMatch(differs.stdout, /resourceVersion|managedFields/);
 
       const broken = await cli(["diff", "-f", `${dir}/does-not-exist.yaml`]);
