@@ -1,0 +1,153 @@
+/**
+ * `deno task demo`: the main job end to end on the local Datum stack, as a new user would run
+ * it — log in (device flow, auto-approved as alice), pick `acme-corp/infra`, start a small
+ * origin, tunnel it, fetch the public URL through the stack's gateway, and print what came back.
+ *
+ * Everything runs in a throw-away HOME, so the demo never touches your own ~/.datumctl.
+ * `--keep` leaves the stack and tunnel running until Ctrl-C.
+ */
+import { startLocalStack } from "../local/stack.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const bold = (s: string) =>
+  Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR") ? `\x1b[1m${s}\x1b[0m` : s;
+const say = (line: string) => console.error(line);
+
+const home = await Deno.makeTempDir({ prefix: "datumctl-demo-" });
+const stack = await startLocalStack({ autoApprove: "alice@example.com" });
+const origin = Deno.serve(
+  { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+  (req) =>
+    new Response(
+      `Hello from a service on this machine! You asked for ${new URL(req.url).pathname}\n`,
+    ),
+);
+const env: Record<string, string> = {
+  HOME: home,
+  PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+  XDG_CONFIG_HOME: `${home}/.config`,
+  XDG_CACHE_HOME: `${home}/.cache`,
+  XDG_DATA_HOME: `${home}/.local/share`,
+  DATUMCTL_CREDENTIALS_STORE: "file",
+  DATUMCTL_NO_UPDATE_CHECK: "1",
+  DENO_NO_UPDATE_CHECK: "1",
+  // The local stack's edge: no Datum relays, direct loopback paths, public URLs served by the
+  // stack's gateway.
+  DATUMCTL_TUNNEL_RELAY: "disabled",
+  DATUMCTL_TUNNEL_BIND: "127.0.0.1:0",
+  ...(stack.gateway ? { DATUMCTL_TUNNEL_GATEWAY: stack.gateway } : {}),
+};
+for (const name of ["DENO_DIR", "NO_COLOR", "TERM"]) {
+  const value = Deno.env.get(name);
+  if (value) env[name] = value;
+}
+
+function datumctl(args: string[], stdout: "inherit" | "piped" = "inherit") {
+  say(`\n${bold(`$ datumctl ${args.join(" ")}`)}`);
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, ...args],
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout,
+    stderr: "inherit",
+  });
+}
+
+async function step(args: string[]): Promise<void> {
+  const status = await datumctl(args).spawn().status;
+  if (!status.success) throw new Error(`datumctl ${args[0]} failed (exit ${status.code})`);
+}
+
+let exitCode = 0;
+try {
+  say(bold("datumctl demo: the main job on a local Datum stack"));
+  say(`  OpenID provider ${stack.issuer}`);
+  say(`  API emulator    ${stack.api}`);
+  say(`  tunnel gateway  ${stack.gateway ?? "(none: build the engine with `deno task engine`)"}`);
+  say(`  HOME            ${home}`);
+
+  await step([
+    "login",
+    "--endpoint",
+    stack.api,
+    "--auth-endpoint",
+    stack.issuer,
+    "--client-id",
+    stack.clientId,
+    "--no-browser",
+    "--project",
+    "infra",
+  ]);
+  await step(["ctx"]);
+  await step(["whoami"]);
+  await step(["get", "projects", "--organization", "acme-corp"]);
+
+  if (!stack.gateway) throw new Error("the tunnel engine is not built; run `deno task engine`");
+  const port = (origin.addr as Deno.NetAddr).port;
+  say(`\n(a small origin is listening on 127.0.0.1:${port})`);
+  const listen = datumctl([
+    "tunnel",
+    "listen",
+    `127.0.0.1:${port}`,
+    "--label",
+    "demo",
+    "-o",
+    "json",
+  ], "piped").spawn();
+  let publicUrl: string | undefined;
+  const lines = listen.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  while (!publicUrl) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    buffer += value;
+    let nl;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      say(`  ${line}`);
+      try {
+        const event = JSON.parse(line);
+        if (event.type === "ready" && typeof event.url === "string") publicUrl = event.url;
+      } catch { /* not JSON */ }
+    }
+  }
+  if (!publicUrl) throw new Error("tunnel listen ended before the tunnel was ready");
+  const hostname = new URL(publicUrl).hostname;
+  say(`\n${bold(`$ curl ${publicUrl}/hello`)}   (through the stack's gateway: Host: ${hostname})`);
+  const res = await fetch(`${stack.gateway}/hello`, { headers: { host: hostname } });
+  const body = await res.text();
+  say(`HTTP ${res.status}`);
+  Deno.stdout.writeSync(new TextEncoder().encode(body));
+
+  if (Deno.args.includes("--keep")) {
+    say(`\nThe tunnel stays up; press Ctrl+C to stop.`);
+    await listen.status;
+  } else {
+    say(`\n(stopping the tunnel with Ctrl+C)`);
+    listen.kill("SIGINT");
+    (async () => {
+      for (;;) {
+        const { value, done } = await lines.read();
+        if (done) break;
+        for (const line of value.split("\n")) if (line.trim()) say(`  ${line}`);
+      }
+    })();
+    const status = await listen.status;
+    say(`tunnel listen exited with ${status.code}`);
+    const after = await fetch(`${stack.gateway}/hello`, { headers: { host: hostname } });
+    await after.body?.cancel();
+    say(`after stopping, the public URL answers HTTP ${after.status}`);
+    if (res.status !== 200 || !body.includes("Hello from a service")) exitCode = 1;
+  }
+  say(exitCode === 0 ? bold("\nDemo finished.") : "\nDemo finished with a failure.");
+} catch (err) {
+  say(`\ndemo failed: ${(err as Error).message}`);
+  exitCode = 1;
+} finally {
+  await origin.shutdown();
+  await stack.stop();
+  await Deno.remove(home, { recursive: true }).catch(() => {});
+}
+Deno.exit(exitCode);
