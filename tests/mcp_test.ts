@@ -168,6 +168,7 @@ Deno.test("datumctl mcp against the local stack", async (t) => {
         const who = await mcp.ok("whoami");
         assert.equal((who.user as { email: string }).email, "alice@example.com");
         assert.equal((who.scope as { ref: string }).ref, "acme-corp/infra");
+        assert.equal((who.scope as { reason: string }).reason, "from the current context");
         assert.equal(who.readOnly, false);
 
         const { resources } = await mcp.client.listResources();
@@ -340,6 +341,17 @@ Deno.test("datumctl mcp against the local stack", async (t) => {
       assert.equal((who.scope as { ref: string }).ref, "acme-corp/web-app");
       assert.match((who.scope as { reason: string }).reason, /DATUM_PROJECT/);
       await other.close();
+    });
+
+    await t.step("without a login, tools answer datumctl's 'log in first' error", async () => {
+      const nobody = await open(await makeHome());
+      const who = await nobody.call("whoami");
+      assert.equal(who.isError, true);
+      assert.match(textOf(who), /^error: .+\n.*datumctl login/s);
+      const got = await nobody.call("get", { type: "httpproxies" });
+      assert.equal(got.isError, true);
+      assert.match(nobody.stderr, /Starting MCP server with no scope: No context set/);
+      await nobody.close();
     });
 
     await t.step("stdout carries only JSON-RPC, and EOF on stdin ends the server", async () => {

@@ -96,6 +96,22 @@ export class McpScope {
     return new McpScope(pinned, startup, warn);
   }
 
+  /**
+   * The summary of a call's scope. A scope framed by the pinned context reports why that
+   * context was chosen at start (e.g. `from the current context`), not the pin itself.
+   */
+  summary(scope: ResolvedScope): ScopeSummary {
+    const summary = summarizeScope(scope);
+    const start = this.startup;
+    if (
+      !(start instanceof CliError) && start.contextName && scope.source === "context-flag" &&
+      scope.contextName === start.contextName && this.inputs.context === start.contextName
+    ) {
+      summary.reason = start.reason;
+    }
+    return summary;
+  }
+
   /** The inputs of one call: the server's, or the override's project/organization in its frame. */
   inputsFor(override: ScopeOverride = {}): ScopeInputs {
     const project = override.project?.trim() || undefined;

@@ -163,7 +163,8 @@ export async function createMcpServer(options: McpServerOptions): Promise<DatumM
       scope.forgetAfter(err);
       const result = toolError(err);
       const first = result.content[0];
-      options.log(`${tool}: ${first?.type === "text" ? first.text.split("\n")[0] : "failed"}`);
+      const lines = first?.type === "text" ? first.text.split("\n") : [];
+      options.log(`${tool}: ${lines.findLast((l) => l.startsWith("error: ")) ?? "failed"}`);
       return result;
     }
   };
@@ -345,11 +346,13 @@ export async function serveStdio(options: McpServerOptions): Promise<void> {
   const restore = { log: console.log, info: console.info, debug: console.debug };
   console.log = console.info = console.debug = console.error;
   try {
-    const where = scope.startup instanceof CliError
-      ? `no scope yet (${scope.startup.message})`
-      : summarizeScope(scope.startup).ref ?? scope.startup.kind;
+    const mode = options.readOnly ? " (read-only)" : "";
     options.log(
-      `Starting MCP server for ${where}${options.readOnly ? " (read-only)" : ""}...`,
+      scope.startup instanceof CliError
+        ? `Starting MCP server with no scope${mode}: ${scope.startup.message}`
+        : `Starting MCP server for ${
+          summarizeScope(scope.startup).ref ?? scope.startup.kind
+        }${mode}...`,
     );
     const closed = new Promise<void>((resolve) => {
       server.server.onclose = () => resolve();

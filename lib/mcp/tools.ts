@@ -23,7 +23,7 @@ import type { ResolvedScope } from "../scope/resolve.ts";
 import { loadConfig } from "../store/config.ts";
 import { describeObject } from "../ui/printers.ts";
 import { CliError, ExitCode } from "../ui/errors.ts";
-import { type McpScope, type ScopeOverride, type ScopeSummary, summarizeScope } from "./scope.ts";
+import type { McpScope, ScopeOverride, ScopeSummary } from "./scope.ts";
 import type {
   ApplyResult,
   DeleteResult,
@@ -67,7 +67,7 @@ export async function whoami(scope: McpScope, readOnly: boolean): Promise<Whoami
     endpoint: auth.apiBase,
     session: auth.sessionName ?? null,
     credentials: auth.kind,
-    scope: resolved ? summarizeScope(resolved) : null,
+    scope: resolved ? scope.summary(resolved) : null,
     scopeError,
     readOnly,
   };
@@ -103,7 +103,7 @@ export async function listContexts(
   }
   let serverScope: string | null = null;
   try {
-    serverScope = summarizeScope(await scope.resolve()).ref;
+    serverScope = scope.summary(await scope.resolve()).ref;
   } catch { /* no scope yet: reported as null */ }
   return {
     contexts: contextViews(config, sessions).map((v) => ({
@@ -130,7 +130,7 @@ export async function listResourceTypes(
   if (options.apiGroup !== undefined) types = types.filter((r) => r.group === options.apiGroup);
   types.sort((a, b) => a.group.localeCompare(b.group) || a.plural.localeCompare(b.plural));
   return {
-    scope: summarizeScope(opened.scope),
+    scope: scope.summary(opened.scope),
     types: types.map((t) => ({
       name: t.plural,
       qualifiedName: typeFullName(t),
@@ -238,7 +238,7 @@ export async function getResources(
   const type = await plane.resources.resolveType(options.type);
   const objects = await objectsOf(plane.resources, type, options);
   return {
-    scope: summarizeScope(plane.scope),
+    scope: scope.summary(plane.scope),
     type: typeSummary(type),
     count: objects.length,
     items: objects.map(forAgent),
@@ -254,7 +254,7 @@ export async function describeResources(
   const type = await plane.resources.resolveType(options.type);
   const objects = await objectsOf(plane.resources, type, options);
   return {
-    scope: summarizeScope(plane.scope),
+    scope: scope.summary(plane.scope),
     type: typeSummary(type),
     descriptions: objects.map((o) => ({
       name: o.metadata?.name ?? "",
@@ -308,7 +308,7 @@ export async function applyManifest(
     }
   }
   if (failures.length > 0) throw new ApplyFailure(results, failures, manifests.length);
-  return { scope: summarizeScope(opened.scope), results };
+  return { scope: scope.summary(opened.scope), results };
 }
 
 /** `delete`: one object by type and name. */
@@ -322,7 +322,7 @@ export async function deleteResource(
     dryRun: options.dryRun ? "server" : "none",
   });
   if (!result) throw new Error(`deleting ${options.name} returned nothing`);
-  return { scope: summarizeScope(plane.scope), result: writeSummary(result) };
+  return { scope: scope.summary(plane.scope), result: writeSummary(result) };
 }
 
 /** `list_tunnels`: this machine's tunnels in the project (read-only, like `tunnel list`). */
