@@ -13,7 +13,7 @@
 import type { Command } from "commander";
 import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
 import { CliError, ExitCode, formatError, UsageError } from "../lib/ui/errors.ts";
-import { renderStructured, renderTable } from "../lib/ui/output.ts";
+import { parseOutputFormat, renderStructured, renderTable } from "../lib/ui/output.ts";
 import {
   alignedRow,
   columnWidths,
@@ -907,10 +907,13 @@ async function apiResources(
   ctx.io.out(opts.headers === false ? text.split("\n").slice(1).join("\n") : text);
 }
 
-async function apiVersions(cmd: Command, ctx: CommandContext) {
+async function apiVersions(cmd: Command, ctx: CommandContext, opts: { output?: string }) {
+  const format = parseOutputFormat(opts.output, ["text", "json", "yaml"] as const, "text");
   const rc = await openScoped(cmd, ctx);
   const doc = await rc.discovery.refresh();
-  ctx.io.out([...new Set(doc.groupVersions)].sort().map((v) => `${v}\n`).join(""));
+  const versions = [...new Set(doc.groupVersions)].sort();
+  if (format !== "text") ctx.io.out(renderStructured(versions, format));
+  else ctx.io.out(versions.map((v) => `${v}\n`).join(""));
 }
 
 async function explain(
@@ -1126,9 +1129,10 @@ ${SCOPE_HELP}`,
   program
     .command("api-versions")
     .description("List the API group/versions the scope's control plane serves")
+    .option("-o, --output <format>", "text, json or yaml")
     .addHelpText("after", `\nExample:\n  datumctl api-versions\n${SCOPE_HELP}`)
-    .action(async (_opts, cmd: Command) => {
-      await apiVersions(cmd, ctx);
+    .action(async (opts, cmd: Command) => {
+      await apiVersions(cmd, ctx, opts);
     });
 
   program
