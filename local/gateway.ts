@@ -98,7 +98,8 @@ export function routesFromStore(store: ObjectStore, registry: ResourceRegistry):
         routes.push({
           hostname,
           endpointId: id,
-          relayUrl: relay,
+          // Omitted rather than null: the native binding takes a string or nothing.
+          ...(relay ? { relayUrl: relay } : {}),
           directAddresses: addresses,
           targetHost: target.host,
           targetPort: target.port,

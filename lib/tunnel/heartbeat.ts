@@ -90,6 +90,7 @@ export class Heartbeat {
   #loop?: Promise<void>;
   #firstRenewal: Promise<void>;
   #resolveFirstRenewal!: () => void;
+  #renewed = false;
 
   constructor(options: HeartbeatOptions) {
     this.#opts = options;
@@ -99,6 +100,11 @@ export class Heartbeat {
   /** Starts the loop (idempotent). */
   start(): void {
     this.#loop ??= this.#run();
+  }
+
+  /** Whether the Lease has been renewed at least once. */
+  get renewed(): boolean {
+    return this.#renewed;
   }
 
   /** Resolves once the Lease has been renewed at least once. */
@@ -139,8 +145,14 @@ export class Heartbeat {
     while (!this.#stopped) {
       let delayMs: number;
       try {
-        delayMs = await this.#cycle();
-        this.#backoffMs = undefined;
+        const result = await this.#cycle();
+        if (result.waiting) {
+          this.#backoffMs = nextBackoffMs(this.#backoffMs);
+          delayMs = this.#backoffMs;
+        } else {
+          this.#backoffMs = undefined;
+          delayMs = result.delayMs;
+        }
       } catch (err) {
         if (this.#stopped) break;
         if (isLoginLost(err)) {
@@ -157,15 +169,17 @@ export class Heartbeat {
     }
   }
 
-  /** One cycle; returns the delay until the next one. Throws to back off. */
-  async #cycle(): Promise<number> {
+  /**
+   * One cycle; returns the delay until the next one, or `waiting` (no Connector or Lease yet:
+   * back off). Throws to back off after an error.
+   */
+  async #cycle(): Promise<{ delayMs: number; waiting?: false } | { waiting: true }> {
     const { service } = this.#opts;
     if (!this.#cache) {
       const connector = await service.findConnector();
       if (!connector) {
         this.#emit({ type: "waiting", reason: "no connector yet" });
-        this.#backoffMs = nextBackoffMs(this.#backoffMs);
-        return this.#backoffMs;
+        return { waiting: true };
       }
       this.#cache = this.#fromConnector(connector);
     }
@@ -185,8 +199,7 @@ export class Heartbeat {
       Object.assign(cache, this.#fromConnector(connector));
       if (!cache.lease) {
         this.#emit({ type: "waiting", reason: "connector has no lease yet" });
-        this.#backoffMs = nextBackoffMs(this.#backoffMs);
-        return this.#backoffMs;
+        return { waiting: true };
       }
     }
 
@@ -224,8 +237,9 @@ export class Heartbeat {
     }
     const duration = cache.durationSeconds ?? DEFAULT_LEASE_SECONDS;
     this.#emit({ type: "renewed", lease: cache.lease!, durationSeconds: duration });
+    this.#renewed = true;
     this.#resolveFirstRenewal();
-    return renewDelaySeconds(duration, this.#opts.random) * 1000;
+    return { delayMs: renewDelaySeconds(duration, this.#opts.random) * 1000 };
   }
 
   #fromConnector(connector: Connector): Cache {

@@ -419,6 +419,11 @@ export async function runListen(options: ListenOptions): Promise<void> {
       intervalMs: intervals.progressMs,
       keyPath: key.path,
       loginLost: () => loginLost,
+      // Until the first renewal, each poll wakes the heartbeat so a new Connector's Lease is
+      // renewed as soon as the operator creates it, not after a back-off.
+      nudgeHeartbeat: () => {
+        if (!heartbeat.renewed) heartbeat.nudge();
+      },
     });
 
     await verifyConnectivity({
@@ -575,6 +580,7 @@ interface ChecklistContext {
   intervalMs: number;
   keyPath: string;
   loginLost: () => unknown;
+  nudgeHeartbeat?: () => void;
 }
 
 function setupTimeout(what: string, summary: string[] = []): CliError {
@@ -653,6 +659,7 @@ async function awaitChecklist(
         lastPending = ["a hostname for the tunnel"];
       }
       if (snapshot.done) return snapshot.hostnames[0];
+      ctx.nudgeHeartbeat?.();
     } catch (err) {
       if (err instanceof CliError && !(err instanceof ApiError)) throw err;
       if (isLoginLost(err)) throw loginLostError(err);

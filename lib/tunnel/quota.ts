@@ -17,8 +17,9 @@ export const QUOTA_RETRY_DELAYS_MS = [1000, 2000, 4000, 8000] as const;
 /** True for the 403 quota-check timeout, whatever error object carries it. */
 export function isQuotaCheckTimeout(err: unknown): boolean {
   if (!err || typeof err !== "object") return false;
-  const e = err as { status?: number; code?: number; statusCode?: number; message?: unknown };
-  const status = e.status ?? e.statusCode ?? (typeof e.code === "number" ? e.code : undefined);
+  const e = err as Record<string, unknown>;
+  // ApiError carries the HTTP status as `httpStatus` (its `status` is the Kubernetes Status body).
+  const status = [e.httpStatus, e.statusCode, e.status, e.code].find((x) => typeof x === "number");
   if (status !== undefined && status !== 403) return false;
   return typeof e.message === "string" && e.message.includes(QUOTA_TIMEOUT_PHRASE);
 }

@@ -1,0 +1,274 @@
+/**
+ * Helpers for the tunnel end-to-end tests: a logged-in HOME on the local stack, a small origin
+ * server, a `tunnel listen` child whose JSON event stream (or human output) can be awaited, and
+ * requests to a tunnel's public hostname through the stack's gateway.
+ *
+ * Exports {@link loginHome}, {@link startOrigin}, {@link startListener}, {@link publicGet},
+ * {@link projectApi} and {@link tunnelEnv}.
+ */
+import { request } from "node:http";
+import { cliCommand, isolatedEnv, makeHome, runCli } from "./cli.ts";
+import type { LocalStack } from "./stack.ts";
+import { ApiClient } from "../../lib/api/client.ts";
+import { projectControlPlaneUrl } from "../../lib/api/urls.ts";
+import { decodeJwtClaims } from "../../lib/auth/stored-token.ts";
+
+/** The environment every tunnel CLI run gets: file credentials and the stack's gateway. */
+export function tunnelEnv(
+  stack: LocalStack,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const env: Record<string, string> = { DATUMCTL_CREDENTIALS_STORE: "file", ...extra };
+  if (stack.gateway) env.DATUMCTL_TUNNEL_GATEWAY = stack.gateway;
+  const engine = Deno.env.get("DATUMCTL_ENGINE");
+  if (engine) env.DATUMCTL_ENGINE = engine;
+  return env;
+}
+
+/** A fresh HOME logged in as `email` with the project `project` as the current context. */
+export async function loginHome(
+  stack: LocalStack,
+  email: string,
+  project = "infra",
+): Promise<string> {
+  const home = await makeHome();
+  await stack.setAutoApprove(email);
+  const res = await runCli([
+    "login",
+    "--endpoint",
+    stack.api,
+    "--auth-endpoint",
+    stack.issuer,
+    "--client-id",
+    stack.clientId,
+    "--no-browser",
+    "--project",
+    project,
+  ], { home, env: tunnelEnv(stack) });
+  if (res.code !== 0) throw new Error(`login failed (${res.code}):\n${res.stderr}`);
+  return home;
+}
+
+/** A local HTTP service answering `hello from origin <path>`; counts its requests. */
+export interface Origin {
+  port: number;
+  requests: number;
+  close(): Promise<void>;
+}
+
+/** Starts an origin on 127.0.0.1 (a free port, or `port`). */
+export function startOrigin(port = 0): Origin {
+  const origin = {
+    port: 0,
+    requests: 0,
+    close: async () => {},
+  };
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, (req) => {
+    origin.requests++;
+    return new Response(`hello from origin ${new URL(req.url).pathname}\n`);
+  });
+  origin.port = server.addr.port;
+  origin.close = () => server.shutdown();
+  return origin;
+}
+
+/** An answer through the gateway. */
+export interface PublicAnswer {
+  status: number;
+  body: string;
+}
+
+/** GETs `path` of tunnel `hostname` through the local gateway, as a visitor's browser would. */
+export function publicGet(gateway: string, hostname: string, path = "/"): Promise<PublicAnswer> {
+  const url = new URL(gateway);
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: url.hostname,
+      port: Number(url.port),
+      path,
+      method: "GET",
+      headers: { host: hostname },
+      timeout: 15_000,
+    }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Polls {@link publicGet} until `accept` holds (or throws after `timeoutMs`). */
+export async function waitForPublic(
+  gateway: string,
+  hostname: string,
+  accept: (answer: PublicAnswer) => boolean,
+  timeoutMs = 30_000,
+): Promise<PublicAnswer> {
+  const until = Date.now() + timeoutMs;
+  let last: PublicAnswer | undefined;
+  while (Date.now() < until) {
+    last = await publicGet(gateway, hostname).catch((e) => ({ status: 0, body: String(e) }));
+    if (accept(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`public URL never matched; last answer ${JSON.stringify(last)}`);
+}
+
+// deno-lint-ignore no-explicit-any
+type Event = Record<string, any>;
+
+/** A running `datumctl tunnel listen` child. */
+export interface Listener {
+  /** JSON events seen so far (with `-o json`). */
+  events: Event[];
+  stdout(): string;
+  stderr(): string;
+  /** Waits for the first event matching `match` (JSON mode). */
+  waitForEvent(match: (e: Event) => boolean, timeoutMs?: number): Promise<Event>;
+  /** Waits until stderr (human mode) matches `pattern`. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Sends a signal. */
+  signal(sig: Deno.Signal): void;
+  /** Resolves with the exit code. */
+  exited(timeoutMs?: number): Promise<number>;
+}
+
+/** Starts `datumctl tunnel listen <args>` with `home`. */
+export function startListener(
+  home: string,
+  args: string[],
+  env: Record<string, string>,
+): Listener {
+  const [cmd, ...rest] = cliCommand();
+  const child = new Deno.Command(cmd, {
+    args: [...rest, "tunnel", "listen", ...args],
+    env: isolatedEnv(home, env),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  let err = "";
+  const events: Event[] = [];
+  const waiters = new Set<() => void>();
+  const wake = () => waiters.forEach((w) => w());
+  const decoder = () => new TextDecoder();
+  const pumpOut = (async () => {
+    const d = decoder();
+    let pending = "";
+    for await (const chunk of child.stdout) {
+      const text = d.decode(chunk, { stream: true });
+      out += text;
+      pending += text;
+      let nl: number;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        const line = pending.slice(0, nl).trim();
+        pending = pending.slice(nl + 1);
+        if (line.startsWith("{")) {
+          try {
+            events.push(JSON.parse(line));
+          } catch { /* human output */ }
+        }
+      }
+      wake();
+    }
+  })();
+  const pumpErr = (async () => {
+    const d = decoder();
+    for await (const chunk of child.stderr) {
+      err += d.decode(chunk, { stream: true });
+      wake();
+    }
+  })();
+  let code: number | undefined;
+  const status = child.status.then(async (s) => {
+    await Promise.all([pumpOut, pumpErr]);
+    code = s.code;
+    wake();
+    return s.code;
+  });
+
+  const waitUntil = async <T>(probe: () => T | undefined, timeoutMs: number, what: string) => {
+    const until = Date.now() + timeoutMs;
+    while (true) {
+      const hit = probe();
+      if (hit !== undefined) return hit;
+      if (code !== undefined) {
+        throw new Error(
+          `listener exited (${code}) before ${what}\nstdout:\n${out}\nstderr:\n${err}`,
+        );
+      }
+      if (Date.now() > until) {
+        throw new Error(`timed out waiting for ${what}\nstdout:\n${out}\nstderr:\n${err}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, 200);
+        function done() {
+          clearTimeout(timer);
+          waiters.delete(done);
+          resolve();
+        }
+        waiters.add(done);
+      });
+    }
+  };
+
+  return {
+    events,
+    stdout: () => out,
+    stderr: () => err,
+    waitForEvent: (match, timeoutMs = 60_000) =>
+      waitUntil(() => events.find(match), timeoutMs, "the event"),
+    waitForStderr: (pattern, timeoutMs = 60_000) =>
+      waitUntil(() => (pattern.test(err) ? err : undefined), timeoutMs, `stderr ${pattern}`),
+    signal: (sig) => {
+      try {
+        child.kill(sig);
+      } catch { /* gone */ }
+    },
+    exited: async (timeoutMs = 60_000) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<number>((_, reject) => {
+        timer = setTimeout(() => {
+          try {
+            child.kill("SIGKILL");
+          } catch { /* gone */ }
+          reject(new Error(`listener did not exit\nstdout:\n${out}\nstderr:\n${err}`));
+        }, timeoutMs);
+      });
+      try {
+        return await Promise.race([status, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** A client for a project's control plane with a token the stack mints for `email`. */
+export async function projectApi(
+  stack: LocalStack,
+  email: string,
+  project: string,
+): Promise<ApiClient> {
+  const tokens = await stack.tokensFor(email);
+  const claims = decodeJwtClaims(tokens.id_token) ?? {};
+  return new ApiClient({
+    auth: {
+      kind: "DATUM_TOKEN",
+      identity: { email, subject: String(claims.sub ?? "") },
+      apiBase: stack.api,
+      tokens: {
+        accessToken: () => Promise.resolve(tokens.access_token),
+        expiry: () => Promise.resolve(undefined),
+      },
+    },
+    baseUrl: projectControlPlaneUrl(stack.api, project),
+    retry: { attempts: 6 },
+  });
+}
