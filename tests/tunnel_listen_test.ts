@@ -120,9 +120,9 @@ Deno.test("tunnel listen, resume, list, update and delete against the local stac
       assert.match(err, /^Your endpoint ID: [0-9a-f]{64}\nSetting up tunnel\.\.\.\n/);
       assert.match(err, new RegExp(`Resuming tunnel ${id} \\(${hostname}\\)`));
       assert.match(err, new RegExp(`  tunnel accepted \\(\\d+\\.\\ds\\) \\[HTTPProxy/${id}\\]`));
-      assert.match(err, /  connector ready \(\d+\.\ds\) \[Connector\/datum-connect-/);
+      assert.match(err, / {2}connector ready \(\d+\.\ds\) \[Connector\/datum-connect-/);
       assert.match(err, /Verifying connectivity\.\.\./);
-      assert.match(err, /  proxy responding \(\d+\.\ds\) \[https:\/\/.*\/\]: HTTP 200/);
+      assert.match(err, / {2}proxy responding \(\d+\.\ds\) \[https:\/\/.*\/\]: HTTP 200/);
       // The restart came within the iroh DNS TTL of the stop: said, not silent.
       assert.match(err, /note: A tunnel of this project stopped \d+s ago/);
       const answer = await waitForPublic(gateway, hostname, (a) => a.status === 200);
