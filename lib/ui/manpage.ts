@@ -22,11 +22,18 @@ export function manPageName(commandPath: string): string {
   return `${commandPath.replaceAll(" ", "-")}.1`;
 }
 
-/** Escapes text for roff: backslashes, dashes in words, and lines starting with a control char. */
+/**
+ * Escapes text for roff: backslashes, dashes, lines starting with a control character, and
+ * non-ASCII characters as `\[uXXXX]` (roff input is not assumed to be UTF-8).
+ */
 function escapeRoff(text: string): string {
   return text
     .replaceAll("\\", "\\e")
     .replaceAll("-", "\\-")
+    .replace(
+      /[^\t\n\x20-\x7e]/gu,
+      (c) => `\\[u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}]`,
+    )
     .split("\n")
     .map((line) => (/^[.']/.test(line) ? `\\&${line}` : line))
     .join("\n");
