@@ -19,8 +19,9 @@ DATUM_ORGANIZATION / DATUM_CONTEXT, else the current context ('datumctl ctx use'
 tools also accept a project or organization for one call. Errors come back as tool errors
 with the same message and hint datumctl prints. With --read-only, apply and delete are refused.
 
-Register it with an MCP client (Claude Desktop, Cursor, VS Code and most others read this
-"mcpServers" JSON; give the full path to datumctl if it is not on the client's PATH):
+Register it with an MCP client: Claude Desktop, Cursor and most others read this "mcpServers"
+JSON (VS Code takes the same entry under "servers" in .vscode/mcp.json). Give the full path
+to datumctl if it is not on the client's PATH:
   {
     "mcpServers": {
       "datum": {
@@ -43,7 +44,7 @@ Examples:
 export const register: RegisterCommands = (program, ctx) => {
   program
     .command("mcp")
-    .description("Serve your Datum login and context to AI agents (Model Context Protocol, stdio)")
+    .description("Serve your login and context to AI agents over MCP (stdio)")
     .option("--read-only", "refuse the apply and delete tools")
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: { readOnly?: boolean }, cmd: Command) => {

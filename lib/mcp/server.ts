@@ -58,7 +58,7 @@ export const ERROR_META_KEY = "datum.net/error";
 
 function success(structured: Record<string, unknown>, text?: string): CallToolResult {
   return {
-    content: [{ type: "text", text: text ?? JSON.stringify(structured, null, 2) }],
+    content: [{ type: "text", text: text ?? JSON.stringify(structured) }],
     structuredContent: structured,
   };
 }
