@@ -428,6 +428,13 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
     ) {
       if (!(single && objects.length === 0)) ctx.io.out(printObjects(objects, output, single));
     }
+    const askedForNames = resolved.some((r) => r.request.names.length > 0);
+    if (
+      objects.length === 0 && !askedForNames && !opts.watchOnly && output.kind !== "json" &&
+      output.kind !== "yaml"
+    ) {
+      ctx.io.err("No resources found.\n");
+    }
     if (opts.watch || opts.watchOnly) {
       const { rc, type, request } = resolved[0];
       for await (
@@ -530,6 +537,17 @@ async function describe(
   const blocks: string[] = [];
   const missing: unknown[] = [];
   for (const request of requests) {
+    if (ORG_WORDS.has(request.type.toLowerCase())) {
+      // Organizations are the user's memberships on the user control plane, as with get.
+      const [{ openUserPlane }, { organizationRows }] = await Promise.all([
+        import("../lib/resources/open.ts"),
+        import("../lib/resources/organizations.ts"),
+      ]);
+      const { client } = await openUserPlane(scopeInputs(cmd, ctx), warnTo(ctx));
+      const rows = await organizationRows(client, request.names);
+      blocks.push(...rows.map((r) => describeObject(r.membership)));
+      continue;
+    }
     const rc = await clientFor(cmd, ctx, request.type, opts);
     const type = await rc.resolveType(request.type);
     const found = await objectsFor(rc, type, request, {
