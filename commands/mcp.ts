@@ -50,6 +50,13 @@ export const register: RegisterCommands = (program, ctx) => {
     .action(async (flags: { readOnly?: boolean }, cmd: Command) => {
       const io = ctx.io;
       const global = globalOptions(cmd);
+      if (io.stdinIsTTY) {
+        // Started by hand: it will sit waiting for protocol messages, so say what it is for.
+        io.err(
+          "datumctl mcp talks to an MCP client over stdin/stdout; register it with one (see " +
+            "'datumctl mcp --help'). Ctrl-C stops it.\n",
+        );
+      }
       const { serveStdio } = await import("../lib/mcp/server.ts");
       await serveStdio({
         inputs: {
