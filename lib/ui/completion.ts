@@ -77,11 +77,6 @@ function takesValue(option: CommanderOption): boolean {
   return option.required || option.optional;
 }
 
-interface FlagInfo {
-  option: CommanderOption;
-  path: string;
-}
-
 function addOptions(
   target: TabCommand,
   options: readonly CommanderOption[],
@@ -143,20 +138,16 @@ function addArguments(target: TabCommand, cmd: Command, values: CompletionValues
 /**
  * Mirrors the commander tree into tab's model: every visible command as its space-separated
  * path, its flags plus the root's global flags (commander accepts those after a subcommand),
- * its arguments. Also returns every flag by name, to tell when a value is a path.
+ * its arguments.
  */
 async function buildModel(
   program: Command,
   values: CompletionValues,
-): Promise<{ root: RootCommand; flags: Map<string, FlagInfo> }> {
+): Promise<RootCommand> {
   const root = await newRoot();
-  const flags = new Map<string, FlagInfo>();
   const help = program.createHelp();
   const globals = help.visibleOptions(program).filter((o) => o.long !== "--version");
   addOptions(root, help.visibleOptions(program), values, "");
-  for (const o of help.visibleOptions(program)) {
-    if (o.long) flags.set(o.long, { option: o, path: "" });
-  }
   const walk = (cmd: Command, prefix: string) => {
     for (const sub of help.visibleCommands(cmd)) {
       const path = prefix ? `${prefix} ${sub.name()}` : sub.name();
@@ -164,21 +155,33 @@ async function buildModel(
       const own = help.visibleOptions(sub);
       const ownLongs = new Set(own.map((o) => o.long));
       addOptions(node, [...own, ...globals.filter((g) => !ownLongs.has(g.long))], values, path);
-      for (const o of own) if (o.long) flags.set(o.long, { option: o, path });
       addArguments(node, sub, values, path);
       walk(sub, path);
     }
   };
   walk(program, "");
-  return { root, flags };
+  return root;
 }
 
-/** The flag whose value the last word is, if any (`--flag <TAB>` or `--flag=<TAB>`). */
+/** The flag whose value the last word is, if any (`--flag <TAB>`, `--flag=<TAB>`, `-f <TAB>`). */
 function flagBeingValued(words: string[]): string | undefined {
   const current = words.at(-1) ?? "";
   if (current.startsWith("--") && current.includes("=")) return current.split("=")[0];
   const previous = words.at(-2);
-  return previous?.startsWith("--") && !previous.includes("=") ? previous : undefined;
+  return previous?.startsWith("-") && !previous.includes("=") ? previous : undefined;
+}
+
+/** The option `flag` names for the command the words select (its own, else the root's). */
+function findFlag(program: Command, words: string[], flag: string): CommanderOption | undefined {
+  let cmd = program;
+  for (const word of words) {
+    if (word.startsWith("-")) continue;
+    const sub = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) break;
+    cmd = sub;
+  }
+  const matches = (o: CommanderOption) => o.long === flag || o.short === flag;
+  return cmd.options.find(matches) ?? program.options.find(matches);
 }
 
 /**
@@ -191,11 +194,12 @@ export async function completeWords(
   words: string[],
   values: CompletionValues,
 ): Promise<string> {
-  const { root, flags } = await buildModel(program, values);
+  const root = await buildModel(program, values);
   let answer = captureConsole(() => root.parse([...words]));
   const flag = flagBeingValued(words);
-  const info = flag ? flags.get(flag) : undefined;
-  if (info && takesValue(info.option) && takesPath(info.option)) {
+  const before = words.slice(0, (words.at(-1) ?? "").startsWith(`${flag}=`) ? -1 : -2);
+  const option = flag ? findFlag(program, before, flag) : undefined;
+  if (option && takesValue(option) && takesPath(option)) {
     // Nothing to offer but files: let the shell list them.
     answer = answer.replace(new RegExp(`:${NO_FILE_COMPLETION}\\n$`), `:${FILE_COMPLETION}\n`);
   }

@@ -21,8 +21,10 @@ const VALUES = {
 Deno.test("a flag that takes a file lets the shell offer file names", async () => {
   const answer = await completeWords(sample(), ["apply", "--filename", ""], VALUES);
   assert.equal(answer, ":0\n");
-  const short = await completeWords(sample(), ["apply", "--dry-run", ""], VALUES);
-  assert.match(short, /:4\n$/);
+  assert.equal(await completeWords(sample(), ["apply", "-f", ""], VALUES), ":0\n");
+  assert.equal(await completeWords(sample(), ["apply", "--filename="], VALUES), ":0\n");
+  const boolean = await completeWords(sample(), ["apply", "--dry-run", ""], VALUES);
+  assert.match(boolean, /:4\n$/);
 });
 
 Deno.test("tunnel --id offers local tunnel ids; ctx use offers contexts", async () => {
