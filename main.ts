@@ -5,7 +5,14 @@
 import { Command, CommanderError, Option } from "commander";
 import denoJson from "./deno.json" with { type: "json" };
 import { processIO } from "./lib/ui/io.ts";
-import { CliError, type ErrorFormat, ExitCode, formatError, UsageError } from "./lib/ui/errors.ts";
+import {
+  CliError,
+  type ErrorFormat,
+  ExitCode,
+  ExitStatus,
+  formatError,
+  UsageError,
+} from "./lib/ui/errors.ts";
 import type { CommandContext, RegisterCommands } from "./commands/context.ts";
 import { register as loginCommands } from "./commands/login.ts";
 import { register as logoutCommands } from "./commands/logout.ts";
@@ -116,6 +123,7 @@ export async function run(args: string[]): Promise<number> {
     await program.parseAsync(args, { from: "user" });
     return ExitCode.ok;
   } catch (err) {
+    if (err instanceof ExitStatus) return err.exitCode;
     if (err instanceof CommanderError) {
       const cliError = commanderToCliError(err);
       if (!cliError) return ExitCode.ok;

@@ -12,7 +12,7 @@
  */
 import type { Command } from "commander";
 import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
-import { CliError, ExitCode, formatError, UsageError } from "../lib/ui/errors.ts";
+import { CliError, ExitCode, ExitStatus, formatError, UsageError } from "../lib/ui/errors.ts";
 import { parseOutputFormat, renderStructured, renderTable } from "../lib/ui/output.ts";
 import {
   alignedRow,
@@ -1077,9 +1077,8 @@ ${SCOPE_HELP}`,
     )
     .action(async (opts, cmd: Command) => {
       const code = await diff(cmd, ctx, opts);
-      // "Differences found" is a result, not an error: main would print a message for a thrown
-      // CliError, so this exit status leaves directly (all output is already written).
-      if (code !== 0) Deno.exit(code);
+      // "Differences found" is a result, not an error: leave with the status, no message.
+      if (code !== 0) throw new ExitStatus(code);
     });
 
   program

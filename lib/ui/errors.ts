@@ -99,3 +99,16 @@ export function toCliError(err: unknown): CliError {
     hint: "This is a bug in datumctl; please report it with the command you ran.",
   });
 }
+
+/**
+ * Ends a command with an exit status and no message, for results that are not errors
+ * (e.g. `diff` found differences: exit 1). Everything has already been written.
+ */
+export class ExitStatus extends Error {
+  readonly exitCode: number;
+  constructor(exitCode: number) {
+    super(`exit ${exitCode}`);
+    this.name = "ExitStatus";
+    this.exitCode = exitCode;
+  }
+}
