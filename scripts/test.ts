@@ -74,6 +74,7 @@ async function ensureSystemPackages() {
     "curl": "curl",
     "/usr/share/bash-completion/bash_completion": "bash-completion",
     "strace": "strace",
+    "groff": "groff-base",
   };
   const missing = new Set<string>();
   for (const [bin, pkg] of Object.entries(wanted)) if (!(await have(bin))) missing.add(pkg);
