@@ -121,7 +121,9 @@ Deno.test("deno compile accepts the planned flags; sums and sizes are written", 
   // compile runs in a copy of the sources so the fake engine never lands in engine/dist.
   const copy = await Deno.makeTempDir({ prefix: "datumctl-compile-" });
   try {
-    for (const entry of ["main.ts", "deno.json", "deno.lock", "commands", "lib", "scripts"]) {
+    // Whatever main.ts reaches, wherever it lives, plus the lock file and the scripts.
+    const entries = new Set(["deno.json", "deno.lock", "scripts", ...(await graphTopLevels())]);
+    for (const entry of entries) {
       await new Deno.Command("cp", { args: ["-r", `${ROOT}/${entry}`, copy] }).output();
     }
     await Deno.mkdir(`${copy}/fake-engines`);
@@ -150,6 +152,23 @@ Deno.test("deno compile accepts the planned flags; sums and sizes are written", 
     await Deno.remove(copy, { recursive: true });
   }
 });
+
+/** The top-level files and folders of the project that main.ts's module graph touches. */
+async function graphTopLevels(): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "main.ts"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const graph = JSON.parse(dec.decode(out.stdout)) as { modules: { local?: string }[] };
+  const tops = new Set<string>();
+  for (const m of graph.modules) {
+    if (!m.local?.startsWith(`${ROOT}/`) || m.local.includes("/node_modules/")) continue;
+    tops.add(m.local.slice(ROOT.length + 1).split("/")[0]);
+  }
+  return [...tops];
+}
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   const first = needle[0];
