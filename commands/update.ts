@@ -151,7 +151,8 @@ export function attachUpdateNotice(
   program.hook("preAction", async (_root, action) => {
     pending = undefined;
     const io = ctx.io;
-    if (QUIET_COMMANDS.has(action.name()) || !io.stderrIsTTY) return;
+    const quiet = action.parent === program && QUIET_COMMANDS.has(action.name());
+    if (quiet || !io.stderrIsTTY) return;
     if (isOn(io.env("DATUMCTL_NO_UPDATE_CHECK")) || isOn(io.env("CI"))) return;
     kind = kindOf(env);
     if (kind.kind === "source") return;

@@ -253,3 +253,38 @@ Deno.test("a slow release server does not hold the command, and the attempt stil
     assert.equal(record.latest, undefined);
   });
 });
+
+Deno.test("completion answers and `update` itself never carry the notice", async () => {
+  await withRelease("9.9.9", async (server) => {
+    const home = await makeHome();
+    const io = memoryIO(
+      { XDG_CACHE_HOME: `${home}/.cache`, DATUMCTL_INSTALL_BASE_URL: server.url },
+      true,
+    );
+    const program = new Command("datumctl").exitOverride();
+    for (const name of ["complete", "completion", "update"]) program.command(name).action(() => {});
+    program.command("tunnel").command("update").action(() => io.out("tunnel updated\n"));
+    const env: UpdateEnvironment = {
+      standalone: true,
+      execPath: `${home}/.local/bin/datumctl`,
+      fetch,
+      now: () => Date.parse("2026-01-01T00:00:00Z"),
+    };
+    attachUpdateNotice(program, { io, version: "0.1.0" }, env);
+    const savedHome = Deno.env.get("HOME");
+    Deno.env.set("HOME", home);
+    try {
+      for (const name of ["complete", "completion", "update"]) {
+        await program.parseAsync([name], { from: "user" });
+      }
+      assert.deepEqual(server.requests, []);
+      // A subcommand that happens to be called `update` is an ordinary command.
+      await program.parseAsync(["tunnel", "update"], { from: "user" });
+    } finally {
+      if (savedHome === undefined) Deno.env.delete("HOME");
+      else Deno.env.set("HOME", savedHome);
+    }
+    assert.deepEqual(server.requests, ["/VERSION"]);
+    assert.match(io.stderr, /A new datumctl is available/);
+  });
+});
