@@ -117,8 +117,12 @@ Deno.test("tunnel listen, resume, list, update and delete against the local stac
         new RegExp(`^Tunnel ready after \\d+ sec: https://${hostname}\\n$`),
       );
       const err = listener.stderr();
-      assert.match(err, /^Your endpoint ID: [0-9a-f]{64}\nSetting up tunnel\.\.\.\n/);
-      assert.match(err, new RegExp(`Resuming tunnel ${id} \\(${hostname}\\)`));
+      assert.match(
+        err,
+        new RegExp(
+          `^Resuming tunnel ${id} \\(${hostname}\\) -> http://localhost:${origin.port}\\nYour endpoint ID: [0-9a-f]{64}\\nSetting up tunnel\\.\\.\\.\\n`,
+        ),
+      );
       assert.match(err, new RegExp(`  tunnel accepted \\(\\d+\\.\\ds\\) \\[HTTPProxy/${id}\\]`));
       assert.match(err, / {2}connector ready \(\d+\.\ds\) \[Connector\/datum-connect-/);
       assert.match(err, /Verifying connectivity\.\.\./);
@@ -127,6 +131,11 @@ Deno.test("tunnel listen, resume, list, update and delete against the local stac
       assert.match(err, /note: A tunnel of this project stopped \d+s ago/);
       const answer = await waitForPublic(gateway, hostname, (a) => a.status === 200);
       assert.equal(answer.body, "hello from origin /\n");
+
+      // One listener per project and machine: a second one is refused (retryable), not raced.
+      const busy = await runCli(["tunnel", "listen", "9"], { home, env });
+      assert.equal(busy.code, 75, busy.stderr);
+      assert.match(busy.stderr, /already serving project infra on this machine \(pid \d+\)/);
 
       listener.signal("SIGTERM");
       assert.equal(await listener.exited(), 0);

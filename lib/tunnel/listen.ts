@@ -32,6 +32,7 @@ import { abortableSleep } from "./quota.ts";
 import type { RelaySettings } from "./relays.ts";
 import { proxyBackend } from "./resources.ts";
 import { randomLabel, TunnelService, type TunnelSummary } from "./service.ts";
+import { removeTunnelEntry } from "./state.ts";
 import { probeOrigin, probePublic, type ProbeResult, publicUrl } from "./verify.ts";
 
 /** What the user asked for. */
@@ -234,20 +235,15 @@ function describeProbe(result: ProbeResult | undefined): string {
   }${result.httpStatus !== undefined && result.error ? `: ${result.error}` : ""})`;
 }
 
-function terminalError(failure: TerminalFailure, keyPath: string, projectId: string): CliError {
+function terminalError(failure: TerminalFailure, keyPath: string): CliError {
   const owner = failure.owner ? `Connector ${failure.owner}` : "another Connector";
   const ours = failure.resource ?? "this machine's Connector";
-  const ownerName = failure.owner?.split("/").pop();
   return new CliError(
     "TUNNEL_DNS_OWNED_ELSEWHERE",
     `iroh DNS for this machine's tunnel key is owned by ${owner}, so ${ours} can never be reached (${failure.reason})`,
     {
       hint:
-        `Delete ${keyPath} to start with a fresh identity (resume with --id to keep the hostname), or delete ${
-          ownerName
-            ? `that Connector ('datumctl delete connector ${ownerName} --project ${projectId}')`
-            : "the other Connector"
-        }.`,
+        `Delete ${keyPath} to start with a fresh identity (resume with --id to keep the hostname), or delete ${owner}.`,
       exitCode: ExitCode.config,
     },
   );
@@ -277,11 +273,58 @@ function loginLostError(err: unknown): CliError {
   );
 }
 
+/** `<repo>/projects/<pid>/listen.lock`: held by the one listener of a project on this machine. */
+export function listenLockPath(repo: string, projectId: string): string {
+  return listenKeyPath(repo, projectId).replace(/listen_key$/, "listen.lock");
+}
+
+/**
+ * Takes the project's listener lock without waiting: two listeners sharing one iroh identity
+ * would overwrite each other's connection details on the one Connector.
+ */
+async function acquireListenLock(repo: string, projectId: string): Promise<Deno.FsFile> {
+  const path = listenLockPath(repo, projectId);
+  await Deno.mkdir(path.replace(/\/[^/]+$/, ""), { recursive: true, mode: 0o700 });
+  const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+  if (!(await file.tryLock(true))) {
+    const holder = (await Deno.readTextFile(path).catch(() => "")).trim();
+    file.close();
+    throw new CliError(
+      "TUNNEL_LISTENER_RUNNING",
+      `another 'datumctl tunnel listen' is already serving project ${projectId} on this machine${
+        /^\d+$/.test(holder) ? ` (pid ${holder})` : ""
+      }`,
+      {
+        hint:
+          "A machine serves a project's tunnels from one process, since they share one iroh identity. Stop the other listener first.",
+        exitCode: ExitCode.tempFail,
+        retryable: true,
+      },
+    );
+  }
+  await file.truncate(0);
+  await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
+  return file;
+}
+
 /**
  * Runs `tunnel listen` until it stops. Resolves after a clean stop (Ctrl-C/SIGTERM); throws a
- * `CliError` for every other ending, after disabling the tunnel.
+ * `CliError` for every other ending, after disabling the tunnel. Only one listener per project
+ * runs on a machine at a time.
  */
 export async function runListen(options: ListenOptions): Promise<void> {
+  const lock = await acquireListenLock(options.repo, options.projectId);
+  try {
+    await runLocked(options);
+  } finally {
+    try {
+      await lock.unlock();
+    } catch { /* closing releases it anyway */ }
+    lock.close();
+  }
+}
+
+async function runLocked(options: ListenOptions): Promise<void> {
   const emit = (event: TunnelEvent) => {
     try {
       options.emit(event);
@@ -317,6 +360,18 @@ export async function runListen(options: ListenOptions): Promise<void> {
   const setupStart = Date.now();
   const deadline = setupStart + options.request.timeoutMs;
 
+  if (choice.kind === "existing") {
+    // Said as soon as it is chosen (a new tunnel is announced once it exists).
+    emit({
+      type: "tunnel",
+      action: choice.action,
+      via: choice.via,
+      id: choice.summary.id,
+      label: choice.relabel ?? choice.summary.label,
+      endpoint: choice.summary.endpoint,
+      hostnames: choice.summary.hostnames,
+    });
+  }
   emit({
     type: "identity",
     project: projectId,
@@ -394,15 +449,6 @@ export async function runListen(options: ListenOptions): Promise<void> {
     } else {
       target = parseTarget(choice.summary.endpoint);
       liveAgent.setAllowlist([target]);
-      emit({
-        type: "tunnel",
-        action: choice.action,
-        via: choice.via,
-        id: choice.summary.id,
-        label: choice.relabel ?? choice.summary.label,
-        endpoint: choice.summary.endpoint,
-        hostnames: choice.summary.hostnames,
-      });
       const updated = await service.update(choice.summary.id, { label: choice.relabel });
       summary = updated.summary;
       enabledId = summary.id;
@@ -504,7 +550,10 @@ export async function runListen(options: ListenOptions): Promise<void> {
 
   async function shutdown(): Promise<void> {
     let disabled = false;
-    if (enabledId) {
+    if (enabledId && stopReason === "deleted_upstream") {
+      // Nothing left to disable; forget the local entry of the deleted tunnel.
+      await removeTunnelEntry(repo, enabledId).catch(() => {});
+    } else if (enabledId) {
       emit({ type: "phase", phase: "disabling" });
       const giveUp = AbortSignal.any([
         AbortSignal.timeout(15_000),
@@ -623,7 +672,7 @@ async function awaitChecklist(
       const connector = connectorName ? await service.getConnector(connectorName) : undefined;
       consecutiveErrors = 0;
       const failure = terminalFailure(connector);
-      if (failure) throw terminalError(failure, ctx.keyPath, service.projectId);
+      if (failure) throw terminalError(failure, ctx.keyPath);
       const snapshot = progressSnapshot(proxy, connector);
       for (const t of tracker.observe(snapshot, Date.now())) {
         if (t.kind === "stalled") {
@@ -903,7 +952,7 @@ async function watchRuntime(ctx: RuntimeContext): Promise<RuntimeEnding> {
             resource: terminal.resource,
             message: terminalFailureBlock(terminal, ctx.keyPath).join("\n"),
           });
-          return fail(terminalError(terminal, ctx.keyPath, ctx.service.projectId));
+          return fail(terminalError(terminal, ctx.keyPath));
         }
       } catch (err) {
         if (isLoginLost(err)) return fail(loginLostError(err));

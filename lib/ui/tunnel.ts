@@ -79,7 +79,7 @@ function formatBytes(n: number): string {
 export function statusLineText(stats: AgentStats): string {
   const peer = stats.peers.find((p) => p.path !== "none") ?? stats.peers[0];
   const path = !peer || peer.path === "none"
-    ? "no connection yet"
+    ? (stats.streamsTotal > 0 ? "idle" : "waiting for the first request")
     : `${peer.path}${peer.rttMs !== undefined ? ` ${peer.rttMs.toFixed(1)} ms` : ""}`;
   const requests = `${stats.streamsTotal} request${stats.streamsTotal === 1 ? "" : "s"}` +
     (stats.streamsActive > 0 ? ` (${stats.streamsActive} active)` : "");
@@ -97,6 +97,7 @@ export class TunnelEventRenderer {
   readonly #live: boolean;
   #status = "";
   #lastHeartbeatWarning = "";
+  #lastPath = "";
   #ready = false;
 
   constructor(io: IO, options: { json: boolean }) {
@@ -215,8 +216,11 @@ export class TunnelEventRenderer {
         return;
       case "stats":
         return;
-      case "path":
-        if (event.path === "none") return;
+      case "path": {
+        // Reconnects after an idle close are not news; a change of path is.
+        const signature = `${event.path}|${event.remote_addr ?? ""}`;
+        if (event.path === "none" || signature === this.#lastPath) return;
+        this.#lastPath = signature;
         this.#line(
           `  ${this.#sym("↔")}edge connected ${
             event.path === "direct" ? "directly" : "through a relay"
@@ -225,6 +229,7 @@ export class TunnelEventRenderer {
           }`,
         );
         return;
+      }
       case "warning":
         this.#warning(event);
         return;
