@@ -37,7 +37,10 @@ const env: Record<string, string> = {
   DATUMCTL_TUNNEL_BIND: "127.0.0.1:0",
   ...(stack.gateway ? { DATUMCTL_TUNNEL_GATEWAY: stack.gateway } : {}),
 };
-for (const name of ["DENO_DIR", "NO_COLOR", "TERM"]) {
+// Share our Deno cache: the fresh HOME would otherwise start the CLI with an empty one.
+env.DENO_DIR = Deno.env.get("DENO_DIR") ??
+  `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`}/deno`;
+for (const name of ["NO_COLOR", "TERM"]) {
   const value = Deno.env.get(name);
   if (value) env[name] = value;
 }

@@ -31,6 +31,15 @@ export function cliCommand(): string[] {
   return [Deno.execPath(), "run", "-A", "--quiet", MAIN];
 }
 
+/** The Deno cache of this process, shared with child CLI processes. */
+export function parentDenoDir(): string {
+  const explicit = Deno.env.get("DENO_DIR");
+  if (explicit) return explicit;
+  const xdg = Deno.env.get("XDG_CACHE_HOME");
+  if (xdg) return `${xdg}/deno`;
+  return `${Deno.env.get("HOME")}/.cache/deno`;
+}
+
 /** Environment that isolates a CLI run from the developer's machine. */
 export function isolatedEnv(
   home: string,
@@ -46,7 +55,10 @@ export function isolatedEnv(
     XDG_DATA_HOME: `${home}/.local/share`,
     DATUMCTL_NO_UPDATE_CHECK: "1",
   };
-  for (const name of ["DENO_DIR", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"]) {
+  // The child gets a fresh HOME, which would otherwise give it an empty Deno cache: it would
+  // fetch npm metadata again on every run (slow, and needs the registry).
+  env.DENO_DIR = parentDenoDir();
+  for (const name of ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"]) {
     const value = Deno.env.get(name);
     if (value) env[name] = value;
   }
