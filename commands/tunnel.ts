@@ -144,7 +144,14 @@ ${ENVIRONMENT}
 ${EXIT_CODES}`,
     )
     .action(async (argument: string | undefined, flags: ListenFlags, cmd: Command) => {
-      await listenAction(ctx, cmd, argument, flags);
+      const seen = { stopped: false };
+      try {
+        await listenAction(ctx, cmd, argument, flags, seen);
+      } catch (err) {
+        // With -o json the stream always ends with error + stopped, even for early failures.
+        if (flags.output === "json" && !seen.stopped) await writeEarlyFailure(ctx.io, err);
+        throw err;
+      }
     });
 }
 
@@ -157,11 +164,32 @@ interface ListenFlags {
   output?: string;
 }
 
+async function writeEarlyFailure(io: IO, err: unknown): Promise<void> {
+  const [{ stampEvent }, { toCliError }] = await Promise.all([
+    import("../lib/tunnel/events.ts"),
+    import("../lib/ui/errors.ts"),
+  ]);
+  const e = toCliError(err);
+  const events = [
+    {
+      type: "error" as const,
+      code: e.code,
+      message: e.message,
+      hint: e.hint,
+      exit_code: e.exitCode,
+      retryable: e.retryable,
+    },
+    { type: "stopped" as const, reason: "error" as const, exit_code: e.exitCode, disabled: false },
+  ];
+  for (const event of events) io.out(JSON.stringify(stampEvent(event)) + "\n");
+}
+
 async function listenAction(
   ctx: CommandContext,
   cmd: Command,
   argument: string | undefined,
   flags: ListenFlags,
+  seen: { stopped: boolean },
 ): Promise<void> {
   const io = ctx.io;
   const json = flags.output !== undefined &&
@@ -217,7 +245,10 @@ async function listenAction(
       interactive: io.stdinIsTTY && !json,
       confirm: (question) => ui.confirmOnTerminal(io, question),
       pick: (candidates) => ui.pickTunnel(io, candidates),
-      emit: (event) => renderer.render(event),
+      emit: (event) => {
+        if (event.type === "stopped") seen.stopped = true;
+        renderer.render(event);
+      },
       onStats: (stats) => renderer.stats(stats),
       stop: stop.signal,
       force: force.signal,

@@ -12,8 +12,10 @@
  * Visitors reach a tunnel with `curl -H 'Host: <hostname>' <gateway>/`; `datumctl tunnel
  * listen` does the same for its public-URL check when `DATUMCTL_TUNNEL_GATEWAY=<gateway>`.
  *
- * Exports {@link startLocalGateway}, {@link routesFromStore} and {@link LocalGateway}.
+ * Exports {@link startLocalGateway}, {@link routesFromStore}, {@link LocalGateway} and
+ * {@link requestViaGateway} (a visitor's request to a tunnel hostname, for the demo and tests).
  */
+import { request } from "node:http";
 import type { Gateway, GatewayRoute } from "../lib/tunnel/engine.ts";
 import { parseTarget } from "../lib/tunnel/endpoint.ts";
 import type { ResourceRegistry, ResourceType } from "./resources.ts";
@@ -157,4 +159,43 @@ export async function startLocalGateway(
       await gateway.close();
     },
   };
+}
+
+/** What a visitor got back through the gateway. */
+export interface GatewayAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * GETs `path` of tunnel `hostname` the way a visitor's browser reaches it through the edge:
+ * connects to the local gateway and sends the hostname as `Host`.
+ */
+export function requestViaGateway(
+  gateway: string,
+  hostname: string,
+  path = "/",
+  options: { method?: string; timeoutMs?: number } = {},
+): Promise<GatewayAnswer> {
+  const url = new URL(gateway);
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: url.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(url.port || 80),
+      path,
+      method: options.method ?? "GET",
+      headers: { host: hostname },
+      timeout: options.timeoutMs ?? 15_000,
+    }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error("the gateway did not answer in time")));
+    req.on("error", reject);
+    req.end();
+  });
 }

@@ -263,6 +263,16 @@ Deno.test("tunnel listen, resume, list, update and delete against the local stac
       assert.equal(res.code, 2);
       assert.match(res.stderr, /tunnels live in a project/);
       assert.match(res.stderr, /--project/);
+      // With -o json even an early failure ends the stream with error and stopped events.
+      const json = await runCli(
+        ["tunnel", "listen", "8080", "-o", "json", "--organization", "acme-corp"],
+        { home, env },
+      );
+      assert.equal(json.code, 2);
+      const lines = json.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      assert.deepEqual(lines.map((l) => l.type), ["error", "stopped"]);
+      assert.equal(lines[0].exit_code, 2);
+      for (const line of lines) assert.ok(schema.safeParse(line).success, JSON.stringify(line));
     });
   } finally {
     await origin.close();

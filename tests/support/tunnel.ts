@@ -6,12 +6,12 @@
  * Exports {@link loginHome}, {@link startOrigin}, {@link startListener}, {@link publicGet},
  * {@link projectApi} and {@link tunnelEnv}.
  */
-import { request } from "node:http";
 import { cliCommand, isolatedEnv, makeHome, runCli } from "./cli.ts";
 import type { LocalStack } from "./stack.ts";
 import { ApiClient } from "../../lib/api/client.ts";
 import { projectControlPlaneUrl } from "../../lib/api/urls.ts";
 import { decodeJwtClaims } from "../../lib/auth/stored-token.ts";
+import { requestViaGateway } from "../../local/gateway.ts";
 
 /** The environment every tunnel CLI run gets: file credentials and the stack's gateway. */
 export function tunnelEnv(
@@ -79,26 +79,13 @@ export interface PublicAnswer {
 }
 
 /** GETs `path` of tunnel `hostname` through the local gateway, as a visitor's browser would. */
-export function publicGet(gateway: string, hostname: string, path = "/"): Promise<PublicAnswer> {
-  const url = new URL(gateway);
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: url.hostname,
-      port: Number(url.port),
-      path,
-      method: "GET",
-      headers: { host: hostname },
-      timeout: 15_000,
-    }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", reject);
-    req.end();
-  });
+export async function publicGet(
+  gateway: string,
+  hostname: string,
+  path = "/",
+): Promise<PublicAnswer> {
+  const { status, body } = await requestViaGateway(gateway, hostname, path);
+  return { status, body };
 }
 
 /** Polls {@link publicGet} until `accept` holds (or throws after `timeoutMs`). */
