@@ -172,6 +172,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       if (path === "/_local/service-account-key" && req.method === "GET") {
         return reply(await provider.serviceAccountKeyFile(apiUrl));
       }
+      if (path === "/_local/kinds" && req.method === "POST") {
+        const type = kindFromJson(body);
+        registry.register(type);
+        return reply(type, 201);
+      }
       if (path === "/_local/settings" && req.method === "POST") {
         Object.assign(settings, pickSettings(body));
         return reply(settings);
@@ -240,6 +245,32 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     },
   };
   return stack;
+}
+
+/** Reads a kind registration (`POST /_local/kinds`), filling Kubernetes-like defaults. */
+function kindFromJson(body: unknown): ResourceType {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const text = (key: string) => {
+    const v = b[key];
+    if (typeof v !== "string" || !v) throw new TypeError(`kind registration needs "${key}"`);
+    return v;
+  };
+  const kind = text("kind");
+  const list = (key: string) => Array.isArray(b[key]) ? b[key] as never[] : [];
+  return {
+    group: typeof b.group === "string" ? b.group : "",
+    version: text("version"),
+    kind,
+    plural: typeof b.plural === "string" ? b.plural : `${kind.toLowerCase()}s`,
+    singular: typeof b.singular === "string" ? b.singular : kind.toLowerCase(),
+    namespaced: b.namespaced !== false,
+    shortNames: list("shortNames").length ? list("shortNames") : undefined,
+    categories: list("categories").length ? list("categories") : undefined,
+    statusSubresource: b.statusSubresource === true,
+    printerColumns: list("printerColumns"),
+    selectableFields: list("selectableFields"),
+    planes: list("planes").length ? list("planes") : ["project"],
+  };
 }
 
 function pickSettings(body: unknown): Partial<ControllerSettings> {

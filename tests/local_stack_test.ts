@@ -1173,6 +1173,30 @@ Deno.test("TrafficProtectionPolicy gets ancestor conditions; delete removes obje
   assert.equal((await call(`${tpps}/${name}`)).status, 404);
 });
 
+Deno.test("a kind registered at runtime gets discovery and CRUD", async () => {
+  await stack.registerKind({
+    group: "example.datumapis.com",
+    version: "v1",
+    kind: "Widget",
+    shortNames: ["wd"],
+    statusSubresource: true,
+    printerColumns: [{ name: "Size", type: "integer", jsonPath: ".spec.size" }],
+  });
+  const gv = `${PCP}/apis/example.datumapis.com/v1`;
+  const list = await call(gv);
+  assert.deepEqual(list.json.resources.map((r: any) => r.name), ["widgets", "widgets/status"]);
+  const made = await call(`${gv}/namespaces/default/widgets`, {
+    method: "POST",
+    body: { metadata: { name: "w1" }, spec: { size: 3 } },
+  });
+  assert.equal(made.status, 201);
+  assert.equal(made.json.kind, "Widget");
+  const table = await call(`${gv}/namespaces/default/widgets`, {
+    accept: "application/json;as=Table;v=v1;g=meta.k8s.io",
+  });
+  assert.deepEqual(table.json.rows[0].cells.slice(0, 2), ["w1", 3]);
+});
+
 Deno.test({
   name: "stop() ends the stack process",
   sanitizeOps: false,

@@ -35,6 +35,8 @@ export interface LocalStack {
   setOnboarding(org: string, reason: string): Promise<void>;
   /** The seed service account's key file (`type: datum_service_account`). */
   serviceAccountKeyFile(): Promise<Record<string, string>>;
+  /** Serves one more kind (`{group, version, kind, plural?, namespaced?, planes?, ...}`). */
+  registerKind(kind: Record<string, unknown>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -176,6 +178,9 @@ export async function startStack(opts: StackOptions = {}): Promise<LocalStack> {
     },
     async setOnboarding(org, reason) {
       await admin(info.api, `/organizations/${encodeURIComponent(org)}/onboarding`, { reason });
+    },
+    async registerKind(kind) {
+      await admin(info.api, "/kinds", kind);
     },
     async serviceAccountKeyFile() {
       return await admin(info.api, "/service-account-key") as Record<string, string>;
