@@ -219,6 +219,21 @@ Deno.test("tunnel listen, resume, list, update and delete against the local stac
       assert.equal(await adopt.exited(), 0);
       const del = await runCli(["tunnel", "delete", "--id", created.id], { home, env });
       assert.equal(del.code, 0, del.stderr);
+
+      // A different --label on an adopted tunnel needs a yes; without a terminal, --yes.
+      const relabel = await runCli([
+        "tunnel",
+        "listen",
+        `localhost:${origin.port}`,
+        "--label",
+        "other",
+      ], {
+        home,
+        env,
+      });
+      assert.equal(relabel.code, 2, relabel.stderr);
+      assert.match(relabel.stderr, /labelled "docs", not "other"/);
+      assert.match(relabel.stderr, /--yes/);
     });
 
     await t.step("delete removes the tunnel, then the Connector nothing references", async () => {
