@@ -571,8 +571,11 @@ async function runLocked(options: ListenOptions): Promise<void> {
         });
       }
     }
-    await raceAbort(heartbeat.stop(), options.force).catch(() => {});
-    await liveAgent.close().catch(() => {});
+    // A cycle stuck in a slow request must not hold the exit for long.
+    const brief = () =>
+      AbortSignal.any([AbortSignal.timeout(5_000), ...(options.force ? [options.force] : [])]);
+    await raceAbort(heartbeat.stop(), brief()).catch(() => {});
+    await raceAbort(liveAgent.close(), brief()).catch(() => {});
     await writePrivateFile(lastStopFile, new Date().toISOString() + "\n").catch(() => {});
     emit({ type: "stopped", reason: stopReason, exit_code: exitCode, disabled });
   }
