@@ -173,6 +173,8 @@ export class Controllers {
     this.#unsubscribe?.();
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
+    for (const t of this.#leaseHolds.values()) if (t !== -1) clearTimeout(t);
+    this.#leaseHolds.clear();
   }
 
   #schedule(
