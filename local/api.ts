@@ -65,6 +65,9 @@ const VERSION_INFO = {
   platform: "linux/amd64",
 };
 
+/** How often a watch that allows bookmarks gets one. */
+const BOOKMARK_INTERVAL_MS = 15_000;
+
 const ALL_VERBS = [
   "create",
   "delete",
@@ -338,6 +341,22 @@ export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         : obj;
       return encoder.encode(JSON.stringify({ type: type_, object }) + "\n");
     };
+    const bookmarks = url.searchParams.get("allowWatchBookmarks") === "true";
+    // A bookmark carries only the kind and the store's current resourceVersion.
+    const bookmark = (annotations?: Record<string, string>) =>
+      encoder.encode(
+        JSON.stringify({
+          type: "BOOKMARK",
+          object: {
+            kind: type.kind,
+            apiVersion: groupVersion(type),
+            metadata: {
+              resourceVersion: store.resourceVersion,
+              ...(annotations ? { annotations } : {}),
+            },
+          },
+        }) + "\n",
+      );
     let cleanup = () => {};
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -354,8 +373,12 @@ export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         };
         const matching = new Set<string>();
         const current = store.list(key, type, namespace).filter(matches);
-        if (!rvParam || rvParam === "0") {
+        const initialEvents = url.searchParams.get("sendInitialEvents") === "true";
+        if (!rvParam || rvParam === "0" || initialEvents) {
           for (const obj of current) controller.enqueue(encode("ADDED", obj));
+          if (initialEvents && bookmarks) {
+            controller.enqueue(bookmark({ "k8s.io/initial-events-end": "true" }));
+          }
         } else {
           const events = store.eventsSince(Number(rvParam));
           if (events === undefined || Number.isNaN(Number(rvParam))) {
@@ -396,9 +419,19 @@ export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
           }
         });
         const timer = timeout > 0 ? setTimeout(close, timeout * 1000) : undefined;
+        const ticker = bookmarks
+          ? setInterval(() => {
+            try {
+              controller.enqueue(bookmark());
+            } catch {
+              close();
+            }
+          }, BOOKMARK_INTERVAL_MS)
+          : undefined;
         cleanup = () => {
           unsubscribe();
           if (timer) clearTimeout(timer);
+          if (ticker) clearInterval(ticker);
           watchClosers.delete(close);
         };
         watchClosers.add(close);

@@ -685,6 +685,37 @@ Deno.test("a watch from a list's resourceVersion sees a status change", async ()
   assert.ok(Number(seen.object.metadata.resourceVersion) > Number(rv));
 });
 
+Deno.test("a watch with sendInitialEvents ends its initial list with a bookmark", async () => {
+  const c = await createConnector();
+  const controller = new AbortController();
+  const res = await fetch(
+    `${stack.api}${NET}/connectors?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&fieldSelector=metadata.name%3D${c.metadata.name}`,
+    {
+      headers: { authorization: `Bearer ${await tokenOf("alice@example.com")}` },
+      signal: controller.signal,
+    },
+  );
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const events: any[] = [];
+  let buffer = "";
+  try {
+    while (events.length < 2) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      const lines = buffer.split("\n");
+      buffer = lines.pop()!;
+      events.push(...lines.filter(Boolean).map((l) => JSON.parse(l)));
+    }
+  } finally {
+    await reader.cancel();
+    controller.abort();
+  }
+  assert.deepEqual(events.map((e) => e.type), ["ADDED", "BOOKMARK"]);
+  assert.equal(events[0].object.metadata.name, c.metadata.name);
+  assert.equal(events[1].object.metadata.annotations["k8s.io/initial-events-end"], "true");
+});
+
 Deno.test("Connector: Accepted, a Lease with leaseRef, Ready while renewed, not Ready after", async () => {
   const c = await createConnector();
   const name = c.metadata.name;
