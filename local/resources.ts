@@ -41,7 +41,7 @@ export interface ResourceType {
   readOnly?: boolean;
   /** Status written on create (CRD defaults). */
   defaultStatus?: () => Record<string, unknown>;
-  /** Description used by OpenAPI when no CRD schema is available. */
+  /** Description of the OpenAPI outline of a kind that local/schemas.ts does not cover. */
   description?: string;
 }
 
@@ -106,7 +106,6 @@ export const RESOURCE_TYPES: ResourceType[] = [
     ],
     selectableFields: ["status.registrationApproval", "spec.email"],
     planes: ["platform", "user"],
-    description: "User is the Schema for the users API",
   },
   {
     group: RM,
@@ -144,7 +143,6 @@ export const RESOURCE_TYPES: ResourceType[] = [
     ],
     selectableFields: ["spec.userRef.name", "spec.organizationRef.name"],
     planes: ["user"],
-    description: "OrganizationMembership establishes a user's membership in an organization.",
   },
   {
     group: RM,
@@ -169,7 +167,6 @@ export const RESOURCE_TYPES: ResourceType[] = [
     selectableFields: [],
     planes: ["user"],
     defaultStatus: reconcileUnknown,
-    description: "Organization is the Schema for the organizations API.",
   },
   {
     group: RM,
@@ -186,7 +183,6 @@ export const RESOURCE_TYPES: ResourceType[] = [
     selectableFields: [],
     planes: ["org"],
     defaultStatus: reconcileUnknown,
-    description: "Project is the Schema for the projects API.",
   },
   {
     group: NET,
@@ -200,7 +196,6 @@ export const RESOURCE_TYPES: ResourceType[] = [
     selectableFields: ["status.connectionDetails.publicKey.id"],
     planes: ["project"],
     defaultStatus: pending(["Accepted"]),
-    description: "Connector is the Schema for the connectors API.",
   },
   {
     group: NET,
@@ -214,7 +209,6 @@ export const RESOURCE_TYPES: ResourceType[] = [
     selectableFields: ["spec.connectorRef.name"],
     planes: ["project"],
     defaultStatus: pending(["Accepted"]),
-    description: "ConnectorAdvertisement is the Schema for the connectoradvertisements API.",
   },
   {
     group: NET,
@@ -227,7 +221,6 @@ export const RESOURCE_TYPES: ResourceType[] = [
     printerColumns: [],
     selectableFields: [],
     planes: ["project"],
-    description: "ConnectorClass is the Schema for the connectorclasses API.",
   },
   {
     group: NET,
@@ -254,9 +247,6 @@ export const RESOURCE_TYPES: ResourceType[] = [
     selectableFields: [],
     planes: ["project"],
     defaultStatus: pending(["Accepted", "Programmed"]),
-    description:
-      "An HTTPProxy builds on top of Gateway API resources to provide a more convenient" +
-      " method to manage simple reverse proxy use cases.",
   },
   {
     group: NET,
@@ -283,7 +273,6 @@ export const RESOURCE_TYPES: ResourceType[] = [
     ],
     selectableFields: [],
     planes: ["project"],
-    description: "TrafficProtectionPolicy is the Schema for the trafficprotectionpolicies API.",
   },
   {
     group: "coordination.k8s.io",
@@ -299,7 +288,6 @@ export const RESOURCE_TYPES: ResourceType[] = [
     ],
     selectableFields: [],
     planes: ["project"],
-    description: "Lease defines a lease concept.",
   },
   {
     group: "",
@@ -317,7 +305,6 @@ export const RESOURCE_TYPES: ResourceType[] = [
     ],
     selectableFields: ["status.phase"],
     planes: ["user", "org", "project"],
-    description: "Namespace provides a scope for Names.",
   },
 ];
 

@@ -35,8 +35,6 @@ export interface LocalStackOptions {
   controllerDelayMs?: number;
   /** Domain of generated HTTPProxy hostnames (default `datumproxy.localhost`). */
   proxyDomain?: string;
-  /** Folder of Datum CRD YAML files to serve as OpenAPI schemas (optional). */
-  crdDir?: string;
   /** Start the tunnel gateway (local/gateway.ts; default true when the engine is built). */
   gateway?: boolean;
 }
@@ -70,17 +68,6 @@ export interface RunningLocalStack extends LocalStackInfo {
   /** The JSON ready line. */
   info(): LocalStackInfo;
   stop(): Promise<void>;
-}
-
-function defaultCrdDir(): string | undefined {
-  const fromEnv = Deno.env.get("DATUM_CRDS_DIR");
-  if (fromEnv) return fromEnv;
-  const sibling = new URL("../../shared/datum-crds", import.meta.url).pathname;
-  try {
-    return Deno.statSync(sibling).isDirectory ? sibling : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Starts the provider, the emulator and the controllers; resolves when all answer. */
@@ -193,7 +180,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     registry,
     tenancy,
     faults,
-    openapi: new OpenApiDocs(opts.crdDir ?? defaultCrdDir()),
+    openapi: new OpenApiDocs(),
     verifyToken: (token) => provider.verifyAccessToken(token),
     admin,
   });
