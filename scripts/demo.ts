@@ -7,6 +7,7 @@
  * `--keep` leaves the stack and tunnel running until Ctrl-C.
  */
 import { startLocalStack } from "../local/stack.ts";
+import { requestViaGateway } from "../local/gateway.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const bold = (s: string) =>
@@ -40,7 +41,7 @@ const env: Record<string, string> = {
 // Share our Deno cache: the fresh HOME would otherwise start the CLI with an empty one.
 env.DENO_DIR = Deno.env.get("DENO_DIR") ??
   `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`}/deno`;
-for (const name of ["NO_COLOR", "TERM"]) {
+for (const name of ["NO_COLOR", "TERM", "DATUMCTL_ENGINE"]) {
   const value = Deno.env.get(name);
   if (value) env[name] = value;
 }
@@ -95,8 +96,6 @@ try {
     `127.0.0.1:${port}`,
     "--label",
     "demo",
-    "-o",
-    "json",
   ], "piped").spawn();
   let publicUrl: string | undefined;
   const lines = listen.stdout.pipeThrough(new TextDecoderStream()).getReader();
@@ -109,18 +108,18 @@ try {
     while ((nl = buffer.indexOf("\n")) >= 0) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
-      say(`  ${line}`);
-      try {
-        const event = JSON.parse(line);
-        if (event.type === "ready" && typeof event.url === "string") publicUrl = event.url;
-      } catch { /* not JSON */ }
+      say(line);
+      // The result line on stdout: "Tunnel ready after N sec: https://…".
+      const ready = line.match(/Tunnel ready after \d+ sec: (https:\/\/\S+)/);
+      if (ready) publicUrl = ready[1];
     }
   }
   if (!publicUrl) throw new Error("tunnel listen ended before the tunnel was ready");
   const hostname = new URL(publicUrl).hostname;
   say(`\n${bold(`$ curl ${publicUrl}/hello`)}   (through the stack's gateway: Host: ${hostname})`);
-  const res = await fetch(`${stack.gateway}/hello`, { headers: { host: hostname } });
-  const body = await res.text();
+  // A visitor's request as the edge sees it: to the gateway, with the tunnel's Host.
+  const res = await requestViaGateway(stack.gateway, hostname, "/hello");
+  const body = res.body;
   say(`HTTP ${res.status}`);
   Deno.stdout.writeSync(new TextEncoder().encode(body));
 
@@ -134,13 +133,12 @@ try {
       for (;;) {
         const { value, done } = await lines.read();
         if (done) break;
-        for (const line of value.split("\n")) if (line.trim()) say(`  ${line}`);
+        for (const line of value.split("\n")) if (line.trim()) say(line);
       }
     })();
     const status = await listen.status;
     say(`tunnel listen exited with ${status.code}`);
-    const after = await fetch(`${stack.gateway}/hello`, { headers: { host: hostname } });
-    await after.body?.cancel();
+    const after = await requestViaGateway(stack.gateway, hostname, "/hello");
     say(`after stopping, the public URL answers HTTP ${after.status}`);
     if (res.status !== 200 || !body.includes("Hello from a service")) exitCode = 1;
   }
