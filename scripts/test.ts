@@ -9,6 +9,8 @@
  * Flags: `--only <path>` runs just that test file or folder (no checks).
  */
 
+import { cargoTargetDir } from "./engine.ts";
+
 const decoder = new TextDecoder();
 let passed = 0;
 let failed = 0;
@@ -170,6 +172,7 @@ if (onlyIndex >= 0) {
     log("engine Rust tests");
     const { code, output } = await run(["cargo", "test", "--release", "--quiet"], {
       cwd: "engine",
+      env: { CARGO_TARGET_DIR: cargoTargetDir() },
     });
     const results = [...output.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)];
     for (const r of results) {

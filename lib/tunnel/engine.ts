@@ -146,7 +146,8 @@ interface NativePeer extends Omit<PeerStats, "path" | "remoteAddr" | "rttMs"> {
 interface NativeAgent {
   readonly endpointId: string;
   address(): NativeAddress;
-  onAddressChange(callback: (address: NativeAddress) => void): void;
+  /** The callback gets no arguments: it reads the latest address itself. */
+  onAddressChange(callback: () => void): void;
   setAllowlist(entries: AllowlistEntry[]): void;
   stats(): Omit<AgentStats, "peers"> & { peers: NativePeer[] };
   waitOnline(timeoutMs: number): Promise<boolean>;
@@ -279,7 +280,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   return {
     endpointId: native.endpointId,
     address: () => toAddress(native.address()),
-    onAddressChange: (listener) => native.onAddressChange((a) => listener(toAddress(a))),
+    onAddressChange: (listener) =>
+      native.onAddressChange(() => listener(toAddress(native.address()))),
     setAllowlist: (entries) =>
       native.setAllowlist(
         entries.map((e) => ({ host: e.host, port: e.port, enabled: e.enabled })),
@@ -305,11 +307,21 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const engine = loadEngine();
   const { relays, ...rest } = options;
+  let native: Gateway;
   try {
-    return await engine.startGateway({ ...rest, ...relayOptions(relays, "disabled") });
+    native = await engine.startGateway({ ...rest, ...relayOptions(relays, "disabled") });
   } catch (err) {
     throw engineError(err);
   }
+  return {
+    url: native.url,
+    port: native.port,
+    endpointId: native.endpointId,
+    // napi reads a missing optional field as absent but rejects null.
+    setRoutes: (routes) =>
+      native.setRoutes(routes.map((r) => ({ ...r, relayUrl: r.relayUrl ?? undefined }))),
+    close: () => native.close(),
+  };
 }
 
 /** The endpoint id (64 lowercase hex) of a 32-byte secret key. */

@@ -1,0 +1,4 @@
+//! Emits the linker flags a Node-API module needs on each platform.
+fn main() {
+    napi_build::setup();
+}

@@ -1,0 +1,518 @@
+//! The agent's side of the stream protocol (datum-api.md §7.3): one QUIC bidirectional
+//! stream per proxied request, an HTTP/1.1 head on it, then either a CONNECT tunnel or one
+//! absolute-form request forwarded to the local origin.
+//!
+//! iroh-proxy-utils' `UpstreamProxy` dials the host the *request* names; Datum's rule is to
+//! dial the host the user *stored*, so this module serves the protocol itself, reusing the
+//! crate's parser and hop-by-hop filter so both sides read the wire the same way.
+
+use std::{fmt, io, sync::Arc, time::Duration};
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, header};
+use http_body_util::{BodyExt, Empty, StreamBody, combinators::UnsyncBoxBody};
+use hyper::body::Frame;
+use hyper_util::{
+    client::legacy::{Client, connect::HttpConnector},
+    rt::{TokioExecutor, TokioIo},
+};
+use iroh::{
+    endpoint::{Connection, RecvStream, SendStream, VarInt},
+    protocol::{AcceptError, ProtocolHandler},
+};
+use iroh_proxy_utils::{HttpProxyRequestKind, HttpRequest};
+use n0_future::StreamExt;
+use tokio::net::TcpStream;
+
+use crate::{
+    authorizer::{Allowlist, DialTarget},
+    splice::splice,
+    stats::{Counters, PeerRegistry},
+};
+
+/// Largest request head accepted (datum-api.md §7.3).
+const HEAD_MAX: usize = 8192;
+/// How long dialing the origin may take before the visitor gets a 502.
+const ORIGIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+const FORBIDDEN: &[u8] = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n";
+const UNREACHABLE: &[u8] = b"HTTP/1.1 502 Origin Is Unreachable\r\ncontent-length: 0\r\n\r\n";
+const BAD_REQUEST: &[u8] = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n";
+const CONNECTED: &[u8] = b"HTTP/1.1 200 Connection Established\r\n\r\n";
+
+type OriginBody = UnsyncBoxBody<Bytes, io::Error>;
+
+/// Serves `iroh-http-proxy/1` streams against the allowlist.
+#[derive(Clone)]
+pub struct OriginProxy {
+    allowlist: Arc<Allowlist>,
+    counters: Arc<Counters>,
+    peers: Arc<PeerRegistry>,
+    client: Client<HttpConnector, OriginBody>,
+}
+
+impl fmt::Debug for OriginProxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OriginProxy").finish_non_exhaustive()
+    }
+}
+
+impl OriginProxy {
+    /// A proxy that admits what `allowlist` allows and counts into `counters`/`peers`.
+    pub fn new(
+        allowlist: Arc<Allowlist>,
+        counters: Arc<Counters>,
+        peers: Arc<PeerRegistry>,
+    ) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(ORIGIN_CONNECT_TIMEOUT));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector);
+        Self {
+            allowlist,
+            counters,
+            peers,
+            client,
+        }
+    }
+}
+
+impl ProtocolHandler for OriginProxy {
+    async fn accept(&self, connection: Connection) -> Result<(), AcceptError> {
+        self.peers.add(&connection);
+        // Ends when the gateway closes the connection or the endpoint shuts down.
+        while let Ok((send, recv)) = connection.accept_bi().await {
+            let proxy = self.clone();
+            tokio::spawn(async move { proxy.serve_stream(send, recv).await });
+        }
+        Ok(())
+    }
+}
+
+/// Why a request head could not be read.
+enum HeadError {
+    /// The stream ended or failed before a head arrived.
+    Gone,
+    /// Not a head we accept (malformed, too long, too many headers).
+    Invalid,
+}
+
+async fn read_head(recv: &mut RecvStream) -> Result<(HttpRequest, Bytes), HeadError> {
+    let mut buf = BytesMut::new();
+    loop {
+        let room = HEAD_MAX.saturating_sub(buf.len());
+        if room == 0 {
+            return Err(HeadError::Invalid);
+        }
+        match recv.read_chunk(room).await {
+            Ok(Some(chunk)) => buf.extend_from_slice(&chunk),
+            Ok(None) if buf.is_empty() => return Err(HeadError::Gone),
+            Ok(None) => return Err(HeadError::Invalid),
+            Err(_) => return Err(HeadError::Gone),
+        }
+        match HttpRequest::parse_with_len(&buf) {
+            Ok(Some((len, request))) => return Ok((request, buf.split_off(len).freeze())),
+            Ok(None) => continue,
+            Err(_) => return Err(HeadError::Invalid),
+        }
+    }
+}
+
+/// Writes a complete reply (head, no body) and ends the stream.
+async fn reply(send: &mut SendStream, bytes: &[u8]) {
+    if send.write_all(bytes).await.is_ok() {
+        send.finish().ok();
+    }
+}
+
+impl OriginProxy {
+    async fn serve_stream(self, mut send: SendStream, mut recv: RecvStream) {
+        let _active = self.counters.stream_started();
+        let (head, pending) = match read_head(&mut recv).await {
+            Ok(parsed) => parsed,
+            Err(HeadError::Gone) => return,
+            Err(HeadError::Invalid) => return reply(&mut send, BAD_REQUEST).await,
+        };
+        let Ok(request) = head.try_into_proxy_request() else {
+            return reply(&mut send, BAD_REQUEST).await;
+        };
+        let Ok(authority) = request.kind.authority() else {
+            return reply(&mut send, BAD_REQUEST).await;
+        };
+        let Some(target) = self.allowlist.resolve(&authority.host, authority.port) else {
+            self.counters.denied();
+            return reply(&mut send, FORBIDDEN).await;
+        };
+        match request.kind {
+            HttpProxyRequestKind::Tunnel { .. } => {
+                self.tunnel(target, send, recv, pending).await;
+            }
+            HttpProxyRequestKind::Absolute {
+                method,
+                target: uri,
+            } => {
+                let exchange = Exchange {
+                    target,
+                    method,
+                    uri,
+                    headers: request.headers,
+                };
+                self.forward(exchange, send, recv, pending).await;
+            }
+        }
+    }
+
+    /// CONNECT: dial the stored target and splice until both sides are done.
+    async fn tunnel(
+        &self,
+        target: DialTarget,
+        mut send: SendStream,
+        mut recv: RecvStream,
+        pending: Bytes,
+    ) {
+        let dial = tokio::time::timeout(
+            ORIGIN_CONNECT_TIMEOUT,
+            TcpStream::connect((target.host.as_str(), target.port)),
+        );
+        let tcp = match dial.await {
+            Ok(Ok(tcp)) => tcp,
+            _ => {
+                self.counters.unreachable();
+                return reply(&mut send, UNREACHABLE).await;
+            }
+        };
+        tcp.set_nodelay(true).ok();
+        if send.write_all(CONNECTED).await.is_err() {
+            return;
+        }
+        let (mut tcp_read, mut tcp_write) = tcp.into_split();
+        splice(
+            &mut send,
+            &mut recv,
+            pending,
+            &mut tcp_read,
+            &mut tcp_write,
+            &*self.counters,
+        )
+        .await
+        .ok();
+    }
+
+    /// Absolute form: one request to the origin through the pooled client; a WebSocket
+    /// upgrade turns into a splice once the origin answers 101.
+    async fn forward(
+        &self,
+        exchange: Exchange,
+        mut send: SendStream,
+        recv: RecvStream,
+        pending: Bytes,
+    ) {
+        let upgrade = exchange.is_websocket_upgrade();
+        let Ok(mut request) = exchange.into_origin_request() else {
+            return reply(&mut send, BAD_REQUEST).await;
+        };
+        let (recv, pending) = if upgrade {
+            (Some(recv), pending)
+        } else {
+            *request.body_mut() = self.request_body(request.headers(), recv, pending).await;
+            (None, Bytes::new())
+        };
+
+        let mut response = match self.client.request(request).await {
+            Ok(response) => response,
+            Err(_) => {
+                self.counters.unreachable();
+                return reply(&mut send, UNREACHABLE).await;
+            }
+        };
+        let switched = upgrade && response.status() == StatusCode::SWITCHING_PROTOCOLS;
+        let on_upgrade = switched.then(|| hyper::upgrade::on(&mut response));
+        let (mut parts, mut body) = response.into_parts();
+        strip_hop_by_hop(&mut parts.headers);
+        let head = response_head(parts.status, &parts.headers);
+        self.counters.add_from_origin(head.len());
+        if send.write_chunk(head).await.is_err() {
+            return;
+        }
+
+        if let (Some(on_upgrade), Some(mut recv)) = (on_upgrade, recv) {
+            let Ok(upgraded) = on_upgrade.await else {
+                send.reset(VarInt::from_u32(0)).ok();
+                return;
+            };
+            let (mut read, mut write) = tokio::io::split(TokioIo::new(upgraded));
+            splice(
+                &mut send,
+                &mut recv,
+                pending,
+                &mut read,
+                &mut write,
+                &*self.counters,
+            )
+            .await
+            .ok();
+            return;
+        }
+
+        // Each frame goes out as it arrives: SSE and long polls must not wait for more.
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                send.reset(VarInt::from_u32(0)).ok();
+                return;
+            };
+            if let Ok(data) = frame.into_data() {
+                self.counters.add_from_origin(data.len());
+                if send.write_chunk(data).await.is_err() {
+                    return;
+                }
+            }
+        }
+        send.finish().ok();
+    }
+
+    /// The request body streamed from the QUIC stream to the origin.
+    ///
+    /// The gateway sends bodies undelimited until FIN. Without a `Content-Length` we wait for
+    /// the first chunk or the FIN, so a bodiless GET goes out without a chunked empty body.
+    async fn request_body(
+        &self,
+        headers: &HeaderMap,
+        mut recv: RecvStream,
+        pending: Bytes,
+    ) -> OriginBody {
+        let first = if !pending.is_empty() || headers.contains_key(header::CONTENT_LENGTH) {
+            pending
+        } else {
+            match recv.read_chunk(usize::MAX).await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => return empty_body(),
+                Err(err) => {
+                    let failed = n0_future::stream::once(Err(io::Error::other(err)));
+                    return StreamBody::new(failed).boxed_unsync();
+                }
+            }
+        };
+        let counters = self.counters.clone();
+        counters.add_to_origin(first.len());
+        let rest = n0_future::stream::unfold(recv, |mut recv| async move {
+            match recv.read_chunk(usize::MAX).await {
+                Ok(Some(chunk)) => Some((Ok(chunk), recv)),
+                Ok(None) => None,
+                Err(err) => Some((Err(io::Error::other(err)), recv)),
+            }
+        });
+        let chunks = n0_future::stream::once(Ok(first))
+            .chain(rest)
+            .filter(|chunk| chunk.as_ref().map_or(true, |c| !c.is_empty()))
+            .map(move |chunk| {
+                if let Ok(c) = &chunk {
+                    counters.add_to_origin(c.len());
+                }
+                chunk.map(Frame::data)
+            });
+        StreamBody::new(chunks).boxed_unsync()
+    }
+}
+
+fn empty_body() -> OriginBody {
+    Empty::new().map_err(|never| match never {}).boxed_unsync()
+}
+
+/// Removes hop-by-hop headers (RFC 9110 §7.6.1): `Connection` and every header it names,
+/// `Keep-Alive`, `Proxy-Authenticate`, `Proxy-Authorization`, `TE`, `Trailer` and
+/// `Transfer-Encoding`. If `Connection` named `upgrade`, `Connection: upgrade` stays so the
+/// origin still sees the upgrade.
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<String> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty())
+        .collect();
+    let keeps_upgrade = named.iter().any(|n| n == "upgrade");
+    for name in [
+        header::CONNECTION,
+        header::PROXY_AUTHENTICATE,
+        header::PROXY_AUTHORIZATION,
+        header::TE,
+        header::TRAILER,
+        header::TRANSFER_ENCODING,
+    ] {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+    for name in named.iter().filter(|n| n.as_str() != "upgrade") {
+        headers.remove(name.as_str());
+    }
+    if keeps_upgrade {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    }
+}
+
+/// An absolute-form request on its way to the origin.
+struct Exchange {
+    target: DialTarget,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+}
+
+impl Exchange {
+    /// `Upgrade: websocket` is the only upgrade carried (datum-api.md §7.3).
+    fn is_websocket_upgrade(&self) -> bool {
+        self.headers
+            .get_all(header::UPGRADE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
+    }
+
+    /// Rewrites the request to go to the stored target, keeping the visitor's `Host`.
+    fn into_origin_request(self) -> Result<Request<OriginBody>, http::Error> {
+        let upgrade = self.is_websocket_upgrade();
+        let mut headers = self.headers;
+        strip_hop_by_hop(&mut headers);
+        if !upgrade {
+            headers.remove(header::UPGRADE);
+            headers.remove(header::CONNECTION);
+        }
+        if !headers.contains_key(header::HOST)
+            && let Some(authority) = self.uri.authority()
+            && let Ok(value) = HeaderValue::from_str(authority.as_str())
+        {
+            headers.insert(header::HOST, value);
+        }
+        let path = self.uri.path_and_query().map_or("/", |p| p.as_str());
+        let uri: Uri = format!("http://{}{}", self.target.authority(), path).parse()?;
+        let mut request = Request::builder()
+            .method(self.method)
+            .uri(uri)
+            .body(empty_body())?;
+        *request.headers_mut() = headers;
+        Ok(request)
+    }
+}
+
+/// `HTTP/1.1 <code> <canonical reason>`, the headers, and the blank line.
+fn response_head(status: StatusCode, headers: &HeaderMap) -> Bytes {
+    let mut head = BytesMut::with_capacity(256);
+    head.extend_from_slice(
+        format!(
+            "HTTP/1.1 {} {}\r\n",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        )
+        .as_bytes(),
+    );
+    for (name, value) in headers {
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    head.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    http::HeaderName::from_static(k),
+                    HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn strips_hop_by_hop_headers_and_those_connection_names() {
+        let mut h = headers(&[
+            ("connection", "keep-alive, x-secret"),
+            ("keep-alive", "timeout=5"),
+            ("x-secret", "1"),
+            ("transfer-encoding", "chunked"),
+            ("te", "trailers"),
+            ("trailer", "x-sum"),
+            ("proxy-authorization", "Basic Zm9v"),
+            ("content-type", "text/plain"),
+        ]);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h["content-type"], "text/plain");
+    }
+
+    #[test]
+    fn keeps_upgrade_with_connection_reduced_to_upgrade() {
+        let mut h = headers(&[
+            ("connection", "Upgrade, keep-alive"),
+            ("upgrade", "websocket"),
+        ]);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h["connection"], "upgrade");
+        assert_eq!(h["upgrade"], "websocket");
+    }
+
+    #[test]
+    fn response_head_uses_the_canonical_reason() {
+        let head = response_head(StatusCode::NOT_FOUND, &headers(&[("content-length", "0")]));
+        assert_eq!(
+            &head[..],
+            b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn origin_request_goes_to_the_stored_target_with_the_visitor_host() {
+        let exchange = Exchange {
+            target: DialTarget {
+                host: "::1".into(),
+                port: 8080,
+            },
+            method: Method::GET,
+            uri: "http://localhost:8080/a?b=c".parse().unwrap(),
+            headers: headers(&[("host", "localhost:8080"), ("connection", "close")]),
+        };
+        let request = exchange.into_origin_request().unwrap();
+        assert_eq!(request.uri(), "http://[::1]:8080/a?b=c");
+        assert_eq!(request.headers()["host"], "localhost:8080");
+        assert!(!request.headers().contains_key("connection"));
+    }
+
+    #[test]
+    fn only_websocket_counts_as_an_upgrade() {
+        let mut exchange = Exchange {
+            target: DialTarget {
+                host: "127.0.0.1".into(),
+                port: 1,
+            },
+            method: Method::GET,
+            uri: "http://localhost:1/".parse().unwrap(),
+            headers: headers(&[("upgrade", "h2c"), ("connection", "upgrade")]),
+        };
+        assert!(!exchange.is_websocket_upgrade());
+        let request = exchange_clone(&exchange).into_origin_request().unwrap();
+        assert!(!request.headers().contains_key("upgrade"));
+        exchange.headers = headers(&[("upgrade", "WebSocket"), ("connection", "upgrade")]);
+        assert!(exchange.is_websocket_upgrade());
+    }
+
+    fn exchange_clone(e: &Exchange) -> Exchange {
+        Exchange {
+            target: e.target.clone(),
+            method: e.method.clone(),
+            uri: e.uri.clone(),
+            headers: e.headers.clone(),
+        }
+    }
+}
