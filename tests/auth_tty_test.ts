@@ -21,7 +21,9 @@ Deno.test("login and auth switch on a terminal", async (t) => {
         assert.match(screen, /[▀▄█]{10,}/, "a QR code is drawn");
         assert.match(screen, /user_code=[A-Z]{4}-[A-Z]{4}/);
         await term.type("infra");
-        await term.waitFor(/acme-corp\/infra/);
+        // The unfiltered list already shows acme-corp/infra: wait until the search has filtered
+        // (web-app gone), or Enter may arrive while the prompt is still busy.
+        await term.waitFor(/^(?![\s\S]*web-app)[\s\S]*acme-corp\/infra/);
         await term.keys("Enter");
         assert.equal(await term.exitCode(), 0, await term.screen());
         assert.match(await term.screen(), /Context set to acme-corp\/infra/);

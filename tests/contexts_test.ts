@@ -222,7 +222,10 @@ Deno.test("contexts against the local stack", async (t) => {
         assert.match(screen, /\*\s+ACME Corp \(acme-corp\)/);
         assert.match(screen, /Web App \(acme-corp\/web-app\)/);
         await term.type("sandbox");
-        await term.waitFor(/Select a context: sandbox[\s\S]*Sandbox \(personal\/sandbox\)/);
+        // Wait until the search has filtered (web-app gone) so Enter picks the match.
+        await term.waitFor(
+          /^(?![\s\S]*web-app)[\s\S]*Select a context: sandbox[\s\S]*Sandbox \(personal\/sandbox\)/,
+        );
         await term.keys("Enter");
         assert.equal(await term.exitCode(), 0, await term.screen());
       } finally {
@@ -247,7 +250,7 @@ Deno.test("contexts against the local stack", async (t) => {
         assert.match(screen, /You have access to 2 organizations:/);
         assert.match(screen, /^ {6}Infra \(acme-corp\/infra\)$/m);
         await term.type("infra");
-        await term.waitFor(/work in: infra/);
+        await term.waitFor(/^(?![\s\S]*web-app)[\s\S]*work in: infra/);
         await term.keys("Enter");
         assert.equal(await term.exitCode(), 0, await term.screen());
         assert.match(await term.screen(), /Context set to acme-corp\/infra/);
