@@ -28,13 +28,12 @@ import { register as tunnelCommands } from "./commands/tunnel.ts";
 import { register as mcpCommands } from "./commands/mcp.ts";
 import { register as tunnelSelfTest } from "./commands/tunnel-selftest.ts";
 
+// The order here is the order of `datumctl --help`.
 const commandGroups: RegisterCommands[] = [
   loginCommands,
   logoutCommands,
-  authCommands,
   whoamiCommands,
-  completion,
-  update,
+  authCommands,
   ctxCommands,
   resourceCommands,
   kubeconfigCommands,
@@ -42,7 +41,36 @@ const commandGroups: RegisterCommands[] = [
   tunnelCommands,
   tunnelSelfTest, // adds itself to the tunnel group: keep it after tunnelCommands
   mcpCommands,
+  completion,
+  update,
 ];
+
+/** Root help sections, as gh groups its commands; a command not listed lands in "Other". */
+const HELP_SECTIONS: Record<string, string[]> = {
+  "Log in and choose where to work:": ["login", "logout", "whoami", "auth", "ctx"],
+  "Resources (kubectl verbs):": [
+    "get",
+    "describe",
+    "create",
+    "apply",
+    "diff",
+    "delete",
+    "edit",
+    "api-resources",
+    "api-versions",
+    "explain",
+    "api",
+  ],
+  "Tunnels:": ["tunnel"],
+  "Agents:": ["mcp"],
+};
+
+function sectionOf(name: string): string {
+  for (const [heading, names] of Object.entries(HELP_SECTIONS)) {
+    if (names.includes(name)) return heading;
+  }
+  return "Other commands:";
+}
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -88,6 +116,13 @@ export function buildProgram(ctx: CommandContext): Command {
       outputError: () => {},
     });
   for (const register of commandGroups) register(program, ctx);
+  for (const cmd of program.commands) cmd.helpGroup(sectionOf(cmd.name()));
+  program.addHelpCommand(
+    new Command("help")
+      .argument("[command]")
+      .description("Show help for a command")
+      .helpGroup(sectionOf("help")),
+  );
   // Subcommands inherit the same behaviour as the root.
   const apply = (cmd: Command) => {
     cmd.exitOverride().showSuggestionAfterError(true).configureOutput({

@@ -64,7 +64,7 @@ async function localValues(words: string[]): Promise<CompletionValues> {
 export const register: RegisterCommands = (program, ctx) => {
   program
     .command("completion")
-    .summary("print a shell completion script")
+    .summary("Print a shell completion script")
     .description(
       "Print a script that makes your shell complete datumctl commands, flags, context names " +
         "and the tunnel ids this machine knows. Source it, or save it where your shell loads " +
@@ -80,7 +80,7 @@ export const register: RegisterCommands = (program, ctx) => {
   // The scripts call `datumctl complete -- <words>`; the name is fixed by @bomb.sh/tab.
   program
     .command("complete", { hidden: true })
-    .description("answer one completion request from a shell script")
+    .description("Answer one completion request from a shell script")
     .argument("[words...]", "the words typed so far; the last is the one being completed")
     .helpOption(false)
     .allowUnknownOption()

@@ -140,7 +140,7 @@ export const register: RegisterCommands = (program, ctx) => {
     program
       .command("ctx")
       .alias("context")
-      .description("list the organizations and projects you can work in, or switch between them"),
+      .description("List the organizations and projects you can work in, or switch between them"),
   )
     .action((opts: ListOptions) => listContexts(ctx, opts))
     .addHelpText(
@@ -161,12 +161,12 @@ Examples:
 
   // Commander also accepts the group's own options after a subcommand and hands them to the
   // group, so each subcommand merges both.
-  listOptions(group.command("list").alias("ls").description("list contexts (the default)"))
+  listOptions(group.command("list").alias("ls").description("List contexts (the default)"))
     .action((opts: ListOptions) => listContexts(ctx, { ...group.opts(), ...opts }));
 
   group
     .command("use [ref]")
-    .description("make a context current: ORG, ORG/PROJECT, a project id or a display name")
+    .description("Make a context current: ORG, ORG/PROJECT, a project id or a display name")
     .option("-o, --output <format>", "table, json or yaml")
     .action((ref: string | undefined, opts: { output?: string }) =>
       use(ctx, ref, opts.output ?? group.opts().output)

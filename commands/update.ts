@@ -188,7 +188,7 @@ export function attachUpdateNotice(
 export const register: RegisterCommands = (program, ctx) => {
   program
     .command("update")
-    .summary("update datumctl to the latest release")
+    .summary("Update datumctl to the latest release")
     .description(
       "Download the latest datumctl for this platform, verify it against the release's " +
         "SHA256SUMS and replace this binary in one step. A binary installed by a package " +
