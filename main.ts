@@ -136,15 +136,36 @@ export function buildProgram(ctx: CommandContext): Command {
   return program;
 }
 
-function commanderToCliError(err: CommanderError): CliError | undefined {
+/** The command path argv names (`datumctl tunnel listen`), for the help hint of a usage error. */
+function commandPath(program: Command, args: string[]): string {
+  const names = [program.name()];
+  let current = program;
+  for (const arg of args) {
+    if (arg.startsWith("-")) continue;
+    const next = current.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (!next) break;
+    names.push(next.name());
+    current = next;
+  }
+  return names.join(" ");
+}
+
+function commanderToCliError(err: CommanderError, path: string): CliError | undefined {
   switch (err.code) {
     case "commander.helpDisplayed":
     case "commander.version":
     case "commander.help":
       return undefined;
     default: {
-      const message = err.message.replace(/^error: /, "");
-      return new UsageError(message, "Run 'datumctl --help' for usage.");
+      // Commander appends "(Did you mean x?)" on its own line; keep the error to one line and
+      // move the suggestion into the hint.
+      const [first, ...rest] = err.message.replace(/^error: /, "").split("\n");
+      const suggestion = rest.join(" ").match(/\(Did you mean (.+)\?\)/)?.[1];
+      const usage = `Run '${path} --help' for usage.`;
+      return new UsageError(
+        first.trim(),
+        suggestion ? `Did you mean ${suggestion}? ${usage}` : usage,
+      );
     }
   }
 }
@@ -160,7 +181,7 @@ export async function run(args: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof ExitStatus) return err.exitCode;
     if (err instanceof CommanderError) {
-      const cliError = commanderToCliError(err);
+      const cliError = commanderToCliError(err, commandPath(program, args));
       if (!cliError) return ExitCode.ok;
       io.err(formatError(cliError, format));
       return cliError.exitCode;

@@ -33,3 +33,13 @@ Deno.test("--error-format json prints one JSON error line", async () => {
   assert.equal(parsed.error.retryable, false);
   assert.match(parsed.error.hint, /--help/);
 });
+
+Deno.test("a mistyped command is one line, with the suggestion and the right help in the hint", async () => {
+  const res = await runCli(["tunnel", "listne"], { home: await makeHome() });
+  assert.equal(res.code, 2);
+  const lines = res.stderr.trim().split("\n");
+  assert.deepEqual(lines, [
+    "error: unknown command 'listne'",
+    "Did you mean listen? Run 'datumctl tunnel --help' for usage.",
+  ]);
+});
