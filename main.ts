@@ -20,6 +20,7 @@ import { register as authCommands } from "./commands/auth.ts";
 import { register as whoamiCommands } from "./commands/whoami.ts";
 import { register as completion } from "./commands/completion.ts";
 import { register as update } from "./commands/update.ts";
+import { showLanding } from "./commands/landing.ts";
 import { register as ctxCommands } from "./commands/ctx.ts";
 import { register as resourceCommands } from "./commands/resources.ts";
 import { register as kubeconfigCommands } from "./commands/kubeconfig.ts";
@@ -176,6 +177,10 @@ export async function run(args: string[]): Promise<number> {
   const format = errorFormatFromArgv(args);
   const program = buildProgram({ io, version: denoJson.version });
   try {
+    if (args.length === 0) {
+      await showLanding({ io, version: denoJson.version });
+      return ExitCode.ok;
+    }
     await program.parseAsync(args, { from: "user" });
     return ExitCode.ok;
   } catch (err) {

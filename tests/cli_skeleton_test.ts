@@ -43,3 +43,49 @@ Deno.test("a mistyped command is one line, with the suggestion and the right hel
     "Did you mean listen? Run 'datumctl tunnel --help' for usage.",
   ]);
 });
+
+Deno.test("bare datumctl shows a landing page: not logged in, then who and where", async () => {
+  const home = await makeHome();
+  const before = await runCli([], { home });
+  assert.equal(before.code, 0);
+  assert.match(before.stdout, /You are not logged in\./);
+  assert.match(before.stdout, /datumctl login --no-browser/);
+
+  await Deno.mkdir(`${home}/.datumctl`, { recursive: true });
+  const session = "alice@example.com@api.example.test";
+  await Deno.writeTextFile(
+    `${home}/.datumctl/config`,
+    JSON.stringify({
+      apiVersion: "datumctl.config.datum.net/v1beta1",
+      kind: "DatumctlConfig",
+      sessions: [{
+        name: session,
+        "user-key": "alice@example.com@auth.example.test",
+        "user-email": "alice@example.com",
+        "user-name": "Alice Example",
+        endpoint: { server: "https://api.example.test", "auth-hostname": "auth.example.test" },
+      }],
+      contexts: [
+        { name: `${session}/acme-corp`, session, "organization-id": "acme-corp" },
+        {
+          name: `${session}/acme-corp/infra`,
+          session,
+          "organization-id": "acme-corp",
+          "project-id": "infra",
+          namespace: "default",
+        },
+      ],
+      "current-context": `${session}/acme-corp/infra`,
+      "active-session": session,
+      cache: {
+        organizations: [{ id: "acme-corp", "display-name": "ACME Corp", session }],
+        projects: [{ id: "infra", "display-name": "Infra", "org-id": "acme-corp", session }],
+      },
+    }),
+  );
+  const after = await runCli([], { home });
+  assert.equal(after.code, 0, after.stderr);
+  assert.match(after.stdout, /Logged in as Alice Example \(alice@example\.com\)/);
+  assert.match(after.stdout, /Context: +acme-corp\/infra \(project Infra in ACME Corp\)/);
+  assert.match(after.stdout, /1 organization, 1 project/);
+});
