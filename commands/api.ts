@@ -32,13 +32,13 @@ async function proxy(cmd: Command, ctx: CommandContext, opts: ProxyOptions) {
   if (g.project && g.organization) {
     throw new UsageError("--project and --organization cannot both be set", "Give one of them.");
   }
-  const [{ authLoader }, urls, { startApiProxy }] = await Promise.all([
-    import("../lib/resources/open.ts"),
+  const [{ storedAuthLoader }, urls, { startApiProxy }] = await Promise.all([
+    import("../lib/scope/open.ts"),
     import("../lib/api/urls.ts"),
     import("../lib/proxy/api-proxy.ts"),
   ]);
   const env = (name: string) => ctx.io.env(name);
-  const auth = await authLoader(env, (m) => ctx.io.err(`warning: ${m}\n`))(opts.session);
+  const auth = await storedAuthLoader(env, (m) => ctx.io.err(`warning: ${m}\n`))(opts.session);
   // Fail before listening when the login cannot produce a token at all.
   await auth.tokens.accessToken();
   const upstream = g.project

@@ -13,10 +13,10 @@
 import type { ApiClient } from "../api/client.ts";
 import { organizationControlPlaneUrl } from "../api/urls.ts";
 import type { AuthContext } from "../auth/token-source.ts";
-import { authLoader, openResourceScope, openUserPlane } from "../resources/open.ts";
+import { openResourceScope, openUserPlane } from "../resources/open.ts";
 import { ResourceClient } from "../resources/operations.ts";
 import { loadConfig } from "../store/config.ts";
-import type { OpenedScope } from "../scope/open.ts";
+import { type OpenedScope, storedAuthLoader } from "../scope/open.ts";
 import { type ResolvedScope, resolveScope, type ScopeInputs } from "../scope/resolve.ts";
 import { CliError, ExitCode } from "../ui/errors.ts";
 
@@ -133,7 +133,7 @@ export class McpScope {
     } catch (err) {
       if (!(err instanceof CliError) || err.exitCode === ExitCode.usage) throw err;
     }
-    const auth = await authLoader(this.inputs.env, this.#warn)(scope?.sessionName);
+    const auth = await storedAuthLoader(this.inputs.env, this.#warn)(scope?.sessionName);
     return { auth, scope };
   }
 

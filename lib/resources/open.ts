@@ -2,28 +2,18 @@
  * Opening what the resource verbs work on: the scope's control plane as the login that owns it,
  * or the user control plane for `get organizations`.
  *
- * Exports {@link authLoader} (session name → AuthContext through `lib/auth`),
- * {@link openResourceScope} (scope rule + onboarding gate + a {@link ResourceClient}) and
- * {@link openUserPlane}. Commands import this module dynamically, so `--help` never loads the
- * credential code.
+ * Exports {@link openResourceScope} (scope rule + onboarding gate + a {@link ResourceClient}) and
+ * {@link openUserPlane}; logins are loaded through `storedAuthLoader` (lib/scope/open.ts).
+ * Commands import this module dynamically, so `--help` never loads the credential code.
  */
 import { ApiClient } from "../api/client.ts";
 import { userControlPlaneUrl } from "../api/urls.ts";
-import { resolveAuthContext } from "../auth/resolve.ts";
 import type { AuthContext } from "../auth/token-source.ts";
 import { loadConfig } from "../store/config.ts";
 import { CliError } from "../ui/errors.ts";
-import { type AuthLoader, type OpenedScope, openScope } from "../scope/open.ts";
+import { type OpenedScope, openScope, storedAuthLoader } from "../scope/open.ts";
 import { resolveScope, type ScopeInputs } from "../scope/resolve.ts";
 import { ResourceClient } from "./operations.ts";
-
-/** Loads the login of a session (or the environment's credential) with warnings routed to `warn`. */
-export function authLoader(
-  env: (name: string) => string | undefined,
-  warn?: (message: string) => void,
-): AuthLoader {
-  return (session) => resolveAuthContext({ session, env, warn });
-}
 
 /** What a scoped resource command works with. */
 export interface ResourceScope {
@@ -49,7 +39,7 @@ export interface OpenResourceScopeOptions {
 export async function openResourceScope(options: OpenResourceScopeOptions): Promise<ResourceScope> {
   const opened = await openScope({
     inputs: options.inputs,
-    loadAuth: authLoader(options.inputs.env, options.warn),
+    loadAuth: storedAuthLoader(options.inputs.env, options.warn),
     onboarding: options.onboarding,
   });
   const resources = new ResourceClient(opened.client, {
@@ -77,7 +67,7 @@ export async function openUserPlane(
       (err.code === "NO_CONTEXT" || (err.code === "CONTEXT_NOT_FOUND" && !explicitContext));
     if (!noContext) throw err;
   }
-  const auth = await authLoader(inputs.env, warn)(sessionName);
+  const auth = await storedAuthLoader(inputs.env, warn)(sessionName);
   const client = new ApiClient({
     auth,
     baseUrl: userControlPlaneUrl(auth.apiBase, auth.identity.subject),
