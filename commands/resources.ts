@@ -169,9 +169,6 @@ interface GetOptions {
   ignoreNotFound?: boolean;
 }
 
-const ORG_WORDS = new Set(["organizations", "organization", "orgs", "org"]);
-const PROJECT_WORDS = new Set(["projects", "project"]);
-
 async function getOrganizations(
   cmd: Command,
   ctx: CommandContext,
@@ -226,31 +223,20 @@ async function getOrganizations(
   }
 }
 
-/** Opens the control plane a type request goes to: the organization's for projects. */
+/** Opens the control plane a type request goes to (the organization's for projects). */
 async function clientFor(
   cmd: Command,
   ctx: CommandContext,
   word: string,
   opts: { namespace?: string },
 ): Promise<ResourceClient> {
-  if (!PROJECT_WORDS.has(word.toLowerCase())) return await openScoped(cmd, ctx, opts.namespace);
-  const [{ openResourceScope }, { organizationControlPlaneUrl }, { ResourceClient }] = await Promise
-    .all([
-      import("../lib/resources/open.ts"),
-      import("../lib/api/urls.ts"),
-      import("../lib/resources/operations.ts"),
-    ]);
-  const { opened } = await openResourceScope({ inputs: scopeInputs(cmd, ctx), warn: warnTo(ctx) });
-  const org = opened.scope.organizationId;
-  if (!org) {
-    throw new CliError(
-      "ORGANIZATION_UNKNOWN",
-      `cannot tell which organization project "${opened.scope.projectId}" belongs to`,
-      { hint: "Pass --organization ORG, or run 'datumctl ctx --refresh'." },
-    );
-  }
-  const client = opened.client.withBase(organizationControlPlaneUrl(opened.auth.apiBase, org));
-  return new ResourceClient(client, { env: (name) => ctx.io.env(name) });
+  const { openResourcePlane } = await import("../lib/resources/open.ts");
+  const { resources } = await openResourcePlane(word, {
+    inputs: scopeInputs(cmd, ctx),
+    warn: warnTo(ctx),
+    namespace: opts.namespace,
+  });
+  return resources;
 }
 
 /** Adds DISPLAY NAME to a projects Table when the server did not include one. */
@@ -352,7 +338,10 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
   if (opts.watch || opts.watchOnly) {
     if (requests.length !== 1) throw new UsageError("watch works on one type at a time");
   }
-  if (requests.some((r) => ORG_WORDS.has(r.type.toLowerCase()))) {
+  const { isOrganizationsType, isProjectsType, projectDisplayNameOf } = await import(
+    "../lib/resources/organizations.ts"
+  );
+  if (requests.some((r) => isOrganizationsType(r.type))) {
     if (requests.length > 1) {
       throw new UsageError("organizations cannot be listed together with other types");
     }
@@ -367,7 +356,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
   const clients = new Map<string, ResourceClient>();
   const resolved: { rc: ResourceClient; type: ResourceType; request: TypeRequest }[] = [];
   for (const request of requests) {
-    const key = PROJECT_WORDS.has(request.type.toLowerCase()) ? "org" : "scope";
+    const key = isProjectsType(request.type) ? "org" : "scope";
     let rc = clients.get(key);
     if (!rc) {
       rc = await clientFor(cmd, ctx, request.type, opts);
@@ -377,7 +366,6 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
   }
   const multiple = resolved.length > 1;
   const table = output.kind === "table" || output.kind === "wide";
-  const { projectDisplayNameOf } = await import("../lib/resources/organizations.ts");
 
   if (table) {
     let first = true;
@@ -385,7 +373,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
     for (const { rc, type, request } of resolved) {
       if (opts.watchOnly) break;
       let result = await tableFor(rc, type, request, opts, onMissing);
-      if (PROJECT_WORDS.has(request.type.toLowerCase())) {
+      if (isProjectsType(request.type)) {
         result = withProjectDisplayNames(result, projectDisplayNameOf);
       }
       if (result.rows.length === 0) continue;
@@ -536,13 +524,13 @@ async function describe(
   }
   const blocks: string[] = [];
   const missing: unknown[] = [];
+  const { isOrganizationsType, organizationRows } = await import(
+    "../lib/resources/organizations.ts"
+  );
   for (const request of requests) {
-    if (ORG_WORDS.has(request.type.toLowerCase())) {
+    if (isOrganizationsType(request.type)) {
       // Organizations are the user's memberships on the user control plane, as with get.
-      const [{ openUserPlane }, { organizationRows }] = await Promise.all([
-        import("../lib/resources/open.ts"),
-        import("../lib/resources/organizations.ts"),
-      ]);
+      const { openUserPlane } = await import("../lib/resources/open.ts");
       const { client } = await openUserPlane(scopeInputs(cmd, ctx), warnTo(ctx));
       const rows = await organizationRows(client, request.names);
       blocks.push(...rows.map((r) => describeObject(r.membership)));

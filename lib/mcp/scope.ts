@@ -11,10 +11,9 @@
  * client so the next call reads the credential store again.
  */
 import type { ApiClient } from "../api/client.ts";
-import { organizationControlPlaneUrl } from "../api/urls.ts";
 import type { AuthContext } from "../auth/token-source.ts";
-import { openResourceScope, openUserPlane } from "../resources/open.ts";
-import { ResourceClient } from "../resources/operations.ts";
+import { openResourceScope, openUserPlane, organizationPlaneOf } from "../resources/open.ts";
+import type { ResourceClient } from "../resources/operations.ts";
 import { loadConfig } from "../store/config.ts";
 import { type OpenedScope, storedAuthLoader } from "../scope/open.ts";
 import { type ResolvedScope, resolveScope, type ScopeInputs } from "../scope/resolve.ts";
@@ -155,18 +154,12 @@ export class McpScope {
     override: ScopeOverride = {},
   ): Promise<{ resources: ResourceClient; scope: ResolvedScope }> {
     const { opened } = await this.open(override);
-    const org = opened.scope.organizationId;
-    if (!org) {
-      throw new CliError(
-        "ORGANIZATION_UNKNOWN",
-        `cannot tell which organization project "${opened.scope.projectId}" belongs to`,
-        { hint: "Pass --organization ORG, or run 'datumctl ctx --refresh'." },
-      );
-    }
-    const resources = await this.#cached(this.#orgPlanes, `${opened.auth.apiBase} ${org}`, () => {
-      const client = opened.client.withBase(organizationControlPlaneUrl(opened.auth.apiBase, org));
-      return Promise.resolve(new ResourceClient(client, { env: this.inputs.env }));
-    });
+    const key = `${opened.auth.apiBase} ${opened.scope.organizationId}`;
+    const resources = await this.#cached(
+      this.#orgPlanes,
+      key,
+      () => Promise.resolve().then(() => organizationPlaneOf(opened, this.inputs.env)),
+    );
     return { resources, scope: opened.scope };
   }
 

@@ -14,7 +14,11 @@ import { activeSession, notLoggedIn } from "../auth/sessions.ts";
 import { parseManifests } from "../resources/manifests.ts";
 import type { KubeObject } from "../resources/objects.ts";
 import type { ResourceClient, WriteResult } from "../resources/operations.ts";
-import { ORGANIZATION_WORDS, organizationRows, PROJECT_WORDS } from "../resources/organizations.ts";
+import {
+  isOrganizationsType,
+  isProjectsType,
+  organizationRows,
+} from "../resources/organizations.ts";
 import { typeApiVersion, typeFullName } from "../resources/discovery.ts";
 import type { ResourceType } from "../resources/discovery.ts";
 import { contextViews } from "../scope/contexts.ts";
@@ -143,10 +147,6 @@ export async function listResourceTypes(
   };
 }
 
-function isWord(words: string[], type: string): boolean {
-  return words.includes(type.trim().toLowerCase());
-}
-
 function typeSummary(type: ResourceType): GetResult["type"] {
   return {
     name: typeFullName(type),
@@ -171,7 +171,7 @@ async function planeFor(
   type: string,
   override: ScopeOverride,
 ): Promise<{ resources: ResourceClient; scope: ResolvedScope }> {
-  if (isWord(PROJECT_WORDS, type)) return await scope.organizationPlane(override);
+  if (isProjectsType(type)) return await scope.organizationPlane(override);
   const { opened, resources } = await scope.open(override);
   return { resources, scope: opened.scope };
 }
@@ -233,7 +233,7 @@ export async function getResources(
     fieldSelector?: string;
   },
 ): Promise<GetResult> {
-  if (isWord(ORGANIZATION_WORDS, options.type)) return await getOrganizations(scope, options);
+  if (isOrganizationsType(options.type)) return await getOrganizations(scope, options);
   const plane = await planeFor(scope, options.type, options);
   const type = await plane.resources.resolveType(options.type);
   const objects = await objectsOf(plane.resources, type, options);

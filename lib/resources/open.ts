@@ -2,18 +2,21 @@
  * Opening what the resource verbs work on: the scope's control plane as the login that owns it,
  * or the user control plane for `get organizations`.
  *
- * Exports {@link openResourceScope} (scope rule + onboarding gate + a {@link ResourceClient}) and
- * {@link openUserPlane}; logins are loaded through `storedAuthLoader` (lib/scope/open.ts).
- * Commands import this module dynamically, so `--help` never loads the credential code.
+ * Exports {@link openResourceScope} (scope rule + onboarding gate + a {@link ResourceClient}),
+ * {@link openResourcePlane} and {@link organizationPlaneOf} (projects live on the organization
+ * control plane, whatever the scope) and {@link openUserPlane}; logins are loaded through
+ * `storedAuthLoader` (lib/scope/open.ts). Commands import this module dynamically, so `--help`
+ * never loads the credential code.
  */
 import { ApiClient } from "../api/client.ts";
-import { userControlPlaneUrl } from "../api/urls.ts";
+import { organizationControlPlaneUrl, userControlPlaneUrl } from "../api/urls.ts";
 import type { AuthContext } from "../auth/token-source.ts";
 import { loadConfig } from "../store/config.ts";
 import { CliError } from "../ui/errors.ts";
 import { type OpenedScope, openScope, storedAuthLoader } from "../scope/open.ts";
 import { resolveScope, type ScopeInputs } from "../scope/resolve.ts";
 import { ResourceClient } from "./operations.ts";
+import { isProjectsType } from "./organizations.ts";
 
 /** What a scoped resource command works with. */
 export interface ResourceScope {
@@ -47,6 +50,39 @@ export async function openResourceScope(options: OpenResourceScopeOptions): Prom
     env: options.inputs.env,
   });
   return { opened, resources };
+}
+
+/**
+ * A client for the control plane of an opened scope's organization, where projects live. A
+ * project scope's organization must be known (from the context cache or `--organization`).
+ */
+export function organizationPlaneOf(
+  opened: OpenedScope,
+  env: (name: string) => string | undefined,
+): ResourceClient {
+  const org = opened.scope.organizationId;
+  if (!org) {
+    throw new CliError(
+      "ORGANIZATION_UNKNOWN",
+      `cannot tell which organization project "${opened.scope.projectId}" belongs to`,
+      { hint: "Pass --organization ORG, or run 'datumctl ctx --refresh'." },
+    );
+  }
+  const client = opened.client.withBase(organizationControlPlaneUrl(opened.auth.apiBase, org));
+  return new ResourceClient(client, { env });
+}
+
+/**
+ * Opens the control plane a type (as typed) lives on: the scope's organization control plane for
+ * projects, else the scope's own (see {@link openResourceScope}).
+ */
+export async function openResourcePlane(
+  type: string,
+  options: OpenResourceScopeOptions,
+): Promise<ResourceScope> {
+  if (!isProjectsType(type)) return await openResourceScope(options);
+  const { opened } = await openResourceScope({ ...options, namespace: undefined });
+  return { opened, resources: organizationPlaneOf(opened, options.inputs.env) };
 }
 
 /**

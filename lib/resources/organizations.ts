@@ -4,8 +4,8 @@
  * Organizations are the user's OrganizationMemberships on the USER control plane, each with the
  * onboarding status of its organization (datum-api.md §3.1, §3.2); projects come from the
  * organization control plane. Exports {@link listOrganizationMemberships},
- * {@link organizationRows} / {@link OrganizationRow}, {@link projectDisplayNameOf} and the group
- * constants of these types.
+ * {@link organizationRows} / {@link OrganizationRow}, {@link projectDisplayNameOf}, the words
+ * `get` accepts for these types and {@link isOrganizationsType} / {@link isProjectsType}.
  */
 import type { ApiClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
@@ -17,6 +17,16 @@ import type { KubeObject } from "./objects.ts";
 export const ORGANIZATION_WORDS = ["organizations", "organization", "orgs", "org"];
 /** Words `get` accepts for projects. */
 export const PROJECT_WORDS = ["projects", "project"];
+
+/** Whether a type as typed asks for the organizations view (the user control plane). */
+export function isOrganizationsType(type: string): boolean {
+  return ORGANIZATION_WORDS.includes(type.trim().toLowerCase());
+}
+
+/** Whether a type as typed names projects, which live on the organization control plane. */
+export function isProjectsType(type: string): boolean {
+  return PROJECT_WORDS.includes(type.trim().toLowerCase());
+}
 
 /** One organization the user belongs to, as `get organizations` lists it. */
 export interface OrganizationRow {
