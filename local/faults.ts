@@ -21,6 +21,8 @@ export const FAULT_NAMES = [
   "revoked-refresh-tokens",
   "delete-lease",
   "iroh-owner-flip",
+  "device-denied",
+  "device-slow-down",
 ] as const;
 
 /** One of {@link FAULT_NAMES}. */
@@ -34,6 +36,10 @@ export class Faults {
   quotaTimeout = 0;
   /** While true, every refresh_token grant answers invalid_grant. */
   revokedRefreshTokens = false;
+  /** How many upcoming device codes the user denies (as with the "deny" button). */
+  deviceDenied = 0;
+  /** How many upcoming device_code token polls answer `slow_down`. */
+  deviceSlowDown = 0;
 
   /** Takes one 503 from the burst, if any is left. */
   take503(): boolean {
@@ -49,12 +55,28 @@ export class Faults {
     return true;
   }
 
+  /** Takes one denial from the burst, if any is left. */
+  takeDeviceDenied(): boolean {
+    if (this.deviceDenied <= 0) return false;
+    this.deviceDenied--;
+    return true;
+  }
+
+  /** Takes one `slow_down` answer from the burst, if any is left. */
+  takeDeviceSlowDown(): boolean {
+    if (this.deviceSlowDown <= 0) return false;
+    this.deviceSlowDown--;
+    return true;
+  }
+
   /** The current switch positions, for `GET /_local/faults`. */
   snapshot(): Record<string, unknown> {
     return {
       "api-503": this.api503,
       "quota-timeout": this.quotaTimeout,
       "revoked-refresh-tokens": this.revokedRefreshTokens,
+      "device-denied": this.deviceDenied,
+      "device-slow-down": this.deviceSlowDown,
     };
   }
 }

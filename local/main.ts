@@ -17,6 +17,7 @@ Options:
   --api-port N              control-plane emulator port (default: a free port)
   --auto-approve EMAIL      complete browser logins and device codes as EMAIL, no interaction
   --access-token-ttl SECS   access/ID token lifetime (default 3600)
+  --device-code-ttl SECS    device code lifetime, expires_in (default 600)
   --lease-duration SECS     leaseDurationSeconds of connector Leases (default 30)
   --controller-delay-ms MS  simulated controller delay (default 300)
   --proxy-domain DOMAIN     domain of generated HTTPProxy hostnames (default datumproxy.localhost)
@@ -52,6 +53,9 @@ function parseArgs(args: string[]): LocalStackOptions {
       }
       case "--access-token-ttl":
         opts.accessTokenTtlSeconds = number(flag, value());
+        break;
+      case "--device-code-ttl":
+        opts.deviceCodeTtlSeconds = number(flag, value());
         break;
       case "--lease-duration":
         opts.leaseDurationSeconds = number(flag, value());

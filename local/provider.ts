@@ -1,7 +1,8 @@
 /**
  * The local OpenID provider: a real `oidc-provider` instance on loopback with the CLI's public
  * client, device flow, rotating refresh tokens, service-account JWT-bearer login, an
- * auto-approve switch and the "revoked refresh tokens" fault.
+ * auto-approve switch, the "revoked refresh tokens" fault and the device-flow outcomes (denied
+ * codes, a short code lifetime, `slow_down` bursts) with a log of the device polls.
  *
  * Exports {@link startIdentityProvider}, which returns an {@link IdentityProvider} the emulator
  * uses to check bearer tokens in-process.
@@ -20,6 +21,9 @@ const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code";
 const DEFAULT_SCOPE = "openid profile email offline_access";
 const SUPPORTED_SCOPES = ["openid", "profile", "email", "offline_access"];
+
+/** How many device polls {@link IdentityProvider.devicePolls} keeps. */
+export const DEVICE_POLL_LOG_SIZE = 200;
 
 /** Zitadel's endpoint paths, so hard-coded paths in clients work here too. */
 const ROUTES = {
@@ -42,6 +46,8 @@ export interface IdentityProviderOptions {
   accessTokenTtlSeconds: number;
   /** `interval` announced in device authorization responses. */
   devicePollIntervalSeconds: number;
+  /** Lifetime of device codes (`expires_in`); changeable later with `setDeviceCodeTtl`. */
+  deviceCodeTtlSeconds: number;
   /** Email that browser logins and device codes complete as, without interaction. */
   autoApprove?: string;
   faults: Faults;
@@ -55,6 +61,14 @@ export interface TokenIdentity {
   expiresAt: number;
 }
 
+/** One device_code poll of the token endpoint, as the provider answered it. */
+export interface DevicePoll {
+  /** When the request arrived (ms since the epoch). */
+  at: number;
+  /** `tokens`, or the OAuth error answered (`authorization_pending`, `slow_down`, ...). */
+  answer: string;
+}
+
 /** A running provider. */
 export interface IdentityProvider {
   issuer: string;
@@ -63,6 +77,12 @@ export interface IdentityProvider {
   readonly autoApprove: string | undefined;
   /** Turns auto-approve on (an email of a seed account) or off (undefined). */
   setAutoApprove(email: string | undefined): void;
+  /** Lifetime of device codes issued from now on. */
+  readonly deviceCodeTtlSeconds: number;
+  /** Sets the lifetime of device codes issued from now on (seconds, at least 1). */
+  setDeviceCodeTtl(seconds: number): void;
+  /** The most recent device_code polls (oldest first, at most {@link DEVICE_POLL_LOG_SIZE}). */
+  devicePolls(): DevicePoll[];
   /** Looks an access token up; undefined when unknown, expired or revoked. */
   verifyAccessToken(token: string): Promise<TokenIdentity | undefined>;
   /** The seed service account's key file (`type: datum_service_account`). */
@@ -144,6 +164,12 @@ export async function startIdentityProvider(
   };
 
   const ttl = opts.accessTokenTtlSeconds;
+  let deviceCodeTtl = checkDeviceCodeTtl(opts.deviceCodeTtlSeconds);
+  const polls: DevicePoll[] = [];
+  const recordPoll = (at: number, answer: string) => {
+    polls.push({ at, answer });
+    if (polls.length > DEVICE_POLL_LOG_SIZE) polls.shift();
+  };
   const provider = new Provider(issuer, {
     clients: [{
       client_id: LOCAL_CLIENT_ID,
@@ -182,7 +208,8 @@ export async function startIdentityProvider(
       AccessToken: ttl,
       IdToken: ttl,
       RefreshToken: 30 * 24 * 3600,
-      DeviceCode: 600,
+      // A function, so a lifetime set over the admin API applies to the next code.
+      DeviceCode: () => deviceCodeTtl,
       Grant: 30 * 24 * 3600,
       Interaction: 3600,
       Session: 14 * 24 * 3600,
@@ -256,6 +283,7 @@ export async function startIdentityProvider(
       return;
     }
 
+    let devicePollAt: number | undefined;
     if (ctx.method === "POST" && ctx.path === ROUTES.token) {
       const raw = await readBody(ctx.req);
       const form = new URLSearchParams(raw);
@@ -270,17 +298,47 @@ export async function startIdentityProvider(
         ctx.body = { error: "invalid_grant", error_description: "grant request is invalid" };
         return;
       }
+      if (grantType === DEVICE_CODE) {
+        devicePollAt = Date.now();
+        // oidc-provider never answers slow_down itself, so the burst is answered here.
+        if (opts.faults.takeDeviceSlowDown()) {
+          ctx.status = 400;
+          ctx.set("cache-control", "no-store");
+          ctx.body = {
+            error: "slow_down",
+            error_description: "polling too often; wait 5 seconds longer between polls",
+          };
+          recordPoll(devicePollAt, "slow_down");
+          return;
+        }
+      }
       // The body is consumed; oidc-provider falls back to a pre-read body.
       ctx.req.body = raw;
     }
 
     await next();
 
+    if (devicePollAt !== undefined) {
+      const error = ctx.body?.error;
+      recordPoll(
+        devicePollAt,
+        typeof error === "string" ? error : ctx.status === 200 ? "tokens" : `HTTP ${ctx.status}`,
+      );
+    }
+
     if (
       ctx.oidc?.route === "device_authorization" && ctx.status === 200 && ctx.body?.device_code
     ) {
       ctx.body = { ...ctx.body, interval: opts.devicePollIntervalSeconds };
-      if (autoApprove) {
+      if (opts.faults.takeDeviceDenied()) {
+        // What the device page's "deny" button (the `abort` form field) records on the code.
+        const code = ctx.oidc.entities.DeviceCode;
+        Object.assign(code, {
+          error: "access_denied",
+          errorDescription: "the user denied the sign-in request",
+        });
+        await code.save();
+      } else if (autoApprove) {
         const account = requireAccount(autoApprove);
         const code = ctx.oidc.entities.DeviceCode;
         const scope = String(code.params?.scope ?? DEFAULT_SCOPE);
@@ -365,6 +423,13 @@ export async function startIdentityProvider(
     setAutoApprove(email) {
       autoApprove = email ? requireAccount(email).email : undefined;
     },
+    get deviceCodeTtlSeconds() {
+      return deviceCodeTtl;
+    },
+    setDeviceCodeTtl(seconds) {
+      deviceCodeTtl = checkDeviceCodeTtl(seconds);
+    },
+    devicePolls: () => polls.map((p) => ({ ...p })),
     async verifyAccessToken(token) {
       const at = await provider.AccessToken.find(token);
       if (!at || at.isExpired) return undefined;
@@ -392,6 +457,13 @@ export async function startIdentityProvider(
         server.close(() => resolve());
       }),
   };
+}
+
+function checkDeviceCodeTtl(seconds: number): number {
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw new RangeError("deviceCodeTtlSeconds must be a whole number of seconds, at least 1");
+  }
+  return seconds;
 }
 
 function requireAccount(idOrEmail: string): SeedAccount {

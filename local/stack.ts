@@ -11,7 +11,7 @@ import { type LocalGateway, startLocalGateway } from "./gateway.ts";
 import { Controllers, type ControllerSettings } from "./controllers.ts";
 import { FAULT_NAMES, faultCount, type FaultName, Faults } from "./faults.ts";
 import { OpenApiDocs } from "./openapi.ts";
-import { startIdentityProvider } from "./provider.ts";
+import { type DevicePoll, startIdentityProvider } from "./provider.ts";
 import { ResourceRegistry, type ResourceType } from "./resources.ts";
 import { ObjectStore } from "./store.ts";
 import { ONBOARDING_REASONS, Tenancy } from "./tenancy.ts";
@@ -29,6 +29,8 @@ export interface LocalStackOptions {
   accessTokenTtlSeconds?: number;
   /** `interval` in device authorization responses (default 1). */
   devicePollIntervalSeconds?: number;
+  /** Lifetime of device codes, `expires_in` (default 600). */
+  deviceCodeTtlSeconds?: number;
   /** `leaseDurationSeconds` of the Leases the controller creates (default 30). */
   leaseDurationSeconds?: number;
   /** Base of the controllers' simulated reconcile delays in ms (default 300). */
@@ -47,6 +49,11 @@ export interface LocalStackInfo {
   clientId: string;
 }
 
+/** What `POST /_local/settings` changes: the controller settings and the device-code lifetime. */
+export interface StackSettings extends ControllerSettings {
+  deviceCodeTtlSeconds: number;
+}
+
 /** A running stack with its admin methods. */
 export interface RunningLocalStack extends LocalStackInfo {
   /** The object store behind every control plane (subscribe to watch changes). */
@@ -59,6 +66,10 @@ export interface RunningLocalStack extends LocalStackInfo {
   setAutoApprove(email: string | undefined): Promise<void>;
   /** Turns a fault switch on/off or fires a one-shot fault (see local/README.md). */
   setFault(name: string, value: unknown): Promise<void>;
+  /** Changes settings for what happens next (controllers, device-code lifetime). */
+  setSettings(patch: Partial<StackSettings>): Promise<StackSettings>;
+  /** The most recent device_code polls of the token endpoint and their answers. */
+  devicePolls(): DevicePoll[];
   /** Sets an organization's `OnboardingComplete` reason (`Ready` = complete). */
   setOrganizationOnboarding(org: string, reason: string): Promise<void>;
   /** The seed service account's key file (JSON object). */
@@ -90,6 +101,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     port: opts.port ?? 0,
     accessTokenTtlSeconds: opts.accessTokenTtlSeconds ?? 3600,
     devicePollIntervalSeconds: opts.devicePollIntervalSeconds ?? 1,
+    deviceCodeTtlSeconds: opts.deviceCodeTtlSeconds ?? 600,
     autoApprove: opts.autoApprove,
     faults,
   });
@@ -115,7 +127,26 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       case "iroh-owner-flip":
         controllers.flipIrohOwner(value);
         break;
+      case "device-denied":
+        faults.deviceDenied = faultCount(value);
+        break;
+      case "device-slow-down":
+        faults.deviceSlowDown = faultCount(value);
+        break;
     }
+  };
+
+  const currentSettings = (): StackSettings => ({
+    ...settings,
+    deviceCodeTtlSeconds: provider.deviceCodeTtlSeconds,
+  });
+  const applySettings = (body: unknown): StackSettings => {
+    const b = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
+    if (b.deviceCodeTtlSeconds !== undefined) {
+      provider.setDeviceCodeTtl(Number(b.deviceCodeTtlSeconds));
+    }
+    Object.assign(settings, pickSettings(body));
+    return currentSettings();
   };
 
   const admin = async (req: Request, url: URL): Promise<Response> => {
@@ -134,7 +165,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
           ...stack.info(),
           autoApprove: provider.autoApprove ?? null,
           faults: faults.snapshot(),
-          settings,
+          settings: currentSettings(),
         });
       }
       if (req.method === "GET" && path === "/_local/faults") return reply(faults.snapshot());
@@ -165,8 +196,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
         return reply(type, 201);
       }
       if (path === "/_local/settings" && req.method === "POST") {
-        Object.assign(settings, pickSettings(body));
-        return reply(settings);
+        return reply(applySettings(body));
+      }
+      if (path === "/_local/device-polls" && req.method === "GET") {
+        return reply(provider.devicePolls());
       }
       return reply({ error: "unknown admin route" }, 404);
     } catch (e) {
@@ -208,6 +241,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     faults,
     setAutoApprove: (email) => Promise.resolve().then(() => provider.setAutoApprove(email)),
     setFault: (name, value) => Promise.resolve().then(() => setFault(name, value)),
+    setSettings: (patch) => Promise.resolve().then(() => applySettings(patch)),
+    devicePolls: () => provider.devicePolls(),
     setOrganizationOnboarding: (org, reason) =>
       Promise.resolve().then(() => {
         if (!(ONBOARDING_REASONS as readonly string[]).includes(reason)) {

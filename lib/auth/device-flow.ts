@@ -85,7 +85,6 @@ export async function deviceLogin(
   try {
     while (true) {
       await watch.sleep(intervalMs);
-      if (Date.now() > deadline) throw expired();
       let response: Response;
       try {
         response = await Promise.race([
@@ -106,9 +105,11 @@ export async function deviceLogin(
         tokens = await oauth.processDeviceCodeResponse(as, client, response);
       } catch (err) {
         if (err instanceof oauth.ResponseBodyError) {
-          if (err.error === "authorization_pending") continue;
-          if (err.error === "slow_down") {
-            intervalMs += 5000;
+          // The server decides first (it may still hand out tokens approved at the last
+          // moment, or say expired_token); our own clock only ends a poll that got no verdict.
+          if (err.error === "authorization_pending" || err.error === "slow_down") {
+            if (err.error === "slow_down") intervalMs += 5000;
+            if (Date.now() > deadline) throw expired();
             continue;
           }
           if (err.error === "access_denied") {

@@ -35,9 +35,20 @@ export interface LocalStack {
   setOnboarding(org: string, reason: string): Promise<void>;
   /** The seed service account's key file (`type: datum_service_account`). */
   serviceAccountKeyFile(): Promise<Record<string, string>>;
+  /** Changes stack settings (`deviceCodeTtlSeconds`, `leaseDurationSeconds`, `delayMs`, `proxyDomain`). */
+  setSettings(patch: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** The recent device_code polls of the token endpoint: when each arrived and what it got. */
+  devicePolls(): Promise<DevicePoll[]>;
   /** Serves one more kind (`{group, version, kind, plural?, namespaced?, planes?, ...}`). */
   registerKind(kind: Record<string, unknown>): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** One device_code poll as the stack answered it (`answer`: `tokens` or the OAuth error). */
+export interface DevicePoll {
+  /** Arrival time, ms since the epoch. */
+  at: number;
+  answer: string;
 }
 
 /** Options for {@link startStack}. */
@@ -48,6 +59,8 @@ export interface StackOptions {
   leaseDurationSeconds?: number;
   /** Controller delay in ms (default 300). */
   controllerDelayMs?: number;
+  /** Lifetime of device codes in seconds (default 600). */
+  deviceCodeTtlSeconds?: number;
 }
 
 async function admin(api: string, path: string, body?: unknown): Promise<unknown> {
@@ -107,6 +120,9 @@ export async function startStack(opts: StackOptions = {}): Promise<LocalStack> {
   }
   if (opts.controllerDelayMs !== undefined) {
     args.push("--controller-delay-ms", String(opts.controllerDelayMs));
+  }
+  if (opts.deviceCodeTtlSeconds !== undefined) {
+    args.push("--device-code-ttl", String(opts.deviceCodeTtlSeconds));
   }
   const child = new Deno.Command(Deno.execPath(), {
     args,
@@ -178,6 +194,12 @@ export async function startStack(opts: StackOptions = {}): Promise<LocalStack> {
     },
     async setOnboarding(org, reason) {
       await admin(info.api, `/organizations/${encodeURIComponent(org)}/onboarding`, { reason });
+    },
+    async setSettings(patch) {
+      return await admin(info.api, "/settings", patch) as Record<string, unknown>;
+    },
+    async devicePolls() {
+      return await admin(info.api, "/device-polls") as DevicePoll[];
     },
     async registerKind(kind) {
       await admin(info.api, "/kinds", kind);
