@@ -9,11 +9,12 @@
  */
 import type { Command } from "commander";
 import type { CommandContext, RegisterCommands } from "./context.ts";
-import { loadConfig } from "../lib/store/config.ts";
-import { activeSession, notLoggedIn } from "../lib/auth/sessions.ts";
-import { contextViews } from "../lib/scope/contexts.ts";
-import { cacheIsStale } from "../lib/scope/discovery.ts";
-import { useContext } from "../lib/scope/select.ts";
+import {
+  choosableContexts,
+  contextListing,
+  type RefreshOptions,
+  useContextRefreshing,
+} from "../lib/scope/listing.ts";
 import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
 import {
   pickContext,
@@ -21,7 +22,7 @@ import {
   successLine,
   switchedMessage,
 } from "../lib/ui/contexts.ts";
-import { CliError, UsageError } from "../lib/ui/errors.ts";
+import { UsageError } from "../lib/ui/errors.ts";
 
 const FORMATS = ["table", "json", "yaml"] as const;
 
@@ -31,51 +32,20 @@ interface ListOptions {
   output?: string;
 }
 
-/**
- * Re-discovers the contexts of `sessions` with each session's stored login. With `lenient`, a
- * session that fails is reported as a warning and the others still refresh; otherwise the first
- * failure is thrown.
- */
-async function refresh(ctx: CommandContext, sessions: string[], lenient = false): Promise<void> {
-  const [{ resolveAuthContext }, { refreshSessionContexts }] = await Promise.all([
-    import("../lib/auth/resolve.ts"),
-    import("../lib/scope/discovery.ts"),
-  ]);
-  for (const session of sessions) {
-    try {
-      const auth = await resolveAuthContext({
-        session,
-        ignoreEnvironment: true,
-        env: (name) => ctx.io.env(name),
-        warn: (message) => ctx.io.err(`warning: ${message}\n`),
-      });
-      await refreshSessionContexts(auth);
-    } catch (err) {
-      if (!lenient) throw err;
-      const why = err instanceof Error ? err.message : String(err);
-      ctx.io.err(
-        `warning: could not refresh the contexts of ${session} (${why}); showing the cached list\n`,
-      );
-    }
-  }
+function refreshOptions(ctx: CommandContext): RefreshOptions {
+  return {
+    env: (name) => ctx.io.env(name),
+    warn: (message) => ctx.io.err(`warning: ${message}\n`),
+  };
 }
 
 async function listContexts(ctx: CommandContext, opts: ListOptions): Promise<void> {
   const format = parseOutputFormat(opts.output, FORMATS, "table");
-  let config = await loadConfig();
-  const active = activeSession(config)?.name;
-  const sessions = opts.all ? config.sessions.map((s) => s.name) : active ? [active] : [];
-  if (sessions.length === 0) throw notLoggedIn();
-
-  if (opts.refresh) {
-    await refresh(ctx, sessions);
-    config = await loadConfig();
-  } else if (cacheIsStale(config)) {
-    await refresh(ctx, sessions, true);
-    config = await loadConfig();
-  }
-
-  const views = contextViews(config, sessions);
+  const { views, sessions } = await contextListing({
+    ...refreshOptions(ctx),
+    all: opts.all,
+    refresh: opts.refresh,
+  });
   if (format !== "table") {
     ctx.io.out(renderStructured(views, format));
     return;
@@ -98,31 +68,10 @@ async function use(ctx: CommandContext, ref: string | undefined, output?: string
         "Run 'datumctl ctx' to list contexts, then 'datumctl ctx use ORG/PROJECT'.",
       );
     }
-    const config = await loadConfig();
-    const active = activeSession(config)?.name;
-    if (!active) throw notLoggedIn();
-    const views = contextViews(config, [active]);
-    if (views.length === 0) {
-      throw new CliError("NO_CONTEXTS", "There are no contexts to choose from.", {
-        hint: "Run 'datumctl ctx --refresh' after joining an organization.",
-      });
-    }
+    const views = await choosableContexts();
     ref = await pickContext(ctx.io, views, { message: "Select a context:", flag: "REF" });
   }
-  let view;
-  try {
-    view = await useContext(ref);
-  } catch (err) {
-    // A project created since the last discovery: refresh a stale cache once and retry.
-    if (!(err instanceof CliError) || err.code !== "CONTEXT_NOT_FOUND") throw err;
-    const config = await loadConfig();
-    const active = activeSession(config)?.name;
-    if (!active || !cacheIsStale(config)) throw err;
-    await refresh(ctx, [active]).catch(() => {
-      throw err;
-    });
-    view = await useContext(ref);
-  }
+  const view = await useContextRefreshing(ref, refreshOptions(ctx));
   if (format !== "table") ctx.io.out(renderStructured(view, format));
   else ctx.io.out(successLine(ctx.io, switchedMessage(view)));
 }

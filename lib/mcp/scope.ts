@@ -12,10 +12,11 @@
  */
 import type { ApiClient } from "../api/client.ts";
 import type { AuthContext } from "../auth/token-source.ts";
+import { type Whoami, whoami } from "../auth/whoami.ts";
 import { openResourceScope, openUserPlane, organizationPlaneOf } from "../resources/open.ts";
 import type { ResourceClient } from "../resources/operations.ts";
 import { loadConfig } from "../store/config.ts";
-import { type OpenedScope, storedAuthLoader } from "../scope/open.ts";
+import type { OpenedScope } from "../scope/open.ts";
 import { type ResolvedScope, resolveScope, type ScopeInputs } from "../scope/resolve.ts";
 import { CliError, ExitCode } from "../ui/errors.ts";
 
@@ -124,16 +125,9 @@ export class McpScope {
     return resolveScope(await loadConfig(), this.inputsFor(override));
   }
 
-  /** The login that owns the scope of a call (no scope needed: the active login then). */
-  async auth(override: ScopeOverride = {}): Promise<{ auth: AuthContext; scope?: ResolvedScope }> {
-    let scope: ResolvedScope | undefined;
-    try {
-      scope = await this.resolve(override);
-    } catch (err) {
-      if (!(err instanceof CliError) || err.exitCode === ExitCode.usage) throw err;
-    }
-    const auth = await storedAuthLoader(this.inputs.env, this.#warn)(scope?.sessionName);
-    return { auth, scope };
+  /** Who the server's calls run as, with the stored login loaded (lib/auth/whoami.ts). */
+  async whoami(): Promise<Whoami> {
+    return await whoami(this.inputs, { loadLogin: true, warn: this.#warn });
   }
 
   /** The scope's control plane (resolved, logged in, onboarding checked), reused between calls. */

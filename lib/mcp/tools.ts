@@ -9,8 +9,6 @@
  * and {@link ApplyFailure}.
  */
 import { RESOURCE_MANAGER_GROUP } from "../api/urls.ts";
-import { resolveAuthContext } from "../auth/resolve.ts";
-import { activeSession, notLoggedIn } from "../auth/sessions.ts";
 import { parseManifests } from "../resources/manifests.ts";
 import type { KubeObject } from "../resources/objects.ts";
 import type { ResourceClient, WriteResult } from "../resources/operations.ts";
@@ -21,10 +19,8 @@ import {
 } from "../resources/organizations.ts";
 import { typeApiVersion, typeFullName } from "../resources/discovery.ts";
 import type { ResourceType } from "../resources/discovery.ts";
-import { contextViews } from "../scope/contexts.ts";
-import { cacheIsStale, refreshSessionContexts } from "../scope/discovery.ts";
+import { contextListing } from "../scope/listing.ts";
 import type { ResolvedScope } from "../scope/resolve.ts";
-import { loadConfig } from "../store/config.ts";
 import { describeObject } from "../ui/printers.ts";
 import { CliError, ExitCode } from "../ui/errors.ts";
 import type { McpScope, ScopeOverride, ScopeSummary } from "./scope.ts";
@@ -53,26 +49,19 @@ export function readOnlyRefusal(tool: string): CliError {
 
 /** `whoami`: who the tools run as, against which server and scope. */
 export async function whoami(scope: McpScope, readOnly: boolean): Promise<WhoamiResult> {
-  const { auth, scope: resolved } = await scope.auth();
-  let scopeError: string | null = null;
-  if (!resolved) {
-    try {
-      await scope.resolve();
-    } catch (err) {
-      scopeError = err instanceof Error ? err.message : String(err);
-    }
+  const who = await scope.whoami();
+  const error = who.scopeError;
+  // A usage error (both --project and --organization) is the caller's to fix, not a missing scope.
+  if (error !== undefined && (!(error instanceof CliError) || error.exitCode === ExitCode.usage)) {
+    throw error;
   }
   return {
-    user: {
-      email: auth.identity.email,
-      name: auth.identity.name ?? null,
-      subject: auth.identity.subject || null,
-    },
-    endpoint: auth.apiBase,
-    session: auth.sessionName ?? null,
-    credentials: auth.kind,
-    scope: resolved ? scope.summary(resolved) : null,
-    scopeError,
+    user: who.user,
+    endpoint: who.endpoint,
+    session: who.session,
+    credentials: who.credentials.source,
+    scope: who.scope ? scope.summary(who.scope) : null,
+    scopeError: error instanceof Error ? error.message : null,
     readOnly,
   };
 }
@@ -83,34 +72,13 @@ export async function listContexts(
   options: { all?: boolean; refresh?: boolean },
   warn: (message: string) => void,
 ): Promise<ListContextsResult> {
-  let config = await loadConfig();
-  const active = activeSession(config)?.name;
-  const sessions = options.all ? config.sessions.map((s) => s.name) : active ? [active] : [];
-  if (sessions.length === 0) throw notLoggedIn();
-  if (options.refresh || cacheIsStale(config)) {
-    for (const session of sessions) {
-      try {
-        const auth = await resolveAuthContext({
-          session,
-          ignoreEnvironment: true,
-          env: scope.inputs.env,
-          warn,
-        });
-        await refreshSessionContexts(auth);
-      } catch (err) {
-        // An explicit refresh must say it failed; a stale cache is still worth showing.
-        if (options.refresh) throw err;
-        warn(`could not refresh the contexts of ${session}; showing the cached list`);
-      }
-    }
-    config = await loadConfig();
-  }
+  const { views } = await contextListing({ ...options, env: scope.inputs.env, warn });
   let serverScope: string | null = null;
   try {
     serverScope = scope.summary(await scope.resolve()).ref;
   } catch { /* no scope yet: reported as null */ }
   return {
-    contexts: contextViews(config, sessions).map((v) => ({
+    contexts: views.map((v) => ({
       ref: v.ref,
       type: v.type,
       organization: v.organization,

@@ -1,0 +1,112 @@
+/**
+ * The contexts a login can work in, kept fresh: re-discovered from the API when asked, when the
+ * cache is older than an hour, or when `ctx use` names a context the cache does not know yet.
+ * One implementation for `datumctl ctx` and the MCP `list_contexts` tool.
+ *
+ * Exports {@link refreshContexts}, {@link contextListing}, {@link choosableContexts} and
+ * {@link useContextRefreshing}. The login code is imported only when a refresh actually runs, so
+ * `ctx` from the cache stays light.
+ */
+import { loadConfig } from "../store/config.ts";
+import { activeSession, notLoggedIn } from "../auth/sessions.ts";
+import { CliError } from "../ui/errors.ts";
+import { type ContextView, contextViews } from "./contexts.ts";
+import { cacheIsStale, refreshSessionContexts } from "./discovery.ts";
+import { useContext } from "./select.ts";
+
+/** Where a refresh reads the environment and sends warnings meant for the person. */
+export interface RefreshOptions {
+  env: (name: string) => string | undefined;
+  warn?: (message: string) => void;
+}
+
+/**
+ * Re-discovers the contexts of `sessions` with each session's stored login. With `lenient`, a
+ * session that fails is reported through `warn` and the others still refresh; otherwise the
+ * first failure is thrown.
+ */
+export async function refreshContexts(
+  sessions: string[],
+  options: RefreshOptions & { lenient?: boolean },
+): Promise<void> {
+  const { resolveAuthContext } = await import("../auth/resolve.ts");
+  for (const session of sessions) {
+    try {
+      const auth = await resolveAuthContext({
+        session,
+        ignoreEnvironment: true,
+        env: options.env,
+        warn: options.warn,
+      });
+      await refreshSessionContexts(auth);
+    } catch (err) {
+      if (!options.lenient) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      options.warn?.(
+        `could not refresh the contexts of ${session} (${why}); showing the cached list`,
+      );
+    }
+  }
+}
+
+/** What {@link contextListing} found: the contexts and the sessions they were listed for. */
+export interface ContextListing {
+  views: ContextView[];
+  sessions: string[];
+}
+
+/**
+ * The contexts of the active login (every login with `all`). `refresh` re-discovers them and
+ * fails if that fails; a stale cache is refreshed too, but a failure then only warns and the
+ * cached list is returned.
+ */
+export async function contextListing(
+  options: RefreshOptions & { all?: boolean; refresh?: boolean },
+): Promise<ContextListing> {
+  let config = await loadConfig();
+  const active = activeSession(config)?.name;
+  const sessions = options.all ? config.sessions.map((s) => s.name) : active ? [active] : [];
+  if (sessions.length === 0) throw notLoggedIn();
+  if (options.refresh || cacheIsStale(config)) {
+    await refreshContexts(sessions, { ...options, lenient: !options.refresh });
+    config = await loadConfig();
+  }
+  return { views: contextViews(config, sessions), sessions };
+}
+
+/** The contexts of the active login to choose from (for the `ctx use` picker); never empty. */
+export async function choosableContexts(): Promise<ContextView[]> {
+  const config = await loadConfig();
+  const active = activeSession(config)?.name;
+  if (!active) throw notLoggedIn();
+  const views = contextViews(config, [active]);
+  if (views.length === 0) {
+    throw new CliError("NO_CONTEXTS", "There are no contexts to choose from.", {
+      hint: "Run 'datumctl ctx --refresh' after joining an organization.",
+    });
+  }
+  return views;
+}
+
+/**
+ * Makes `ref` the current context (`useContext`). A ref the cache does not know, when the cache
+ * is stale, may be a project created since the last discovery: the cache is refreshed once and
+ * the ref tried again (the original error stands if the refresh fails).
+ */
+export async function useContextRefreshing(
+  ref: string,
+  options: RefreshOptions,
+): Promise<ContextView> {
+  try {
+    return await useContext(ref);
+  } catch (err) {
+    if (!(err instanceof CliError) || err.code !== "CONTEXT_NOT_FOUND") throw err;
+    const config = await loadConfig();
+    const active = activeSession(config)?.name;
+    if (!active || !cacheIsStale(config)) throw err;
+    await refreshContexts([active], options).catch(() => {
+      throw err;
+    });
+    return await useContext(ref);
+  }
+}
