@@ -29,6 +29,7 @@ import {
 import type { KubeObject, KubeTable } from "../lib/resources/objects.ts";
 import type { ResourceType } from "../lib/resources/discovery.ts";
 import type { DryRun, ResourceClient, WriteResult } from "../lib/resources/operations.ts";
+import type { ReadOptions } from "../lib/resources/read.ts";
 import type { Manifest } from "../lib/resources/manifests.ts";
 import type { ScopeInputs } from "../lib/scope/resolve.ts";
 
@@ -239,91 +240,14 @@ async function clientFor(
   return resources;
 }
 
-/** Adds DISPLAY NAME to a projects Table when the server did not include one. */
-function withProjectDisplayNames(
-  table: KubeTable,
-  displayName: (o?: KubeObject) => string,
-): KubeTable {
-  if (table.columnDefinitions.some((c) => c.name.toLowerCase() === "display name")) return table;
-  const nameIndex = Math.max(0, table.columnDefinitions.findIndex((c) => c.format === "name"));
-  const columns = [...table.columnDefinitions];
-  columns.splice(nameIndex + 1, 0, { name: "Display Name", type: "string" });
+/** The listing flags of get/describe as lib/resources/read.ts takes them. */
+function readOptions(opts: GetOptions): ReadOptions {
   return {
-    ...table,
-    columnDefinitions: columns,
-    rows: table.rows.map((row) => {
-      const cells = [...row.cells];
-      cells.splice(nameIndex + 1, 0, displayName(row.object));
-      return { ...row, cells };
-    }),
-  };
-}
-
-function isNotFound(err: unknown): boolean {
-  return err instanceof CliError && "httpStatus" in err &&
-    (err as { httpStatus: number }).httpStatus === 404;
-}
-
-async function tableFor(
-  rc: ResourceClient,
-  type: ResourceType,
-  request: TypeRequest,
-  opts: GetOptions,
-  onMissing: (err: unknown) => void,
-): Promise<KubeTable> {
-  const listOptions = {
     namespace: opts.namespace,
     allNamespaces: opts.allNamespaces,
     labelSelector: opts.selector,
     fieldSelector: opts.fieldSelector,
   };
-  if (request.names.length === 0) {
-    const table = await rc.table(type, listOptions);
-    if (table) return table;
-    return objectsTable((await rc.list(type, listOptions)).items);
-  }
-  let combined: KubeTable | undefined;
-  for (const name of request.names) {
-    try {
-      const table = await rc.table(type, { ...listOptions, names: [name] }) ??
-        objectsTable([await rc.get(type, name, listOptions)]);
-      if (!combined) combined = { ...table, rows: [...table.rows] };
-      else combined.rows.push(...table.rows);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      onMissing(err);
-    }
-  }
-  return combined ?? objectsTable([]);
-}
-
-async function objectsFor(
-  rc: ResourceClient,
-  type: ResourceType,
-  request: TypeRequest,
-  opts: GetOptions,
-  onMissing: (err: unknown) => void,
-): Promise<{ objects: KubeObject[]; resourceVersion?: string }> {
-  const listOptions = {
-    namespace: opts.namespace,
-    allNamespaces: opts.allNamespaces,
-    labelSelector: opts.selector,
-    fieldSelector: opts.fieldSelector,
-  };
-  if (request.names.length === 0) {
-    const list = await rc.list(type, listOptions);
-    return { objects: list.items, resourceVersion: list.metadata?.resourceVersion };
-  }
-  const objects: KubeObject[] = [];
-  for (const name of request.names) {
-    try {
-      objects.push(await rc.get(type, name, listOptions));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      onMissing(err);
-    }
-  }
-  return { objects };
 }
 
 async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetOptions) {
@@ -338,9 +262,10 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
   if (opts.watch || opts.watchOnly) {
     if (requests.length !== 1) throw new UsageError("watch works on one type at a time");
   }
-  const { isOrganizationsType, isProjectsType, projectDisplayNameOf } = await import(
-    "../lib/resources/organizations.ts"
-  );
+  const [{ isOrganizationsType, isProjectsType }, { readObjects, readTable }] = await Promise.all([
+    import("../lib/resources/organizations.ts"),
+    import("../lib/resources/read.ts"),
+  ]);
   if (requests.some((r) => isOrganizationsType(r.type))) {
     if (requests.length > 1) {
       throw new UsageError("organizations cannot be listed together with other types");
@@ -372,10 +297,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
     let widths: number[] | undefined;
     for (const { rc, type, request } of resolved) {
       if (opts.watchOnly) break;
-      let result = await tableFor(rc, type, request, opts, onMissing);
-      if (isProjectsType(request.type)) {
-        result = withProjectDisplayNames(result, projectDisplayNameOf);
-      }
+      const result = await readTable(rc, type, request, readOptions(opts), onMissing);
       if (result.rows.length === 0) continue;
       const { headers, rows } = tableLines(result, {
         wide: output.kind === "wide",
@@ -406,7 +328,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
     const objects: KubeObject[] = [];
     let resourceVersion: string | undefined;
     for (const { rc, type, request } of resolved) {
-      const found = await objectsFor(rc, type, request, opts, onMissing);
+      const found = await readObjects(rc, type, request.names, readOptions(opts), onMissing);
       objects.push(...found.objects);
       resourceVersion = found.resourceVersion;
     }
@@ -427,10 +349,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
       const { rc, type, request } = resolved[0];
       for await (
         const event of rc.watch(type, {
-          namespace: opts.namespace,
-          allNamespaces: opts.allNamespaces,
-          labelSelector: opts.selector,
-          fieldSelector: opts.fieldSelector,
+          ...readOptions(opts),
           resourceVersion,
           name: request.names.length === 1 ? request.names[0] : undefined,
         })
@@ -463,12 +382,7 @@ async function watchTable(
   initialWidths: number[] | undefined,
 ): Promise<void> {
   const { rc, type, request } = target;
-  const listOptions = {
-    namespace: opts.namespace,
-    allNamespaces: opts.allNamespaces,
-    labelSelector: opts.selector,
-    fieldSelector: opts.fieldSelector,
-  };
+  const listOptions = readOptions(opts);
   // Start where a fresh list ends, so only changes after the printed table arrive.
   const list = await rc.list(type, listOptions);
   let widths = initialWidths;
@@ -524,9 +438,10 @@ async function describe(
   }
   const blocks: string[] = [];
   const missing: unknown[] = [];
-  const { isOrganizationsType, organizationRows } = await import(
-    "../lib/resources/organizations.ts"
-  );
+  const [{ isOrganizationsType, organizationRows }, { readObjects }] = await Promise.all([
+    import("../lib/resources/organizations.ts"),
+    import("../lib/resources/read.ts"),
+  ]);
   for (const request of requests) {
     if (isOrganizationsType(request.type)) {
       // Organizations are the user's memberships on the user control plane, as with get.
@@ -538,10 +453,13 @@ async function describe(
     }
     const rc = await clientFor(cmd, ctx, request.type, opts);
     const type = await rc.resolveType(request.type);
-    const found = await objectsFor(rc, type, request, {
-      selector: opts.selector,
-      namespace: opts.namespace,
-    }, (err) => missing.push(err));
+    const found = await readObjects(
+      rc,
+      type,
+      request.names,
+      readOptions(opts),
+      (err) => missing.push(err),
+    );
     blocks.push(...found.objects.map(describeObject));
   }
   if (blocks.length > 0) ctx.io.out(blocks.join("\n\n"));
@@ -875,15 +793,13 @@ async function apiResources(
     );
   }
   const rc = await openScoped(cmd, ctx);
-  const { typeApiVersion, typeFullName } = await import("../lib/resources/discovery.ts");
-  const doc = await rc.discovery.refresh();
-  let types = doc.resources.filter((r) => r.preferred);
-  if (opts.namespaced !== undefined) {
-    const want = opts.namespaced !== "false";
-    types = types.filter((r) => r.namespaced === want);
-  }
-  if (opts.apiGroup !== undefined) types = types.filter((r) => r.group === opts.apiGroup);
-  types.sort((a, b) => a.group.localeCompare(b.group) || a.plural.localeCompare(b.plural));
+  const { preferredTypes, typeApiVersion, typeFullName } = await import(
+    "../lib/resources/discovery.ts"
+  );
+  const types = preferredTypes(await rc.discovery.refresh(), {
+    namespaced: opts.namespaced === undefined ? undefined : opts.namespaced !== "false",
+    apiGroup: opts.apiGroup,
+  });
   if (output === "name") {
     ctx.io.out(types.map((t) => `${typeFullName(t)}\n`).join(""));
     return;

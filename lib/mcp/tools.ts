@@ -17,10 +17,11 @@ import {
   isProjectsType,
   organizationRows,
 } from "../resources/organizations.ts";
-import { typeApiVersion, typeFullName } from "../resources/discovery.ts";
+import { preferredTypes, typeApiVersion, typeFullName } from "../resources/discovery.ts";
 import type { ResourceType } from "../resources/discovery.ts";
 import { contextListing } from "../scope/listing.ts";
 import type { ResolvedScope } from "../scope/resolve.ts";
+import { readObjects } from "../resources/read.ts";
 import { describeObject } from "../ui/printers.ts";
 import { CliError, ExitCode } from "../ui/errors.ts";
 import type { McpScope, ScopeOverride, ScopeSummary } from "./scope.ts";
@@ -97,10 +98,9 @@ export async function listResourceTypes(
   options: ScopeOverride & { apiGroup?: string },
 ): Promise<ListResourceTypesResult> {
   const { opened, resources } = await scope.open(options);
-  const doc = await resources.discovery.refresh();
-  let types = doc.resources.filter((r) => r.preferred);
-  if (options.apiGroup !== undefined) types = types.filter((r) => r.group === options.apiGroup);
-  types.sort((a, b) => a.group.localeCompare(b.group) || a.plural.localeCompare(b.plural));
+  const types = preferredTypes(await resources.discovery.refresh(), {
+    apiGroup: options.apiGroup,
+  });
   return {
     scope: scope.summary(opened.scope),
     types: types.map((t) => ({
@@ -131,9 +131,7 @@ function forAgent(object: KubeObject): Record<string, unknown> {
   return copy as Record<string, unknown>;
 }
 
-/**
- * The control plane a type lives on: the organization's for projects, else the scope's.
- */
+/** The control plane a type lives on: the organization's for projects, else the scope's. */
 async function planeFor(
   scope: McpScope,
   type: string,
@@ -144,17 +142,26 @@ async function planeFor(
   return { resources, scope: opened.scope };
 }
 
-async function objectsOf(
-  resources: ResourceClient,
-  type: ResourceType,
-  options: { name?: string; labelSelector?: string; fieldSelector?: string },
-): Promise<KubeObject[]> {
-  if (options.name) return [await resources.get(type, options.name)];
-  const list = await resources.list(type, {
+/**
+ * The objects a `get`/`describe` call names (one by name, else a listing narrowed by selectors)
+ * on the control plane their type lives on: the organization's for projects, else the scope's.
+ */
+async function readCall(
+  scope: McpScope,
+  options: ScopeOverride & {
+    type: string;
+    name?: string;
+    labelSelector?: string;
+    fieldSelector?: string;
+  },
+): Promise<{ scope: ResolvedScope; type: ResourceType; objects: KubeObject[] }> {
+  const plane = await planeFor(scope, options.type, options);
+  const type = await plane.resources.resolveType(options.type);
+  const { objects } = await readObjects(plane.resources, type, options.name ? [options.name] : [], {
     labelSelector: options.labelSelector || undefined,
     fieldSelector: options.fieldSelector || undefined,
   });
-  return list.items;
+  return { scope: plane.scope, type, objects };
 }
 
 async function getOrganizations(
@@ -202,14 +209,12 @@ export async function getResources(
   },
 ): Promise<GetResult> {
   if (isOrganizationsType(options.type)) return await getOrganizations(scope, options);
-  const plane = await planeFor(scope, options.type, options);
-  const type = await plane.resources.resolveType(options.type);
-  const objects = await objectsOf(plane.resources, type, options);
+  const read = await readCall(scope, options);
   return {
-    scope: scope.summary(plane.scope),
-    type: typeSummary(type),
-    count: objects.length,
-    items: objects.map(forAgent),
+    scope: scope.summary(read.scope),
+    type: typeSummary(read.type),
+    count: read.objects.length,
+    items: read.objects.map(forAgent),
   };
 }
 
@@ -218,13 +223,11 @@ export async function describeResources(
   scope: McpScope,
   options: ScopeOverride & { type: string; name?: string; labelSelector?: string },
 ): Promise<DescribeResult> {
-  const plane = await planeFor(scope, options.type, options);
-  const type = await plane.resources.resolveType(options.type);
-  const objects = await objectsOf(plane.resources, type, options);
+  const read = await readCall(scope, options);
   return {
-    scope: scope.summary(plane.scope),
-    type: typeSummary(type),
-    descriptions: objects.map((o) => ({
+    scope: scope.summary(read.scope),
+    type: typeSummary(read.type),
+    descriptions: read.objects.map((o) => ({
       name: o.metadata?.name ?? "",
       text: describeObject(o),
     })),

@@ -4,8 +4,8 @@
  * Exports {@link Discovery} (fetches `/api`, `/api/v1`, `/apis` and every `/apis/<g>/<v>`, caches
  * the result on disk for 6 hours under the user cache dir, and refetches once on a miss),
  * {@link resolveTypeIn} (plural, singular, short name or kind, optionally qualified as
- * `TYPE.group`, `TYPE.version.group` or `group/version/TYPE`; a typo gets a "did you mean") and
- * {@link editDistance}.
+ * `TYPE.group`, `TYPE.version.group` or `group/version/TYPE`; a typo gets a "did you mean"),
+ * {@link preferredTypes} (what `api-resources` lists) and {@link editDistance}.
  */
 import type { ApiClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
@@ -48,6 +48,22 @@ export interface DiscoveryDocument {
   /** Every served group/version (`v1`, `networking.datumapis.com/v1alpha1`, …). */
   groupVersions: string[];
   resources: ResourceType[];
+}
+
+/**
+ * The preferred version of every type in `doc`, sorted by group then plural (`api-resources`),
+ * optionally only the namespaced (or cluster-wide) ones, or one API group (`""`: core).
+ */
+export function preferredTypes(
+  doc: DiscoveryDocument,
+  filter: { namespaced?: boolean; apiGroup?: string } = {},
+): ResourceType[] {
+  let types = doc.resources.filter((r) => r.preferred);
+  if (filter.namespaced !== undefined) {
+    types = types.filter((r) => r.namespaced === filter.namespaced);
+  }
+  if (filter.apiGroup !== undefined) types = types.filter((r) => r.group === filter.apiGroup);
+  return types.sort((a, b) => a.group.localeCompare(b.group) || a.plural.localeCompare(b.plural));
 }
 
 /** How long a cached discovery document is trusted. */
