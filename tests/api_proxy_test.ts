@@ -4,7 +4,15 @@
  * is refused, a watch stream is relayed unbuffered, each request is logged, and Ctrl-C stops it.
  */
 import assert from "node:assert/strict";
-import { cliCommand, type CliResult, isolatedEnv, makeHome, runCli } from "./support/cli.ts";
+import {
+  assertSucceeded,
+  cliCommand,
+  isolatedEnv,
+  makeHome,
+  readUntil,
+  runCli,
+} from "./support/cli.ts";
+import { loginFlags } from "./support/auth.ts";
 import { type LocalStack, startStack } from "./support/stack.ts";
 
 const STORE = { DATUMCTL_CREDENTIALS_STORE: "file" };
@@ -24,35 +32,6 @@ metadata:
 spec:
   connectorClassName: datum-connect
 `;
-
-function ok(res: CliResult, what: string): void {
-  assert.equal(res.code, 0, `${what} failed (exit ${res.code}):\n${res.stderr}`);
-}
-
-/** Reads from a stream until `pattern` matches what arrived, failing after 30 s. */
-async function readUntil(
-  reader: ReadableStreamDefaultReader<string>,
-  seen: { text: string },
-  pattern: RegExp,
-): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!pattern.test(seen.text)) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`timed out waiting for ${pattern}; got:\n${seen.text}`)),
-        Math.max(0, deadline - Date.now()),
-      );
-    });
-    try {
-      const chunk = await Promise.race([reader.read(), timeout]);
-      if (chunk.done) throw new Error(`stream ended before ${pattern}; got:\n${seen.text}`);
-      seen.text += chunk.value;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
 
 /** Sends one raw HTTP/1.1 request (fetch will not let a caller choose the Host header). */
 async function rawRequest(port: number, host: string, path: string): Promise<string> {
@@ -76,20 +55,15 @@ Deno.test("api proxy against the local stack", async (t) => {
   const cli = (args: string[], stdin?: string) => runCli(args, { home, stdin, env: STORE });
   let child: Deno.ChildProcess | undefined;
   try {
-    ok(
+    assertSucceeded(
       await cli([
         "login",
-        "--endpoint",
-        stack.api,
-        "--auth-endpoint",
-        stack.issuer,
-        "--client-id",
-        stack.clientId,
+        ...loginFlags(stack),
         "--no-browser",
       ]),
       "login",
     );
-    ok(await cli(["apply", "-f", "-", "--project", "infra"], MANIFEST), "apply");
+    assertSucceeded(await cli(["apply", "-f", "-", "--project", "infra"], MANIFEST), "apply");
 
     child = new Deno.Command(cliCommand()[0], {
       args: [...cliCommand().slice(1), "api", "proxy", "--project", "infra"],
@@ -128,7 +102,7 @@ Deno.test("api proxy against the local stack", async (t) => {
       )
         .sort();
       const viaCli = await cli(["get", "connectors", "--project", "infra", "-o", "json"]);
-      ok(viaCli, "get -o json");
+      assertSucceeded(viaCli, "get -o json");
       const names = JSON.parse(viaCli.stdout).items.map((i: { metadata: { name: string } }) =>
         i.metadata.name
       )
@@ -166,7 +140,10 @@ Deno.test("api proxy against the local stack", async (t) => {
       try {
         // Changed after the watch started: its event can only arrive if nothing is buffered,
         // since the stream itself stays open.
-        ok(await cli(["delete", "connector", "desktop", "--project", "infra"]), "delete");
+        assertSucceeded(
+          await cli(["delete", "connector", "desktop", "--project", "infra"]),
+          "delete",
+        );
         await readUntil(reader, seen, /"type":"DELETED".*"name":"desktop"/);
       } finally {
         controller.abort();

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { cliCommand, type CliResult, isolatedEnv, makeHome, runCli } from "./support/cli.ts";
 import { type LocalStack, startStack } from "./support/stack.ts";
+import { loginFlags } from "./support/auth.ts";
 import { startTerminal } from "./support/tmux.ts";
 import { loadConfig } from "../lib/store/config.ts";
 import { ApiClient } from "../lib/api/client.ts";
@@ -19,12 +20,7 @@ const LEASES = "/apis/coordination.k8s.io/v1/namespaces/default/leases";
 function loginArgs(stack: LocalStack, extra: string[] = []): string[] {
   return [
     "login",
-    "--endpoint",
-    stack.api,
-    "--auth-endpoint",
-    stack.issuer,
-    "--client-id",
-    stack.clientId,
+    ...loginFlags(stack),
     "--no-browser",
     ...extra,
   ];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { serveReleaseFolder, writeFakeRelease } from "./support/release-server.ts";
+import { withFakeRelease } from "./support/release-server.ts";
 import { assetName } from "../lib/release/platform.ts";
 
 const INSTALL_SH = new URL("../install.sh", import.meta.url).pathname;
@@ -53,23 +53,8 @@ async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
 }
 
-async function withRelease(
-  fn: (server: ReturnType<typeof serveReleaseFolder>) => Promise<void>,
-  opts: { tamper?: string } = {},
-) {
-  const dir = await Deno.makeTempDir({ prefix: "datumctl-release-" });
-  await writeFakeRelease(dir, "9.9.9", opts);
-  const server = serveReleaseFolder(dir);
-  try {
-    await fn(server);
-  } finally {
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("install.sh verifies and installs the binary for this machine into ~/.local/bin", async () => {
-  await withRelease(async (server) => {
+  await withFakeRelease("9.9.9", async (server) => {
     // The real uname: the binary picked is the one for the platform this test runs on.
     const res = await install(server.url);
     assert.equal(res.code, 0, res.stderr);
@@ -89,7 +74,7 @@ Deno.test("install.sh verifies and installs the binary for this machine into ~/.
 });
 
 Deno.test("install.sh maps uname names to release names (arm64 Mac, aarch64 Linux)", async () => {
-  await withRelease(async (server) => {
+  await withFakeRelease("9.9.9", async (server) => {
     const mac = await install(server.url, { uname: ["Darwin", "arm64"] });
     assert.equal(mac.code, 0, mac.stderr);
     const linux = await install(server.url, { uname: ["Linux", "aarch64"] });
@@ -102,7 +87,7 @@ Deno.test("install.sh maps uname names to release names (arm64 Mac, aarch64 Linu
 });
 
 Deno.test("install.sh honours --prefix and DATUMCTL_INSTALL_DIR, and replaces an old binary", async () => {
-  await withRelease(async (server) => {
+  await withFakeRelease("9.9.9", async (server) => {
     const prefix = await Deno.makeTempDir();
     const res = await install(server.url, {
       args: ["--prefix", prefix],
@@ -126,7 +111,7 @@ Deno.test("install.sh honours --prefix and DATUMCTL_INSTALL_DIR, and replaces an
 });
 
 Deno.test("install.sh refuses a binary whose checksum does not match", async () => {
-  await withRelease(async (server) => {
+  await withFakeRelease("9.9.9", async (server) => {
     const res = await install(server.url, { uname: ["Linux", "x86_64"] });
     assert.equal(res.code, 1);
     assert.match(res.stderr, /^error: checksum mismatch for datumctl-linux-x86_64: /);
@@ -136,7 +121,7 @@ Deno.test("install.sh refuses a binary whose checksum does not match", async () 
 });
 
 Deno.test("install.sh names an unsupported platform and downloads nothing", async () => {
-  await withRelease(async (server) => {
+  await withFakeRelease("9.9.9", async (server) => {
     const bsd = await install(server.url, { uname: ["FreeBSD", "amd64"] });
     assert.equal(bsd.code, 1);
     assert.match(bsd.stderr, /^error: datumctl has no release for FreeBSD on amd64\./);
@@ -149,7 +134,7 @@ Deno.test("install.sh names an unsupported platform and downloads nothing", asyn
 });
 
 Deno.test("install.sh says what is wrong when the release folder is unreachable", async () => {
-  await withRelease(async (server) => {
+  await withFakeRelease("9.9.9", async (server) => {
     const res = await install(`${server.url}/no-such-release`, { uname: ["Linux", "x86_64"] });
     assert.equal(res.code, 1);
     assert.match(res.stderr, /could not download .*\/no-such-release\/SHA256SUMS/);

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
-import { type CliResult, isolatedEnv, makeHome, runCli } from "./support/cli.ts";
+import { assertSucceeded, isolatedEnv, makeHome, runCli } from "./support/cli.ts";
+import { loginFlags } from "./support/auth.ts";
 import { type LocalStack, startStack } from "./support/stack.ts";
 import { projectControlPlaneUrl } from "../lib/api/urls.ts";
 
@@ -28,10 +29,6 @@ users:
 current-context: kind-dev
 `;
 
-function ok(res: CliResult, what: string): void {
-  assert.equal(res.code, 0, `${what} failed (exit ${res.code}):\n${res.stderr}`);
-}
-
 interface ExecUser {
   name: string;
   user: {
@@ -52,15 +49,10 @@ Deno.test("update-kubeconfig: one user per session, checked target, working exec
   const kubeconfig = `${home}/kube/config`;
   const login = async (email: string) => {
     await stack.setAutoApprove(email);
-    ok(
+    assertSucceeded(
       await cli([
         "login",
-        "--endpoint",
-        stack.api,
-        "--auth-endpoint",
-        stack.issuer,
-        "--client-id",
-        stack.clientId,
+        ...loginFlags(stack),
         "--no-browser",
       ]),
       `login ${email}`,
@@ -99,20 +91,20 @@ Deno.test("update-kubeconfig: one user per session, checked target, working exec
     });
 
     await t.step("two sessions get two users; other entries and comments stay", async () => {
-      ok(await cli(["ctx", "use", "acme-corp/infra"]), "ctx use");
+      assertSucceeded(await cli(["ctx", "use", "acme-corp/infra"]), "ctx use");
       const first = await cli(["auth", "update-kubeconfig", "--kubeconfig", kubeconfig]);
-      ok(first, "update-kubeconfig (current context)");
+      assertSucceeded(first, "update-kubeconfig (current context)");
       assert.match(first.stdout, /datum-project-infra/);
 
       await login("bob@example.com");
-      ok(await cli(["ctx", "use", "acme-corp/web-app"]), "ctx use (bob)");
+      assertSucceeded(await cli(["ctx", "use", "acme-corp/web-app"]), "ctx use (bob)");
       const second = await cli([
         "auth",
         "update-kubeconfig",
         "--kubeconfig",
         kubeconfig,
       ]);
-      ok(second, "update-kubeconfig (bob)");
+      assertSucceeded(second, "update-kubeconfig (bob)");
       const org = await cli([
         "auth",
         "update-kubeconfig",
@@ -125,7 +117,7 @@ Deno.test("update-kubeconfig: one user per session, checked target, working exec
         "-o",
         "json",
       ]);
-      ok(org, "update-kubeconfig --organization");
+      assertSucceeded(org, "update-kubeconfig --organization");
       assert.equal(JSON.parse(org.stdout).context, "datum-organization-acme-corp");
 
       const text = await Deno.readTextFile(kubeconfig);

@@ -13,6 +13,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { cliCommand, type CliResult, isolatedEnv, makeHome, runCli } from "./support/cli.ts";
 import { type LocalStack, startStack } from "./support/stack.ts";
+import { loginFlags } from "./support/auth.ts";
 
 const STORE = { DATUMCTL_CREDENTIALS_STORE: "file" };
 /** Access tokens live this long on the stack, so a refresh happens within the test. */
@@ -113,12 +114,7 @@ async function login(
   await stack.setAutoApprove(email);
   const res = await runCli([
     "login",
-    "--endpoint",
-    stack.api,
-    "--auth-endpoint",
-    stack.issuer,
-    "--client-id",
-    stack.clientId,
+    ...loginFlags(stack),
     "--no-browser",
     ...extra,
   ], { home, env: STORE });

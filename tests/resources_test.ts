@@ -6,7 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
-import { cliCommand, type CliResult, isolatedEnv, makeHome, runCli } from "./support/cli.ts";
+import {
+  assertSucceeded,
+  cliCommand,
+  isolatedEnv,
+  makeHome,
+  readUntil,
+  runCli,
+} from "./support/cli.ts";
+import { loginFlags } from "./support/auth.ts";
 import { type LocalStack, startStack } from "./support/stack.ts";
 import { ApiClient } from "../lib/api/client.ts";
 import { projectControlPlaneUrl } from "../lib/api/urls.ts";
@@ -39,38 +47,9 @@ spec:
       connector: {name: laptop}
 `;
 
-function ok(res: CliResult, what: string): void {
-  assert.equal(res.code, 0, `${what} failed (exit ${res.code}):\n${res.stderr}`);
-}
-
 /** Lines of `text` with trailing spaces and empty lines dropped. */
 function lines(text: string): string[] {
   return text.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
-}
-
-/** Reads a child's stdout until `pattern` matches what arrived so far. */
-async function readUntil(
-  reader: ReadableStreamDefaultReader<string>,
-  seen: { text: string },
-  pattern: RegExp,
-): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!pattern.test(seen.text)) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`timed out waiting for ${pattern}; got:\n${seen.text}`)),
-        Math.max(0, deadline - Date.now()),
-      );
-    });
-    try {
-      const chunk = await Promise.race([reader.read(), timeout]);
-      if (chunk.done) throw new Error(`stream ended before ${pattern}; got:\n${seen.text}`);
-      seen.text += chunk.value;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }
 
 Deno.test("resource verbs against the local stack", async (t) => {
@@ -84,31 +63,26 @@ Deno.test("resource verbs against the local stack", async (t) => {
     await Deno.writeTextFile(manifest, MANIFEST);
 
     await t.step("log in and choose acme-corp/infra", async () => {
-      ok(
+      assertSucceeded(
         await cli([
           "login",
-          "--endpoint",
-          stack.api,
-          "--auth-endpoint",
-          stack.issuer,
-          "--client-id",
-          stack.clientId,
+          ...loginFlags(stack),
           "--no-browser",
         ]),
         "login",
       );
-      ok(await cli(["ctx", "use", "acme-corp/infra"]), "ctx use");
+      assertSucceeded(await cli(["ctx", "use", "acme-corp/infra"]), "ctx use");
     });
 
     await t.step("apply creates both documents, a second apply is a no-op", async () => {
       const first = await cli(["apply", "-f", manifest]);
-      ok(first, "apply");
+      assertSucceeded(first, "apply");
       assert.deepEqual(lines(first.stdout), [
         "connector.networking/laptop created",
         "httpproxy.networking/staging created",
       ]);
       const second = await cli(["apply", "-f", manifest]);
-      ok(second, "second apply");
+      assertSucceeded(second, "second apply");
       assert.deepEqual(lines(second.stdout), [
         "connector.networking/laptop unchanged",
         "httpproxy.networking/staging unchanged",
@@ -117,21 +91,21 @@ Deno.test("resource verbs against the local stack", async (t) => {
 
     await t.step("get: table, wide, labels and selectors", async () => {
       const table = await cli(["get", "httpproxies"]);
-      ok(table, "get table");
+      assertSucceeded(table, "get table");
       const [header, row] = lines(table.stdout);
       assert.match(header, /^NAME\s+HOSTNAME\s+PROGRAMMED\s+CERTIFICATES\s+AGE$/);
       assert.match(row, /^staging\s+\S+\.datumproxy\.\S+\s/);
 
       const both = await cli(["get", "connectors,httpproxies"]);
-      ok(both, "get two types");
+      assertSucceeded(both, "get two types");
       assert.match(both.stdout, /^connector\.networking\/laptop\s/m);
       assert.match(both.stdout, /^httpproxy\.networking\/staging\s/m);
 
       const labelled = await cli(["get", "connectors", "--show-labels", "-l", "team=web"]);
-      ok(labelled, "get -l");
+      assertSucceeded(labelled, "get -l");
       assert.match(labelled.stdout, /^NAME\s+AGE\s+LABELS\nlaptop\s+\S+\s+team=web\n$/);
       const none = await cli(["get", "connectors", "-l", "team=nobody"]);
-      ok(none, "get -l (no match)");
+      assertSucceeded(none, "get -l (no match)");
       assert.equal(none.stdout, "");
       assert.match(none.stderr, /No resources found in default namespace\./);
       const byField = await cli([
@@ -142,19 +116,19 @@ Deno.test("resource verbs against the local stack", async (t) => {
         "-o",
         "name",
       ]);
-      ok(byField, "get --field-selector");
+      assertSucceeded(byField, "get --field-selector");
       assert.equal(byField.stdout, "connector.networking/laptop\n");
     });
 
     await t.step("get: json, yaml, name, jsonpath, custom-columns", async () => {
       const json = await cli(["get", "httpproxy", "staging", "-o", "json"]);
-      ok(json, "get -o json");
+      assertSucceeded(json, "get -o json");
       const object = JSON.parse(json.stdout);
       assert.equal(object.kind, "HTTPProxy");
       assert.equal(object.spec.rules[0].backends[0].endpoint, "http://127.0.0.1:8080");
 
       const list = await cli(["get", "connectors", "-o", "yaml"]);
-      ok(list, "get -o yaml");
+      assertSucceeded(list, "get -o yaml");
       const parsed = parseYaml(list.stdout);
       assert.equal(parsed.kind, "List");
       assert.deepEqual(parsed.items.map((i: { metadata: { name: string } }) => i.metadata.name), [
@@ -163,10 +137,10 @@ Deno.test("resource verbs against the local stack", async (t) => {
       assert.equal(parsed.items[0].kind, "Connector");
 
       const names = await cli(["get", "connector/laptop", "httpproxy/staging", "-o", "name"]);
-      ok(names, "get -o name");
+      assertSucceeded(names, "get -o name");
       assert.equal(names.stdout, "connector.networking/laptop\nhttpproxy.networking/staging\n");
       // What -o name prints resolves back.
-      ok(await cli(["get", "connector.networking/laptop"]), "get by -o name output");
+      assertSucceeded(await cli(["get", "connector.networking/laptop"]), "get by -o name output");
 
       const jsonpath = await cli([
         "get",
@@ -174,7 +148,7 @@ Deno.test("resource verbs against the local stack", async (t) => {
         "-o",
         'jsonpath={range .items[*]}{.metadata.name}={.spec.rules[0].backends[0].connector.name}{"\\n"}{end}',
       ]);
-      ok(jsonpath, "get -o jsonpath");
+      assertSucceeded(jsonpath, "get -o jsonpath");
       assert.equal(jsonpath.stdout, "staging=laptop\n");
 
       const columns = await cli([
@@ -183,7 +157,7 @@ Deno.test("resource verbs against the local stack", async (t) => {
         "-o",
         "custom-columns=NAME:.metadata.name,TEAM:.metadata.labels.team,MISSING:.spec.nothing",
       ]);
-      ok(columns, "get -o custom-columns");
+      assertSucceeded(columns, "get -o custom-columns");
       assert.deepEqual(lines(columns.stdout).map((l) => l.split(/\s+/)), [
         ["NAME", "TEAM", "MISSING"],
         ["laptop", "web", "<none>"],
@@ -199,14 +173,14 @@ Deno.test("resource verbs against the local stack", async (t) => {
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /"nope" not found/);
       const ignored = await cli(["get", "httpproxy", "nope", "--ignore-not-found"]);
-      ok(ignored, "--ignore-not-found");
+      assertSucceeded(ignored, "--ignore-not-found");
     });
 
     await t.step("organizations (user control plane) and projects (organization)", async () => {
       await stack.setOnboarding("personal", "BillingAccountMissing");
       try {
         const orgs = await cli(["get", "organizations"]);
-        ok(orgs, "get organizations");
+        assertSucceeded(orgs, "get organizations");
         assert.deepEqual(
           lines(orgs.stdout).map((l) => l.split(/\s{2,}/)).map((c) => c.slice(0, 3)),
           [
@@ -218,18 +192,18 @@ Deno.test("resource verbs against the local stack", async (t) => {
         assert.match(orgs.stderr, /Some organizations still need setup/);
         assert.match(orgs.stderr, /\/org\/personal\/projects/);
         const wide = await cli(["get", "orgs", "-o", "wide"]);
-        ok(wide, "get orgs -o wide");
+        assertSucceeded(wide, "get orgs -o wide");
         assert.match(lines(wide.stdout)[0], /^ORGANIZATION\s+DISPLAY NAME\s+STATUS\s+AGE\s+USER$/);
         assert.match(wide.stdout, /alice@example\.com/);
         const names = await cli(["get", "organizations", "-o", "name"]);
-        ok(names, "get organizations -o name");
+        assertSucceeded(names, "get organizations -o name");
         assert.equal(names.stdout, "organization/acme-corp\norganization/personal\n");
       } finally {
         await stack.setOnboarding("personal", "Ready");
       }
 
       const projects = await cli(["get", "projects"]);
-      ok(projects, "get projects");
+      assertSucceeded(projects, "get projects");
       const rows = lines(projects.stdout);
       assert.match(rows[0], /^NAME\s+DISPLAY NAME\s/);
       assert.deepEqual(rows.slice(1).map((r) => r.split(/\s+/)[0]), [
@@ -238,13 +212,13 @@ Deno.test("resource verbs against the local stack", async (t) => {
         "web-app",
       ]);
       const sandbox = await cli(["get", "projects", "--organization", "personal", "-o", "name"]);
-      ok(sandbox, "get projects --organization");
+      assertSucceeded(sandbox, "get projects --organization");
       assert.equal(sandbox.stdout, "project.resourcemanager/sandbox\n");
     });
 
     await t.step("describe", async () => {
       const res = await cli(["describe", "httpproxy", "staging"]);
-      ok(res, "describe");
+      assertSucceeded(res, "describe");
       assert.match(res.stdout, /^Name:\s+staging$/m);
       assert.match(res.stdout, /^Kind:\s+HTTPProxy$/m);
       assert.match(res.stdout, /Endpoint:\s+http:\/\/127\.0\.0\.1:8080/);
@@ -272,7 +246,7 @@ Deno.test("resource verbs against the local stack", async (t) => {
 
       // A server dry run reports the change without making it.
       const dry = await cli(["apply", "-f", edited, "--dry-run=server"]);
-      ok(dry, "apply --dry-run=server");
+      assertSucceeded(dry, "apply --dry-run=server");
       assert.match(dry.stdout, /^httpproxy\.networking\/staging configured \(server dry run\)$/m);
       const after = await cli([
         "get",
@@ -289,7 +263,7 @@ Deno.test("resource verbs against the local stack", async (t) => {
       await Deno.writeTextFile(editor, "#!/bin/sh\nsed -i 's/team: web/team: edited/' \"$1\"\n");
       await Deno.chmod(editor, 0o755);
       const edited = await cli(["edit", "connector", "laptop"], { env: { EDITOR: editor } });
-      ok(edited, "edit");
+      assertSucceeded(edited, "edit");
       assert.equal(edited.stdout, "connector.networking/laptop edited\n");
       const label = await cli([
         "get",
@@ -300,7 +274,7 @@ Deno.test("resource verbs against the local stack", async (t) => {
       ]);
       assert.equal(label.stdout, "edited");
       const cancelled = await cli(["edit", "connector/laptop"], { env: { KUBE_EDITOR: "true" } });
-      ok(cancelled, "edit without changes");
+      assertSucceeded(cancelled, "edit without changes");
       assert.equal(cancelled.stdout, "Edit cancelled, no changes made.\n");
     });
 
@@ -362,36 +336,39 @@ Deno.test("resource verbs against the local stack", async (t) => {
       assert.match(again.stderr, /already exists/);
 
       const deleted = await cli(["delete", "-f", manifest]);
-      ok(deleted, "delete -f");
+      assertSucceeded(deleted, "delete -f");
       assert.deepEqual(lines(deleted.stdout), [
         "connector.networking/laptop deleted",
         "httpproxy.networking/staging deleted",
       ]);
       const empty = await cli(["get", "httpproxies"]);
-      ok(empty, "get after delete");
+      assertSucceeded(empty, "get after delete");
       assert.equal(empty.stdout, "");
       const twice = await cli(["delete", "-f", manifest]);
       assert.equal(twice.code, 1);
-      ok(await cli(["delete", "-f", manifest, "--ignore-not-found"]), "delete --ignore-not-found");
+      assertSucceeded(
+        await cli(["delete", "-f", manifest, "--ignore-not-found"]),
+        "delete --ignore-not-found",
+      );
 
       const created = await cli(["create", "-f", "-"], { stdin: MANIFEST });
-      ok(created, "create -f -");
+      assertSucceeded(created, "create -f -");
       assert.deepEqual(lines(created.stdout), [
         "connector.networking/laptop created",
         "httpproxy.networking/staging created",
       ]);
       // The scope rule: another project does not see them.
       const elsewhere = await cli(["get", "httpproxies", "-o", "name", "--project", "web-app"]);
-      ok(elsewhere, "get --project web-app");
+      assertSucceeded(elsewhere, "get --project web-app");
       assert.equal(elsewhere.stdout, "");
       const byName = await cli(["delete", "httpproxy", "staging"]);
-      ok(byName, "delete by name");
+      assertSucceeded(byName, "delete by name");
       assert.equal(byName.stdout, "httpproxy.networking/staging deleted\n");
     });
 
     await t.step("api-resources, api-versions and explain", async () => {
       const resources = await cli(["api-resources"]);
-      ok(resources, "api-resources");
+      assertSucceeded(resources, "api-resources");
       assert.match(
         lines(resources.stdout)[0],
         /^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND$/,
@@ -402,11 +379,11 @@ Deno.test("resource verbs against the local stack", async (t) => {
       );
       assert.match(resources.stdout, /^trafficprotectionpolicies\s+tpp\s/m);
       const versions = await cli(["api-versions"]);
-      ok(versions, "api-versions");
+      assertSucceeded(versions, "api-versions");
       assert.match(versions.stdout, /^networking\.datumapis\.com\/v1alpha1$/m);
 
       const explain = await cli(["explain", "httpproxies.spec.rules"]);
-      ok(explain, "explain");
+      assertSucceeded(explain, "explain");
       assert.match(explain.stdout, /^KIND:\s+HTTPProxy$/m);
       assert.match(explain.stdout, /^FIELD: rules <\[\]Object>$/m);
       assert.match(explain.stdout, /^ {2}backends\t<\[\]Object>/m);

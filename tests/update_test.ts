@@ -11,26 +11,10 @@ import { updateCheckPath, UpdateNotice } from "../lib/release/update-notice.ts";
 import { attachUpdateNotice, type UpdateEnvironment } from "../commands/update.ts";
 import { memoryIO } from "../lib/ui/io.ts";
 import { CliError } from "../lib/ui/errors.ts";
-import { fakeBinary, serveReleaseFolder, writeFakeRelease } from "./support/release-server.ts";
+import { fakeBinary, withFakeRelease } from "./support/release-server.ts";
 import { makeHome, runCli } from "./support/cli.ts";
 
 const LINUX = { os: "linux", arch: "x86_64" };
-
-async function withRelease(
-  version: string,
-  fn: (server: ReturnType<typeof serveReleaseFolder>) => Promise<void>,
-  opts: { tamper?: string } = {},
-) {
-  const dir = await Deno.makeTempDir({ prefix: "datumctl-release-" });
-  await writeFakeRelease(dir, version, opts);
-  const server = serveReleaseFolder(dir);
-  try {
-    await fn(server);
-  } finally {
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 async function installedBinary(version: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "datumctl-bin-" });
@@ -83,7 +67,7 @@ Deno.test("update refuses source runs and package-manager installs", () => {
 });
 
 Deno.test("a verified download replaces the binary atomically and runs", async () => {
-  await withRelease("9.9.9", async (server) => {
+  await withFakeRelease("9.9.9", async (server) => {
     assert.equal(await fetchLatestVersion(server.url), "9.9.9");
     const path = await installedBinary("0.1.0");
     const download = await downloadVerified(server.url, LINUX);
@@ -100,7 +84,7 @@ Deno.test("a verified download replaces the binary atomically and runs", async (
 });
 
 Deno.test("a download that does not match SHA256SUMS is refused; nothing changes", async () => {
-  await withRelease("9.9.9", async (server) => {
+  await withFakeRelease("9.9.9", async (server) => {
     await assert.rejects(
       () => downloadVerified(server.url, LINUX),
       (err: CliError) => {
@@ -123,7 +107,7 @@ Deno.test("a binary that does not start as the expected version is not swapped i
 });
 
 Deno.test("a platform the release lacks is named", async () => {
-  await withRelease("9.9.9", async (server) => {
+  await withFakeRelease("9.9.9", async (server) => {
     await assert.rejects(
       () => downloadVerified(server.url, { os: "freebsd", arch: "x86_64" }),
       /lists no datumctl-freebsd-x86_64/,
@@ -132,7 +116,7 @@ Deno.test("a platform the release lacks is named", async () => {
 });
 
 Deno.test("`datumctl update` from source refuses; --check reports against the release folder", async () => {
-  await withRelease("9.9.9", async (server) => {
+  await withFakeRelease("9.9.9", async (server) => {
     const home = await makeHome();
     const refused = await runCli(["update"], {
       home,
@@ -188,7 +172,7 @@ async function runWithNotice(
 }
 
 Deno.test("the notice checks at most once a day and prints to a terminal only", async () => {
-  await withRelease("9.9.9", async (server) => {
+  await withFakeRelease("9.9.9", async (server) => {
     const home = await makeHome();
     // HOME decides where the config (and its update-check setting) is read from.
     const savedHome = Deno.env.get("HOME");
@@ -235,7 +219,7 @@ Deno.test("the notice checks at most once a day and prints to a terminal only", 
 });
 
 Deno.test("a slow release server does not hold the command, and the attempt still counts", async () => {
-  await withRelease("9.9.9", async (server) => {
+  await withFakeRelease("9.9.9", async (server) => {
     const home = await makeHome();
     server.delayMs = 3000;
     const now = Date.parse("2026-01-01T00:00:00Z");
@@ -255,7 +239,7 @@ Deno.test("a slow release server does not hold the command, and the attempt stil
 });
 
 Deno.test("completion answers and `update` itself never carry the notice", async () => {
-  await withRelease("9.9.9", async (server) => {
+  await withFakeRelease("9.9.9", async (server) => {
     const home = await makeHome();
     const io = memoryIO(
       { XDG_CACHE_HOME: `${home}/.cache`, DATUMCTL_INSTALL_BASE_URL: server.url },

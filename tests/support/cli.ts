@@ -1,6 +1,8 @@
 /**
- * Runs the datumctl CLI as a subprocess with its own HOME, the way end-to-end tests use it.
+ * Runs the datumctl CLI as a subprocess with its own HOME, the way end-to-end tests use it, and
+ * checks what it produced ({@link assertSucceeded}, {@link readUntil} for a child still running).
  */
+import assert from "node:assert/strict";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -91,4 +93,37 @@ export async function runCli(args: string[], opts: CliOptions): Promise<CliResul
   const out = await child.output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Fails with the run's stderr unless it exited 0; `what` names the step in the message. */
+export function assertSucceeded(res: CliResult, what: string): void {
+  assert.equal(res.code, 0, `${what} failed (exit ${res.code}):\n${res.stderr}`);
+}
+
+/**
+ * Reads a child's output stream into `seen.text` until `pattern` matches what arrived so far,
+ * failing after 30 s or when the stream ends first.
+ */
+export async function readUntil(
+  reader: ReadableStreamDefaultReader<string>,
+  seen: { text: string },
+  pattern: RegExp,
+): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!pattern.test(seen.text)) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${pattern}; got:\n${seen.text}`)),
+        Math.max(0, deadline - Date.now()),
+      );
+    });
+    try {
+      const chunk = await Promise.race([reader.read(), timeout]);
+      if (chunk.done) throw new Error(`stream ended before ${pattern}; got:\n${seen.text}`);
+      seen.text += chunk.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }

@@ -80,3 +80,23 @@ export function serveReleaseFolder(dir: string): ReleaseServer {
     },
   };
 }
+
+/**
+ * Runs `fn` against a served fake release of `version` (see {@link writeFakeRelease} for
+ * `tamper`), then stops the server and removes the folder.
+ */
+export async function withFakeRelease(
+  version: string,
+  fn: (server: ReleaseServer) => Promise<void>,
+  opts: { tamper?: string } = {},
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "datumctl-release-" });
+  await writeFakeRelease(dir, version, opts);
+  const server = serveReleaseFolder(dir);
+  try {
+    await fn(server);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -8,6 +8,7 @@
  */
 import { cliCommand, isolatedEnv, makeHome, runCli } from "./cli.ts";
 import type { LocalStack } from "./stack.ts";
+import { loginFlags } from "./auth.ts";
 import { ApiClient } from "../../lib/api/client.ts";
 import { projectControlPlaneUrl } from "../../lib/api/urls.ts";
 import { decodeJwtClaims } from "../../lib/auth/stored-token.ts";
@@ -35,12 +36,7 @@ export async function loginHome(
   await stack.setAutoApprove(email);
   const res = await runCli([
     "login",
-    "--endpoint",
-    stack.api,
-    "--auth-endpoint",
-    stack.issuer,
-    "--client-id",
-    stack.clientId,
+    ...loginFlags(stack),
     "--no-browser",
     "--project",
     project,
