@@ -145,9 +145,13 @@ async function serviceAccountLogin(
   endpoints: LoginEndpoints,
   reporter: LoginReporter,
 ): Promise<{ userKey: string; creds: StoredCredentials }> {
-  const { readServiceAccountKey, exchangeServiceAccountKey, serviceAccountKeyPath } = await import(
-    "./service-account.ts"
-  );
+  const {
+    DEFAULT_SERVICE_ACCOUNT_SCOPE,
+    exchangeServiceAccountKey,
+    readServiceAccountKey,
+    serviceAccountCredentials,
+    serviceAccountKeyPath,
+  } = await import("./service-account.ts");
   const key = await readServiceAccountKey(path);
   const { discover } = await import("./oidc.ts");
   const as = await discover(endpoints.issuer);
@@ -159,26 +163,12 @@ async function serviceAccountLogin(
   await writePrivateFile(pemPath, key.private_key);
   return {
     userKey,
-    creds: {
+    creds: serviceAccountCredentials(key, answer, {
       hostname: endpoints.authHost,
-      api_hostname: endpoints.apiHost,
-      client_id: key.client_id,
-      endpoint_auth_url: as.authorization_endpoint ?? "",
-      endpoint_token_url: tokenUrl,
-      scopes: (key.scope ?? "openid profile email offline_access").split(" ").filter(Boolean),
-      token: storedTokenFrom(answer),
-      user_name: key.client_email,
-      user_email: key.client_email,
-      subject: key.client_id,
-      credential_type: "service_account",
-      service_account: {
-        client_email: key.client_email,
-        client_id: key.client_id,
-        private_key_id: key.private_key_id,
-        private_key_path: pemPath,
-        token_uri: tokenUrl,
-        ...(key.scope ? { scope: key.scope } : {}),
-      },
-    },
+      apiHostname: endpoints.apiHost,
+      authUrl: as.authorization_endpoint ?? "",
+      tokenUrl,
+      scopes: (key.scope ?? DEFAULT_SERVICE_ACCOUNT_SCOPE).split(" ").filter(Boolean),
+    }, { private_key_path: pemPath }),
   };
 }

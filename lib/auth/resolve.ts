@@ -24,7 +24,7 @@ import {
   StaticTokens,
   StoredSessionTokens,
 } from "./session-tokens.ts";
-import { decodeJwtClaims, storedTokenFrom } from "./stored-token.ts";
+import { decodeJwtClaims } from "./stored-token.ts";
 import { updateConfig } from "../store/config.ts";
 
 /** Which login to resolve; all optional (then: environment, else the active session). */
@@ -280,30 +280,17 @@ async function keyFileContext(
         { hint: "Set DATUM_AUTH_ENDPOINT to the issuer URL.", exitCode: ExitCode.config },
       );
     }
-    const { exchangeServiceAccountKey } = await import("./service-account.ts");
+    const { exchangeServiceAccountKey, serviceAccountCredentials } = await import(
+      "./service-account.ts"
+    );
     const answer = await exchangeServiceAccountKey(key, tokenUrl);
-    const tokenOrigin = new URL(tokenUrl);
-    return {
-      hostname: tokenOrigin.host,
-      api_hostname: hostOf(apiBase!),
-      client_id: key.client_id,
-      endpoint_auth_url: "",
-      endpoint_token_url: tokenUrl,
+    return serviceAccountCredentials(key, answer, {
+      hostname: new URL(tokenUrl).host,
+      apiHostname: hostOf(apiBase!),
+      authUrl: "",
+      tokenUrl,
       scopes: (key.scope ?? "").split(" ").filter(Boolean),
-      token: storedTokenFrom(answer),
-      user_name: key.client_email,
-      user_email: key.client_email,
-      subject: key.client_id,
-      credential_type: "service_account",
-      service_account: {
-        client_email: key.client_email,
-        client_id: key.client_id,
-        private_key_id: key.private_key_id,
-        private_key: key.private_key,
-        token_uri: tokenUrl,
-        scope: key.scope,
-      },
-    };
+    }, { private_key: key.private_key });
   };
   return {
     kind: "DATUM_CREDENTIALS",

@@ -4,13 +4,14 @@
  * new assertion is minted whenever the token runs out.
  *
  * Exports {@link readServiceAccountKey}, {@link exchangeServiceAccountKey},
- * {@link mintAssertion}, {@link serviceAccountKeyPath} and {@link ServiceAccountKey}. `jose` is loaded only when an
- * assertion is signed.
+ * {@link serviceAccountCredentials}, {@link mintAssertion}, {@link serviceAccountKeyPath} and
+ * {@link ServiceAccountKey}. `jose` is loaded only when an assertion is signed.
  */
 import { CliError, ExitCode } from "../ui/errors.ts";
 import { userConfigDir } from "../store/paths.ts";
 import { postTokenRequest, TokenEndpointError } from "./token-endpoint.ts";
-import type { TokenEndpointAnswer } from "./stored-token.ts";
+import type { StoredCredentials } from "../store/credentials.ts";
+import { storedTokenFrom, type TokenEndpointAnswer } from "./stored-token.ts";
 
 /** The fields of a Datum service-account key file that datumctl uses. */
 export interface ServiceAccountKey {
@@ -179,4 +180,51 @@ export async function exchangeServiceAccountKey(
     }
     throw err;
   }
+}
+
+/** Where a service-account login signs in, as its stored credentials record it. */
+export interface ServiceAccountEndpoints {
+  /** The sign-in server's host (`auth.datum.net`). */
+  hostname: string;
+  /** The API server's host (`api.datum.net`). */
+  apiHostname: string;
+  /** The authorization endpoint, when known (`""` otherwise). */
+  authUrl: string;
+  tokenUrl: string;
+  scopes: string[];
+}
+
+/**
+ * The credentials record of a service-account login (Go datumctl's `StoredCredentials` shape)
+ * from its key and the token the first assertion bought. `privateKey` says where later
+ * assertions find the PEM: a file (stored logins) or inline (a `DATUM_CREDENTIALS` login, kept
+ * in memory only).
+ */
+export function serviceAccountCredentials(
+  key: ServiceAccountKey,
+  answer: TokenEndpointAnswer,
+  endpoints: ServiceAccountEndpoints,
+  privateKey: { private_key_path: string } | { private_key: string },
+): StoredCredentials {
+  return {
+    hostname: endpoints.hostname,
+    api_hostname: endpoints.apiHostname,
+    client_id: key.client_id,
+    endpoint_auth_url: endpoints.authUrl,
+    endpoint_token_url: endpoints.tokenUrl,
+    scopes: endpoints.scopes,
+    token: storedTokenFrom(answer),
+    user_name: key.client_email,
+    user_email: key.client_email,
+    subject: key.client_id,
+    credential_type: "service_account",
+    service_account: {
+      client_email: key.client_email,
+      client_id: key.client_id,
+      private_key_id: key.private_key_id,
+      ...privateKey,
+      token_uri: endpoints.tokenUrl,
+      ...(key.scope ? { scope: key.scope } : {}),
+    },
+  };
 }
