@@ -106,6 +106,11 @@ export function toolError(err: unknown): CallToolResult {
   };
 }
 
+/** The text line of one write (apply or delete), as `datumctl apply`/`delete` print it. */
+function writeLine(write: { ref: string; action: string; dryRun: boolean }): string {
+  return `${write.ref} ${write.action}${write.dryRun ? " (server dry run)" : ""}`;
+}
+
 function jsonResource(uri: URL, value: unknown): ReadResourceResult {
   return {
     contents: [{
@@ -259,9 +264,7 @@ export async function createMcpServer(options: McpServerOptions): Promise<DatumM
   }, (args) =>
     call("apply", async () => {
       const result = await applyManifest(scope, args);
-      const text = result.results.map((r) =>
-        `${r.ref} ${r.action}${r.dryRun ? " (server dry run)" : ""}`
-      ).join("\n");
+      const text = result.results.map(writeLine).join("\n");
       return { structured: result, text };
     }, true));
 
@@ -282,9 +285,7 @@ export async function createMcpServer(options: McpServerOptions): Promise<DatumM
   }, (args) =>
     call("delete", async () => {
       const result = await deleteResource(scope, args);
-      const text = `${result.result.ref} ${result.result.action}${
-        result.result.dryRun ? " (server dry run)" : ""
-      }`;
+      const text = writeLine(result.result);
       return { structured: result, text };
     }, true));
 

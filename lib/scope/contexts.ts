@@ -37,15 +37,24 @@ export function contextRef(context: Context): string {
   return context["project-id"] ? `${org}/${context["project-id"]}` : org;
 }
 
+/** A cached display name: the session's entry for `id`, else any session's, else the id. */
+function cachedDisplayName(
+  entries: { id: string; session?: string; "display-name"?: string }[],
+  session: string | undefined,
+  id: string,
+): string {
+  const all = entries.filter((e) => e.id === id);
+  const hit = all.find((e) => e.session === session) ?? all[0];
+  return hit?.["display-name"] || id;
+}
+
 /** The cached display name of an organization, else its id. */
 export function organizationDisplayName(
   config: DatumctlConfig,
   session: string | undefined,
   orgId: string,
 ): string {
-  const all = config.cache.organizations.filter((o) => o.id === orgId);
-  const hit = all.find((o) => o.session === session) ?? all[0];
-  return hit?.["display-name"] || orgId;
+  return cachedDisplayName(config.cache.organizations, session, orgId);
 }
 
 /** The cached display name of a project, else its id. */
@@ -54,9 +63,7 @@ export function projectDisplayName(
   session: string | undefined,
   projectId: string,
 ): string {
-  const all = config.cache.projects.filter((p) => p.id === projectId);
-  const hit = all.find((p) => p.session === session) ?? all[0];
-  return hit?.["display-name"] || projectId;
+  return cachedDisplayName(config.cache.projects, session, projectId);
 }
 
 /** Builds the view of one stored context. */
