@@ -6,13 +6,11 @@
 import assert from "node:assert/strict";
 import { cliCommand, type CliResult, isolatedEnv, makeHome, runCli } from "./support/cli.ts";
 import { type LocalStack, startStack } from "./support/stack.ts";
-import { loginFlags } from "./support/auth.ts";
+import { loginFlags, tokenAuth } from "./support/auth.ts";
 import { startTerminal } from "./support/tmux.ts";
 import { loadConfig } from "../lib/store/config.ts";
 import { ApiClient } from "../lib/api/client.ts";
 import { projectControlPlaneUrl } from "../lib/api/urls.ts";
-import type { AuthContext } from "../lib/auth/token-source.ts";
-import { decodeJwtClaims } from "../lib/auth/stored-token.ts";
 
 const STORE = { DATUMCTL_CREDENTIALS_STORE: "file" };
 const LEASES = "/apis/coordination.k8s.io/v1/namespaces/default/leases";
@@ -43,21 +41,6 @@ function cli(home: string, args: string[], env: Record<string, string> = {}) {
 
 function configPath(home: string): string {
   return `${home}/.datumctl/config`;
-}
-
-/** A login for in-process API calls, from a token the stack mints. */
-async function tokenAuth(stack: LocalStack, email: string): Promise<AuthContext> {
-  const tokens = await stack.tokensFor(email);
-  const claims = decodeJwtClaims(tokens.id_token) ?? {};
-  return {
-    kind: "DATUM_TOKEN",
-    identity: { email, subject: String(claims.sub ?? "") },
-    apiBase: stack.api,
-    tokens: {
-      accessToken: () => Promise.resolve(tokens.access_token),
-      expiry: () => Promise.resolve(undefined),
-    },
-  };
 }
 
 function details(res: CliResult): string {

@@ -14,11 +14,10 @@ import {
   readUntil,
   runCli,
 } from "./support/cli.ts";
-import { loginFlags } from "./support/auth.ts";
+import { loginFlags, tokenAuth } from "./support/auth.ts";
 import { type LocalStack, startStack } from "./support/stack.ts";
 import { ApiClient } from "../lib/api/client.ts";
 import { projectControlPlaneUrl } from "../lib/api/urls.ts";
-import { decodeJwtClaims } from "../lib/auth/stored-token.ts";
 
 const STORE = { DATUMCTL_CREDENTIALS_STORE: "file" };
 
@@ -300,20 +299,8 @@ Deno.test("resource verbs against the local stack", async (t) => {
       try {
         await readUntil(reader, seen, /laptop\s+edited\n/);
         // Another client: a plain API client with its own token.
-        const tokens = await stack.tokensFor("alice@example.com");
         const client = new ApiClient({
-          auth: {
-            kind: "DATUM_TOKEN",
-            identity: {
-              email: "alice@example.com",
-              subject: String(decodeJwtClaims(tokens.id_token)?.sub ?? ""),
-            },
-            apiBase: stack.api,
-            tokens: {
-              accessToken: () => Promise.resolve(tokens.access_token),
-              expiry: () => Promise.resolve(undefined),
-            },
-          },
+          auth: await tokenAuth(stack, "alice@example.com"),
           baseUrl: projectControlPlaneUrl(stack.api, "infra"),
         });
         await client.patchMerge(

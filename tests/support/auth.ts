@@ -1,14 +1,31 @@
 /**
- * Helpers for the login end-to-end tests: the login flags for a local stack, the scripted
- * browser command, and readers for what a login leaves on disk.
+ * Helpers for the login end-to-end tests: the login flags for a local stack, a login for
+ * in-process API calls, the scripted browser command, and readers for what a login leaves on disk.
  */
 import type { LocalStack } from "./stack.ts";
+import type { AuthContext } from "../../lib/auth/token-source.ts";
+import { decodeJwtClaims } from "../../lib/auth/stored-token.ts";
 
 const BROWSER_SCRIPT = new URL("./scripted-browser.ts", import.meta.url).pathname;
 
 /** `--endpoint … --auth-endpoint … --client-id …` for `stack`. */
 export function loginFlags(stack: LocalStack): string[] {
   return ["--endpoint", stack.api, "--auth-endpoint", stack.issuer, "--client-id", stack.clientId];
+}
+
+/** A login for in-process API calls (an `ApiClient`), from a token the stack mints for `email`. */
+export async function tokenAuth(stack: LocalStack, email: string): Promise<AuthContext> {
+  const tokens = await stack.tokensFor(email);
+  const claims = decodeJwtClaims(tokens.id_token) ?? {};
+  return {
+    kind: "DATUM_TOKEN",
+    identity: { email, subject: String(claims.sub ?? "") },
+    apiBase: stack.api,
+    tokens: {
+      accessToken: () => Promise.resolve(tokens.access_token),
+      expiry: () => Promise.resolve(undefined),
+    },
+  };
 }
 
 /** A `BROWSER` value that runs the scripted browser. */

@@ -8,10 +8,9 @@
  */
 import { cliCommand, isolatedEnv, makeHome, runCli } from "./cli.ts";
 import type { LocalStack } from "./stack.ts";
-import { loginFlags } from "./auth.ts";
+import { loginFlags, tokenAuth } from "./auth.ts";
 import { ApiClient } from "../../lib/api/client.ts";
 import { projectControlPlaneUrl } from "../../lib/api/urls.ts";
-import { decodeJwtClaims } from "../../lib/auth/stored-token.ts";
 import { requestViaGateway } from "../../local/gateway.ts";
 
 /** The environment every tunnel CLI run gets: file credentials and the stack's gateway. */
@@ -239,18 +238,8 @@ export async function projectApi(
   email: string,
   project: string,
 ): Promise<ApiClient> {
-  const tokens = await stack.tokensFor(email);
-  const claims = decodeJwtClaims(tokens.id_token) ?? {};
   return new ApiClient({
-    auth: {
-      kind: "DATUM_TOKEN",
-      identity: { email, subject: String(claims.sub ?? "") },
-      apiBase: stack.api,
-      tokens: {
-        accessToken: () => Promise.resolve(tokens.access_token),
-        expiry: () => Promise.resolve(undefined),
-      },
-    },
+    auth: await tokenAuth(stack, email),
     baseUrl: projectControlPlaneUrl(stack.api, project),
     retry: { attempts: 6 },
   });
