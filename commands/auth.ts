@@ -6,7 +6,12 @@
 import { Command, Option } from "commander";
 import type { CommandContext, RegisterCommands } from "./context.ts";
 import { CliError, ExitCode, UsageError } from "../lib/ui/errors.ts";
-import { parseOutputFormat, renderStructured, renderTable } from "../lib/ui/output.ts";
+import {
+  parseOutputFormat,
+  parseStructuredOutput,
+  renderStructured,
+  renderTable,
+} from "../lib/ui/output.ts";
 import type { IO } from "../lib/ui/io.ts";
 import type { Session } from "../lib/store/config.ts";
 
@@ -52,9 +57,7 @@ Examples:
     )
     .action(async (flags: { output?: string }) => {
       const io = ctx.io;
-      const format = flags.output === undefined
-        ? undefined
-        : parseOutputFormat(flags.output, ["json", "yaml"] as const, "json");
+      const format = parseStructuredOutput(flags.output);
       const [{ listSessions }, { CredentialStore }] = await Promise.all([
         import("../lib/auth/sessions.ts"),
         import("../lib/store/credentials.ts"),
@@ -140,9 +143,7 @@ Examples:
     )
     .action(async (email: string | undefined, flags: { endpoint?: string; output?: string }) => {
       const io = ctx.io;
-      const format = flags.output === undefined
-        ? undefined
-        : parseOutputFormat(flags.output, ["json", "yaml"] as const, "json");
+      const format = parseStructuredOutput(flags.output);
       const [{ switchCandidates, switchSession, activeSession }, { loadConfig }, { hostOf }] =
         await Promise.all([
           import("../lib/auth/sessions.ts"),

@@ -7,7 +7,7 @@
  */
 import { Command, Option } from "commander";
 import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
-import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
+import { parseOutputFormat, parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
 import { UsageError } from "../lib/ui/errors.ts";
 import type { IO } from "../lib/ui/io.ts";
 
@@ -90,9 +90,7 @@ ${EXIT_CODES}`,
     )
     .action(async (flags: { output?: string }, cmd: Command) => {
       const io = ctx.io;
-      const format = flags.output === undefined
-        ? undefined
-        : parseOutputFormat(flags.output, ["json", "yaml"] as const, "json");
+      const format = parseStructuredOutput(flags.output);
       const project = await openProject(cmd, io);
       const { readOnlyService } = await import("../lib/tunnel/open.ts");
       const service = await readOnlyService(project);
@@ -284,9 +282,7 @@ ${EXIT_CODES}`,
     .action(
       async (flags: { id: string; label?: string; endpoint?: string; output?: string }, cmd) => {
         const io = ctx.io;
-        const format = flags.output === undefined
-          ? undefined
-          : parseOutputFormat(flags.output, ["json", "yaml"] as const, "json");
+        const format = parseStructuredOutput(flags.output);
         const { endpointFromArgument, parseTarget } = await import("../lib/tunnel/endpoint.ts");
         const endpoint = flags.endpoint !== undefined
           ? endpointFromArgument(flags.endpoint)
@@ -344,9 +340,7 @@ ${EXIT_CODES}`,
     )
     .action(async (flags: { id: string; output?: string }, cmd) => {
       const io = ctx.io;
-      const format = flags.output === undefined
-        ? undefined
-        : parseOutputFormat(flags.output, ["json", "yaml"] as const, "json");
+      const format = parseStructuredOutput(flags.output);
       const project = await openProject(cmd, io);
       const [{ readOnlyService }, { TunnelService, tunnelNotFound }] = await Promise.all([
         import("../lib/tunnel/open.ts"),

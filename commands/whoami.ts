@@ -5,7 +5,7 @@
  */
 import type { RegisterCommands } from "./context.ts";
 import { globalOptions } from "./context.ts";
-import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
+import { parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
 import { whoami } from "../lib/auth/whoami.ts";
 import { hostOf } from "../lib/auth/endpoints.ts";
 
@@ -29,9 +29,7 @@ Examples:
     )
     .action(async (flags: { output?: string }, cmd) => {
       const io = ctx.io;
-      const format = flags.output === undefined
-        ? undefined
-        : parseOutputFormat(flags.output, ["json", "yaml"] as const, "json");
+      const format = parseStructuredOutput(flags.output);
       const global = globalOptions(cmd);
       const who = await whoami({
         project: global.project,

@@ -44,3 +44,10 @@ export function parseOutputFormat<T extends string>(
     `Use one of: ${allowed.join(", ")}.`,
   );
 }
+
+/** `-o json|yaml` of a command that prints text by default: the format, or undefined for text. */
+export function parseStructuredOutput(value: string | undefined): StructuredFormat | undefined {
+  return value === undefined
+    ? undefined
+    : parseOutputFormat(value, ["json", "yaml"] as const, "json");
+}
