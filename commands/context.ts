@@ -1,9 +1,11 @@
 /**
- * What every command module receives: the IO to write through and the global flags.
+ * What every command module receives: the IO to write through and the global flags, read with
+ * {@link globalOptions} (and as the scope rule takes them with {@link scopeInputs}).
  */
 import type { Command } from "commander";
 import type { IO } from "../lib/ui/io.ts";
 import type { ErrorFormat } from "../lib/ui/errors.ts";
+import type { ScopeInputs } from "../lib/scope/resolve.ts";
 
 /** Flags accepted by every command (defined once on the root program). */
 export interface GlobalOptions {
@@ -34,5 +36,16 @@ export function globalOptions(cmd: Command): GlobalOptions {
     project: all.project as string | undefined,
     organization: all.organization as string | undefined,
     context: all.context as string | undefined,
+  };
+}
+
+/** The scope flags (`--project`, `--organization`, `--context`) and the environment, for lib/scope. */
+export function scopeInputs(cmd: Command, io: IO): ScopeInputs {
+  const g = globalOptions(cmd);
+  return {
+    project: g.project,
+    organization: g.organization,
+    context: g.context,
+    env: (name) => io.env(name),
   };
 }

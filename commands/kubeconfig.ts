@@ -9,7 +9,7 @@
  * `auth get-token -o client.authentication.k8s.io/v1 --session NAME`. The target is checked first.
  */
 import { type Command, Option } from "commander";
-import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
+import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
 import { authGroup } from "./auth.ts";
 import { CliError, ExitCode } from "../lib/ui/errors.ts";
 import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
@@ -29,10 +29,9 @@ async function updateKubeconfig(cmd: Command, ctx: CommandContext, opts: UpdateO
     import("../lib/kubeconfig.ts"),
     import("../lib/store/config.ts"),
   ]);
-  const g = globalOptions(cmd);
   const env = (name: string) => ctx.io.env(name);
   const { opened } = await openResourceScope({
-    inputs: { project: g.project, organization: g.organization, context: g.context, env },
+    inputs: scopeInputs(cmd, ctx.io),
     warn: (message) => ctx.io.err(`warning: ${message}\n`),
     onboarding: false,
   });

@@ -6,6 +6,7 @@ import { Option } from "commander";
 import type { RegisterCommands } from "./context.ts";
 import { globalOptions } from "./context.ts";
 import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
+import type { EndpointFlags } from "../lib/auth/endpoints.ts";
 
 const HELP_AFTER = `
 Flows:
@@ -39,12 +40,7 @@ Examples:
   datumctl login --endpoint http://127.0.0.1:8080 --auth-endpoint http://127.0.0.1:8081 \\
     --client-id 340117799870791629 --no-browser`;
 
-interface LoginFlags {
-  endpoint?: string;
-  authEndpoint?: string;
-  clientId?: string;
-  hostname?: string;
-  apiHostname?: string;
+interface LoginFlags extends EndpointFlags {
   browser: boolean;
   credentials?: string;
   output?: string;

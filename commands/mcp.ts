@@ -7,7 +7,7 @@
  * start-up line and diagnostics go to stderr. The MCP SDK is imported inside the action.
  */
 import type { Command } from "commander";
-import { globalOptions, type RegisterCommands } from "./context.ts";
+import { type RegisterCommands, scopeInputs } from "./context.ts";
 
 const HELP_AFTER = `
 Tools: whoami, list_contexts, list_resource_types, get, describe, apply, delete, list_tunnels
@@ -49,7 +49,6 @@ export const register: RegisterCommands = (program, ctx) => {
     .addHelpText("after", HELP_AFTER)
     .action(async (flags: { readOnly?: boolean }, cmd: Command) => {
       const io = ctx.io;
-      const global = globalOptions(cmd);
       if (io.stdinIsTTY) {
         // Started by hand: it will sit waiting for protocol messages, so say what it is for.
         io.err(
@@ -59,12 +58,7 @@ export const register: RegisterCommands = (program, ctx) => {
       }
       const { serveStdio } = await import("../lib/mcp/server.ts");
       await serveStdio({
-        inputs: {
-          project: global.project,
-          organization: global.organization,
-          context: global.context,
-          env: (name) => io.env(name),
-        },
+        inputs: scopeInputs(cmd, io),
         readOnly: flags.readOnly === true,
         version: ctx.version,
         log: (line) => io.err(`${line}\n`),

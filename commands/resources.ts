@@ -11,7 +11,12 @@
  * reads the user control plane; `get projects` the scope's organization control plane.
  */
 import type { Command } from "commander";
-import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
+import {
+  type CommandContext,
+  globalOptions,
+  type RegisterCommands,
+  scopeInputs,
+} from "./context.ts";
 import { CliError, ExitCode, ExitStatus, formatError, UsageError } from "../lib/ui/errors.ts";
 import { parseOutputFormat, renderStructured, renderTable } from "../lib/ui/output.ts";
 import {
@@ -31,20 +36,9 @@ import type { ResourceType } from "../lib/resources/discovery.ts";
 import type { DryRun, ResourceClient, WriteResult } from "../lib/resources/operations.ts";
 import type { ReadOptions } from "../lib/resources/read.ts";
 import type { Manifest } from "../lib/resources/manifests.ts";
-import type { ScopeInputs } from "../lib/scope/resolve.ts";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-function scopeInputs(cmd: Command, ctx: CommandContext): ScopeInputs {
-  const g = globalOptions(cmd);
-  return {
-    project: g.project,
-    organization: g.organization,
-    context: g.context,
-    env: (name) => ctx.io.env(name),
-  };
 }
 
 function warnTo(ctx: CommandContext): (message: string) => void {
@@ -58,7 +52,7 @@ async function openScoped(
 ): Promise<ResourceClient> {
   const { openResourceScope } = await import("../lib/resources/open.ts");
   const { resources } = await openResourceScope({
-    inputs: scopeInputs(cmd, ctx),
+    inputs: scopeInputs(cmd, ctx.io),
     warn: warnTo(ctx),
     namespace,
   });
@@ -183,7 +177,7 @@ async function getOrganizations(
       import("../lib/resources/organizations.ts"),
       import("../lib/scope/onboarding.ts"),
     ]);
-  const { auth, client } = await openUserPlane(scopeInputs(cmd, ctx), warnTo(ctx));
+  const { auth, client } = await openUserPlane(scopeInputs(cmd, ctx.io), warnTo(ctx));
   const rows = await organizationRows(client, names);
   if (output.kind === "name") {
     ctx.io.out(rows.map((r) => `organization/${r.id}\n`).join(""));
@@ -233,7 +227,7 @@ async function clientFor(
 ): Promise<ResourceClient> {
   const { openResourcePlane } = await import("../lib/resources/open.ts");
   const { resources } = await openResourcePlane(word, {
-    inputs: scopeInputs(cmd, ctx),
+    inputs: scopeInputs(cmd, ctx.io),
     warn: warnTo(ctx),
     namespace: opts.namespace,
   });
@@ -446,7 +440,7 @@ async function describe(
     if (isOrganizationsType(request.type)) {
       // Organizations are the user's memberships on the user control plane, as with get.
       const { openUserPlane } = await import("../lib/resources/open.ts");
-      const { client } = await openUserPlane(scopeInputs(cmd, ctx), warnTo(ctx));
+      const { client } = await openUserPlane(scopeInputs(cmd, ctx.io), warnTo(ctx));
       const rows = await organizationRows(client, request.names);
       blocks.push(...rows.map((r) => describeObject(r.membership)));
       continue;

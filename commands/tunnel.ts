@@ -6,7 +6,7 @@
  * Everything heavy (credentials, the tunnel engine, prompts) is imported inside the actions.
  */
 import { Command, Option } from "commander";
-import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
+import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
 import { parseOutputFormat, parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
 import { UsageError } from "../lib/ui/errors.ts";
 import type { IO } from "../lib/ui/io.ts";
@@ -36,18 +36,6 @@ Environment:
   DATUMCTL_TUNNEL_GATEWAY       send the public-URL check to this local gateway with the
                                 tunnel's hostname as Host (the local stack's "gateway")
   DATUM_CONNECT_CREATE_TRAFFIC_PROTECTION_POLICIES=1  also create an OWASP policy per tunnel`;
-
-interface ScopeEnv {
-  project?: string;
-  organization?: string;
-  context?: string;
-  env: (name: string) => string | undefined;
-}
-
-function scopeInputs(cmd: Command, io: IO): ScopeEnv {
-  const g = globalOptions(cmd);
-  return { project: g.project, organization: g.organization, context: g.context, env: io.env };
-}
 
 function repoFlag(cmd: Command): string | undefined {
   return (cmd.optsWithGlobals() as { repo?: string }).repo;

@@ -3,8 +3,7 @@
  * kept, and which overrides are in force. Reads the config only: the keychain and the OIDC client
  * are not loaded (except to adopt a pre-config datumctl login the first time).
  */
-import type { RegisterCommands } from "./context.ts";
-import { globalOptions } from "./context.ts";
+import { type RegisterCommands, scopeInputs } from "./context.ts";
 import { parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
 import { whoami } from "../lib/auth/whoami.ts";
 import { hostOf } from "../lib/auth/endpoints.ts";
@@ -30,13 +29,7 @@ Examples:
     .action(async (flags: { output?: string }, cmd) => {
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
-      const global = globalOptions(cmd);
-      const who = await whoami({
-        project: global.project,
-        organization: global.organization,
-        context: global.context,
-        env: (n: string) => io.env(n),
-      });
+      const who = await whoami(scopeInputs(cmd, io));
       const { user, session, endpoint, context, organization, project, credentials, overrides } =
         who;
 
