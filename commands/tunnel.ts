@@ -53,6 +53,11 @@ function envFlag(value: string | undefined): boolean {
   return value !== undefined && /^(1|true|yes)$/i.test(value.trim());
 }
 
+/** DATUMCTL_CONNECTOR_CLASS: force a ConnectorClass instead of discovering it. */
+function connectorClassFrom(io: IO): string | undefined {
+  return io.env("DATUMCTL_CONNECTOR_CLASS")?.trim() || undefined;
+}
+
 function outputOption(): Option {
   return new Option("-o, --output <format>", "json or yaml (listen: json lines)");
 }
@@ -240,7 +245,7 @@ async function listenAction(
       force: force.signal,
       gateway: io.env("DATUMCTL_TUNNEL_GATEWAY")?.trim() || undefined,
       trafficProtection: envFlag(io.env("DATUM_CONNECT_CREATE_TRAFFIC_PROTECTION_POLICIES")),
-      connectorClass: io.env("DATUMCTL_CONNECTOR_CLASS")?.trim() || undefined,
+      connectorClass: connectorClassFrom(io),
     });
   } finally {
     renderer.finish();
@@ -277,18 +282,10 @@ ${EXIT_CODES}`,
           : undefined;
         if (endpoint !== undefined) parseTarget(endpoint);
         const project = await openProject(cmd, io);
-        const [{ TunnelService }, keys] = await Promise.all([
-          import("../lib/tunnel/service.ts"),
-          import("../lib/tunnel/keys.ts"),
-        ]);
-        const key = await keys.loadOrCreateListenKey(project.repo, project.projectId);
-        const service = new TunnelService({
-          client: project.client,
-          projectId: project.projectId,
-          endpointId: await keys.endpointIdFromSecret(key.secret),
-          repo: project.repo,
+        const { machineService } = await import("../lib/tunnel/open.ts");
+        const service = await machineService(project, {
           onNotice: (text) => io.err(`${text}\n`),
-          connectorClass: io.env("DATUMCTL_CONNECTOR_CLASS")?.trim() || undefined,
+          connectorClass: connectorClassFrom(io),
         });
         const result = await service.update(flags.id, { label: flags.label, endpoint });
         if (format) {
@@ -330,17 +327,11 @@ ${EXIT_CODES}`,
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
       const project = await openProject(cmd, io);
-      const [{ readOnlyService }, { TunnelService, tunnelNotFound }] = await Promise.all([
+      const [{ deletingService }, { tunnelNotFound }] = await Promise.all([
         import("../lib/tunnel/open.ts"),
         import("../lib/tunnel/service.ts"),
       ]);
-      // Without a key this machine has no Connector; the delete still removes the tunnel.
-      const service = await readOnlyService(project) ?? new TunnelService({
-        client: project.client,
-        projectId: project.projectId,
-        endpointId: "0".repeat(64),
-        repo: project.repo,
-      });
+      const service = await deletingService(project);
       const existed = await service.delete(flags.id, (m) => io.err(`warning: ${m}\n`));
       if (!existed) throw tunnelNotFound(flags.id, project.projectId);
       if (format) {

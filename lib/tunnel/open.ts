@@ -3,16 +3,17 @@
  * context), the login that owns it, a client for the project's control plane, and this machine's
  * identity for that project.
  *
- * Exports {@link openTunnelProject} and {@link TunnelProject}. Tunnels are project resources: an
- * organization scope is a clear error naming the flags that fix it.
+ * Exports {@link openTunnelProject}, {@link TunnelProject} and the services commands work
+ * through: {@link readOnlyService} (`list`), {@link machineService} (`update`) and
+ * {@link deletingService} (`delete`). Tunnels are project resources: an organization scope is a
+ * clear error naming the flags that fix it.
  */
 import type { ApiClient } from "../api/client.ts";
-import { resolveAuthContext } from "../auth/resolve.ts";
-import { openScope } from "../scope/open.ts";
+import { openScope, storedAuthLoader } from "../scope/open.ts";
 import type { ScopeInputs } from "../scope/resolve.ts";
 import { UsageError } from "../ui/errors.ts";
-import { connectRepo, endpointIdFromSecret, readListenKey } from "./keys.ts";
-import { TunnelService } from "./service.ts";
+import { connectRepo, endpointIdFromSecret, loadOrCreateListenKey, readListenKey } from "./keys.ts";
+import { TunnelService, type TunnelServiceOptions } from "./service.ts";
 
 /** A project ready for tunnel commands. */
 export interface TunnelProject {
@@ -31,7 +32,7 @@ export async function openTunnelProject(
 ): Promise<TunnelProject> {
   const opened = await openScope({
     inputs,
-    loadAuth: (session) => resolveAuthContext({ session, env: inputs.env, warn: options.warn }),
+    loadAuth: storedAuthLoader(inputs.env, options.warn),
   });
   if (opened.scope.kind !== "project" || !opened.scope.projectId) {
     const where = opened.scope.organizationId
@@ -57,10 +58,42 @@ export async function openTunnelProject(
 export async function readOnlyService(project: TunnelProject): Promise<TunnelService | undefined> {
   const secret = await readListenKey(project.repo, project.projectId);
   if (!secret) return undefined;
+  return serviceAs(project, await endpointIdFromSecret(secret));
+}
+
+/** What a command may add to a {@link TunnelService}'s options. */
+export type ServiceExtras = Pick<TunnelServiceOptions, "onNotice" | "connectorClass">;
+
+/**
+ * A service acting as this machine (`update`): its identity for the project, created on first
+ * use.
+ */
+export async function machineService(
+  project: TunnelProject,
+  extras: ServiceExtras = {},
+): Promise<TunnelService> {
+  const key = await loadOrCreateListenKey(project.repo, project.projectId);
+  return serviceAs(project, await endpointIdFromSecret(key.secret), extras);
+}
+
+/**
+ * A service for `delete`: this machine's when it has a key for the project. Without one it has
+ * no Connector, and a service with no identity still deletes the tunnel.
+ */
+export async function deletingService(project: TunnelProject): Promise<TunnelService> {
+  return await readOnlyService(project) ?? serviceAs(project, "0".repeat(64));
+}
+
+function serviceAs(
+  project: TunnelProject,
+  endpointId: string,
+  extras: ServiceExtras = {},
+): TunnelService {
   return new TunnelService({
     client: project.client,
     projectId: project.projectId,
-    endpointId: await endpointIdFromSecret(secret),
+    endpointId,
     repo: project.repo,
+    ...extras,
   });
 }
