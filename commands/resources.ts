@@ -23,7 +23,6 @@ import {
   alignedRow,
   columnWidths,
   describeObject,
-  editableYaml,
   humanAge,
   objectsTable,
   parseResourceOutput,
@@ -581,39 +580,6 @@ async function deleteCommand(
   });
 }
 
-async function externalDiff(
-  ctx: CommandContext,
-  program: string,
-  results: { fileName: string; liveYaml: string; mergedYaml: string }[],
-): Promise<number> {
-  const root = await Deno.makeTempDir({ prefix: "datumctl-diff-" });
-  try {
-    const live = `${root}/LIVE`;
-    const merged = `${root}/MERGED`;
-    await Deno.mkdir(live);
-    await Deno.mkdir(merged);
-    for (const r of results) {
-      await Deno.writeTextFile(`${live}/${r.fileName}`, r.liveYaml);
-      await Deno.writeTextFile(`${merged}/${r.fileName}`, r.mergedYaml);
-    }
-    const [command, ...args] = program.trim().split(/\s+/);
-    const out = await new Deno.Command(command, {
-      args: [...args, live, merged],
-      stdout: "piped",
-      stderr: "inherit",
-    }).output();
-    ctx.io.out(new TextDecoder().decode(out.stdout));
-    return out.code;
-  } catch (err) {
-    throw new CliError("DIFF_FAILED", `cannot run ${program}: ${(err as Error).message}`, {
-      hint: "Check KUBECTL_EXTERNAL_DIFF, or unset it to use the built-in diff.",
-      exitCode: 2,
-    });
-  } finally {
-    await Deno.remove(root, { recursive: true }).catch(() => {});
-  }
-}
-
 /** Returns the exit code: 0 same, 1 differs; errors become exit codes above 1. */
 async function diff(
   cmd: Command,
@@ -628,7 +594,12 @@ async function diff(
       results.push(await rc.diff(m.object, { force: opts.forceConflicts }));
     }
     const program = ctx.io.env("DATUMCTL_EXTERNAL_DIFF") || ctx.io.env("KUBECTL_EXTERNAL_DIFF");
-    if (program) return await externalDiff(ctx, program, results);
+    if (program) {
+      const { externalDiff } = await import("../lib/resources/diff.ts");
+      const external = await externalDiff(program, results);
+      ctx.io.out(external.stdout);
+      return external.code;
+    }
     let differs = false;
     for (const r of results) {
       if (!r.diff) continue;
@@ -658,39 +629,6 @@ async function diff(
 // ---------------------------------------------------------------------------------------------
 // edit
 
-const EDIT_HEADER = [
-  "# Edit the object below and save to apply your changes; close the editor without saving,",
-  "# or empty the file, to cancel. Lines starting with '#' are ignored. If the server rejects",
-  "# the change, this file opens again with its reason at the top.",
-  "#",
-];
-
-function stripComments(text: string): string {
-  return text.split("\n").filter((line) => !line.trimStart().startsWith("#")).join("\n");
-}
-
-async function runEditor(ctx: CommandContext, file: string): Promise<void> {
-  const editor = ctx.io.env("KUBE_EDITOR") || ctx.io.env("EDITOR") ||
-    (ctx.io.stdinIsTTY ? "vi" : undefined);
-  if (!editor) {
-    throw new UsageError(
-      "edit needs an editor and there is no terminal",
-      "Set KUBE_EDITOR or EDITOR to a command that edits a file in place.",
-    );
-  }
-  const status = await new Deno.Command("sh", {
-    args: ["-c", `${editor} "$1"`, "sh", file],
-    stdin: "inherit",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn().status;
-  if (!status.success) {
-    throw new CliError("EDITOR_FAILED", `the editor (${editor}) exited with code ${status.code}`, {
-      hint: "Your changes were not applied.",
-    });
-  }
-}
-
 async function edit(
   cmd: Command,
   ctx: CommandContext,
@@ -704,71 +642,17 @@ async function edit(
       "Example: datumctl edit connectors c1",
     );
   }
-  const { parse } = await import("yaml");
-  const { mergePatch } = await import("../lib/resources/operations.ts");
+  const [{ editObject }, { openInEditor }] = await Promise.all([
+    import("../lib/resources/edit.ts"),
+    import("../lib/ui/editor.ts"),
+  ]);
   const rc = await clientFor(cmd, ctx, requests[0].type, opts);
   const type = await rc.resolveType(requests[0].type);
-  const name = requests[0].names[0];
-  const original = await rc.get(type, name, opts);
-  const ref = rc.ref(type, name);
-  const dir = await Deno.makeTempDir({ prefix: "datumctl-edit-" });
-  const file = `${dir}/${type.plural}-${name}.yaml`;
-  let body = editableYaml(original);
-  let problem: string | undefined;
-  let lastFailed: string | undefined;
-  let keepFile = false;
-  try {
-    for (;;) {
-      const header = [...EDIT_HEADER];
-      if (problem) {
-        header.push(`# ${ref} was not saved:`, ...problem.split("\n").map((l) => `# * ${l}`), "#");
-      }
-      await Deno.writeTextFile(file, `${header.join("\n")}\n${body}`);
-      await runEditor(ctx, file);
-      const text = stripComments(await Deno.readTextFile(file));
-      if (text.trim() === "") {
-        ctx.io.out("Edit cancelled, no changes made.\n");
-        return;
-      }
-      if (lastFailed !== undefined && text === lastFailed) {
-        keepFile = true;
-        throw new CliError("EDIT_FAILED", `${ref} was not saved: ${problem}`, {
-          hint: `Your edited copy is in ${file}.`,
-        });
-      }
-      let edited: KubeObject;
-      try {
-        edited = parse(text) as KubeObject;
-        if (!edited || typeof edited !== "object") throw new Error("the document is not an object");
-      } catch (err) {
-        problem = `the YAML does not parse: ${(err as Error).message.split("\n")[0]}`;
-        body = text;
-        lastFailed = text;
-        continue;
-      }
-      const before = parse(editableYaml(original));
-      const patch = mergePatch(before, edited);
-      if (Object.keys(patch).length === 0) {
-        ctx.io.out("Edit cancelled, no changes made.\n");
-        return;
-      }
-      // Optimistic concurrency: the patch only applies to the version that was edited.
-      const meta = (patch.metadata ?? {}) as Record<string, unknown>;
-      patch.metadata = { ...meta, resourceVersion: original.metadata?.resourceVersion };
-      try {
-        await rc.patch(type, name, patch, opts);
-        ctx.io.out(`${ref} edited\n`);
-        return;
-      } catch (err) {
-        if (!(err instanceof CliError) || err.exitCode === ExitCode.unavailable) throw err;
-        problem = err.message;
-        body = text;
-        lastFailed = text;
-      }
-    }
-  } finally {
-    if (!keepFile) await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
+  const outcome = await editObject(rc, type, requests[0].names[0], {
+    namespace: opts.namespace,
+    openEditor: (file) => openInEditor(ctx.io, file),
+  });
+  ctx.io.out(outcome.edited ? `${outcome.ref} edited\n` : "Edit cancelled, no changes made.\n");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 /**
  * What `diff -f` compares and how it shows it.
  *
- * Exports {@link unifiedDiff} (a `diff -u` style text of two texts, 3 lines of context) and
+ * Exports {@link unifiedDiff} (a `diff -u` style text of two texts, 3 lines of context),
  * {@link comparableObject} (an object minus the fields the server changes on every write —
- * managedFields, resourceVersion, generation — so a no-op apply compares equal).
+ * managedFields, resourceVersion, generation — so a no-op apply compares equal) and
+ * {@link externalDiff} (kubectl's `KUBECTL_EXTERNAL_DIFF` protocol: LIVE and MERGED folders).
  */
+import { CliError } from "../ui/errors.ts";
 import type { KubeObject } from "./objects.ts";
 
 type Op = { kind: "same" | "del" | "add"; line: string };
@@ -139,4 +141,40 @@ export function comparableObject(object: KubeObject | undefined): KubeObject | u
     delete copy.metadata.generation;
   }
   return copy;
+}
+
+/**
+ * Runs `program` (a command line split on spaces) on a LIVE and a MERGED folder holding each
+ * result's two sides, as kubectl does; returns its exit code and stdout (its stderr is the
+ * terminal's). A program that cannot run is a `DIFF_FAILED` error with exit code 2.
+ */
+export async function externalDiff(
+  program: string,
+  results: { fileName: string; liveYaml: string; mergedYaml: string }[],
+): Promise<{ code: number; stdout: string }> {
+  const root = await Deno.makeTempDir({ prefix: "datumctl-diff-" });
+  try {
+    const live = `${root}/LIVE`;
+    const merged = `${root}/MERGED`;
+    await Deno.mkdir(live);
+    await Deno.mkdir(merged);
+    for (const r of results) {
+      await Deno.writeTextFile(`${live}/${r.fileName}`, r.liveYaml);
+      await Deno.writeTextFile(`${merged}/${r.fileName}`, r.mergedYaml);
+    }
+    const [command, ...args] = program.trim().split(/\s+/);
+    const out = await new Deno.Command(command, {
+      args: [...args, live, merged],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
+  } catch (err) {
+    throw new CliError("DIFF_FAILED", `cannot run ${program}: ${(err as Error).message}`, {
+      hint: "Check KUBECTL_EXTERNAL_DIFF, or unset it to use the built-in diff.",
+      exitCode: 2,
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
 }

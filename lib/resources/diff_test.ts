@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { comparableObject, unifiedDiff } from "./diff.ts";
+import { CliError } from "../ui/errors.ts";
+import { comparableObject, externalDiff, unifiedDiff } from "./diff.ts";
 
 function lcs(a: string[], b: string[]): number {
   const dp = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
@@ -94,4 +95,22 @@ Deno.test("comparableObject drops write noise only", () => {
     spec: { x: 1 },
   });
   assert.equal(object.metadata.resourceVersion, "7");
+});
+
+Deno.test("externalDiff runs the program on LIVE and MERGED folders and returns its answer", async () => {
+  const results = [
+    { fileName: "a.yaml", liveYaml: "x: 1\n", mergedYaml: "x: 2\n" },
+    { fileName: "b.yaml", liveYaml: "y: 1\n", mergedYaml: "y: 1\n" },
+  ];
+  const differs = await externalDiff("diff -r", results);
+  assert.equal(differs.code, 1);
+  assert.match(differs.stdout, /\/LIVE\/a\.yaml \S+\/MERGED\/a\.yaml\n/);
+  assert.match(differs.stdout, /^< x: 1$/m);
+  assert.match(differs.stdout, /^> x: 2$/m);
+  assert.doesNotMatch(differs.stdout, /b\.yaml/);
+  assert.deepEqual(await externalDiff("diff -r", results.slice(1)), { code: 0, stdout: "" });
+  await assert.rejects(
+    externalDiff("datumctl-no-such-diff-program", results),
+    (err) => err instanceof CliError && err.code === "DIFF_FAILED" && err.exitCode === 2,
+  );
 });
