@@ -144,32 +144,14 @@ Examples:
     .action(async (email: string | undefined, flags: { endpoint?: string; output?: string }) => {
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
-      const [{ switchCandidates, switchSession, activeSession }, { loadConfig }, { hostOf }] =
-        await Promise.all([
-          import("../lib/auth/sessions.ts"),
-          import("../lib/store/config.ts"),
-          import("../lib/auth/endpoints.ts"),
-        ]);
-      const config = await loadConfig();
-      let candidates: Session[];
-      const byName = email ? config.sessions.find((s) => s.name === email) : undefined;
-      if (byName) candidates = [byName];
-      else candidates = await switchCandidates(email);
-      if (flags.endpoint) {
-        const wanted = hostOf(flags.endpoint);
-        candidates = candidates.filter((s) => hostOf(s.endpoint.server) === wanted);
-        if (candidates.length === 0) {
-          throw new CliError(
-            "SESSION_NOT_FOUND",
-            `no login${email ? ` for ${email}` : ""} on ${wanted}`,
-            {
-              hint: "Run 'datumctl auth list' to see the logins.",
-              exitCode: ExitCode.noPermission,
-            },
-          );
-        }
-      }
-      const chosen = await chooseSession(io, candidates, activeSession(config)?.name);
+      const [{ switchCandidates, switchSession }, { hostOf }] = await Promise.all([
+        import("../lib/auth/sessions.ts"),
+        import("../lib/auth/endpoints.ts"),
+      ]);
+      const { candidates, activeName } = await switchCandidates(email, {
+        endpoint: flags.endpoint,
+      });
+      const chosen = await chooseSession(io, candidates, activeName);
       const result = await switchSession(chosen);
       const { session, context } = result;
       if (format) {

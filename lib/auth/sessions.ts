@@ -3,8 +3,9 @@
  * out (behaviour.md §2.2, §3, §8).
  *
  * Exports the pure helpers {@link activeSession}, {@link hasMultipleEndpoints},
- * {@link currentContext}, and the operations {@link listSessions}, {@link switchSession},
- * {@link logout}. The active session is the current context's session, else `active-session`.
+ * {@link currentContext}, and the operations {@link listSessions}, {@link switchCandidates},
+ * {@link switchSession}, {@link logout}. The active session is the current context's session,
+ * else `active-session`.
  * Operations that touch secrets take a {@link CredentialStore}; nothing here loads the keychain
  * unless a secret is actually read or deleted.
  */
@@ -97,9 +98,44 @@ export async function listSessions(
   return rows;
 }
 
-/** The sessions `auth switch EMAIL` (or no email) could mean. */
-export async function switchCandidates(email?: string, configPath?: string): Promise<Session[]> {
-  const config = await loadConfig(configPath);
+/** What {@link switchCandidates} found. */
+export interface SwitchCandidates {
+  /** Never empty. */
+  candidates: Session[];
+  /** The active session's name (the picker's default). */
+  activeName?: string;
+}
+
+/**
+ * The sessions `auth switch [EMAIL|SESSION] [--endpoint HOST]` could mean: the session of that
+ * name, else every session of that email (every session without one), narrowed to one API
+ * server by `endpoint`.
+ */
+export async function switchCandidates(
+  emailOrName?: string,
+  options: { endpoint?: string; configPath?: string } = {},
+): Promise<SwitchCandidates> {
+  const config = await loadConfig(options.configPath);
+  const byName = emailOrName ? config.sessions.find((s) => s.name === emailOrName) : undefined;
+  let candidates = byName ? [byName] : sessionsOfEmail(config, emailOrName);
+  if (options.endpoint) {
+    const wanted = hostOf(options.endpoint);
+    candidates = candidates.filter((s) => hostOf(s.endpoint.server) === wanted);
+    if (candidates.length === 0) {
+      throw new CliError(
+        "SESSION_NOT_FOUND",
+        `no login${emailOrName ? ` for ${emailOrName}` : ""} on ${wanted}`,
+        {
+          hint: "Run 'datumctl auth list' to see the logins.",
+          exitCode: ExitCode.noPermission,
+        },
+      );
+    }
+  }
+  return { candidates, activeName: activeSession(config)?.name };
+}
+
+function sessionsOfEmail(config: DatumctlConfig, email: string | undefined): Session[] {
   if (config.sessions.length === 0) {
     throw new CliError("NOT_LOGGED_IN", "No authenticated sessions.", {
       hint: "Run 'datumctl login' to authenticate.",
