@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CredentialStore } from "../store/credentials.ts";
 import { type DatumctlConfig, loadConfig, updateConfig } from "../store/config.ts";
-import { activeSession, logout, switchSession } from "./sessions.ts";
+import { activeSession, logout, switchCandidates, switchSession } from "./sessions.ts";
 import { serviceAccountKeyPath } from "./service-account.ts";
 
 function session(email: string, host: string) {
@@ -53,6 +53,22 @@ Deno.test("the current context's session is active; active-session is only the f
   assert.equal(activeSession(config)?.name, "b@x.io@api.datum.net");
   delete config["current-context"];
   assert.equal(activeSession(config)?.name, "a@x.io@api.datum.net");
+});
+
+Deno.test("switch candidates: by session name, by email, narrowed by --endpoint", async () => {
+  const { configPath, jane, janeStaging, bob } = await setup();
+  const names = async (who?: string, endpoint?: string) =>
+    (await switchCandidates(who, { endpoint, configPath })).candidates.map((s) => s.name);
+  assert.deepEqual(await names(janeStaging.name), [janeStaging.name]);
+  assert.deepEqual(await names("jane@acme.com"), [jane.name, janeStaging.name]);
+  assert.deepEqual(await names("jane@acme.com", "api.staging.env.datum.net"), [janeStaging.name]);
+  assert.deepEqual(await names(undefined, "https://api.datum.net"), [jane.name, bob.name]);
+  assert.equal((await switchCandidates(undefined, { configPath })).activeName, bob.name);
+  await assert.rejects(names("bob@acme.com", "api.staging.env.datum.net"), (err: Error) => {
+    assert.equal(err.message, "no login for bob@acme.com on api.staging.env.datum.net");
+    return true;
+  });
+  await assert.rejects(names("nobody@acme.com"), /No sessions found for nobody@acme\.com\./);
 });
 
 Deno.test("switch restores the last context, or clears a foreign current context", async () => {
