@@ -153,8 +153,8 @@ Deno.test("deno compile accepts the planned flags; sums and sizes are written", 
   }
 });
 
-/** The top-level files and folders of the project that main.ts's module graph touches. */
-async function graphTopLevels(): Promise<string[]> {
+/** The project's own files in main.ts's module graph (absolute paths; npm packages left out). */
+async function projectModules(): Promise<string[]> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", "main.ts"],
     cwd: ROOT,
@@ -162,11 +162,17 @@ async function graphTopLevels(): Promise<string[]> {
     stderr: "null",
   }).output();
   const graph = JSON.parse(dec.decode(out.stdout)) as { modules: { local?: string }[] };
+  return graph.modules
+    .map((m) => m.local)
+    .filter((local): local is string =>
+      !!local?.startsWith(`${ROOT}/`) && !local.includes("/node_modules/")
+    );
+}
+
+/** The top-level files and folders of the project that main.ts's module graph touches. */
+async function graphTopLevels(): Promise<string[]> {
   const tops = new Set<string>();
-  for (const m of graph.modules) {
-    if (!m.local?.startsWith(`${ROOT}/`) || m.local.includes("/node_modules/")) continue;
-    tops.add(m.local.slice(ROOT.length + 1).split("/")[0]);
-  }
+  for (const local of await projectModules()) tops.add(local.slice(ROOT.length + 1).split("/")[0]);
   return [...tops];
 }
 
@@ -196,23 +202,15 @@ const SYS_CALLS: Record<string, RegExp> = {
 };
 
 Deno.test("the sys APIs datumctl's own code calls are the ones baked in", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "main.ts"],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  const graph = JSON.parse(dec.decode(out.stdout)) as { modules: { local?: string }[] };
   const allowed = new Set(
     COMPILE_PERMISSIONS.find((p) => p.startsWith("--allow-sys="))!.split("=")[1].split(","),
   );
   const used = new Map<string, string>();
-  for (const m of graph.modules) {
-    if (!m.local?.startsWith(`${ROOT}/`) || !/\.ts$/.test(m.local)) continue;
-    if (m.local.includes("/node_modules/")) continue;
-    const text = await Deno.readTextFile(m.local);
+  for (const local of await projectModules()) {
+    if (!/\.ts$/.test(local)) continue;
+    const text = await Deno.readTextFile(local);
     for (const [name, pattern] of Object.entries(SYS_CALLS)) {
-      if (pattern.test(text)) used.set(name, m.local.slice(ROOT.length + 1));
+      if (pattern.test(text)) used.set(name, local.slice(ROOT.length + 1));
     }
   }
   for (const [name, file] of used) {

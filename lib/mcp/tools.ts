@@ -142,18 +142,21 @@ async function planeFor(
   return { resources, scope: opened.scope };
 }
 
+/** What the `get` and `describe` tools read: a type, one name or selectors, and the scope. */
+type ReadCallOptions = ScopeOverride & {
+  type: string;
+  name?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+};
+
 /**
  * The objects a `get`/`describe` call names (one by name, else a listing narrowed by selectors)
  * on the control plane their type lives on: the organization's for projects, else the scope's.
  */
 async function readCall(
   scope: McpScope,
-  options: ScopeOverride & {
-    type: string;
-    name?: string;
-    labelSelector?: string;
-    fieldSelector?: string;
-  },
+  options: ReadCallOptions,
 ): Promise<{ scope: ResolvedScope; type: ResourceType; objects: KubeObject[] }> {
   const plane = await planeFor(scope, options.type, options);
   const type = await plane.resources.resolveType(options.type);
@@ -201,12 +204,7 @@ async function getOrganizations(
 /** `get`: one object by name, or a listing (optionally filtered by label/field selectors). */
 export async function getResources(
   scope: McpScope,
-  options: ScopeOverride & {
-    type: string;
-    name?: string;
-    labelSelector?: string;
-    fieldSelector?: string;
-  },
+  options: ReadCallOptions,
 ): Promise<GetResult> {
   if (isOrganizationsType(options.type)) return await getOrganizations(scope, options);
   const read = await readCall(scope, options);
