@@ -255,9 +255,14 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
   if (opts.watch || opts.watchOnly) {
     if (requests.length !== 1) throw new UsageError("watch works on one type at a time");
   }
-  const [{ isOrganizationsType, isProjectsType }, { readObjects, readTable }] = await Promise.all([
+  const [
+    { isOrganizationsType, isProjectsType },
+    { readObjects, readTable },
+    { withTypeMeta },
+  ] = await Promise.all([
     import("../lib/resources/organizations.ts"),
     import("../lib/resources/read.ts"),
+    import("../lib/resources/operations.ts"),
   ]);
   if (requests.some((r) => isOrganizationsType(r.type))) {
     if (requests.length > 1) {
@@ -348,9 +353,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
         })
       ) {
         if (event.type === "BOOKMARK") continue;
-        event.object.apiVersion ??= `${type.group ? `${type.group}/` : ""}${type.version}`;
-        event.object.kind ??= type.kind;
-        const text = printObjects([event.object], output, true);
+        const text = printObjects([withTypeMeta(event.object, type)], output, true);
         // Custom columns print their header once, like a table being watched.
         ctx.io.out(output.kind === "custom-columns" ? text.slice(text.indexOf("\n") + 1) : text);
       }

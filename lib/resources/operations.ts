@@ -3,8 +3,8 @@
  * diff against one control plane, with types resolved through discovery.
  *
  * Exports {@link ResourceClient}, the lib-level API behind `get`, `apply`, `diff`, `delete`,
- * `edit` and friends (and reusable by MCP tools without commander), plus {@link WriteResult} and
- * {@link TABLE_ACCEPT}. Nothing here prints: every method returns objects, Tables or results
+ * `edit` and friends (and reusable by MCP tools without commander), plus {@link WriteResult},
+ * {@link withTypeMeta} and {@link TABLE_ACCEPT}. Nothing here prints: every method returns objects, Tables or results
  * whose `ref` reads like kubectl's (`connector.networking/c1`).
  */
 import { stringify } from "yaml";
@@ -119,6 +119,16 @@ export function mergePatch(from: unknown, to: unknown): Record<string, unknown> 
   return patch;
 }
 
+/**
+ * Fills in the apiVersion and kind that list items and watch events carry no copy of on the
+ * wire (printers and `-o name` need them); returns the same object.
+ */
+export function withTypeMeta(object: KubeObject, type: ResourceType): KubeObject {
+  object.apiVersion ??= typeApiVersion(type);
+  object.kind ??= type.kind;
+  return object;
+}
+
 function toYaml(object: KubeObject | undefined): string {
   return object ? stringify(object, { indentSeq: false, lineWidth: 0 }) : "";
 }
@@ -183,11 +193,7 @@ export class ResourceClient {
       fieldSelector: options.fieldSelector,
       signal: options.signal,
     });
-    // Items of a list carry no apiVersion/kind on the wire; printers and `-o name` need them.
-    for (const item of list.items) {
-      item.apiVersion ??= typeApiVersion(type);
-      item.kind ??= type.kind;
-    }
+    for (const item of list.items) withTypeMeta(item, type);
     return list;
   }
 
@@ -197,10 +203,7 @@ export class ResourceClient {
     name: string,
     options: { namespace?: string } = {},
   ): Promise<KubeObject> {
-    const object = await this.api.get<KubeObject>(this.path(type, name, options));
-    object.apiVersion ??= typeApiVersion(type);
-    object.kind ??= type.kind;
-    return object;
+    return withTypeMeta(await this.api.get<KubeObject>(this.path(type, name, options)), type);
   }
 
   /** Gets one object, or `undefined` when it does not exist. */
