@@ -7,10 +7,12 @@ import { Command, Option } from "commander";
 import type { CommandContext, RegisterCommands } from "./context.ts";
 import { CliError, ExitCode, UsageError } from "../lib/ui/errors.ts";
 import {
+  labelled,
   parseOutputFormat,
   parseStructuredOutput,
   renderStructured,
   renderTable,
+  successLine,
 } from "../lib/ui/output.ts";
 import type { IO } from "../lib/ui/io.ts";
 import type { Session } from "../lib/store/config.ts";
@@ -30,10 +32,6 @@ Examples:
   datumctl auth switch jane@acme.com
   datumctl auth get-token -o client.authentication.k8s.io/v1`,
     );
-}
-
-function success(io: IO, text: string): string {
-  return `${io.color ? "✓ " : ""}${text}\n`;
 }
 
 function registerList(auth: Command, ctx: CommandContext) {
@@ -163,11 +161,8 @@ Examples:
         }, format));
         return;
       }
-      const name = session["user-name"];
-      const who = name && name !== session["user-email"]
-        ? `${name} (${session["user-email"]})`
-        : session["user-email"];
-      let text = success(io, `Switched to ${who}`);
+      const who = labelled(session["user-name"], session["user-email"]);
+      let text = successLine(io, `Switched to ${who}`);
       text += context
         ? `  Context:  ${context.name.slice(session.name.length + 1)}\n`
         : "  Context:  (none) — Run 'datumctl ctx use' to select one.\n";

@@ -15,13 +15,8 @@ import {
   type RefreshOptions,
   useContextRefreshing,
 } from "../lib/scope/listing.ts";
-import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
-import {
-  pickContext,
-  renderContextTable,
-  successLine,
-  switchedMessage,
-} from "../lib/ui/contexts.ts";
+import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
+import { pickContext, renderContextTable, switchedMessage } from "../lib/ui/contexts.ts";
 import { UsageError } from "../lib/ui/errors.ts";
 
 const FORMATS = ["table", "json", "yaml"] as const;

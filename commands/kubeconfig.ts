@@ -12,7 +12,7 @@ import { type Command, Option } from "commander";
 import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
 import { authGroup } from "./auth.ts";
 import { CliError, ExitCode } from "../lib/ui/errors.ts";
-import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
+import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 
 const INTERACTIVE_MODES = ["Never", "IfAvailable", "Always"];
 
@@ -80,9 +80,11 @@ async function updateKubeconfig(cmd: Command, ctx: CommandContext, opts: UpdateO
     );
     return;
   }
-  const mark = ctx.io.color ? "✓ " : "";
   ctx.io.out(
-    `${mark}kubectl context "${result.context}" written to ${result.path} and made current\n`,
+    successLine(
+      ctx.io,
+      `kubectl context "${result.context}" written to ${result.path} and made current`,
+    ),
   );
   ctx.io.err(
     `  Server: ${opened.controlPlane}\n  User:   ${result.user}\nTry: kubectl get namespaces\n`,

@@ -5,7 +5,7 @@
 import { Option } from "commander";
 import type { RegisterCommands } from "./context.ts";
 import { globalOptions } from "./context.ts";
-import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
+import { labelled, parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 import type { EndpointFlags } from "../lib/auth/endpoints.ts";
 
 const HELP_AFTER = `
@@ -81,10 +81,9 @@ export const register: RegisterCommands = (program, ctx) => {
         env: (name) => io.env(name),
       });
 
-      const { successLine, renderAccessSummary } = await import("../lib/ui/contexts.ts");
+      const { renderAccessSummary } = await import("../lib/ui/contexts.ts");
       const { email, name } = outcome.identity;
-      const who = name && name !== email ? `${name} (${email})` : email;
-      if (format === "human") io.out(successLine(io, `Authenticated as ${who}`));
+      if (format === "human") io.out(successLine(io, `Authenticated as ${labelled(name, email)}`));
 
       // Context discovery and selection (lib/scope, issue 5).
       const [{ resolveAuthContext }, { selectContextAfterLogin }] = await Promise.all([

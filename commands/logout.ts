@@ -4,6 +4,7 @@
  */
 import type { RegisterCommands } from "./context.ts";
 import { UsageError } from "../lib/ui/errors.ts";
+import { successLine } from "../lib/ui/output.ts";
 
 /** Registers `logout`. */
 export const register: RegisterCommands = (program, ctx) => {
@@ -41,14 +42,13 @@ Examples:
       for (const problem of result.problems) {
         io.err(`warning: could not delete a stored secret (${problem})\n`);
       }
-      const mark = io.color ? "✓ " : "";
       if (target === "all") {
-        io.out(`${mark}Logged out all users.\n`);
+        io.out(successLine(io, "Logged out all users."));
       } else if (target === "active") {
         const s = result.removed[0];
-        io.out(`${mark}Logged out ${s["user-email"]} (${hostOf(s.endpoint.server)}).\n`);
+        io.out(successLine(io, `Logged out ${s["user-email"]} (${hostOf(s.endpoint.server)}).`));
       } else {
-        io.out(`${mark}Logged out ${email}.\n`);
+        io.out(successLine(io, `Logged out ${email}.`));
       }
     });
 };

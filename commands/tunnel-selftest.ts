@@ -7,7 +7,7 @@
  */
 import { Option } from "commander";
 import type { RegisterCommands } from "./context.ts";
-import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
+import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 
 const FORMATS = ["text", "json", "yaml"] as const;
 
@@ -27,10 +27,10 @@ export const register: RegisterCommands = (program, ctx) => {
       const { runEngineSelfTest } = await import("../lib/release/engine-selftest.ts");
       const result = await runEngineSelfTest();
       if (format !== "text") return ctx.io.out(renderStructured(result, format));
-      const mark = ctx.io.color ? "✓ " : "";
-      ctx.io.out(
-        `${mark}tunnel engine ${result.platform} loaded; a request crossed a loopback tunnel ` +
-          `(HTTP ${result.status}, ${result.elapsedMs} ms)\n`,
-      );
+      ctx.io.out(successLine(
+        ctx.io,
+        `tunnel engine ${result.platform} loaded; a request crossed a loopback tunnel ` +
+          `(HTTP ${result.status}, ${result.elapsedMs} ms)`,
+      ));
     });
 };

@@ -8,7 +8,7 @@
 import { type Command, Option } from "commander";
 import type { CommandContext, RegisterCommands } from "./context.ts";
 import type { IO } from "../lib/ui/io.ts";
-import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
+import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 import { releasesUrl } from "../lib/release/platform.ts";
 import { type InstallKind, installKind } from "../lib/release/update.ts";
 import { cacheDir } from "../lib/store/paths.ts";
@@ -129,7 +129,7 @@ async function runUpdate(ctx: CommandContext, opts: UpdateOptions, env: UpdateEn
       renderStructured({ ...report, updated: true, sha256: download.sha256 }, format),
     );
   }
-  ctx.io.out(`${ctx.io.color ? "✓ " : ""}Updated datumctl ${ctx.version} → ${latest} (${path}).\n`);
+  ctx.io.out(successLine(ctx.io, `Updated datumctl ${ctx.version} → ${latest} (${path}).`));
 }
 
 /** Commands that never show the notice: completion answers are parsed by shells. */

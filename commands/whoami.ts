@@ -4,13 +4,9 @@
  * are not loaded (except to adopt a pre-config datumctl login the first time).
  */
 import { type RegisterCommands, scopeInputs } from "./context.ts";
-import { parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
+import { labelled, parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
 import { whoami } from "../lib/auth/whoami.ts";
 import { hostOf } from "../lib/auth/endpoints.ts";
-
-function labelled(displayName: string | null, id: string): string {
-  return displayName && displayName !== id ? `${displayName} (${id})` : id;
-}
 
 /** Registers `whoami`. */
 export const register: RegisterCommands = (program, ctx) => {
@@ -42,10 +38,7 @@ Examples:
       }
 
       const lines: string[] = [];
-      const name = user.name && user.name !== user.email
-        ? `${user.name} (${user.email})`
-        : user.email || "(unknown)";
-      lines.push(`User:         ${name}`);
+      lines.push(`User:         ${labelled(user.name, user.email) || "(unknown)"}`);
       if (who.showEndpoint) lines.push(`Endpoint:     ${hostOf(endpoint)}`);
       if (context) lines.push(`Context:      ${context}`);
       else if (!who.scope) lines.push("Context:      (none) — Run 'datumctl ctx use'");

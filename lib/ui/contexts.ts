@@ -6,13 +6,9 @@
  * draws on stderr so stdout stays clean for results.
  */
 import type { ContextView } from "../scope/contexts.ts";
-import { renderTable } from "./output.ts";
+import { labelled, renderTable } from "./output.ts";
 import type { IO } from "./io.ts";
 import { UsageError } from "./errors.ts";
-
-function labelled(displayName: string, id: string): string {
-  return displayName && displayName !== id ? `${displayName} (${id})` : id;
-}
 
 /**
  * The `ctx` table: ORGANIZATION, PROJECT, TYPE, CURRENT (display names with ids), with a leading
@@ -63,11 +59,6 @@ export function switchedMessage(view: ContextView): string {
     return `Switched to project ${view.project.displayName} in ${view.organization.displayName} (${view.ref})`;
   }
   return `Switched to organization ${view.organization.displayName} (${view.ref})`;
-}
-
-/** A success line: `✓ ` in front only where symbols are allowed (a TTY without NO_COLOR). */
-export function successLine(io: IO, text: string): string {
-  return `${io.color ? "✓ " : ""}${text}\n`;
 }
 
 function pickerLabel(view: ContextView): string {

@@ -4,6 +4,7 @@
  */
 import { stringify } from "yaml";
 import { UsageError } from "./errors.ts";
+import type { IO } from "./io.ts";
 
 /** Structured formats every listing command accepts with `-o`. */
 export type StructuredFormat = "json" | "yaml";
@@ -50,4 +51,14 @@ export function parseStructuredOutput(value: string | undefined): StructuredForm
   return value === undefined
     ? undefined
     : parseOutputFormat(value, ["json", "yaml"] as const, "json");
+}
+
+/** `Label (id)` for people, or just the id when there is no label or it says the same. */
+export function labelled(label: string | null | undefined, id: string): string {
+  return label && label !== id ? `${label} (${id})` : id;
+}
+
+/** A success line: `✓ ` in front only where symbols are allowed (a TTY without NO_COLOR). */
+export function successLine(io: IO, text: string): string {
+  return `${io.color ? "✓ " : ""}${text}\n`;
 }
