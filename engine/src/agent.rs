@@ -4,7 +4,10 @@
 //! `iroh-http-proxy/1` (plus the legacy `iroh-http-proxy`) with [`OriginProxy`] against an
 //! allowlist that the heartbeat replaces as tunnels are enabled and disabled.
 
-use std::sync::{Arc, Mutex, atomic::Ordering};
+use std::{
+    sync::{Arc, Mutex, atomic::Ordering},
+    time::Duration,
+};
 
 use iroh::{Endpoint, Watcher, protocol::Router};
 use n0_future::StreamExt;
@@ -22,12 +25,8 @@ use crate::{
     keys::{endpoint_id_hex, secret_key_from_bytes},
     stats::{Counters, PeerRegistry},
     upstream::OriginProxy,
+    wire::{ALPN, LEGACY_ALPN},
 };
-
-/// ALPN Datum's gateway speaks (datum-api.md §7.2).
-pub const ALPN: &[u8] = iroh_proxy_utils::ALPN;
-/// ALPN of earlier iroh-proxy-utils releases; accepting it costs nothing.
-pub const LEGACY_ALPN: &[u8] = b"iroh-http-proxy";
 
 /// How to start an agent.
 #[napi(object)]
@@ -117,6 +116,8 @@ pub async fn start_agent(options: AgentOptions) -> napi::Result<Agent> {
     .await
     .map_err(napi::Error::from_reason)?;
 
+    wait_for_direct_addresses(&endpoint).await;
+
     let allowlist = Arc::new(Allowlist::default());
     let counters = Arc::new(Counters::default());
     let peers = Arc::new(PeerRegistry::default());
@@ -138,6 +139,22 @@ pub async fn start_agent(options: AgentOptions) -> napi::Result<Agent> {
         runtime: Handle::current(),
         watchers: Mutex::default(),
     })
+}
+
+/// Local addresses are gathered just after binding; waiting a moment for them means the
+/// first `address()` is already dialable, which is what a caller publishing it wants.
+async fn wait_for_direct_addresses(endpoint: &Endpoint) {
+    let mut watcher = endpoint.watch_addr();
+    let gathered = async {
+        while watcher.get().ip_addrs().next().is_none() {
+            if watcher.updated().await.is_err() {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(2), gathered)
+        .await
+        .ok();
 }
 
 fn current_address(endpoint: &Endpoint) -> AddressInfo {
@@ -249,7 +266,7 @@ impl Agent {
     /// Waits until a relay connection is up; false if that took longer than `timeout_ms`.
     #[napi]
     pub async fn wait_online(&self, timeout_ms: u32) -> bool {
-        let wait = std::time::Duration::from_millis(timeout_ms.into());
+        let wait = Duration::from_millis(timeout_ms.into());
         tokio::time::timeout(wait, self.endpoint.online())
             .await
             .is_ok()

@@ -120,8 +120,6 @@ fn transport_config() -> QuicTransportConfig {
     QuicTransportConfig::builder()
         // One stream per proxied request: a busy site needs far more than the default 100.
         .max_concurrent_bidi_streams(VarInt::from_u32(4096))
-        .stream_receive_window(VarInt::from_u32(8 * 1024 * 1024))
-        .send_window(64 * 1024 * 1024)
         .build()
 }
 

@@ -1,6 +1,6 @@
 //! A stand-in for Datum's edge, exported to JavaScript as `Gateway`: an HTTP listener that
-//! routes by `Host` to agents over iroh with iroh-proxy-utils' downstream proxy (one QUIC
-//! stream per request, absolute-form or CONNECT), for the local stack and the tests.
+//! routes by `Host` to agents over iroh (one QUIC stream per request, absolute-form or
+//! CONNECT; see [`crate::downstream`]), for the local stack and the tests.
 //!
 //! It dials agents only at the addresses pushed with `setRoutes`: no discovery, and no
 //! relays unless asked for.
@@ -8,14 +8,19 @@
 use std::{net::SocketAddr, sync::Mutex, time::Duration};
 
 use iroh::{Endpoint, SecretKey, address_lookup::MemoryLookup};
-use iroh_proxy_utils::downstream::{DownstreamProxy, HttpProxyOpts, PoolOpts, ProxyMode};
+use iroh_util::connection_pool::{ConnectionPool, Options as PoolOptions};
 use napi_derive::napi;
-use tokio::{net::TcpListener, task::JoinHandle};
+use tokio::{
+    net::{TcpListener, TcpSocket},
+    task::JoinHandle,
+};
 
 use crate::{
+    downstream::Forwarder,
     endpoint::{EndpointSettings, RelayChoice, bind, parse_bind_addr},
     keys::endpoint_id_hex,
-    routes::{GatewayErrors, Route, RouteTable},
+    routes::{Route, RouteTable},
+    wire::ALPN,
 };
 
 /// How to start a gateway.
@@ -55,6 +60,24 @@ pub struct Gateway {
     server: Mutex<Option<JoinHandle<()>>>,
 }
 
+/// A listener whose accepted connections have Nagle's algorithm off (they inherit
+/// `TCP_NODELAY`): a response head and body go out in separate writes, and with Nagle on
+/// the body would wait for the visitor's delayed ACK (40 ms on Linux).
+fn listen_without_delay(addr: &str) -> std::io::Result<TcpListener> {
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_nodelay(true)?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
 /// Binds the HTTP listener and the iroh endpoint; serves 404 until routes are set.
 #[napi]
 pub async fn start_gateway(options: GatewayOptions) -> napi::Result<Gateway> {
@@ -67,8 +90,7 @@ pub async fn start_gateway(options: GatewayOptions) -> napi::Result<Gateway> {
     let bind_addr = parse_bind_addr(options.bind_addr.as_deref().or(default_bind))
         .map_err(napi::Error::from_reason)?;
     let listen = options.listen.as_deref().unwrap_or("127.0.0.1:0");
-    let listener = TcpListener::bind(listen)
-        .await
+    let listener = listen_without_delay(listen)
         .map_err(|e| napi::Error::from_reason(format!("cannot listen on {listen}: {e}")))?;
     let listen_addr = listener
         .local_addr()
@@ -86,16 +108,18 @@ pub async fn start_gateway(options: GatewayOptions) -> napi::Result<Gateway> {
     .map_err(napi::Error::from_reason)?;
 
     let routes = RouteTable::new(lookup);
-    let pool = PoolOpts {
-        connect_timeout: Duration::from_millis(options.connect_timeout_ms.unwrap_or(10_000).into()),
-        idle_timeout: Duration::from_millis(options.idle_timeout_ms.unwrap_or(5_000).into()),
-    };
-    let proxy = DownstreamProxy::new(endpoint.clone(), pool);
-    let mode = ProxyMode::Http(HttpProxyOpts::new(routes.clone()).error_responder(GatewayErrors));
-    let server = tokio::spawn(async move {
-        // Only returns when accepting fails, which a loopback listener does not do.
-        proxy.forward_tcp_listener(listener, mode).await.ok();
-    });
+    let pool = ConnectionPool::new(
+        endpoint.clone(),
+        ALPN,
+        PoolOptions {
+            connect_timeout: Duration::from_millis(
+                options.connect_timeout_ms.unwrap_or(10_000).into(),
+            ),
+            idle_timeout: Duration::from_millis(options.idle_timeout_ms.unwrap_or(5_000).into()),
+            ..PoolOptions::default()
+        },
+    );
+    let server = tokio::spawn(Forwarder::new(routes.clone(), pool).serve(listener));
     Ok(Gateway {
         endpoint,
         routes,

@@ -9,6 +9,7 @@
 
 pub mod agent;
 pub mod authorizer;
+pub mod downstream;
 pub mod endpoint;
 pub mod gateway;
 pub mod keys;
@@ -16,3 +17,4 @@ pub mod routes;
 pub mod splice;
 pub mod stats;
 pub mod upstream;
+pub mod wire;

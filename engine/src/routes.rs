@@ -1,24 +1,17 @@
 //! The gateway's route table: which agent serves a public hostname, where that agent can be
 //! reached, and which local target it should be asked for.
 //!
-//! It plugs into iroh-proxy-utils' downstream proxy as its request handler (pick the agent,
-//! rewrite the request to absolute form) and error responder (404 for unknown hosts,
-//! `503 Tunnel not online` for agents that are offline or cannot be dialed).
+//! [`RouteTable::route`] picks the agent for a request and rewrites it the way Datum's
+//! gateway does (absolute form, `Host: target`, the visitor's host in `X-Forwarded-Host`).
 
 use std::{
     collections::HashMap,
-    io,
     sync::{Arc, RwLock},
 };
 
-use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, Uri, header};
-use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use iroh::{EndpointAddr, EndpointId, RelayUrl, TransportAddr, address_lookup::MemoryLookup};
-use iroh_proxy_utils::{
-    Authority, HttpRequest,
-    downstream::{Deny, ErrorResponder, RequestHandler, SrcAddr},
-};
+use iroh_proxy_utils::{Authority, HttpRequest, downstream::SrcAddr};
 
 use crate::keys::parse_endpoint_id;
 
@@ -178,25 +171,17 @@ impl RouteTable {
     }
 }
 
-fn deny(code: StatusCode, reason: &'static str) -> Deny {
-    Deny::new(code, reason)
-}
-
-fn offline() -> Deny {
-    deny(StatusCode::SERVICE_UNAVAILABLE, "tunnel not online")
-}
-
-impl RequestHandler for RouteTable {
-    async fn handle_request(
+impl RouteTable {
+    /// Picks the agent for `req` and rewrites it for that agent; on refusal, the status to
+    /// answer with (400 malformed, 404 unknown host, 503 offline).
+    pub fn route(
         &self,
         src_addr: SrcAddr,
         req: &mut HttpRequest,
-    ) -> Result<EndpointId, Deny> {
+    ) -> Result<EndpointId, StatusCode> {
         let named_endpoint = req
             .header_str(ENDPOINT_ID_HEADER)
-            .map(|id| {
-                parse_endpoint_id(id).map_err(|_| deny(StatusCode::BAD_REQUEST, "bad endpoint id"))
-            })
+            .map(|id| parse_endpoint_id(id).map_err(|_| StatusCode::BAD_REQUEST))
             .transpose()?;
         req.remove_headers(EDGE_HEADERS);
 
@@ -204,7 +189,7 @@ impl RequestHandler for RouteTable {
             if let Some(id) = named_endpoint {
                 // The edge's form: the agent is named, the CONNECT target is passed as is.
                 if self.by_endpoint(id).is_some_and(|r| !r.online) {
-                    return Err(offline());
+                    return Err(StatusCode::SERVICE_UNAVAILABLE);
                 }
                 return Ok(id);
             }
@@ -212,19 +197,17 @@ impl RequestHandler for RouteTable {
                 .uri
                 .host()
                 .map(str::to_string)
-                .ok_or_else(|| deny(StatusCode::BAD_REQUEST, "CONNECT needs host:port"))?;
-            let route = self
-                .get(&host)
-                .ok_or_else(|| deny(StatusCode::NOT_FOUND, "no route"))?;
+                .ok_or(StatusCode::BAD_REQUEST)?;
+            let route = self.get(&host).ok_or(StatusCode::NOT_FOUND)?;
             if !route.online {
-                return Err(offline());
+                return Err(StatusCode::SERVICE_UNAVAILABLE);
             }
             let target = route.target.to_string();
             req.uri = target
                 .parse::<Uri>()
-                .map_err(|_| deny(StatusCode::INTERNAL_SERVER_ERROR, "bad route target"))?;
-            let host_value = HeaderValue::from_str(&target)
-                .map_err(|_| deny(StatusCode::INTERNAL_SERVER_ERROR, "bad route target"))?;
+                .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+            let host_value =
+                HeaderValue::from_str(&target).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
             req.headers.insert(header::HOST, host_value);
             return Ok(route.endpoint_id);
         }
@@ -232,54 +215,15 @@ impl RequestHandler for RouteTable {
         let host = req
             .host()
             .map(str::to_string)
-            .ok_or_else(|| deny(StatusCode::BAD_REQUEST, "missing Host"))?;
-        let route = self
-            .get(&host)
-            .ok_or_else(|| deny(StatusCode::NOT_FOUND, "no route"))?;
+            .ok_or(StatusCode::BAD_REQUEST)?;
+        let route = self.get(&host).ok_or(StatusCode::NOT_FOUND)?;
         if !route.online {
-            return Err(offline());
+            return Err(StatusCode::SERVICE_UNAVAILABLE);
         }
         req.set_forwarded_for_if_tcp(src_addr)
             .set_absolute_http_authority(route.target.clone())
-            .map_err(|_| deny(StatusCode::BAD_REQUEST, "bad request target"))?;
+            .map_err(|_| StatusCode::BAD_REQUEST)?;
         Ok(route.endpoint_id)
-    }
-}
-
-/// Renders the gateway's own error responses.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GatewayErrors;
-
-impl ErrorResponder for GatewayErrors {
-    async fn error_response(
-        &self,
-        status: StatusCode,
-    ) -> hyper::Response<BoxBody<Bytes, io::Error>> {
-        // The pool reports a failed dial as 504; to a visitor that is an offline tunnel.
-        let (status, text): (StatusCode, &'static str) = match status {
-            StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
-                (StatusCode::SERVICE_UNAVAILABLE, "Tunnel not online")
-            }
-            StatusCode::NOT_FOUND => (status, "No tunnel serves this hostname"),
-            other => (other, other.canonical_reason().unwrap_or("Error")),
-        };
-        let body = Full::new(Bytes::from(format!("{text}\n")))
-            .map_err(|never| match never {})
-            .boxed();
-        let mut response = hyper::Response::new(body);
-        *response.status_mut() = status;
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(text.len() + 1));
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .extensions_mut()
-                .insert(hyper::ext::ReasonPhrase::from_static(b"Tunnel not online"));
-        }
-        response
     }
 }
 

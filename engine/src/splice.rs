@@ -11,8 +11,9 @@ use bytes::{Bytes, BytesMut};
 use iroh::endpoint::{RecvStream, SendStream, VarInt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// Largest chunk read from the byte-stream side at once.
-const READ_CHUNK: usize = 256 * 1024;
+/// Largest chunk read from either side at once (below allocators' large-block threshold,
+/// so buffers are recycled rather than mapped per read).
+const READ_CHUNK: usize = 64 * 1024;
 
 /// Which way a byte went, for the counters.
 pub trait ByteCounter: Sync {
@@ -69,13 +70,12 @@ where
         writer.write_all(&pending).await?;
         counter.received_on_quic(pending.len());
     }
-    while let Some(chunk) = recv
-        .read_chunk(usize::MAX)
-        .await
-        .map_err(io::Error::other)?
-    {
-        writer.write_all(&chunk).await?;
-        counter.received_on_quic(chunk.len());
+    // QUIC hands data over one packet's worth at a time; reading into a large buffer
+    // gathers everything already received, so the other side sees few, large writes.
+    let mut buf = vec![0u8; READ_CHUNK];
+    while let Some(n) = recv.read(&mut buf).await.map_err(io::Error::other)? {
+        writer.write_all(&buf[..n]).await?;
+        counter.received_on_quic(n);
     }
     writer.shutdown().await
 }

@@ -8,7 +8,7 @@
 
 use std::{fmt, io, sync::Arc, time::Duration};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, header};
 use http_body_util::{BodyExt, Empty, StreamBody, combinators::UnsyncBoxBody};
 use hyper::body::Frame;
@@ -28,10 +28,9 @@ use crate::{
     authorizer::{Allowlist, DialTarget},
     splice::splice,
     stats::{Counters, PeerRegistry},
+    wire::{HeadError, chunks, read_head, response_head, strip_hop_by_hop},
 };
 
-/// Largest request head accepted (datum-api.md §7.3).
-const HEAD_MAX: usize = 8192;
 /// How long dialing the origin may take before the visitor gets a 502.
 const ORIGIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -91,35 +90,6 @@ impl ProtocolHandler for OriginProxy {
     }
 }
 
-/// Why a request head could not be read.
-enum HeadError {
-    /// The stream ended or failed before a head arrived.
-    Gone,
-    /// Not a head we accept (malformed, too long, too many headers).
-    Invalid,
-}
-
-async fn read_head(recv: &mut RecvStream) -> Result<(HttpRequest, Bytes), HeadError> {
-    let mut buf = BytesMut::new();
-    loop {
-        let room = HEAD_MAX.saturating_sub(buf.len());
-        if room == 0 {
-            return Err(HeadError::Invalid);
-        }
-        match recv.read_chunk(room).await {
-            Ok(Some(chunk)) => buf.extend_from_slice(&chunk),
-            Ok(None) if buf.is_empty() => return Err(HeadError::Gone),
-            Ok(None) => return Err(HeadError::Invalid),
-            Err(_) => return Err(HeadError::Gone),
-        }
-        match HttpRequest::parse_with_len(&buf) {
-            Ok(Some((len, request))) => return Ok((request, buf.split_off(len).freeze())),
-            Ok(None) => continue,
-            Err(_) => return Err(HeadError::Invalid),
-        }
-    }
-}
-
 /// Writes a complete reply (head, no body) and ends the stream.
 async fn reply(send: &mut SendStream, bytes: &[u8]) {
     if send.write_all(bytes).await.is_ok() {
@@ -130,7 +100,7 @@ async fn reply(send: &mut SendStream, bytes: &[u8]) {
 impl OriginProxy {
     async fn serve_stream(self, mut send: SendStream, mut recv: RecvStream) {
         let _active = self.counters.stream_started();
-        let (head, pending) = match read_head(&mut recv).await {
+        let (head, pending) = match read_head(&mut recv, HttpRequest::parse_with_len).await {
             Ok(parsed) => parsed,
             Err(HeadError::Gone) => return,
             Err(HeadError::Invalid) => return reply(&mut send, BAD_REQUEST).await,
@@ -295,16 +265,8 @@ impl OriginProxy {
             }
         };
         let counters = self.counters.clone();
-        counters.add_to_origin(first.len());
-        let rest = n0_future::stream::unfold(recv, |mut recv| async move {
-            match recv.read_chunk(usize::MAX).await {
-                Ok(Some(chunk)) => Some((Ok(chunk), recv)),
-                Ok(None) => None,
-                Err(err) => Some((Err(io::Error::other(err)), recv)),
-            }
-        });
         let chunks = n0_future::stream::once(Ok(first))
-            .chain(rest)
+            .chain(chunks(recv, ()))
             .filter(|chunk| chunk.as_ref().map_or(true, |c| !c.is_empty()))
             .map(move |chunk| {
                 if let Ok(c) = &chunk {
@@ -318,39 +280,6 @@ impl OriginProxy {
 
 fn empty_body() -> OriginBody {
     Empty::new().map_err(|never| match never {}).boxed_unsync()
-}
-
-/// Removes hop-by-hop headers (RFC 9110 §7.6.1): `Connection` and every header it names,
-/// `Keep-Alive`, `Proxy-Authenticate`, `Proxy-Authorization`, `TE`, `Trailer` and
-/// `Transfer-Encoding`. If `Connection` named `upgrade`, `Connection: upgrade` stays so the
-/// origin still sees the upgrade.
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<String> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|name| name.trim().to_ascii_lowercase())
-        .filter(|name| !name.is_empty())
-        .collect();
-    let keeps_upgrade = named.iter().any(|n| n == "upgrade");
-    for name in [
-        header::CONNECTION,
-        header::PROXY_AUTHENTICATE,
-        header::PROXY_AUTHORIZATION,
-        header::TE,
-        header::TRAILER,
-        header::TRANSFER_ENCODING,
-    ] {
-        headers.remove(name);
-    }
-    headers.remove("keep-alive");
-    for name in named.iter().filter(|n| n.as_str() != "upgrade") {
-        headers.remove(name.as_str());
-    }
-    if keeps_upgrade {
-        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    }
 }
 
 /// An absolute-form request on its way to the origin.
@@ -398,27 +327,6 @@ impl Exchange {
     }
 }
 
-/// `HTTP/1.1 <code> <canonical reason>`, the headers, and the blank line.
-fn response_head(status: StatusCode, headers: &HeaderMap) -> Bytes {
-    let mut head = BytesMut::with_capacity(256);
-    head.extend_from_slice(
-        format!(
-            "HTTP/1.1 {} {}\r\n",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or("")
-        )
-        .as_bytes(),
-    );
-    for (name, value) in headers {
-        head.extend_from_slice(name.as_str().as_bytes());
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value.as_bytes());
-        head.extend_from_slice(b"\r\n");
-    }
-    head.extend_from_slice(b"\r\n");
-    head.freeze()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,43 +341,6 @@ mod tests {
                 )
             })
             .collect()
-    }
-
-    #[test]
-    fn strips_hop_by_hop_headers_and_those_connection_names() {
-        let mut h = headers(&[
-            ("connection", "keep-alive, x-secret"),
-            ("keep-alive", "timeout=5"),
-            ("x-secret", "1"),
-            ("transfer-encoding", "chunked"),
-            ("te", "trailers"),
-            ("trailer", "x-sum"),
-            ("proxy-authorization", "Basic Zm9v"),
-            ("content-type", "text/plain"),
-        ]);
-        strip_hop_by_hop(&mut h);
-        assert_eq!(h.len(), 1);
-        assert_eq!(h["content-type"], "text/plain");
-    }
-
-    #[test]
-    fn keeps_upgrade_with_connection_reduced_to_upgrade() {
-        let mut h = headers(&[
-            ("connection", "Upgrade, keep-alive"),
-            ("upgrade", "websocket"),
-        ]);
-        strip_hop_by_hop(&mut h);
-        assert_eq!(h["connection"], "upgrade");
-        assert_eq!(h["upgrade"], "websocket");
-    }
-
-    #[test]
-    fn response_head_uses_the_canonical_reason() {
-        let head = response_head(StatusCode::NOT_FOUND, &headers(&[("content-length", "0")]));
-        assert_eq!(
-            &head[..],
-            b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"
-        );
     }
 
     #[test]

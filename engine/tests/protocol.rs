@@ -5,11 +5,11 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use datumctl_engine::{
-    agent::ALPN,
     authorizer::{AllowEntry, Allowlist},
     endpoint::{EndpointSettings, RelayChoice, bind},
     stats::{Counters, PeerRegistry},
     upstream::OriginProxy,
+    wire::ALPN,
 };
 use iroh::{
     Endpoint, EndpointAddr, SecretKey, TransportAddr, endpoint::Connection, protocol::Router,
