@@ -17,7 +17,7 @@ Deno.test("login and auth switch on a terminal", async (t) => {
         isolatedEnv(home, FILE),
       );
       try {
-        const screen = await term.waitFor(/Select a context/);
+        const screen = await term.waitFor(/Select a context[\s\S]*acme-corp\/infra/);
         assert.match(screen, /[▀▄█]{10,}/, "a QR code is drawn");
         assert.match(screen, /user_code=[A-Z]{4}-[A-Z]{4}/);
         await term.type("infra");
@@ -44,7 +44,9 @@ Deno.test("login and auth switch on a terminal", async (t) => {
         isolatedEnv(home, FILE),
       );
       try {
-        const screen = await term.waitFor(/Which login session\?/);
+        const screen = await term.waitFor(
+          /Which login session\?(?=[\s\S]*alice@example\.com)(?=[\s\S]*bob@example\.com)/,
+        );
         assert.match(screen, /bob@example\.com {2}\(active\)/);
         const alice = screen.split("\n").findIndex((l) => l.includes("alice@example.com"));
         const bobLine = screen.split("\n").findIndex((l) => l.includes("bob@example.com"));

@@ -195,7 +195,8 @@ Deno.test("contexts against the local stack", async (t) => {
         isolatedEnv(alice.home, STORE),
       );
       try {
-        const screen = await term.waitFor(/Select a context/);
+        // The search prompt draws its heading before its choices: wait for the list itself.
+        const screen = await term.waitFor(/Select a context[\s\S]*\(org\)/);
         assert.match(screen, /ACME Corp \(acme-corp\)\s+\(org\)/);
         // The current context (an organization, from the previous step) is marked.
         assert.match(screen, /\*\s+ACME Corp \(acme-corp\)/);
@@ -225,7 +226,7 @@ Deno.test("contexts against the local stack", async (t) => {
         isolatedEnv(home, STORE),
       );
       try {
-        const screen = await term.waitFor(/Select a context to work in/);
+        const screen = await term.waitFor(/Select a context to work in[\s\S]*acme-corp\/infra/);
         assert.match(screen, /You have access to 2 organizations:/);
         assert.match(screen, /^ {6}Infra \(acme-corp\/infra\)$/m);
         await term.type("infra");

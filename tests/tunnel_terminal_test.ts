@@ -43,7 +43,13 @@ Deno.test("tunnel listen on a terminal: picker, only candidate, status line, del
       async () => {
         const term = await startTerminal([...cliCommand(), "tunnel", "listen"], terminalEnv);
         try {
-          const screen = await term.waitFor(/Resume which tunnel\?/);
+          // Wait for every choice, not just the question: choices may render a moment later.
+          const everyTunnel = tunnels.map((t) =>
+            `(?=[\\s\\S]*${t.hostname.replaceAll(".", "\\.")})`
+          );
+          const screen = await term.waitFor(
+            new RegExp(`Resume which tunnel\\?${everyTunnel.join("")}`),
+          );
           for (const tunnel of tunnels) {
             assert.ok(
               screen.includes(`${tunnel.hostname} → ${tunnel.endpoint} [${tunnel.label}]`),
