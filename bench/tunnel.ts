@@ -383,7 +383,14 @@ async function ensureFrp(): Promise<void> {
 async function ensureCargoTool(binary: string, krate: string, extra: string[]): Promise<void> {
   if (await exists(`${toolsBin}/${binary}`)) return;
   console.error(`building ${krate} with cargo install…`);
-  await run("cargo", ["install", "--locked", "--root", toolsDir, krate, ...extra]);
+  const args = ["install", "--root", toolsDir, krate, ...extra];
+  try {
+    await run("cargo", [...args, "--locked"]);
+  } catch {
+    // An old lock file may pin crates today's compiler rejects (rathole 0.5.0 pins a `time`
+    // that no longer builds): retry with the newest compatible versions.
+    await run("cargo", args);
+  }
 }
 
 interface PathSetup {
