@@ -460,6 +460,26 @@ Deno.test("engine: bad input is rejected with a clear message", opts, async () =
   );
 });
 
+Deno.test("engine: a missing engine file is one clear CliError", async () => {
+  const script = `
+    import { startAgent } from ${
+    JSON.stringify(new URL("../lib/tunnel/engine.ts", import.meta.url).href)
+  };
+    try { await startAgent({ secretKey: new Uint8Array(32) }); }
+    catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    env: { DATUMCTL_ENGINE: "/nonexistent/datumctl_engine.node", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const error = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(error.name, "CliError");
+  assert.equal(error.code, "ENGINE_MISSING");
+  assert.match(error.message, /\/nonexistent\/datumctl_engine\.node/);
+});
+
 Deno.test("engine: teardown", opts, async () => {
   const f = await fixture();
   f.sseGate.resolve();

@@ -165,9 +165,12 @@ impl RouteTable {
         table.get(&normalize_hostname(hostname)).cloned()
     }
 
-    fn by_endpoint(&self, id: EndpointId) -> Option<Route> {
+    /// True when routes name `id` and every one of them is offline (an agent that serves
+    /// at least one online tunnel is up).
+    fn endpoint_offline(&self, id: EndpointId) -> bool {
         let table = self.routes.read().unwrap_or_else(|e| e.into_inner());
-        table.values().find(|r| r.endpoint_id == id).cloned()
+        let mut routes = table.values().filter(|r| r.endpoint_id == id).peekable();
+        routes.peek().is_some() && routes.all(|r| !r.online)
     }
 }
 
@@ -188,7 +191,7 @@ impl RouteTable {
         if req.method == Method::CONNECT {
             if let Some(id) = named_endpoint {
                 // The edge's form: the agent is named, the CONNECT target is passed as is.
-                if self.by_endpoint(id).is_some_and(|r| !r.online) {
+                if self.endpoint_offline(id) {
                     return Err(StatusCode::SERVICE_UNAVAILABLE);
                 }
                 return Ok(id);
@@ -243,6 +246,20 @@ mod tests {
         );
         assert_eq!(normalize_hostname("app.example.com."), "app.example.com");
         assert_eq!(normalize_hostname("[::1]:80"), "[::1]:80");
+    }
+
+    #[test]
+    fn a_named_agent_is_offline_only_when_all_its_routes_are() {
+        let table = RouteTable::new(MemoryLookup::new());
+        let route = |host: &str, online| {
+            Route::parse(host, &id(), None, &[], "localhost", 80, online).unwrap()
+        };
+        let agent = parse_endpoint_id(&id()).unwrap();
+        assert!(!table.endpoint_offline(agent), "unknown agents are dialed");
+        table.replace(vec![route("a.test", false), route("b.test", true)]);
+        assert!(!table.endpoint_offline(agent));
+        table.replace(vec![route("a.test", false)]);
+        assert!(table.endpoint_offline(agent));
     }
 
     #[test]
