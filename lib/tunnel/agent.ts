@@ -8,6 +8,7 @@
 import type { AgentAddress } from "./details.ts";
 import type { Target } from "./endpoint.ts";
 import type { RelaySettings } from "./relays.ts";
+import type { AgentStats as EngineAgentStats } from "./engine.ts";
 
 /** How traffic reaches the agent from one remote peer (the gateway). */
 export interface PeerStats {
@@ -17,16 +18,11 @@ export interface PeerStats {
   rttMs?: number;
 }
 
-/** The agent's counters since it started. */
-export interface AgentStats {
-  bytesToOrigin: number;
-  bytesFromOrigin: number;
-  streamsTotal: number;
-  streamsActive: number;
-  streamsDenied: number;
-  originUnreachable: number;
-  peers: PeerStats[];
-}
+/**
+ * The agent's counters since it started: the engine's, with peers in the form above. Derived
+ * from the engine's type (a type-only import: it loads nothing) so the two cannot drift.
+ */
+export type AgentStats = Omit<EngineAgentStats, "peers"> & { peers: PeerStats[] };
 
 /** A running agent serving `iroh-http-proxy/1` for the allowlisted targets. */
 export interface TunnelAgent {

@@ -30,12 +30,7 @@ export const startEngineAgent: StartAgent = async ({ secretKey, relay }) => {
     stats: () => {
       const s = agent.stats();
       return {
-        bytesToOrigin: s.bytesToOrigin,
-        bytesFromOrigin: s.bytesFromOrigin,
-        streamsTotal: s.streamsTotal,
-        streamsActive: s.streamsActive,
-        streamsDenied: s.streamsDenied,
-        originUnreachable: s.originUnreachable,
+        ...s,
         peers: s.peers.map((p) => ({
           endpointId: p.endpointId,
           path: p.path,
