@@ -8,11 +8,21 @@
  */
 import { startLocalStack } from "../local/stack.ts";
 import { requestViaGateway } from "../local/gateway.ts";
+import { buildEngine } from "./engine.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const bold = (s: string) =>
   Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR") ? `\x1b[1m${s}\x1b[0m` : s;
 const say = (line: string) => console.error(line);
+
+// A fresh checkout has no engine yet: build it (minutes the first time, then instant).
+if (!Deno.env.get("DATUMCTL_ENGINE")) {
+  try {
+    await buildEngine({ ifStale: true });
+  } catch (err) {
+    say(`could not build the tunnel engine: ${(err as Error).message}`);
+  }
+}
 
 const home = await Deno.makeTempDir({ prefix: "datumctl-demo-" });
 const stack = await startLocalStack({ autoApprove: "alice@example.com" });
