@@ -41,10 +41,11 @@ function repoFlag(cmd: Command): string | undefined {
   return (cmd.optsWithGlobals() as { repo?: string }).repo;
 }
 
-async function openProject(cmd: Command, io: IO) {
+async function openProject(cmd: Command, io: IO, name?: string) {
   const { openTunnelProject } = await import("../lib/tunnel/open.ts");
   return await openTunnelProject(scopeInputs(cmd, io), {
     repo: repoFlag(cmd),
+    name,
     warn: (m) => io.err(`${m}\n`),
   });
 }
@@ -105,6 +106,7 @@ function registerListen(tunnel: Command, ctx: CommandContext) {
     .option("--endpoint <endpoint>", "the local service (same as the argument)")
     .option("--id <id>", "resume this tunnel (keeps its hostname)")
     .option("--label <label>", "label for a new tunnel (default: 12 random hex characters)")
+    .option("--name <name>", "run as named tunnel N: its own iroh identity and state folder")
     .option("--timeout <duration>", "time allowed for the whole setup, checks included", "10m")
     .option("-y, --yes", "relabel an existing tunnel without asking")
     .addOption(outputOption())
@@ -118,6 +120,12 @@ Choosing the tunnel:
                            (change it with 'tunnel update')
   neither                  on a terminal, pick among this machine's tunnels
 
+Named tunnels:
+  --name N                 use the folder <repo>/named/N (its own listen_key and state.yml),
+                           so several named listeners of one project run at once, each with
+                           its own Connector. N: lowercase letters, digits, dashes (max 63).
+                           One process per name; without --name, one per project.
+
 Then it shows each setup step, verifies that the local service answers and that a request to
 the public URL reaches it through the tunnel, prints "Tunnel ready after N sec: https://…",
 and keeps serving. Ctrl-C (or SIGTERM) disables the tunnel (the hostname is kept for --id).
@@ -130,6 +138,7 @@ Examples:
   datumctl tunnel listen 8080
   datumctl tunnel listen --endpoint localhost:11434 --label ollama
   datumctl tunnel listen --id tunnel-gchhg
+  datumctl tunnel listen 11434 --name ollama & datumctl tunnel listen 3000 --name web
   datumctl tunnel listen 3000 --project web-app -o json | jq -c 'select(.type=="ready")'
 ${ENVIRONMENT}
 ${EXIT_CODES}`,
@@ -150,6 +159,7 @@ interface ListenFlags {
   endpoint?: string;
   id?: string;
   label?: string;
+  name?: string;
   timeout: string;
   yes?: boolean;
   output?: string;
@@ -201,7 +211,7 @@ async function listenAction(
   }
   const timeoutMs = parseDuration(flags.timeout);
 
-  const project = await openProject(cmd, io);
+  const project = await openProject(cmd, io, flags.name);
   const [{ runListen }, { resolveRelaySettings }, ui] = await Promise.all([
     import("../lib/tunnel/listen.ts"),
     import("../lib/tunnel/relays.ts"),
@@ -225,6 +235,7 @@ async function listenAction(
       client: project.client,
       projectId: project.projectId,
       repo: project.repo,
+      name: project.name,
       request: { endpoint, id: flags.id, label: flags.label, yes: !!flags.yes, timeoutMs },
       relay: await resolveRelaySettings(io.env, project.client.auth.apiBase),
       startAgent: async (options) => {

@@ -6,10 +6,11 @@
  * Exports {@link listenKeyPath}, {@link loadOrCreateListenKey} (with the one-time move of the
  * legacy flat `<repo>/listen_key`, so the first project keeps its Connector), {@link readListenKey}
  * (read-only, for `tunnel list`), {@link endpointIdFromSecret} (the 64-hex endpoint id, computed
- * without loading the engine) and {@link connectRepo} (the `--repo` → `DATUM_CONNECT_REPO` → default
- * rule).
+ * without loading the engine), {@link connectRepo} (the `--repo` → `DATUM_CONNECT_REPO` → default
+ * rule) and {@link namedTunnelRepo} (the own folder of a `listen --name N` tunnel, so two named
+ * tunnels of one project never share an identity).
  */
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
 import { connectRepoDir } from "../store/paths.ts";
 import { withFileLock, writePrivateFile } from "../store/files.ts";
 
@@ -22,6 +23,23 @@ export function connectRepo(
 ): string {
   const chosen = flag?.trim() ? flag.trim() : connectRepoDir(env);
   return chosen.replace(/\/+$/, "") || "/";
+}
+
+const TUNNEL_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * `<repo>/named/<name>`: a named tunnel's own data folder (its `projects/<pid>/listen_key`,
+ * `state.yml` and listener lock), after checking `name` is a DNS label (lowercase letters, digits
+ * and inner dashes, at most 63 characters) so it is a safe single path segment.
+ */
+export function namedTunnelRepo(repo: string, name: string): string {
+  if (!TUNNEL_NAME.test(name)) {
+    throw new UsageError(
+      `"${name}" is not a valid tunnel name`,
+      "Use 1-63 lowercase letters, digits and dashes, starting and ending with a letter or digit (e.g. --name ollama).",
+    );
+  }
+  return `${repo === "/" ? "" : repo}/named/${name}`;
 }
 
 /** `<repo>/projects/<projectId>/listen_key`. */

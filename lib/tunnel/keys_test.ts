@@ -5,8 +5,10 @@ import {
   legacyListenKeyPath,
   listenKeyPath,
   loadOrCreateListenKey,
+  namedTunnelRepo,
   readListenKey,
 } from "./keys.ts";
+import type { CliError } from "../ui/errors.ts";
 
 function hex(text: string): Uint8Array {
   return new Uint8Array(text.match(/../g)!.map((b) => parseInt(b, 16)));
@@ -63,5 +65,14 @@ Deno.test("the repo comes from --repo, then DATUM_CONNECT_REPO, then the default
   assert.equal(connectRepo(undefined, env({ DATUM_CONNECT_REPO: "/env" })), "/env");
   if (Deno.build.os === "linux") {
     assert.equal(connectRepo(undefined, env({ HOME: "/home/u" })), "/home/u/.local/share/Datum");
+  }
+});
+
+Deno.test("namedTunnelRepo: a DNS label gets its own folder, anything else is a usage error", () => {
+  assert.equal(namedTunnelRepo("/data/Datum", "ollama-2"), "/data/Datum/named/ollama-2");
+  assert.equal(namedTunnelRepo("/", "a"), "/named/a");
+  assert.equal(namedTunnelRepo("/r", "x".repeat(63)), `/r/named/${"x".repeat(63)}`);
+  for (const bad of ["", "A", "-a", "a-", "a_b", "a/b", "..", "a.b", "x".repeat(64)]) {
+    assert.throws(() => namedTunnelRepo("/r", bad), (e: CliError) => e.exitCode === 2, bad);
   }
 });

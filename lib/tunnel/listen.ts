@@ -51,8 +51,10 @@ export interface ListenOptions {
   /** A client for the project's control plane. */
   client: ApiClient;
   projectId: string;
-  /** The datum-connect data folder. */
+  /** The datum-connect data folder, or the named tunnel's own folder. */
   repo: string;
+  /** The tunnel name (`--name`), for messages; its folder is already `repo`. */
+  name?: string;
   request: ListenRequest;
   relay: RelaySettings;
   /** Starts the engine's agent (loaded lazily by the caller). */
@@ -282,7 +284,11 @@ export function listenLockPath(repo: string, projectId: string): string {
  * Takes the project's listener lock without waiting: two listeners sharing one iroh identity
  * would overwrite each other's connection details on the one Connector.
  */
-async function acquireListenLock(repo: string, projectId: string): Promise<Deno.FsFile> {
+async function acquireListenLock(
+  repo: string,
+  projectId: string,
+  name: string | undefined,
+): Promise<Deno.FsFile> {
   const path = listenLockPath(repo, projectId);
   await Deno.mkdir(path.replace(/\/[^/]+$/, ""), { recursive: true, mode: 0o700 });
   const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
@@ -291,12 +297,15 @@ async function acquireListenLock(repo: string, projectId: string): Promise<Deno.
     file.close();
     throw new CliError(
       "TUNNEL_LISTENER_RUNNING",
-      `another 'datumctl tunnel listen' is already serving project ${projectId} on this machine${
+      `another 'datumctl tunnel listen${
+        name === undefined ? "" : ` --name ${name}`
+      }' is already serving project ${projectId} on this machine${
         /^\d+$/.test(holder) ? ` (pid ${holder})` : ""
       }`,
       {
-        hint:
-          "A machine serves a project's tunnels from one process, since they share one iroh identity. Stop the other listener first.",
+        hint: name === undefined
+          ? "A machine serves a project's tunnels from one process, since they share one iroh identity. Stop the other listener first, or give this one its own identity with --name."
+          : "Each name has one iroh identity, served by one process. Stop the other listener first, or pick another --name.",
         exitCode: ExitCode.tempFail,
         retryable: true,
       },
@@ -313,7 +322,7 @@ async function acquireListenLock(repo: string, projectId: string): Promise<Deno.
  * runs on a machine at a time.
  */
 export async function runListen(options: ListenOptions): Promise<void> {
-  const lock = await acquireListenLock(options.repo, options.projectId);
+  const lock = await acquireListenLock(options.repo, options.projectId, options.name);
   try {
     await runLocked(options);
   } finally {

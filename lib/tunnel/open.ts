@@ -12,24 +12,37 @@ import type { ApiClient } from "../api/client.ts";
 import { openScope, storedAuthLoader } from "../scope/open.ts";
 import type { ScopeInputs } from "../scope/resolve.ts";
 import { UsageError } from "../ui/errors.ts";
-import { connectRepo, endpointIdFromSecret, loadOrCreateListenKey, readListenKey } from "./keys.ts";
+import {
+  connectRepo,
+  endpointIdFromSecret,
+  loadOrCreateListenKey,
+  namedTunnelRepo,
+  readListenKey,
+} from "./keys.ts";
 import { TunnelService, type TunnelServiceOptions } from "./service.ts";
 
 /** A project ready for tunnel commands. */
 export interface TunnelProject {
   projectId: string;
   client: ApiClient;
-  /** The datum-connect data folder. */
+  /** The datum-connect data folder, or a named tunnel's own folder inside it. */
   repo: string;
+  /** The tunnel name (`listen --name`), when there is one. */
+  name?: string;
   /** Display name of the project, when the discovery cache knows it. */
   displayName?: string;
 }
 
-/** Resolves the project scope and opens its control plane; `repo` is `--repo` (or undefined). */
+/**
+ * Resolves the project scope and opens its control plane; `repo` is `--repo` (or undefined) and
+ * `name` a tunnel name, which gives the tunnel its own folder (checked before any login is read).
+ */
 export async function openTunnelProject(
   inputs: ScopeInputs,
-  options: { repo?: string; warn?: (message: string) => void } = {},
+  options: { repo?: string; name?: string; warn?: (message: string) => void } = {},
 ): Promise<TunnelProject> {
+  const shared = connectRepo(options.repo, inputs.env);
+  const repo = options.name === undefined ? shared : namedTunnelRepo(shared, options.name);
   const opened = await openScope({
     inputs,
     loadAuth: storedAuthLoader(inputs.env, options.warn),
@@ -46,7 +59,8 @@ export async function openTunnelProject(
   return {
     projectId: opened.scope.projectId,
     client: opened.client,
-    repo: connectRepo(options.repo, inputs.env),
+    repo,
+    name: options.name,
     displayName: opened.scope.projectDisplayName,
   };
 }

@@ -1,0 +1,73 @@
+/**
+ * Named tunnels end to end (issue 11, item 1): two `tunnel listen --name` of one project run at
+ * once, each with its own iroh identity and folder, and both public URLs answer through the
+ * gateway; a second listener with a taken name is refused; a malformed name is a usage error.
+ */
+import assert from "node:assert/strict";
+import { runCli } from "./support/cli.ts";
+import { startStack } from "./support/stack.ts";
+import {
+  type Listener,
+  loginHome,
+  publicGet,
+  startListener,
+  startOrigin,
+  tunnelEnv,
+} from "./support/tunnel.ts";
+
+Deno.test("two named tunnels of one project run side by side with their own identities", async () => {
+  const stack = await startStack({ autoApprove: "alice@example.com" });
+  const originA = startOrigin();
+  const originB = startOrigin();
+  const listeners: Listener[] = [];
+  try {
+    assert.ok(stack.gateway, "the local stack has no tunnel gateway (is the engine built?)");
+    const gateway = stack.gateway;
+    const home = await loginHome(stack, "alice@example.com");
+    const repo = `${home}/connect`;
+    const env = tunnelEnv(stack, { DATUM_CONNECT_REPO: repo });
+
+    const bad = await runCli(["tunnel", "listen", "8080", "--name", "Bad_Name"], { home, env });
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /"Bad_Name" is not a valid tunnel name/);
+
+    const a = startListener(home, [String(originA.port), "--name", "a", "-o", "json"], env);
+    const b = startListener(home, [String(originB.port), "--name", "b", "-o", "json"], env);
+    listeners.push(a, b);
+    const [readyA, readyB] = await Promise.all(
+      [a, b].map((l) => l.waitForEvent((e) => e.type === "ready")),
+    );
+    const idA = a.events.find((e) => e.type === "identity")!;
+    const idB = b.events.find((e) => e.type === "identity")!;
+    assert.match(idA.endpoint_id, /^[0-9a-f]{64}$/);
+    assert.notEqual(idA.endpoint_id, idB.endpoint_id, "each name has its own iroh identity");
+    assert.equal(idA.key_path, `${repo}/named/a/projects/infra/listen_key`);
+    assert.equal(idB.key_path, `${repo}/named/b/projects/infra/listen_key`);
+    assert.match(await Deno.readTextFile(`${repo}/named/a/state.yml`), new RegExp(readyA.id));
+    assert.match(await Deno.readTextFile(`${repo}/named/b/state.yml`), new RegExp(readyB.id));
+
+    const answerA = await publicGet(gateway, readyA.hostnames[0], "/a");
+    const answerB = await publicGet(gateway, readyB.hostnames[0], "/b");
+    assert.deepEqual(answerA, { status: 200, body: "hello from origin /a\n" });
+    assert.deepEqual(answerB, { status: 200, body: "hello from origin /b\n" });
+
+    // The same name twice would share an identity: refused like a second unnamed listener.
+    const again = await runCli(
+      ["tunnel", "listen", String(originA.port), "--name", "a", "-o", "json"],
+      { home, env },
+    );
+    assert.equal(again.code, 75, again.stderr);
+    assert.match(again.stdout, /"code":"TUNNEL_LISTENER_RUNNING"/);
+
+    for (const l of listeners) l.signal("SIGINT");
+    for (const l of listeners) assert.equal(await l.exited(), 0, l.stderr());
+  } finally {
+    for (const l of listeners) {
+      l.signal("SIGKILL");
+      await l.exited().catch(() => {});
+    }
+    await originA.close();
+    await originB.close();
+    await stack.stop();
+  }
+});
