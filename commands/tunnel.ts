@@ -363,7 +363,8 @@ export const register: RegisterCommands = (program, ctx) => {
       "after",
       `
 Tunnels belong to a project: --project ID, DATUM_PROJECT, or the current context.
-Each machine has one iroh identity per project, in <repo>/projects/<project>/listen_key.
+Each machine has one iroh identity per project, in <repo>/projects/<project>/listen_key;
+a named listen (--name N) has its own, under <repo>/named/N/.
 
 Examples:
   datumctl tunnel listen 8080
