@@ -59,6 +59,11 @@ function connectorClassFrom(io: IO): string | undefined {
   return io.env("DATUMCTL_CONNECTOR_CLASS")?.trim() || undefined;
 }
 
+/** `--name N`: act as named tunnel N (its own identity and state folder, see `listen`). */
+function nameOption(): Option {
+  return new Option("--name <name>", "act as named tunnel N (its own identity and state folder)");
+}
+
 function outputOption(): Option {
   return new Option("-o, --output <format>", "json or yaml (listen: json lines)");
 }
@@ -68,11 +73,13 @@ function registerList(tunnel: Command, ctx: CommandContext) {
     .command("list")
     .alias("ls")
     .description("List this machine's tunnels in the project (changes nothing on the server)")
+    .addOption(nameOption())
     .addOption(outputOption())
     .addHelpText(
       "after",
       `
-Shows the tunnels whose backend is this machine's Connector for the project:
+Shows the tunnels whose backend is this machine's Connector for the project (with --name N,
+named tunnel N's Connector):
   <id> [ready|accepted|pending] <label> -> <endpoint>
     hostname: <hostname>
     status: enabled|disabled, <state>
@@ -80,12 +87,13 @@ Shows the tunnels whose backend is this machine's Connector for the project:
 Examples:
   datumctl tunnel list
   datumctl tunnel list --project web-app -o json
+  datumctl tunnel list --name ollama
 ${EXIT_CODES}`,
     )
-    .action(async (flags: { output?: string }, cmd: Command) => {
+    .action(async (flags: { name?: string; output?: string }, cmd: Command) => {
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
-      const project = await openProject(cmd, io);
+      const project = await openProject(cmd, io, flags.name);
       const { readOnlyService } = await import("../lib/tunnel/open.ts");
       const service = await readOnlyService(project);
       const tunnels = service ? await service.list() : [];
@@ -271,20 +279,25 @@ function registerUpdate(tunnel: Command, ctx: CommandContext) {
     .requiredOption("--id <id>", "the tunnel to update")
     .option("--label <label>", "new label")
     .option("--endpoint <endpoint>", "new local service: a port, host:port or http://host:port")
+    .addOption(nameOption())
     .addOption(outputOption())
     .addHelpText(
       "after",
       `
-The tunnel's backend is pointed at this machine's Connector. Running it twice changes nothing
+The tunnel's backend is pointed at this machine's Connector (with --name N, named tunnel N's). Running it twice changes nothing
 the second time (no PATCH is sent when the label and rules already match).
 
 Examples:
   datumctl tunnel update --id tunnel-gchhg --label api
   datumctl tunnel update --id tunnel-gchhg --endpoint localhost:9090 -o json
+  datumctl tunnel update --name ollama --id tunnel-gchhg --label ollama
 ${EXIT_CODES}`,
     )
     .action(
-      async (flags: { id: string; label?: string; endpoint?: string; output?: string }, cmd) => {
+      async (
+        flags: { id: string; label?: string; endpoint?: string; name?: string; output?: string },
+        cmd,
+      ) => {
         const io = ctx.io;
         const format = parseStructuredOutput(flags.output);
         const { endpointFromArgument, parseTarget } = await import("../lib/tunnel/endpoint.ts");
@@ -292,7 +305,7 @@ ${EXIT_CODES}`,
           ? endpointFromArgument(flags.endpoint)
           : undefined;
         if (endpoint !== undefined) parseTarget(endpoint);
-        const project = await openProject(cmd, io);
+        const project = await openProject(cmd, io, flags.name);
         const { machineService } = await import("../lib/tunnel/open.ts");
         const service = await machineService(project, {
           onNotice: (text) => io.err(`${text}\n`),
@@ -323,21 +336,24 @@ function registerDelete(tunnel: Command, ctx: CommandContext) {
     .command("delete")
     .description("Delete a tunnel and its hostname")
     .requiredOption("--id <id>", "the tunnel to delete")
+    .addOption(nameOption())
     .addOption(outputOption())
     .addHelpText(
       "after",
       `
 Deletes the HTTPProxy, its ConnectorAdvertisement and TrafficProtectionPolicy; when no other
-tunnel uses this machine's Connector any more, the Connector goes too.
+tunnel uses this machine's Connector (with --name N, named tunnel N's) any more, the Connector
+goes too.
 
 Examples:
   datumctl tunnel delete --id tunnel-gchhg
+  datumctl tunnel delete --name ollama --id tunnel-gchhg
 ${EXIT_CODES}`,
     )
-    .action(async (flags: { id: string; output?: string }, cmd) => {
+    .action(async (flags: { id: string; name?: string; output?: string }, cmd) => {
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
-      const project = await openProject(cmd, io);
+      const project = await openProject(cmd, io, flags.name);
       const [{ deletingService }, { tunnelNotFound }] = await Promise.all([
         import("../lib/tunnel/open.ts"),
         import("../lib/tunnel/service.ts"),
@@ -364,7 +380,7 @@ export const register: RegisterCommands = (program, ctx) => {
       `
 Tunnels belong to a project: --project ID, DATUM_PROJECT, or the current context.
 Each machine has one iroh identity per project, in <repo>/projects/<project>/listen_key;
-a named listen (--name N) has its own, under <repo>/named/N/.
+a named tunnel (--name N on listen, list, update, delete) has its own, under <repo>/named/N/.
 
 Examples:
   datumctl tunnel listen 8080

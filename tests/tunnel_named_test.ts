@@ -1,7 +1,8 @@
 /**
  * Named tunnels end to end (issue 11, item 1): two `tunnel listen --name` of one project run at
  * once, each with its own iroh identity and folder, and both public URLs answer through the
- * gateway; a second listener with a taken name is refused; a malformed name is a usage error.
+ * gateway; a second listener with a taken name is refused; a malformed name is a usage error;
+ * `list`, `update` and `delete --name` act as that name's identity.
  */
 import assert from "node:assert/strict";
 import { runCli } from "./support/cli.ts";
@@ -61,6 +62,30 @@ Deno.test("two named tunnels of one project run side by side with their own iden
 
     for (const l of listeners) l.signal("SIGINT");
     for (const l of listeners) assert.equal(await l.exited(), 0, l.stderr());
+
+    // list, update and delete act as the named identity: a's Connector, not b's.
+    const list = await runCli(["tunnel", "list", "--name", "a", "-o", "json"], { home, env });
+    assert.equal(list.code, 0, list.stderr);
+    const ids = (JSON.parse(list.stdout) as { id: string }[]).map((t) => t.id);
+    assert.deepEqual(ids, [readyA.id]);
+    assert.ok(!ids.includes(readyB.id));
+    const badList = await runCli(["tunnel", "list", "--name", "Bad_Name"], { home, env });
+    assert.equal(badList.code, 2, badList.stderr);
+
+    const update = await runCli(
+      ["tunnel", "update", "--name", "a", "--id", readyA.id, "--label", "x", "-o", "json"],
+      { home, env },
+    );
+    assert.equal(update.code, 0, update.stderr);
+    assert.equal(JSON.parse(update.stdout).label, "x");
+
+    const del = await runCli(["tunnel", "delete", "--name", "a", "--id", readyA.id], { home, env });
+    assert.equal(del.code, 0, del.stderr);
+    assert.equal(del.stdout, `Deleted tunnel ${readyA.id}\n`);
+    assert.doesNotMatch(
+      await Deno.readTextFile(`${repo}/named/a/state.yml`),
+      new RegExp(readyA.id),
+    );
   } finally {
     for (const l of listeners) {
       l.signal("SIGKILL");
