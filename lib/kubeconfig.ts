@@ -19,6 +19,7 @@ import {
   userControlPlaneUrl,
 } from "./api/urls.ts";
 import type { OpenedScope } from "./scope/open.ts";
+import { type SelfCommand, selfCommand } from "./process/self-command.ts";
 
 /** kubectl's `interactiveMode` values for exec plugins. */
 export const INTERACTIVE_MODES = ["Never", "IfAvailable", "Always"] as const;
@@ -41,24 +42,14 @@ export function kubeconfigPath(
 }
 
 /** The program and leading arguments that run this datumctl. */
-export interface CredentialCommand {
-  command: string;
-  args: string[];
-}
+export type CredentialCommand = SelfCommand;
 
-/**
- * How another program starts this datumctl: the compiled binary's absolute path, or (when running
- * from source) deno's absolute path with `run -A <abs main.ts>`.
- */
+/** How kubectl starts this datumctl (see {@link selfCommand}). */
 export function credentialCommand(
   execPath: string = Deno.execPath(),
   mainModule: string = Deno.mainModule,
 ): CredentialCommand {
-  const base = execPath.split(/[\\/]/).pop() ?? "";
-  if (/^deno(\.exe)?$/i.test(base) && mainModule.startsWith("file:")) {
-    return { command: execPath, args: ["run", "-A", "--quiet", new URL(mainModule).pathname] };
-  }
-  return { command: execPath, args: [] };
+  return selfCommand(execPath, mainModule);
 }
 
 /** The kubeconfig user of one session (one per session, so sessions never overwrite each other). */

@@ -132,13 +132,18 @@ Deno.test("tunnel listen, resume, list, update and delete against the local stac
       const answer = await waitForPublic(gateway, hostname, (a) => a.status === 200);
       assert.equal(answer.body, "hello from origin /\n");
 
-      // One listener per project and machine: a second one is refused (retryable), not raced.
-      const busy = await runCli(["tunnel", "listen", "9"], { home, env });
-      assert.equal(busy.code, 75, busy.stderr);
-      assert.match(busy.stderr, /already serving project infra on this machine \(pid \d+\)/);
-
+      // One listener per project and machine: a second one queues behind it, then takes over.
+      const queued = startListener(home, ["--id", id], env);
+      await queued.waitForStderr(/waiting for it to stop/);
+      assert.match(
+        queued.stderr(),
+        /Another 'datumctl tunnel listen' is serving project infra on this machine \(pid \d+\)/,
+      );
       listener.signal("SIGTERM");
       assert.equal(await listener.exited(), 0);
+      await queued.waitForStderr(/Press Ctrl\+C to stop\.\.\./);
+      queued.signal("SIGTERM");
+      assert.equal(await queued.exited(), 0, queued.stderr());
       assert.match(listener.stderr(), /Disabling tunnel\.\.\.\nTunnel disabled\.\n$/);
     });
 

@@ -25,8 +25,9 @@ Deno.test("two named tunnels of one project run side by side with their own iden
     assert.ok(stack.gateway, "the local stack has no tunnel gateway (is the engine built?)");
     const gateway = stack.gateway;
     const home = await loginHome(stack, "alice@example.com");
-    const repo = `${home}/connect`;
-    const env = tunnelEnv(stack, { DATUM_CONNECT_REPO: repo });
+    const env = tunnelEnv(stack, { DATUM_CONNECT_REPO: `${home}/connect` });
+    // Named tunnels live under $XDG_DATA_HOME/datumctl/connect/<name>, not in the shared repo.
+    const named = (n: string) => `${home}/.local/share/datumctl/connect/${n}`;
 
     const bad = await runCli(["tunnel", "listen", "8080", "--name", "Bad_Name"], { home, env });
     assert.equal(bad.code, 2, bad.stderr);
@@ -42,22 +43,22 @@ Deno.test("two named tunnels of one project run side by side with their own iden
     const idB = b.events.find((e) => e.type === "identity")!;
     assert.match(idA.endpoint_id, /^[0-9a-f]{64}$/);
     assert.notEqual(idA.endpoint_id, idB.endpoint_id, "each name has its own iroh identity");
-    assert.equal(idA.key_path, `${repo}/named/a/projects/infra/listen_key`);
-    assert.equal(idB.key_path, `${repo}/named/b/projects/infra/listen_key`);
-    assert.match(await Deno.readTextFile(`${repo}/named/a/state.yml`), new RegExp(readyA.id));
-    assert.match(await Deno.readTextFile(`${repo}/named/b/state.yml`), new RegExp(readyB.id));
+    assert.equal(idA.key_path, `${named("a")}/projects/infra/listen_key`);
+    assert.equal(idB.key_path, `${named("b")}/projects/infra/listen_key`);
+    assert.match(await Deno.readTextFile(`${named("a")}/state.yml`), new RegExp(readyA.id));
+    assert.match(await Deno.readTextFile(`${named("b")}/state.yml`), new RegExp(readyB.id));
 
     const answerA = await publicGet(gateway, readyA.hostnames[0], "/a");
     const answerB = await publicGet(gateway, readyB.hostnames[0], "/b");
     assert.deepEqual(answerA, { status: 200, body: "hello from origin /a\n" });
     assert.deepEqual(answerB, { status: 200, body: "hello from origin /b\n" });
 
-    // The same name twice would share an identity: refused like a second unnamed listener.
+    // The same name twice would share an identity: a name conflict, refused (64, permanent).
     const again = await runCli(
       ["tunnel", "listen", String(originA.port), "--name", "a", "-o", "json"],
       { home, env },
     );
-    assert.equal(again.code, 75, again.stderr);
+    assert.equal(again.code, 64, again.stderr);
     assert.match(again.stdout, /"code":"TUNNEL_LISTENER_RUNNING"/);
 
     for (const l of listeners) l.signal("SIGINT");
@@ -83,7 +84,7 @@ Deno.test("two named tunnels of one project run side by side with their own iden
     assert.equal(del.code, 0, del.stderr);
     assert.equal(del.stdout, `Deleted tunnel ${readyA.id}\n`);
     assert.doesNotMatch(
-      await Deno.readTextFile(`${repo}/named/a/state.yml`),
+      await Deno.readTextFile(`${named("a")}/state.yml`),
       new RegExp(readyA.id),
     );
   } finally {

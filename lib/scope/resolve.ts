@@ -63,6 +63,11 @@ export interface ScopeInputs {
   organization?: string;
   /** `--context NAME`. */
   context?: string;
+  /**
+   * A stored session to use whatever the context says (a persisted tunnel service names its
+   * session); an unknown name is an error naming it.
+   */
+  session?: string;
   env: (name: string) => string | undefined;
 }
 
@@ -106,7 +111,14 @@ export function resolveScope(config: DatumctlConfig, inputs: ScopeInputs): Resol
   const currentName = config["current-context"];
   const current = currentName ? config.contexts.find((c) => c.name === currentName) : undefined;
   const frame = explicit ?? current;
-  const sessionName = frame?.session ?? activeSession(config)?.name;
+  const pinnedSession = nonEmpty(inputs.session);
+  if (pinnedSession && !config.sessions.some((s) => s.name === pinnedSession)) {
+    throw new CliError("SESSION_NOT_FOUND", `no session named "${pinnedSession}"`, {
+      hint: "Run 'datumctl auth list' to see the stored sessions, or 'datumctl login' to add one.",
+      exitCode: ExitCode.noPermission,
+    });
+  }
+  const sessionName = pinnedSession ?? frame?.session ?? activeSession(config)?.name;
   const apiBase = sessionApiBase(config, sessionName);
 
   const base = { sessionName, apiBase };

@@ -53,3 +53,20 @@ export function connectRepoDir(env: (name: string) => string | undefined = Deno.
   const xdg = env("XDG_DATA_HOME");
   return `${xdg ?? `${homeDir(env)}/.local/share`}/Datum`;
 }
+
+/**
+ * The folder of named tunnels (`tunnel listen --name N`, `tunnel install`): one subfolder per
+ * name with its iroh key, state, PID file and logs. `$DATUMCTL_CONNECT_DIR` wins (system units
+ * set `/var/lib/datumctl/connect`); else the platform's user data folder + `datumctl/connect`.
+ */
+export function connectDir(env: (name: string) => string | undefined = Deno.env.get): string {
+  const explicit = env("DATUMCTL_CONNECT_DIR")?.trim();
+  if (explicit) return explicit.replace(/\/+$/, "") || "/";
+  if (Deno.build.os === "darwin") {
+    return `${homeDir(env)}/Library/Application Support/datumctl/connect`;
+  }
+  if (Deno.build.os === "windows") {
+    return `${env("LOCALAPPDATA") ?? `${homeDir(env)}/AppData/Local`}/datumctl/connect`;
+  }
+  return `${env("XDG_DATA_HOME") || `${homeDir(env)}/.local/share`}/datumctl/connect`;
+}

@@ -7,11 +7,11 @@
  * legacy flat `<repo>/listen_key`, so the first project keeps its Connector), {@link readListenKey}
  * (read-only, for `tunnel list`), {@link endpointIdFromSecret} (the 64-hex endpoint id, computed
  * without loading the engine), {@link connectRepo} (the `--repo` → `DATUM_CONNECT_REPO` → default
- * rule) and {@link namedTunnelRepo} (the own folder of a `listen --name N` tunnel, so two named
- * tunnels of one project never share an identity).
+ * rule) and {@link namedTunnelDir} (the own folder of a `--name N` tunnel under
+ * `$XDG_DATA_HOME/datumctl/connect/`, so two named tunnels never share an identity).
  */
 import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
-import { connectRepoDir } from "../store/paths.ts";
+import { connectDir, connectRepoDir } from "../store/paths.ts";
 import { withFileLock, writePrivateFile } from "../store/files.ts";
 
 const SECRET_KEY_LENGTH = 32;
@@ -28,18 +28,28 @@ export function connectRepo(
 const TUNNEL_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
- * `<repo>/named/<name>`: a named tunnel's own data folder (its `projects/<pid>/listen_key`,
- * `state.yml` and listener lock), after checking `name` is a DNS label (lowercase letters, digits
- * and inner dashes, at most 63 characters) so it is a safe single path segment.
+ * `<connect dir>/<name>`: a named tunnel's own data folder (its `projects/<pid>/listen_key`,
+ * `state.yml`, listener lock, PID file and logs), after checking `name` is a DNS label
+ * (lowercase letters, digits and inner dashes, at most 63 characters) so it is a safe single
+ * path segment and a valid unit name.
  */
-export function namedTunnelRepo(repo: string, name: string): string {
+export function namedTunnelDir(
+  name: string,
+  env: (name: string) => string | undefined = Deno.env.get,
+): string {
+  checkTunnelName(name);
+  const root = connectDir(env);
+  return `${root === "/" ? "" : root}/${name}`;
+}
+
+/** Throws a usage error unless `name` is a valid tunnel name (see {@link namedTunnelDir}). */
+export function checkTunnelName(name: string): void {
   if (!TUNNEL_NAME.test(name)) {
     throw new UsageError(
       `"${name}" is not a valid tunnel name`,
       "Use 1-63 lowercase letters, digits and dashes, starting and ending with a letter or digit (e.g. --name ollama).",
     );
   }
-  return `${repo === "/" ? "" : repo}/named/${name}`;
 }
 
 /** `<repo>/projects/<projectId>/listen_key`. */

@@ -5,7 +5,7 @@ import {
   legacyListenKeyPath,
   listenKeyPath,
   loadOrCreateListenKey,
-  namedTunnelRepo,
+  namedTunnelDir,
   readListenKey,
 } from "./keys.ts";
 import type { CliError } from "../ui/errors.ts";
@@ -68,11 +68,18 @@ Deno.test("the repo comes from --repo, then DATUM_CONNECT_REPO, then the default
   }
 });
 
-Deno.test("namedTunnelRepo: a DNS label gets its own folder, anything else is a usage error", () => {
-  assert.equal(namedTunnelRepo("/data/Datum", "ollama-2"), "/data/Datum/named/ollama-2");
-  assert.equal(namedTunnelRepo("/", "a"), "/named/a");
-  assert.equal(namedTunnelRepo("/r", "x".repeat(63)), `/r/named/${"x".repeat(63)}`);
-  for (const bad of ["", "A", "-a", "a-", "a_b", "a/b", "..", "a.b", "x".repeat(64)]) {
-    assert.throws(() => namedTunnelRepo("/r", bad), (e: CliError) => e.exitCode === 2, bad);
+Deno.test("namedTunnelDir: a DNS label gets its own folder under the connect dir, anything else is a usage error", () => {
+  const env = (vars: Record<string, string>) => (k: string) => vars[k];
+  if (Deno.build.os === "linux") {
+    assert.equal(
+      namedTunnelDir("ollama-2", env({ HOME: "/h", XDG_DATA_HOME: "/data" })),
+      "/data/datumctl/connect/ollama-2",
+    );
+    assert.equal(namedTunnelDir("web", env({ HOME: "/h" })), "/h/.local/share/datumctl/connect/web");
+  }
+  assert.equal(namedTunnelDir("a", env({ DATUMCTL_CONNECT_DIR: "/var/lib/datumctl/connect/" })), "/var/lib/datumctl/connect/a");
+  assert.equal(namedTunnelDir("x".repeat(63), env({ DATUMCTL_CONNECT_DIR: "/r" })), `/r/${"x".repeat(63)}`);
+  for (const bad of ["", "A", "-a", "a-", "a_b", "a/b", "..", "x".repeat(64)]) {
+    assert.throws(() => namedTunnelDir(bad, env({ HOME: "/h" })), (e: CliError) => e.exitCode === 2, bad);
   }
 });

@@ -280,36 +280,51 @@ export function listenLockPath(repo: string, projectId: string): string {
   return listenKeyPath(repo, projectId).replace(/listen_key$/, "listen.lock");
 }
 
+/** How often a queued unnamed listener tries the lock again. */
+const LOCK_RETRY_MS = 500;
+
 /**
- * Takes the project's listener lock without waiting: two listeners sharing one iroh identity
- * would overwrite each other's connection details on the one Connector.
+ * Takes the project's listener lock: two listeners sharing one iroh identity would overwrite each
+ * other's connection details on the one Connector. Unnamed listeners of a project queue behind
+ * the holder (after saying so); a named tunnel already being served is a name conflict (64).
+ * Resolves `undefined` when `stop` aborts the wait.
  */
 async function acquireListenLock(
   repo: string,
   projectId: string,
   name: string | undefined,
-): Promise<Deno.FsFile> {
+  stop: AbortSignal,
+  waiting: (holderPid: string | undefined) => void,
+): Promise<Deno.FsFile | undefined> {
   const path = listenLockPath(repo, projectId);
   await Deno.mkdir(path.replace(/\/[^/]+$/, ""), { recursive: true, mode: 0o700 });
   const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
-  if (!(await file.tryLock(true))) {
-    const holder = (await Deno.readTextFile(path).catch(() => "")).trim();
-    file.close();
-    throw new CliError(
-      "TUNNEL_LISTENER_RUNNING",
-      `another 'datumctl tunnel listen${
-        name === undefined ? "" : ` --name ${name}`
-      }' is already serving project ${projectId} on this machine${
-        /^\d+$/.test(holder) ? ` (pid ${holder})` : ""
-      }`,
-      {
-        hint: name === undefined
-          ? "A machine serves a project's tunnels from one process, since they share one iroh identity. Stop the other listener first, or give this one its own identity with --name."
-          : "Each name has one iroh identity, served by one process. Stop the other listener first, or pick another --name.",
-        exitCode: ExitCode.tempFail,
-        retryable: true,
-      },
-    );
+  let announced = false;
+  while (!(await file.tryLock(true))) {
+    const text = (await Deno.readTextFile(path).catch(() => "")).trim();
+    const holder = /^\d+$/.test(text) ? text : undefined;
+    if (name !== undefined) {
+      file.close();
+      throw new CliError(
+        "TUNNEL_LISTENER_RUNNING",
+        `named tunnel ${name} is already being served on this machine${
+          holder ? ` (pid ${holder})` : ""
+        }`,
+        {
+          hint: `Each name has one iroh identity, served by one process. Stop it first ('datumctl tunnel stop --name ${name}'), or pick another --name.`,
+          exitCode: ExitCode.rejected,
+        },
+      );
+    }
+    if (!announced) {
+      announced = true;
+      waiting(holder);
+    }
+    await abortableSleep(LOCK_RETRY_MS, stop);
+    if (stop.aborted) {
+      file.close();
+      return undefined;
+    }
   }
   await file.truncate(0);
   await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
@@ -319,10 +334,24 @@ async function acquireListenLock(
 /**
  * Runs `tunnel listen` until it stops. Resolves after a clean stop (Ctrl-C/SIGTERM); throws a
  * `CliError` for every other ending, after disabling the tunnel. Only one listener per project
- * runs on a machine at a time.
+ * (or name) runs on a machine at a time; unnamed ones queue.
  */
 export async function runListen(options: ListenOptions): Promise<void> {
-  const lock = await acquireListenLock(options.repo, options.projectId, options.name);
+  const lock = await acquireListenLock(
+    options.repo,
+    options.projectId,
+    options.name,
+    options.stop,
+    (holder) =>
+      options.emit({
+        type: "warning",
+        code: "listener_queued",
+        message: `Another 'datumctl tunnel listen' is serving project ${options.projectId} on this machine${
+          holder ? ` (pid ${holder})` : ""
+        }; waiting for it to stop (tunnels of a project share one iroh identity, use --name for a separate one)...`,
+      }),
+  );
+  if (!lock) return;
   try {
     await runLocked(options);
   } finally {

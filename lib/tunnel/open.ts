@@ -16,7 +16,7 @@ import {
   connectRepo,
   endpointIdFromSecret,
   loadOrCreateListenKey,
-  namedTunnelRepo,
+  namedTunnelDir,
   readListenKey,
 } from "./keys.ts";
 import { TunnelService, type TunnelServiceOptions } from "./service.ts";
@@ -25,7 +25,7 @@ import { TunnelService, type TunnelServiceOptions } from "./service.ts";
 export interface TunnelProject {
   projectId: string;
   client: ApiClient;
-  /** The datum-connect data folder, or a named tunnel's own folder inside it. */
+  /** The datum-connect data folder, or a named tunnel's own folder (see `namedTunnelDir`). */
   repo: string;
   /** The tunnel name (`listen --name`), when there is one. */
   name?: string;
@@ -42,7 +42,7 @@ export async function openTunnelProject(
   options: { repo?: string; name?: string; warn?: (message: string) => void } = {},
 ): Promise<TunnelProject> {
   const shared = connectRepo(options.repo, inputs.env);
-  const repo = options.name === undefined ? shared : namedTunnelRepo(shared, options.name);
+  const repo = options.name === undefined ? shared : namedTunnelDir(options.name, inputs.env);
   const opened = await openScope({
     inputs,
     loadAuth: storedAuthLoader(inputs.env, options.warn),
