@@ -12,8 +12,13 @@
  * Visitors reach a tunnel with `curl -H 'Host: <hostname>' <gateway>/`; `datumctl tunnel
  * listen` does the same for its public-URL check when `DATUMCTL_TUNNEL_GATEWAY=<gateway>`.
  *
- * Exports {@link startLocalGateway}, {@link routesFromStore}, {@link LocalGateway} and
- * {@link requestViaGateway} (a visitor's request to a tunnel hostname, for the demo and tests).
+ * By default a Connector's new address is used at once. With a DNS TTL (`dnsTtlSeconds`, the
+ * stack's `dnsTtlSeconds` setting) the gateway behaves like Datum's edge, which finds agents
+ * through an iroh DNS record with a 30 s TTL: see {@link ResolverCache}.
+ *
+ * Exports {@link startLocalGateway}, {@link routesFromStore}, {@link ResolverCache},
+ * {@link LocalGateway} and {@link requestViaGateway} (a visitor's request to a tunnel hostname,
+ * for the demo and tests).
  */
 import { request } from "node:http";
 import type { Gateway, GatewayRoute } from "../lib/tunnel/engine.ts";
@@ -32,7 +37,89 @@ export interface LocalGateway {
   readonly url: string;
   /** The routes last pushed (for tests and diagnostics). */
   routes(): GatewayRoute[];
+  /** The emulated iroh DNS TTL in seconds (0: addresses follow the Connectors at once). */
+  readonly dnsTtlSeconds: number;
+  /** Changes the emulated TTL; answers cached so far are dropped. */
+  setDnsTtl(seconds: number): void;
   close(): Promise<void>;
+}
+
+/** What a resolver answers for an endpoint id: where the agent is. */
+interface Answer {
+  relayUrl?: string;
+  directAddresses: string[];
+}
+
+interface Cached {
+  answer: Answer;
+  expiresAt: number;
+  /** Whether any route of the endpoint was online at the last look. */
+  online: boolean;
+}
+
+function sameAnswer(a: Answer, b: Answer): boolean {
+  return a.relayUrl === b.relayUrl &&
+    JSON.stringify(a.directAddresses) === JSON.stringify(b.directAddresses);
+}
+
+/**
+ * The edge's resolver cache, per endpoint id: an answer, once looked up, is used until its TTL
+ * ends even when the Connector's status has changed since. The edge looks an agent up when it
+ * first routes to it, when it loses it (its routes go offline: a stopped listener; the record
+ * then still holds the old address) or comes back, and when it needs it after the cached answer
+ * expired. So a restart within the TTL onto a new port or relay waits for the old answer to
+ * expire (up to the TTL), while a restart at the same address is served at once.
+ */
+export class ResolverCache {
+  readonly #cache = new Map<string, Cached>();
+
+  constructor(readonly ttlMs: number) {}
+
+  /**
+   * The routes with each endpoint's cached answer in place of the store's, and when the next
+   * cached answer that differs from the store's expires (undefined: nothing is stale).
+   */
+  apply(routes: GatewayRoute[], now: number): { routes: GatewayRoute[]; staleUntil?: number } {
+    const current = new Map<string, { answer: Answer; online: boolean }>();
+    for (const r of routes) {
+      const seen = current.get(r.endpointId);
+      if (seen) {
+        seen.online ||= r.online;
+        continue;
+      }
+      current.set(r.endpointId, {
+        answer: { relayUrl: r.relayUrl ?? undefined, directAddresses: r.directAddresses },
+        online: r.online,
+      });
+    }
+    let staleUntil: number | undefined;
+    for (const [id, { answer, online }] of current) {
+      const cached = this.#cache.get(id);
+      const expired = !cached || now >= cached.expiresAt;
+      const lookup = !cached || cached.online !== online || !sameAnswer(cached.answer, answer);
+      if (expired && lookup) {
+        this.#cache.set(id, { answer, expiresAt: now + this.ttlMs, online });
+        continue;
+      }
+      cached!.online = online;
+      if (!sameAnswer(cached!.answer, answer)) {
+        staleUntil = Math.min(staleUntil ?? Infinity, cached!.expiresAt);
+      }
+    }
+    for (const [id, cached] of this.#cache) {
+      if (!current.has(id) && now >= cached.expiresAt) this.#cache.delete(id);
+    }
+    const out = routes.map((r) => {
+      const { answer } = this.#cache.get(r.endpointId)!;
+      const { relayUrl: _old, ...rest } = r;
+      return {
+        ...rest,
+        ...(answer.relayUrl ? { relayUrl: answer.relayUrl } : {}),
+        directAddresses: answer.directAddresses,
+      };
+    });
+    return { routes: out, staleUntil };
+  }
 }
 
 function types(registry: ResourceRegistry) {
@@ -120,15 +207,43 @@ export function routesFromStore(store: ObjectStore, registry: ResourceRegistry):
 export async function startLocalGateway(
   store: ObjectStore,
   registry: ResourceRegistry,
-  options: { listen?: string; onError?: (message: string) => void } = {},
+  options: {
+    listen?: string;
+    onError?: (message: string) => void;
+    /** Emulate the edge's iroh DNS TTL (seconds; default 0 = off). */
+    dnsTtlSeconds?: number;
+  } = {},
 ): Promise<LocalGateway> {
   const { startGateway } = await import("../lib/tunnel/engine.ts");
   const gateway: Gateway = await startGateway({ listen: options.listen ?? "127.0.0.1:0" });
   let current: GatewayRoute[] = [];
   let pushed = "";
+  let resolver: ResolverCache | undefined;
+  let expiry: ReturnType<typeof setTimeout> | undefined;
+  const setDnsTtl = (seconds: number) => {
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      throw new RangeError("dnsTtlSeconds must be a non-negative number");
+    }
+    resolver = seconds > 0 ? new ResolverCache(seconds * 1000) : undefined;
+  };
+  setDnsTtl(options.dnsTtlSeconds ?? 0);
   const sync = () => {
     try {
-      const next = routesFromStore(store, registry);
+      let next = routesFromStore(store, registry);
+      if (resolver) {
+        const now = Date.now();
+        const cached = resolver.apply(next, now);
+        next = cached.routes;
+        if (expiry !== undefined) clearTimeout(expiry);
+        expiry = undefined;
+        if (cached.staleUntil !== undefined) {
+          // Look again when the stale answer expires, as the edge's next lookup would.
+          expiry = setTimeout(() => {
+            expiry = undefined;
+            sync();
+          }, Math.max(0, cached.staleUntil - now) + 5);
+        }
+      }
       const signature = JSON.stringify(next);
       if (signature === pushed) return;
       gateway.setRoutes(next);
@@ -153,9 +268,17 @@ export async function startLocalGateway(
   return {
     url: gateway.url,
     routes: () => current,
+    get dnsTtlSeconds() {
+      return resolver ? resolver.ttlMs / 1000 : 0;
+    },
+    setDnsTtl(seconds) {
+      setDnsTtl(seconds);
+      sync();
+    },
     async close() {
       unsubscribe();
       if (timer !== undefined) clearTimeout(timer);
+      if (expiry !== undefined) clearTimeout(expiry);
       await gateway.close();
     },
   };

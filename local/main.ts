@@ -21,6 +21,7 @@ Options:
   --lease-duration SECS     leaseDurationSeconds of connector Leases (default 30)
   --controller-delay-ms MS  simulated controller delay (default 300)
   --proxy-domain DOMAIN     domain of generated HTTPProxy hostnames (default datumproxy.localhost)
+  --dns-ttl SECS            gateway keeps agent addresses this long, like the edge (default 0)
   -h, --help                show this help
 
 Seed users: alice@example.com, bob@example.com, carol@example.com.
@@ -65,6 +66,9 @@ function parseArgs(args: string[]): LocalStackOptions {
         break;
       case "--proxy-domain":
         opts.proxyDomain = value();
+        break;
+      case "--dns-ttl":
+        opts.dnsTtlSeconds = number(flag, value());
         break;
       case "-h":
       case "--help":

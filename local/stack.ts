@@ -39,6 +39,8 @@ export interface LocalStackOptions {
   proxyDomain?: string;
   /** Start the tunnel gateway (local/gateway.ts; default true when the engine is built). */
   gateway?: boolean;
+  /** The gateway keeps a resolved agent address this long, like the edge's iroh DNS (default 0). */
+  dnsTtlSeconds?: number;
 }
 
 /** The ready line's fields. */
@@ -52,6 +54,8 @@ export interface LocalStackInfo {
 /** What `POST /_local/settings` changes: the controller settings and the device-code lifetime. */
 export interface StackSettings extends ControllerSettings {
   deviceCodeTtlSeconds: number;
+  /** The gateway's emulated iroh DNS TTL (0 = addresses follow Connectors at once). */
+  dnsTtlSeconds: number;
 }
 
 /** A running stack with its admin methods. */
@@ -136,14 +140,22 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     }
   };
 
+  let dnsTtlSeconds = opts.dnsTtlSeconds ?? 0;
   const currentSettings = (): StackSettings => ({
     ...settings,
     deviceCodeTtlSeconds: provider.deviceCodeTtlSeconds,
+    dnsTtlSeconds,
   });
   const applySettings = (body: unknown): StackSettings => {
     const b = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
     if (b.deviceCodeTtlSeconds !== undefined) {
       provider.setDeviceCodeTtl(Number(b.deviceCodeTtlSeconds));
+    }
+    if (b.dnsTtlSeconds !== undefined) {
+      const ttl = Number(b.dnsTtlSeconds);
+      if (!(ttl >= 0)) throw new RangeError("dnsTtlSeconds must be a non-negative number");
+      gateway?.setDnsTtl(ttl);
+      dnsTtlSeconds = ttl;
     }
     Object.assign(settings, pickSettings(body));
     return currentSettings();
@@ -223,7 +235,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
   let gateway: LocalGateway | undefined;
   if (opts.gateway !== false) {
     try {
-      gateway = await startLocalGateway(store, registry, { onError: (m) => console.error(m) });
+      gateway = await startLocalGateway(store, registry, {
+        onError: (m) => console.error(m),
+        dnsTtlSeconds,
+      });
     } catch (e) {
       console.error(`local stack: no tunnel gateway (${(e as Error).message})`);
     }

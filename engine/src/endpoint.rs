@@ -74,6 +74,8 @@ pub struct EndpointSettings {
     pub secret_key: SecretKey,
     pub relays: RelayChoice,
     pub bind_addr: Option<SocketAddr>,
+    /// Without `bind_addr`: all interfaces on this UDP port ([`crate::stable_port`]).
+    pub port: Option<u16>,
     pub alpns: Vec<Vec<u8>>,
     /// Where the endpoint looks up peers it dials (the gateway's route table).
     pub lookup: Option<MemoryLookup>,
@@ -106,6 +108,8 @@ pub async fn bind(settings: EndpointSettings) -> Result<Endpoint, String> {
             .clear_ip_transports()
             .bind_addr(addr)
             .map_err(|e| format!("cannot bind {addr}: {e}"))?;
+    } else if let Some(port) = settings.port {
+        builder = crate::stable_port::bind_all_interfaces(builder, port)?;
     }
     if let Some(lookup) = settings.lookup {
         builder = builder.address_lookup(lookup);

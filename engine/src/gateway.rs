@@ -101,6 +101,7 @@ pub async fn start_gateway(options: GatewayOptions) -> napi::Result<Gateway> {
         secret_key: SecretKey::generate(),
         relays,
         bind_addr,
+        port: None,
         alpns: Vec::new(),
         lookup: Some(lookup.clone()),
     })

@@ -7,6 +7,7 @@ use std::{net::SocketAddr, sync::Arc};
 use datumctl_engine::{
     authorizer::{AllowEntry, Allowlist},
     endpoint::{EndpointSettings, RelayChoice, bind},
+    requests::RequestLog,
     stats::{Counters, PeerRegistry},
     upstream::OriginProxy,
     wire::ALPN,
@@ -24,6 +25,7 @@ async fn loopback_endpoint(alpns: Vec<Vec<u8>>) -> Endpoint {
         secret_key: SecretKey::generate(),
         relays: RelayChoice::Disabled,
         bind_addr: Some("127.0.0.1:0".parse().unwrap()),
+        port: None,
         alpns,
         lookup: None,
     })
@@ -46,6 +48,7 @@ async fn harness() -> Harness {
         allowlist.clone(),
         Arc::new(Counters::default()),
         Arc::new(PeerRegistry::default()),
+        Arc::new(RequestLog::default()),
     );
     let addr = EndpointAddr::from_parts(
         agent.id(),

@@ -42,4 +42,6 @@ export interface TunnelAgent {
 export type StartAgent = (options: {
   secretKey: Uint8Array;
   relay: RelaySettings;
+  /** Bind all interfaces on this UDP port (when `relay.bindAddr` is unset); default random. */
+  udpPort?: number;
 }) => Promise<TunnelAgent>;

@@ -15,11 +15,12 @@ function toAgentAddress(address: EngineAddress): AgentAddress | undefined {
 }
 
 /** Starts the engine's agent for `tunnel listen`. */
-export const startEngineAgent: StartAgent = async ({ secretKey, relay }) => {
+export const startEngineAgent: StartAgent = async ({ secretKey, relay, udpPort }) => {
   const agent = await startAgent({
     secretKey,
     relays: relay.mode === "custom" ? relay.urls ?? [] : relay.mode,
     bindAddr: relay.bindAddr,
+    udpPort,
   });
   const adapted: TunnelAgent = {
     endpointId: agent.endpointId,

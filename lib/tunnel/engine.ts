@@ -28,6 +28,8 @@ export interface AgentOptions {
   relays?: RelaySetting;
   /** `ip:port` for the UDP socket (e.g. `127.0.0.1:0`); default all interfaces, random port. */
   bindAddr?: string;
+  /** Without `bindAddr`: all interfaces (IPv4, and IPv6 when possible) on this UDP port. */
+  udpPort?: number;
 }
 
 /** Where an agent can be reached, as its Connector publishes it. */
@@ -162,7 +164,7 @@ interface NativeRelayOptions {
 /** The raw exports of the native module. */
 export interface NativeEngine {
   startAgent(
-    options: { secretKey: Buffer; bindAddr?: string } & NativeRelayOptions,
+    options: { secretKey: Buffer; bindAddr?: string; port?: number } & NativeRelayOptions,
   ): Promise<NativeAgent>;
   startGateway(
     options: Omit<GatewayOptions, "relays"> & NativeRelayOptions,
@@ -272,6 +274,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     native = await engine.startAgent({
       secretKey: Buffer.from(options.secretKey),
       bindAddr: options.bindAddr,
+      port: options.udpPort,
       ...relayOptions(options.relays, "datum"),
     });
   } catch (err) {

@@ -33,6 +33,7 @@ import type { RelaySettings } from "./relays.ts";
 import { proxyBackend } from "./resources.ts";
 import { randomLabel, TunnelService, type TunnelSummary } from "./service.ts";
 import { removeTunnelEntry } from "./state.ts";
+import { AddressMemory, readRememberedEndpoint, startOnRememberedPort } from "./stable-address.ts";
 import { probeOrigin, probePublic, type ProbeResult, publicUrl } from "./verify.ts";
 
 /** What the user asked for. */
@@ -373,6 +374,8 @@ async function runLocked(options: ListenOptions): Promise<void> {
 
   const key = await loadOrCreateListenKey(repo, projectId);
   const endpointId = await endpointIdFromSecret(key.secret);
+  // Read before anything changes on the server: a file we cannot read stops us here (65).
+  const remembered = await readRememberedEndpoint(repo, projectId);
   // Filled in once the engine starts (after the picker); the service reads it lazily.
   const started: { agent?: TunnelAgent } = {};
   const service = new TunnelService({
@@ -419,7 +422,22 @@ async function runLocked(options: ListenOptions): Promise<void> {
     relay_mode: options.relay.mode,
   });
 
-  const liveAgent = await options.startAgent({ secretKey: key.secret, relay: options.relay });
+  // The port (and relay) of the last run, so the edge's cached iroh DNS answer stays valid.
+  const { agent: liveAgent, ownAddress } = await startOnRememberedPort({
+    startAgent: options.startAgent,
+    secretKey: key.secret,
+    relay: options.relay,
+    remembered,
+    dnsTtlSeconds: IROH_DNS_TTL_SECONDS,
+    warn: emit,
+  });
+  const addressMemory = new AddressMemory(
+    repo,
+    projectId,
+    endpointId,
+    (message) => emit({ type: "warning", code: "endpoint_file", message }),
+  );
+  void addressMemory.update(ownAddress());
   started.agent = liveAgent;
   let loginLost: unknown;
   let wakeRuntime: (() => void) | undefined;
@@ -435,7 +453,10 @@ async function runLocked(options: ListenOptions): Promise<void> {
       }
     },
   });
-  liveAgent.onAddressChange(() => heartbeat.nudge());
+  liveAgent.onAddressChange(() => {
+    heartbeat.nudge();
+    void addressMemory.update(ownAddress());
+  });
 
   let enabledId: string | undefined;
   let stopReason: StopReason = "error";
@@ -614,6 +635,7 @@ async function runLocked(options: ListenOptions): Promise<void> {
       AbortSignal.any([AbortSignal.timeout(5_000), ...(options.force ? [options.force] : [])]);
     await raceAbort(heartbeat.stop(), brief()).catch(() => {});
     await raceAbort(liveAgent.close(), brief()).catch(() => {});
+    await addressMemory.flush();
     await writePrivateFile(lastStopFile, new Date().toISOString() + "\n").catch(() => {});
     emit({ type: "stopped", reason: stopReason, exit_code: exitCode, disabled });
   }
