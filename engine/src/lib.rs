@@ -13,7 +13,6 @@ pub mod downstream;
 pub mod endpoint;
 pub mod gateway;
 pub mod keys;
-pub mod requests;
 pub mod routes;
 pub mod splice;
 pub mod stable_port;
