@@ -7,13 +7,19 @@
  * spending the same refresh token twice (which a rotating server would treat as replay). Rotated
  * refresh tokens are stored; the old one is kept when none comes back. `invalid_grant` and
  * `invalid_request` mean the login is gone: exit 77 with "session expired; run `datumctl login`".
+ * A failure that may pass (network, 5xx, `temporarily_unavailable`) is retryable (exit 69), and
+ * while the current token has not expired yet it is served instead of failing the call.
+ *
+ * Also exports {@link renewCredentials}, {@link isTransientRefreshError} and
+ * {@link KeptTokenSource}, the interface a long-running process (a tunnel) uses to refresh
+ * ahead of time.
  */
 import { CliError, ExitCode } from "../ui/errors.ts";
 import { withFileLock } from "../store/files.ts";
 import { datumctlDir } from "../store/paths.ts";
 import type { CredentialStore, StoredCredentials } from "../store/credentials.ts";
 import type { TokenSource } from "./token-source.ts";
-import { refreshDue, storedTokenFrom, tokenExpiry } from "./stored-token.ts";
+import { refreshDue, refreshDueAt, storedTokenFrom, tokenExpiry } from "./stored-token.ts";
 import { postTokenRequest, TokenEndpointError } from "./token-endpoint.ts";
 import { exchangeServiceAccountKey } from "./service-account.ts";
 import { clientIdForAuthHost, hostOf, issuerFromAuthHostname, PRODUCTION } from "./endpoints.ts";
@@ -36,6 +42,45 @@ export function loginCommandFor(
     parts.push(`--client-id ${creds.client_id}`);
   }
   return parts.join(" ");
+}
+
+/**
+ * True when a refresh failed for a reason that may pass on its own (no network, a 5xx, a
+ * timeout, `temporarily_unavailable`): retry later. A rejected login (exit 77) or a broken key
+ * or configuration (65, 78) is permanent.
+ */
+export function isTransientRefreshError(err: unknown): boolean {
+  if (err instanceof TokenEndpointError) return isTransientOAuthError(err);
+  if (err instanceof CliError) {
+    return err.retryable || !PERMANENT_EXIT_CODES.has(err.exitCode);
+  }
+  return true;
+}
+
+const PERMANENT_EXIT_CODES = new Set<number>([
+  ExitCode.usage,
+  ExitCode.dataError,
+  ExitCode.noPermission,
+  ExitCode.config,
+]);
+
+function isTransientOAuthError(err: TokenEndpointError): boolean {
+  return err.status >= 500 || err.status === 429 ||
+    err.error === "temporarily_unavailable" || err.error === "server_error" ||
+    err.error === "slow_down";
+}
+
+function transientRefreshError(err: TokenEndpointError, what: string): CliError {
+  return new CliError(
+    "TOKEN_ENDPOINT_FAILED",
+    `${what} failed for now (HTTP ${err.status}: ${err.message})`,
+    {
+      hint: "Try again in a moment.",
+      exitCode: ExitCode.unavailable,
+      retryable: true,
+      cause: err,
+    },
+  );
 }
 
 async function lockPathFor(userKey: string, env?: (name: string) => string | undefined) {
@@ -73,16 +118,25 @@ async function renewServiceAccount(creds: StoredCredentials): Promise<StoredCred
       );
     }
   }
-  const answer = await exchangeServiceAccountKey(
-    {
-      client_id: sa.client_id,
-      private_key_id: sa.private_key_id,
-      private_key: privateKey ?? "",
-      scope: sa.scope,
-    },
-    sa.token_uri || creds.endpoint_token_url,
-  );
-  return { ...creds, token: storedTokenFrom(answer) };
+  try {
+    // A new assertion (fresh iat/exp/jti) is signed for every exchange.
+    const answer = await exchangeServiceAccountKey(
+      {
+        client_id: sa.client_id,
+        private_key_id: sa.private_key_id,
+        private_key: privateKey ?? "",
+        scope: sa.scope,
+      },
+      sa.token_uri || creds.endpoint_token_url,
+    );
+    return { ...creds, token: storedTokenFrom(answer) };
+  } catch (err) {
+    const cause = err instanceof CliError ? err.cause : undefined;
+    if (cause instanceof TokenEndpointError && isTransientOAuthError(cause)) {
+      throw transientRefreshError(cause, "minting a service-account token");
+    }
+    throw err;
+  }
 }
 
 /** Spends the refresh token of an interactive login. */
@@ -111,6 +165,9 @@ async function renewWithRefreshToken(creds: StoredCredentials): Promise<StoredCr
     ) {
       throw expired();
     }
+    if (err instanceof TokenEndpointError && isTransientOAuthError(err)) {
+      throw transientRefreshError(err, "refreshing the login");
+    }
     if (err instanceof TokenEndpointError) {
       throw new CliError("REFRESH_FAILED", `refreshing the login failed: ${err.message}`, {
         hint: `Run '${loginCommandFor(creds)}' to sign in again.`,
@@ -130,8 +187,28 @@ export async function renewCredentials(creds: StoredCredentials): Promise<Stored
     : await renewWithRefreshToken(creds);
 }
 
+/** A token source that can be refreshed ahead of time by a long-running process. */
+export interface KeptTokenSource extends TokenSource {
+  /** When the current token becomes due for a refresh; `undefined` if it never expires. */
+  refreshDueAt(): Date | undefined;
+  /** Refreshes now if the token is due (or `force`); throws whatever the refresh threw. */
+  refreshIfDue(options?: { force?: boolean }): Promise<void>;
+}
+
+/** True when `tokens` can be refreshed ahead of time ({@link KeptTokenSource}). */
+export function isKeptTokenSource(tokens: TokenSource): tokens is KeptTokenSource {
+  const t = tokens as Partial<KeptTokenSource>;
+  return typeof t.refreshDueAt === "function" && typeof t.refreshIfDue === "function";
+}
+
+/** A token still usable for a while: not expired (a token without expiry counts as usable). */
+function stillUsable(token: StoredCredentials["token"], now = Date.now()): boolean {
+  const expiry = tokenExpiry(token);
+  return !expiry || expiry.getTime() > now + 1_000;
+}
+
 /** Tokens of a login stored in the credential store under `userKey`. */
-export class StoredSessionTokens implements TokenSource {
+export class StoredSessionTokens implements KeptTokenSource {
   #creds: StoredCredentials;
   readonly #userKey: string;
   readonly #store: CredentialStore;
@@ -158,10 +235,32 @@ export class StoredSessionTokens implements TokenSource {
     return Promise.resolve(tokenExpiry(this.#creds.token));
   }
 
+  refreshDueAt(): Date | undefined {
+    return refreshDueAt(this.#creds.token);
+  }
+
+  async refreshIfDue(options: { force?: boolean } = {}): Promise<void> {
+    if (!options.force && !refreshDue(this.#creds.token)) return;
+    await this.#refresh(!!options.force);
+  }
+
   async accessToken(options: { forceRefresh?: boolean } = {}): Promise<string> {
     if (!options.forceRefresh && !refreshDue(this.#creds.token)) {
       return this.#creds.token.access_token;
     }
+    try {
+      await this.#refresh(!!options.forceRefresh);
+    } catch (err) {
+      // Early refreshes exist to avoid this moment: the token still works, so use it.
+      if (!options.forceRefresh && isTransientRefreshError(err) && stillUsable(this.#creds.token)) {
+        return this.#creds.token.access_token;
+      }
+      throw err;
+    }
+    return this.#creds.token.access_token;
+  }
+
+  async #refresh(force: boolean): Promise<void> {
     const seen = this.#creds.token.access_token;
     await withFileLock(await lockPathFor(this.#userKey, this.#env), async () => {
       const stored = await this.#store.getCredentials(this.#userKey);
@@ -177,12 +276,11 @@ export class StoredSessionTokens implements TokenSource {
       const stillValid = !expiry || expiry.getTime() > Date.now();
       // Another process (or a re-login) already replaced the token we saw: use theirs.
       if (stored.token.access_token !== seen && stillValid) return;
-      if (!options.forceRefresh && !refreshDue(stored.token)) return;
+      if (!force && !refreshDue(stored.token)) return;
       const renewed = await renewCredentials(stored);
       await this.#store.putCredentials(this.#userKey, renewed);
       this.#creds = renewed;
     });
-    return this.#creds.token.access_token;
   }
 }
 
@@ -203,20 +301,39 @@ export class StaticTokens implements TokenSource {
 }
 
 /** Tokens minted in memory from a service-account key file (`DATUM_CREDENTIALS`). */
-export class KeyFileTokens implements TokenSource {
+export class KeyFileTokens implements KeptTokenSource {
   #creds: StoredCredentials | undefined;
   readonly #mint: () => Promise<StoredCredentials>;
   readonly #renew: (creds: StoredCredentials) => Promise<StoredCredentials>;
-  constructor(mint: () => Promise<StoredCredentials>) {
+  constructor(
+    mint: () => Promise<StoredCredentials>,
+    renew: (creds: StoredCredentials) => Promise<StoredCredentials> = renewCredentials,
+  ) {
     this.#mint = mint;
-    this.#renew = renewCredentials;
+    this.#renew = renew;
   }
-  async accessToken(options: { forceRefresh?: boolean } = {}): Promise<string> {
+  refreshDueAt(): Date | undefined {
+    return this.#creds ? refreshDueAt(this.#creds.token) : new Date(0);
+  }
+  async refreshIfDue(options: { force?: boolean } = {}): Promise<void> {
     if (!this.#creds) this.#creds = await this.#mint();
-    else if (options.forceRefresh || refreshDue(this.#creds.token)) {
+    else if (options.force || refreshDue(this.#creds.token)) {
       this.#creds = await this.#renew(this.#creds);
     }
-    return this.#creds.token.access_token;
+  }
+  async accessToken(options: { forceRefresh?: boolean } = {}): Promise<string> {
+    try {
+      await this.refreshIfDue({ force: options.forceRefresh });
+    } catch (err) {
+      const creds = this.#creds;
+      if (
+        creds && !options.forceRefresh && isTransientRefreshError(err) && stillUsable(creds.token)
+      ) {
+        return creds.token.access_token;
+      }
+      throw err;
+    }
+    return this.#creds!.token.access_token;
   }
   expiry(): Promise<Date | undefined> {
     return Promise.resolve(this.#creds ? tokenExpiry(this.#creds.token) : undefined);

@@ -4,7 +4,8 @@
  * claim decoding (no verification: only for display and for `DATUM_TOKEN`).
  *
  * Exports {@link tokenExpiry}, {@link formatRfc3339}, {@link storedTokenFrom},
- * {@link refreshDue}, {@link decodeJwtClaims}.
+ * {@link refreshDue}, {@link refreshDueAt}, {@link refreshMarginMs}, {@link REFRESH_MARGIN_MS} and
+ * {@link decodeJwtClaims}.
  */
 import type { StoredToken } from "../store/credentials.ts";
 
@@ -60,19 +61,39 @@ function normaliseTokenType(type: string): string {
   return type.toLowerCase() === "bearer" ? "Bearer" : type;
 }
 
+/** How early a token of a long lifetime is refreshed: 5 minutes before it expires. */
+export const REFRESH_MARGIN_MS = 5 * 60_000;
+
 /**
- * True when `token` should be refreshed before use: it expires within a margin of a quarter of
- * its lifetime, capped at 60 s (short-lived tokens in tests must not refresh on every call).
- * A token without an expiry never needs refreshing.
+ * How long before expiry a token of `lifetimeMs` is refreshed: 5 minutes, or half the lifetime
+ * for tokens shorter than 10 minutes (so a short-lived token is not refreshed on every call).
+ * An unknown lifetime gets the full 5 minutes.
  */
-export function refreshDue(token: StoredToken, now: Date = new Date()): boolean {
+export function refreshMarginMs(lifetimeMs: number | undefined): number {
+  if (lifetimeMs === undefined || !(lifetimeMs > 0)) return REFRESH_MARGIN_MS;
+  return Math.min(REFRESH_MARGIN_MS, lifetimeMs / 2);
+}
+
+/**
+ * When `token` becomes due for a refresh (its expiry minus {@link refreshMarginMs}), or
+ * `undefined` for a token that never expires.
+ */
+export function refreshDueAt(token: StoredToken): Date | undefined {
   const expiry = tokenExpiry(token);
-  if (!expiry) return false;
+  if (!expiry) return undefined;
   const lifetime = typeof token.expires_in === "number" && token.expires_in > 0
     ? token.expires_in * 1000
-    : 240_000;
-  const margin = Math.min(60_000, lifetime / 4);
-  return expiry.getTime() - margin <= now.getTime();
+    : undefined;
+  return new Date(expiry.getTime() - refreshMarginMs(lifetime));
+}
+
+/**
+ * True when `token` should be refreshed before use: it expires within 5 minutes (half its
+ * lifetime when that is under 10 minutes). A token without an expiry never needs refreshing.
+ */
+export function refreshDue(token: StoredToken, now: Date = new Date()): boolean {
+  const due = refreshDueAt(token);
+  return due !== undefined && due.getTime() <= now.getTime();
 }
 
 /** The claims of a JWT, decoded without checking the signature; `undefined` if not a JWT. */

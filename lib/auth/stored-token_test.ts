@@ -3,6 +3,8 @@ import {
   decodeJwtClaims,
   formatRfc3339,
   refreshDue,
+  refreshDueAt,
+  refreshMarginMs,
   storedTokenFrom,
   tokenExpiry,
 } from "./stored-token.ts";
@@ -32,18 +34,34 @@ Deno.test("a refresh keeps the old refresh token when none comes back", () => {
   assert.equal(rotated.expiry, undefined);
 });
 
-Deno.test("refresh is due within a quarter of the lifetime, at most 60 s early", () => {
+Deno.test("refresh is due 5 minutes before expiry, half the lifetime for short tokens", () => {
   const now = new Date("2026-01-01T00:00:00Z");
-  const at = (seconds: number, lifetime: number) => ({
+  const at = (seconds: number, lifetime?: number) => ({
     access_token: "x",
     expiry: new Date(now.getTime() + seconds * 1000).toISOString(),
-    expires_in: lifetime,
+    ...(lifetime === undefined ? {} : { expires_in: lifetime }),
   });
-  assert.equal(refreshDue(at(3000, 3600), now), false);
-  assert.equal(refreshDue(at(59, 3600), now), true);
-  assert.equal(refreshDue(at(3, 8), now), false);
-  assert.equal(refreshDue(at(1, 8), now), true);
+  // A one-hour token: 5 minutes early, not earlier.
+  assert.equal(refreshDue(at(301, 3600), now), false);
+  assert.equal(refreshDue(at(300, 3600), now), true);
+  // A 4-minute token: at half its lifetime.
+  assert.equal(refreshDue(at(121, 240), now), false);
+  assert.equal(refreshDue(at(119, 240), now), true);
+  // A 4-second test token: 2 s early.
+  assert.equal(refreshDue(at(3, 4), now), false);
+  assert.equal(refreshDue(at(2, 4), now), true);
+  // Unknown lifetime: the full 5 minutes.
+  assert.equal(refreshDue(at(299), now), true);
+  assert.equal(refreshDue(at(400), now), false);
   assert.equal(refreshDue({ access_token: "x" }, now), false);
+  assert.equal(refreshDueAt({ access_token: "x" }), undefined);
+  assert.equal(refreshDueAt(at(3600, 3600))?.getTime(), now.getTime() + 3300_000);
+  assert.deepEqual([600_000, 60_000, 8_000, undefined].map(refreshMarginMs), [
+    300_000,
+    30_000,
+    4_000,
+    300_000,
+  ]);
 });
 
 Deno.test("RFC 3339 without fractions, and JWT claims decoding", () => {

@@ -4,13 +4,16 @@
  * half its duration plus a little jitter. Without it the Connector goes not-Ready and the edge
  * answers `503 Tunnel not online`.
  *
- * Exports {@link Heartbeat}, {@link renewDelaySeconds}, {@link nextBackoffMs} and
- * {@link leaseRenewTime}. A Lease 404 resets the cache (the next cycle re-resolves Connector and
- * Lease, so a deleted Lease is never renewed forever); a 401 forces a token refresh; anything
- * else keeps the cache and backs off. It serves exactly one project: it never enrols others.
+ * Exports {@link Heartbeat}, {@link renewDelaySeconds}, {@link nextBackoffMs} (re-exported from
+ * backoff.ts: 1 s doubling to 60 s), {@link isLoginLost} and {@link leaseRenewTime}. A Lease 404
+ * resets the cache (the next cycle re-resolves Connector and Lease, so a deleted Lease is never
+ * renewed forever); a 401 forces a token refresh; anything else keeps the cache and backs off.
+ * {@link Heartbeat.recover} starts over from the Connector at once (after the host slept past
+ * its Lease). It serves exactly one project: it never enrols others.
  */
 import { ApiError } from "../api/errors.ts";
 import { type AgentAddress, buildConnectionDetails, sameConnectionDetails } from "./details.ts";
+import { nextBackoffMs } from "./backoff.ts";
 import { abortableSleep } from "./quota.ts";
 import type { ConnectionDetails, Connector, Lease } from "./resources.ts";
 import { TUNNEL_KINDS } from "./resources.ts";
@@ -18,8 +21,6 @@ import type { TunnelService } from "./service.ts";
 
 /** The lease duration assumed when the Lease does not say (the operator's default). */
 export const DEFAULT_LEASE_SECONDS = 30;
-const BACKOFF_START_MS = 2_000;
-const BACKOFF_MAX_MS = 30_000;
 
 /**
  * Seconds until the next renewal: `base = max(1, floor(d/2))` plus a whole-second jitter in
@@ -34,10 +35,7 @@ export function renewDelaySeconds(
   return base + Math.min(maxJitter, Math.floor(random() * (maxJitter + 1)));
 }
 
-/** The back-off after a failed cycle: 2 s, doubling, at most 30 s. */
-export function nextBackoffMs(previousMs: number | undefined): number {
-  return previousMs === undefined ? BACKOFF_START_MS : Math.min(BACKOFF_MAX_MS, previousMs * 2);
-}
+export { nextBackoffMs };
 
 /** RFC 3339 with microseconds and `Z`, as the Lease's `renewTime` wants it. */
 export function leaseRenewTime(now: Date = new Date()): string {
@@ -84,6 +82,11 @@ export class Heartbeat {
   readonly #opts: HeartbeatOptions;
   readonly #abort = new AbortController();
   #wake?: () => void;
+  /** A nudge that arrived while a cycle ran: skip the next sleep. */
+  #nudged = false;
+  /** Bumped by {@link recover}; a renewal by a cycle started at epoch `e` settles waiters <= e. */
+  #epoch = 0;
+  #waiters: { epoch: number; resolve: (renewed: boolean) => void }[] = [];
   #cache?: Cache;
   #published?: ConnectionDetails;
   #backoffMs?: number;
@@ -112,9 +115,34 @@ export class Heartbeat {
     return this.#firstRenewal;
   }
 
+  /** The Lease duration last read, or the default before the first read. */
+  get leaseDurationSeconds(): number {
+    return this.#cache?.durationSeconds ?? this.#lastDuration ?? DEFAULT_LEASE_SECONDS;
+  }
+  #lastDuration?: number;
+
   /** Runs a cycle now (e.g. the agent's address changed); the current sleep is cut short. */
   nudge(): void {
-    this.#wake?.();
+    if (this.#wake) this.#wake();
+    else this.#nudged = true;
+  }
+
+  /**
+   * Starts over now, as after a fresh start: forget the Connector, Lease and published details,
+   * reset the back-off, then look them up again, re-publish and renew. For a process that was
+   * suspended (the host slept) past its Lease. Resolves `true` once a cycle started after this
+   * call renewed the Lease, `false` if the heartbeat stops first.
+   */
+  recover(): Promise<boolean> {
+    this.#epoch++;
+    this.#cache = undefined;
+    this.#published = undefined;
+    this.#backoffMs = undefined;
+    const epoch = this.#epoch;
+    const renewed = new Promise<boolean>((resolve) => this.#waiters.push({ epoch, resolve }));
+    if (this.#stopped) this.#settle(Infinity, false);
+    this.nudge();
+    return renewed;
   }
 
   /** Stops the loop and waits for the current cycle to end. */
@@ -122,6 +150,13 @@ export class Heartbeat {
     this.#abort.abort();
     this.#wake?.();
     await this.#loop;
+    this.#settle(Infinity, false);
+  }
+
+  #settle(upTo: number, renewed: boolean): void {
+    const due = this.#waiters.filter((w) => w.epoch <= upTo);
+    this.#waiters = this.#waiters.filter((w) => w.epoch > upTo);
+    for (const w of due) w.resolve(renewed);
   }
 
   get #stopped(): boolean {
@@ -129,6 +164,10 @@ export class Heartbeat {
   }
 
   async #sleep(ms: number): Promise<void> {
+    if (this.#nudged) {
+      this.#nudged = false;
+      return;
+    }
     const wake = new AbortController();
     this.#wake = () => wake.abort();
     await abortableSleep(ms, AbortSignal.any([wake.signal, this.#abort.signal]));
@@ -144,8 +183,9 @@ export class Heartbeat {
   async #run(): Promise<void> {
     while (!this.#stopped) {
       let delayMs: number;
+      this.#nudged = false;
       try {
-        const result = await this.#cycle();
+        const result = await this.#cycle(this.#epoch);
         if (result.waiting) {
           this.#backoffMs = nextBackoffMs(this.#backoffMs);
           delayMs = this.#backoffMs;
@@ -173,7 +213,7 @@ export class Heartbeat {
    * One cycle; returns the delay until the next one, or `waiting` (no Connector or Lease yet:
    * back off). Throws to back off after an error.
    */
-  async #cycle(): Promise<{ delayMs: number; waiting?: false } | { waiting: true }> {
+  async #cycle(epoch: number): Promise<{ delayMs: number; waiting?: false } | { waiting: true }> {
     const { service } = this.#opts;
     if (!this.#cache) {
       const connector = await service.findConnector();
@@ -236,9 +276,11 @@ export class Heartbeat {
       throw err;
     }
     const duration = cache.durationSeconds ?? DEFAULT_LEASE_SECONDS;
+    this.#lastDuration = duration;
     this.#emit({ type: "renewed", lease: cache.lease!, durationSeconds: duration });
     this.#renewed = true;
     this.#resolveFirstRenewal();
+    this.#settle(epoch, true);
     return { delayMs: renewDelaySeconds(duration, this.#opts.random) * 1000 };
   }
 

@@ -11,11 +11,11 @@ Deno.test("renewal happens at half the lease duration plus a whole-second jitter
   assert.equal(renewDelaySeconds(100, () => 0.999), 60);
 });
 
-Deno.test("back-off starts at 2 s and doubles to 30 s", () => {
+Deno.test("back-off starts at 1 s and doubles to 60 s, the spec's numbers", () => {
   const steps: number[] = [];
   let b: number | undefined;
-  for (let i = 0; i < 6; i++) steps.push(b = nextBackoffMs(b));
-  assert.deepEqual(steps, [2000, 4000, 8000, 16000, 30000, 30000]);
+  for (let i = 0; i < 9; i++) steps.push(b = nextBackoffMs(b));
+  assert.deepEqual(steps, [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000]);
 });
 
 Deno.test("renewTime is RFC 3339 with microseconds and Z", () => {
