@@ -126,9 +126,10 @@ export class WakeRecovery {
     this.#opts.emit({
       type: "warning",
       code: "woke_up",
-      message: `this process was suspended for about ${seconds}s (the host slept or the process was stopped)${
-        suspendedMs >= lease * 1000 ? `, longer than its ${lease}s Lease` : ""
-      }; refreshing the login, renewing the Lease and re-enabling the tunnel`,
+      message:
+        `this process was suspended for about ${seconds}s (the host slept or the process was stopped)${
+          suspendedMs >= lease * 1000 ? `, longer than its ${lease}s Lease` : ""
+        }; refreshing the login, renewing the Lease and re-enabling the tunnel`,
     });
     if (this.#running) {
       this.#again = true;
@@ -175,7 +176,9 @@ export class WakeRecovery {
     o.emit({
       type: "warning",
       code: "reenabled",
-      message: `${id ? `tunnel ${id} ` : "the tunnel "}re-enabled after the suspension: Lease renewed${
+      message: `${
+        id ? `tunnel ${id} ` : "the tunnel "
+      }re-enabled after the suspension: Lease renewed${
         recreated ? ", advertisement re-created" : ""
       }, connection details re-published`,
     });
