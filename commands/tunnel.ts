@@ -11,7 +11,8 @@ import { parseOutputFormat, parseStructuredOutput, renderStructured } from "../l
 import { UsageError } from "../lib/ui/errors.ts";
 import type { IO } from "../lib/ui/io.ts";
 
-const EXIT_CODES = `
+/** The tunnel commands' exit codes, for every tunnel command's help. */
+export const EXIT_CODES = `
 Exit codes:
   0    success; also a clean Ctrl-C/SIGTERM stop of 'listen' (the tunnel is disabled first)
   1    unexpected error
@@ -48,10 +49,6 @@ async function openProject(cmd: Command, io: IO, name?: string) {
     name,
     warn: (m) => io.err(`${m}\n`),
   });
-}
-
-function envFlag(value: string | undefined): boolean {
-  return value !== undefined && /^(1|true|yes)$/i.test(value.trim());
 }
 
 /** DATUMCTL_CONNECTOR_CLASS: force a ConnectorClass instead of discovering it. */
@@ -115,6 +112,9 @@ function registerListen(tunnel: Command, ctx: CommandContext) {
     .option("--id <id>", "resume this tunnel (keeps its hostname)")
     .option("--label <label>", "label for a new tunnel (default: 12 random hex characters)")
     .option("--name <name>", "run as named tunnel N: its own iroh identity and state folder")
+    .option("-d, --detach", "run in the background (needs --name); see 'tunnel ps'")
+    .option("--session <name>", "use this stored session instead of the context's")
+    .addOption(new Option("--daemon-child", "internal: the process --detach starts").hideHelp())
     .option("--timeout <duration>", "time allowed for the whole setup, checks included", "10m")
     .option("-y, --yes", "relabel an existing tunnel without asking")
     .addOption(outputOption())
@@ -129,10 +129,14 @@ Choosing the tunnel:
   neither                  on a terminal, pick among this machine's tunnels
 
 Named tunnels:
-  --name N                 use the folder <repo>/named/N (its own listen_key and state.yml),
-                           so several named listeners of one project run at once, each with
-                           its own Connector. N: lowercase letters, digits, dashes (max 63).
-                           One process per name; without --name, one per project.
+  --name N                 use the folder $XDG_DATA_HOME/datumctl/connect/N (its own listen_key,
+                           state.yml, PID file, status and JSON log), so several named tunnels
+                           run at once, each with its own Connector. N: lowercase letters,
+                           digits, dashes (max 63). One process per name (a second is refused,
+                           exit 64); unnamed listeners of one project wait for each other.
+  --detach                 with --name: start in the background (own session, no terminal),
+                           wait up to 10 s for ready, print the URL and return. Then:
+                           'tunnel ps', 'tunnel status|logs|stop --name N'.
 
 Then it shows each setup step, verifies that the local service answers and that a request to
 the public URL reaches it through the tunnel, prints "Tunnel ready after N sec: https://…",
@@ -146,20 +150,40 @@ Examples:
   datumctl tunnel listen 8080
   datumctl tunnel listen --endpoint localhost:11434 --label ollama
   datumctl tunnel listen --id tunnel-gchhg
-  datumctl tunnel listen 11434 --name ollama & datumctl tunnel listen 3000 --name web
+  datumctl tunnel listen 11434 --name ollama --detach
+  datumctl tunnel listen 3000 --name web --detach -o json
   datumctl tunnel listen 3000 --project web-app -o json | jq -c 'select(.type=="ready")'
 ${ENVIRONMENT}
 ${EXIT_CODES}`,
     )
     .action(async (argument: string | undefined, flags: ListenFlags, cmd: Command) => {
-      const seen = { stopped: false };
-      try {
-        await listenAction(ctx, cmd, argument, flags, seen);
-      } catch (err) {
-        // With -o json the stream always ends with error + stopped, even for early failures.
-        if (flags.output === "json" && !seen.stopped) await writeEarlyFailure(ctx.io, err);
-        throw err;
+      const json = flags.output !== undefined &&
+        parseOutputFormat(flags.output, ["json"] as const, "json") === "json";
+      if (argument !== undefined && flags.endpoint !== undefined) {
+        throw new UsageError(
+          "give the endpoint once: as the argument or with --endpoint",
+          "e.g. 'datumctl tunnel listen localhost:8080'.",
+        );
       }
+      const { endpointFromArgument } = await import("../lib/tunnel/endpoint.ts");
+      const endpoint = argument !== undefined ? endpointFromArgument(argument) : flags.endpoint;
+      if (flags.detach) {
+        const { detachListen } = await import("./tunnel-daemon.ts");
+        await detachListen(ctx, cmd, { ...flags, endpoint, json });
+        return;
+      }
+      const { serveTunnel } = await import("./tunnel-serve.ts");
+      await serveTunnel(ctx, cmd, {
+        endpoint,
+        id: flags.id,
+        label: flags.label,
+        name: flags.name,
+        timeout: flags.timeout,
+        yes: flags.yes,
+        json,
+        session: flags.session,
+        mode: flags.daemonChild ? "detached" : "foreground",
+      });
     });
 }
 
@@ -168,108 +192,12 @@ interface ListenFlags {
   id?: string;
   label?: string;
   name?: string;
+  session?: string;
   timeout: string;
   yes?: boolean;
   output?: string;
-}
-
-async function writeEarlyFailure(io: IO, err: unknown): Promise<void> {
-  const [{ stampEvent }, { toCliError }] = await Promise.all([
-    import("../lib/tunnel/events.ts"),
-    import("../lib/ui/errors.ts"),
-  ]);
-  const e = toCliError(err);
-  const events = [
-    {
-      type: "error" as const,
-      code: e.code,
-      message: e.message,
-      hint: e.hint,
-      exit_code: e.exitCode,
-      retryable: e.retryable,
-    },
-    { type: "stopped" as const, reason: "error" as const, exit_code: e.exitCode, disabled: false },
-  ];
-  for (const event of events) io.out(JSON.stringify(stampEvent(event)) + "\n");
-}
-
-async function listenAction(
-  ctx: CommandContext,
-  cmd: Command,
-  argument: string | undefined,
-  flags: ListenFlags,
-  seen: { stopped: boolean },
-): Promise<void> {
-  const io = ctx.io;
-  const json = flags.output !== undefined &&
-    parseOutputFormat(flags.output, ["json"] as const, "json") === "json";
-  if (argument !== undefined && flags.endpoint !== undefined) {
-    throw new UsageError(
-      "give the endpoint once: as the argument or with --endpoint",
-      "e.g. 'datumctl tunnel listen localhost:8080'.",
-    );
-  }
-  const [{ endpointFromArgument }, { parseDuration }] = await Promise.all([
-    import("../lib/tunnel/endpoint.ts"),
-    import("../lib/tunnel/duration.ts"),
-  ]);
-  const endpoint = argument !== undefined ? endpointFromArgument(argument) : flags.endpoint;
-  if (flags.label !== undefined && flags.label.trim() === "") {
-    throw new UsageError("--label cannot be empty", "Leave it out for a random label.");
-  }
-  const timeoutMs = parseDuration(flags.timeout);
-
-  const project = await openProject(cmd, io, flags.name);
-  const [{ runListen }, { resolveRelaySettings }, ui] = await Promise.all([
-    import("../lib/tunnel/listen.ts"),
-    import("../lib/tunnel/relays.ts"),
-    import("../lib/ui/tunnel.ts"),
-  ]);
-  const renderer = new ui.TunnelEventRenderer(io, { json });
-
-  // First signal: stop and disable. Second: stop waiting for the clean-up.
-  const stop = new AbortController();
-  const force = new AbortController();
-  const onSignal = () => (stop.signal.aborted ? force.abort() : stop.abort());
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  let listening = false;
-  const listenForSignals = () => {
-    if (listening) return;
-    listening = true;
-    for (const s of signals) Deno.addSignalListener(s, onSignal);
-  };
-  try {
-    await runListen({
-      client: project.client,
-      projectId: project.projectId,
-      repo: project.repo,
-      name: project.name,
-      request: { endpoint, id: flags.id, label: flags.label, yes: !!flags.yes, timeoutMs },
-      relay: await resolveRelaySettings(io.env, project.client.auth.apiBase),
-      startAgent: async (options) => {
-        // The picker is over: from here on a signal means "stop and disable".
-        listenForSignals();
-        const { startEngineAgent } = await import("../lib/tunnel/engine-agent.ts");
-        return await startEngineAgent(options);
-      },
-      interactive: io.stdinIsTTY && !json,
-      confirm: (question) => ui.confirmOnTerminal(io, question),
-      pick: (candidates) => ui.pickTunnel(io, candidates),
-      emit: (event) => {
-        if (event.type === "stopped") seen.stopped = true;
-        renderer.render(event);
-      },
-      onStats: (stats) => renderer.stats(stats),
-      stop: stop.signal,
-      force: force.signal,
-      gateway: io.env("DATUMCTL_TUNNEL_GATEWAY")?.trim() || undefined,
-      trafficProtection: envFlag(io.env("DATUM_CONNECT_CREATE_TRAFFIC_PROTECTION_POLICIES")),
-      connectorClass: connectorClassFrom(io),
-    });
-  } finally {
-    renderer.finish();
-    if (listening) { for (const s of signals) Deno.removeSignalListener(s, onSignal); }
-  }
+  detach?: boolean;
+  daemonChild?: boolean;
 }
 
 function registerUpdate(tunnel: Command, ctx: CommandContext) {

@@ -23,6 +23,7 @@ use crate::{
     authorizer::{AllowEntry, Allowlist},
     endpoint::{EndpointSettings, RelayChoice, address_parts, bind, parse_bind_addr},
     keys::{endpoint_id_hex, secret_key_from_bytes},
+    requests::RequestLog,
     stats::{Counters, PeerRegistry},
     upstream::OriginProxy,
     wire::{ALPN, LEGACY_ALPN},
@@ -83,6 +84,24 @@ pub struct AgentStats {
     pub peers: Vec<PeerStats>,
 }
 
+/// One request the agent served (see `Agent.drainRequests`).
+#[napi(object)]
+pub struct RequestInfo {
+    pub method: String,
+    /// Path and query; `host:port` for `CONNECT`.
+    pub path: String,
+    pub status: u32,
+    pub duration_ms: f64,
+}
+
+/// The requests served since the last drain.
+#[napi(object)]
+pub struct DrainedRequests {
+    pub requests: Vec<RequestInfo>,
+    /// Requests not kept because nobody drained for a long time.
+    pub dropped: f64,
+}
+
 /// Told that the address changed; it reads the new one with `address()`, so a burst of
 /// changes costs one read of the latest value.
 type AddressCallback = ThreadsafeFunction<(), (), (), Status, false, true>;
@@ -95,6 +114,7 @@ pub struct Agent {
     allowlist: Arc<Allowlist>,
     counters: Arc<Counters>,
     peers: Arc<PeerRegistry>,
+    requests: Arc<RequestLog>,
     runtime: Handle,
     watchers: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -125,10 +145,12 @@ pub async fn start_agent(options: AgentOptions) -> napi::Result<Agent> {
     let allowlist = Arc::new(Allowlist::default());
     let counters = Arc::new(Counters::default());
     let peers = Arc::new(PeerRegistry::default());
+    let requests = Arc::new(RequestLog::default());
     let proxy = Arc::new(OriginProxy::new(
         allowlist.clone(),
         counters.clone(),
         peers.clone(),
+        requests.clone(),
     ));
     let router = Router::builder(endpoint.clone())
         .accept(ALPN, proxy.clone())
@@ -140,6 +162,7 @@ pub async fn start_agent(options: AgentOptions) -> napi::Result<Agent> {
         allowlist,
         counters,
         peers,
+        requests,
         runtime: Handle::current(),
         watchers: Mutex::default(),
     })
@@ -264,6 +287,24 @@ impl Agent {
                     connections: p.connections,
                 })
                 .collect(),
+        }
+    }
+
+    /// The requests served since the last call (oldest first).
+    #[napi]
+    pub fn drain_requests(&self) -> DrainedRequests {
+        let (entries, dropped) = self.requests.drain();
+        DrainedRequests {
+            requests: entries
+                .into_iter()
+                .map(|e| RequestInfo {
+                    method: e.method,
+                    path: e.path,
+                    status: u32::from(e.status),
+                    duration_ms: e.duration_ms,
+                })
+                .collect(),
+            dropped: dropped as f64,
         }
     }
 

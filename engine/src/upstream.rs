@@ -6,7 +6,11 @@
 //! dial the host the user *stored*, so this module serves the protocol itself, reusing the
 //! crate's parser and hop-by-hop filter so both sides read the wire the same way.
 
-use std::{fmt, io, sync::Arc, time::Duration};
+use std::{
+    fmt, io,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, header};
@@ -26,6 +30,7 @@ use tokio::net::TcpStream;
 
 use crate::{
     authorizer::{Allowlist, DialTarget},
+    requests::RequestLog,
     splice::splice,
     stats::{Counters, PeerRegistry},
     wire::{HeadError, chunks, read_head, response_head, strip_hop_by_hop},
@@ -47,6 +52,7 @@ pub struct OriginProxy {
     allowlist: Arc<Allowlist>,
     counters: Arc<Counters>,
     peers: Arc<PeerRegistry>,
+    requests: Arc<RequestLog>,
     client: Client<HttpConnector, OriginBody>,
 }
 
@@ -57,11 +63,13 @@ impl fmt::Debug for OriginProxy {
 }
 
 impl OriginProxy {
-    /// A proxy that admits what `allowlist` allows and counts into `counters`/`peers`.
+    /// A proxy that admits what `allowlist` allows, counts into `counters`/`peers` and
+    /// records each request's outcome in `requests`.
     pub fn new(
         allowlist: Arc<Allowlist>,
         counters: Arc<Counters>,
         peers: Arc<PeerRegistry>,
+        requests: Arc<RequestLog>,
     ) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
@@ -73,6 +81,7 @@ impl OriginProxy {
             allowlist,
             counters,
             peers,
+            requests,
             client,
         }
     }
@@ -100,6 +109,7 @@ async fn reply(send: &mut SendStream, bytes: &[u8]) {
 impl OriginProxy {
     async fn serve_stream(self, mut send: SendStream, mut recv: RecvStream) {
         let _active = self.counters.stream_started();
+        let started = Instant::now();
         let (head, pending) = match read_head(&mut recv, HttpRequest::parse_with_len).await {
             Ok(parsed) => parsed,
             Err(HeadError::Gone) => return,
@@ -111,13 +121,32 @@ impl OriginProxy {
         let Ok(authority) = request.kind.authority() else {
             return reply(&mut send, BAD_REQUEST).await;
         };
+        let (method, path) = match &request.kind {
+            HttpProxyRequestKind::Tunnel { .. } => (
+                "CONNECT".to_string(),
+                format!("{}:{}", authority.host, authority.port),
+            ),
+            HttpProxyRequestKind::Absolute { method, target } => (
+                method.to_string(),
+                target
+                    .path_and_query()
+                    .map_or_else(|| "/".to_string(), |p| p.to_string()),
+            ),
+        };
+        let outcome = Outcome {
+            log: &self.requests,
+            method: &method,
+            path: &path,
+            started,
+        };
         let Some(target) = self.allowlist.resolve(&authority.host, authority.port) else {
             self.counters.denied();
+            outcome.record(StatusCode::FORBIDDEN);
             return reply(&mut send, FORBIDDEN).await;
         };
         match request.kind {
             HttpProxyRequestKind::Tunnel { .. } => {
-                self.tunnel(target, send, recv, pending).await;
+                self.tunnel(target, send, recv, pending, outcome).await;
             }
             HttpProxyRequestKind::Absolute {
                 method,
@@ -129,7 +158,7 @@ impl OriginProxy {
                     uri,
                     headers: request.headers,
                 };
-                self.forward(exchange, send, recv, pending).await;
+                self.forward(exchange, send, recv, pending, outcome).await;
             }
         }
     }
@@ -141,6 +170,7 @@ impl OriginProxy {
         mut send: SendStream,
         mut recv: RecvStream,
         pending: Bytes,
+        outcome: Outcome<'_>,
     ) {
         let dial = tokio::time::timeout(
             ORIGIN_CONNECT_TIMEOUT,
@@ -150,9 +180,11 @@ impl OriginProxy {
             Ok(Ok(tcp)) => tcp,
             _ => {
                 self.counters.unreachable();
+                outcome.record(StatusCode::BAD_GATEWAY);
                 return reply(&mut send, UNREACHABLE).await;
             }
         };
+        outcome.record(StatusCode::OK);
         tcp.set_nodelay(true).ok();
         if send.write_all(CONNECTED).await.is_err() {
             return;
@@ -178,6 +210,7 @@ impl OriginProxy {
         mut send: SendStream,
         recv: RecvStream,
         pending: Bytes,
+        outcome: Outcome<'_>,
     ) {
         let upgrade = exchange.is_websocket_upgrade();
         let Ok(mut request) = exchange.into_origin_request() else {
@@ -194,9 +227,11 @@ impl OriginProxy {
             Ok(response) => response,
             Err(_) => {
                 self.counters.unreachable();
+                outcome.record(StatusCode::BAD_GATEWAY);
                 return reply(&mut send, UNREACHABLE).await;
             }
         };
+        outcome.record(response.status());
         let switched = upgrade && response.status() == StatusCode::SWITCHING_PROTOCOLS;
         let on_upgrade = switched.then(|| hyper::upgrade::on(&mut response));
         let (mut parts, mut body) = response.into_parts();
@@ -275,6 +310,21 @@ impl OriginProxy {
                 chunk.map(Frame::data)
             });
         StreamBody::new(chunks).boxed_unsync()
+    }
+}
+
+/// What the request log needs to know about one request once its status is known.
+struct Outcome<'a> {
+    log: &'a RequestLog,
+    method: &'a str,
+    path: &'a str,
+    started: Instant,
+}
+
+impl Outcome<'_> {
+    fn record(&self, status: StatusCode) {
+        self.log
+            .record(self.method, self.path, status.as_u16(), self.started);
     }
 }
 

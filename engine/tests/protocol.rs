@@ -7,6 +7,7 @@ use std::{net::SocketAddr, sync::Arc};
 use datumctl_engine::{
     authorizer::{AllowEntry, Allowlist},
     endpoint::{EndpointSettings, RelayChoice, bind},
+    requests::RequestLog,
     stats::{Counters, PeerRegistry},
     upstream::OriginProxy,
     wire::ALPN,
@@ -47,6 +48,7 @@ async fn harness() -> Harness {
         allowlist.clone(),
         Arc::new(Counters::default()),
         Arc::new(PeerRegistry::default()),
+        Arc::new(RequestLog::default()),
     );
     let addr = EndpointAddr::from_parts(
         agent.id(),

@@ -8,7 +8,7 @@
 import type { AgentAddress } from "./details.ts";
 import type { Target } from "./endpoint.ts";
 import type { RelaySettings } from "./relays.ts";
-import type { AgentStats as EngineAgentStats } from "./engine.ts";
+import type { AgentStats as EngineAgentStats, ServedRequest } from "./engine.ts";
 
 /** How traffic reaches the agent from one remote peer (the gateway). */
 export interface PeerStats {
@@ -35,6 +35,8 @@ export interface TunnelAgent {
   /** Replaces the set of `host:port` targets the agent forwards to. */
   setAllowlist(targets: Target[]): void;
   stats(): AgentStats;
+  /** The requests served since the last call (and how many were dropped for lack of room). */
+  drainRequests(): { requests: ServedRequest[]; dropped: number };
   close(): Promise<void>;
 }
 

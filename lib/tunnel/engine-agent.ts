@@ -40,6 +40,7 @@ export const startEngineAgent: StartAgent = async ({ secretKey, relay, udpPort }
         })),
       };
     },
+    drainRequests: () => agent.drainRequests(),
     close: () => agent.close(),
   };
   return adapted;

@@ -75,6 +75,17 @@ export interface AgentStats {
   peers: PeerStats[];
 }
 
+/** One request the agent served: the visitor's method and path, and the status it got. */
+export interface ServedRequest {
+  method: string;
+  /** Path and query; `host:port` for `CONNECT`. */
+  path: string;
+  /** The origin's status, or 403 (not allowed) / 502 (origin unreachable) from the agent. */
+  status: number;
+  /** From the request head to the response head. */
+  durationMs: number;
+}
+
 /** A running agent: serves `iroh-http-proxy/1` to the enabled allowlist entries. */
 export interface Agent {
   /** 64 lowercase hex characters. */
@@ -86,6 +97,8 @@ export interface Agent {
   /** Replaces the allowlist (starts empty: everything is 403). */
   setAllowlist(entries: AllowlistEntry[]): void;
   stats(): AgentStats;
+  /** The requests served since the last call, and how many were dropped for lack of room. */
+  drainRequests(): { requests: ServedRequest[]; dropped: number };
   /** Resolves true once a relay connection is up, false after `timeoutMs`. */
   waitOnline(timeoutMs: number): Promise<boolean>;
   /** Stops serving; open streams are cut. */
@@ -152,6 +165,7 @@ interface NativeAgent {
   onAddressChange(callback: () => void): void;
   setAllowlist(entries: AllowlistEntry[]): void;
   stats(): Omit<AgentStats, "peers"> & { peers: NativePeer[] };
+  drainRequests(): { requests: ServedRequest[]; dropped: number };
   waitOnline(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -301,6 +315,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         })),
       };
     },
+    drainRequests: () => native.drainRequests(),
     waitOnline: (timeoutMs) => native.waitOnline(Math.max(0, Math.round(timeoutMs))),
     close: () => native.close(),
   };

@@ -87,6 +87,16 @@ export type TunnelEvent =
     bytes_from_origin: number;
   }
   | {
+    /** One request served through the tunnel (after ready; drained once a second). */
+    type: "request";
+    method: string;
+    /** Path and query; `host:port` for `CONNECT`. */
+    path: string;
+    /** What the visitor got: the origin's status, or 403/502 from the agent. */
+    status: number;
+    duration_ms: number;
+  }
+  | {
     type: "path";
     peer: string;
     /** `direct`, `relay`, or `none` when the connection closed. */

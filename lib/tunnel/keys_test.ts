@@ -75,11 +75,24 @@ Deno.test("namedTunnelDir: a DNS label gets its own folder under the connect dir
       namedTunnelDir("ollama-2", env({ HOME: "/h", XDG_DATA_HOME: "/data" })),
       "/data/datumctl/connect/ollama-2",
     );
-    assert.equal(namedTunnelDir("web", env({ HOME: "/h" })), "/h/.local/share/datumctl/connect/web");
+    assert.equal(
+      namedTunnelDir("web", env({ HOME: "/h" })),
+      "/h/.local/share/datumctl/connect/web",
+    );
   }
-  assert.equal(namedTunnelDir("a", env({ DATUMCTL_CONNECT_DIR: "/var/lib/datumctl/connect/" })), "/var/lib/datumctl/connect/a");
-  assert.equal(namedTunnelDir("x".repeat(63), env({ DATUMCTL_CONNECT_DIR: "/r" })), `/r/${"x".repeat(63)}`);
+  assert.equal(
+    namedTunnelDir("a", env({ DATUMCTL_CONNECT_DIR: "/var/lib/datumctl/connect/" })),
+    "/var/lib/datumctl/connect/a",
+  );
+  assert.equal(
+    namedTunnelDir("x".repeat(63), env({ DATUMCTL_CONNECT_DIR: "/r" })),
+    `/r/${"x".repeat(63)}`,
+  );
   for (const bad of ["", "A", "-a", "a-", "a_b", "a/b", "..", "x".repeat(64)]) {
-    assert.throws(() => namedTunnelDir(bad, env({ HOME: "/h" })), (e: CliError) => e.exitCode === 2, bad);
+    assert.throws(
+      () => namedTunnelDir(bad, env({ HOME: "/h" })),
+      (e: CliError) => e.exitCode === 2,
+      bad,
+    );
   }
 });

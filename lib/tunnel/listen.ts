@@ -33,6 +33,8 @@ import type { RelaySettings } from "./relays.ts";
 import { proxyBackend } from "./resources.ts";
 import { randomLabel, TunnelService, type TunnelSummary } from "./service.ts";
 import { removeTunnelEntry } from "./state.ts";
+import { TokenKeeper } from "./token-keeper.ts";
+import { WakeDetector, WakeRecovery, wakeThresholdMs } from "./wake.ts";
 import { AddressMemory, readRememberedEndpoint, startOnRememberedPort } from "./stable-address.ts";
 import { probeOrigin, probePublic, type ProbeResult, publicUrl } from "./verify.ts";
 
@@ -265,11 +267,17 @@ export function terminalFailureBlock(failure: TerminalFailure, keyPath: string):
 }
 
 function loginLostError(err: unknown): CliError {
+  // The refresh's own error says which login and how to renew it; an API 401 says nothing more.
+  const why = err instanceof CliError && !(err instanceof ApiError) ? err : undefined;
   return new CliError(
     "LOGIN_LOST",
-    "Datum login has expired or been revoked; the tunnel was stopped",
+    `Datum login has expired or been revoked; the tunnel was stopped${
+      why ? ` (${why.message})` : ""
+    }`,
     {
-      hint: "Run 'datumctl login' to sign in again, then start the tunnel again.",
+      hint: why?.hint
+        ? `${why.hint.replace(/\.$/, "")}, then start the tunnel again.`
+        : "Run 'datumctl login' to sign in again, then start the tunnel again.",
       exitCode: ExitCode.noPermission,
       cause: err,
     },
@@ -312,7 +320,8 @@ async function acquireListenLock(
           holder ? ` (pid ${holder})` : ""
         }`,
         {
-          hint: `Each name has one iroh identity, served by one process. Stop it first ('datumctl tunnel stop --name ${name}'), or pick another --name.`,
+          hint:
+            `Each name has one iroh identity, served by one process. Stop it first ('datumctl tunnel stop --name ${name}'), or pick another --name.`,
           exitCode: ExitCode.rejected,
         },
       );
@@ -347,9 +356,10 @@ export async function runListen(options: ListenOptions): Promise<void> {
       options.emit({
         type: "warning",
         code: "listener_queued",
-        message: `Another 'datumctl tunnel listen' is serving project ${options.projectId} on this machine${
-          holder ? ` (pid ${holder})` : ""
-        }; waiting for it to stop (tunnels of a project share one iroh identity, use --name for a separate one)...`,
+        message:
+          `Another 'datumctl tunnel listen' is serving project ${options.projectId} on this machine${
+            holder ? ` (pid ${holder})` : ""
+          }; waiting for it to stop (tunnels of a project share one iroh identity, use --name for a separate one)...`,
       }),
   );
   if (!lock) return;
@@ -461,6 +471,36 @@ async function runLocked(options: ListenOptions): Promise<void> {
   let enabledId: string | undefined;
   let stopReason: StopReason = "error";
   let exitCode: number = ExitCode.error;
+  // Credentials for months: refresh ahead of expiry, and come back after the host slept.
+  const keeper = new TokenKeeper({
+    tokens: options.client.auth.tokens,
+    onLost: (error) => {
+      loginLost ??= error;
+      wakeRuntime?.();
+    },
+    onRetry: (error, delayMs) =>
+      emit({
+        type: "warning",
+        code: "token_refresh_retry",
+        message: `refreshing the login failed (${(error as Error).message}); retrying in ${
+          Math.round(delayMs / 1000)
+        }s`,
+      }),
+  });
+  let readyId: string | undefined;
+  const recovery = new WakeRecovery({
+    emit,
+    recoverHeartbeat: () => heartbeat.recover(),
+    refreshLogin: () => keeper.nudge(),
+    leaseSeconds: () => heartbeat.leaseDurationSeconds,
+    tunnelId: () => readyId,
+    isEnabled: async (id) => (await service.get(id))?.enabled,
+    enable: (id) => service.setEnabled(id, true),
+  });
+  const wakeDetector = new WakeDetector({
+    onWake: (ms) => void recovery.handle(ms),
+    thresholdMs: () => wakeThresholdMs(heartbeat.leaseDurationSeconds),
+  });
   try {
     emit({ type: "phase", phase: "setup" });
     if (lastStop) {
@@ -487,6 +527,8 @@ async function runLocked(options: ListenOptions): Promise<void> {
       });
     }
     heartbeat.start();
+    keeper.start();
+    wakeDetector.start();
 
     // Create, adopt or resume; then enable. The allowlist is set before the advertisement exists.
     let summary: TunnelSummary;
@@ -559,6 +601,8 @@ async function runLocked(options: ListenOptions): Promise<void> {
       endpoint_id: endpointId,
       elapsed_secs: elapsedSecs(Date.now() - setupStart),
     });
+    // From here on a wake from sleep may re-create the advertisement (setup does it before).
+    readyId = summary.id;
 
     const ending = await watchRuntime({
       service,
@@ -633,6 +677,8 @@ async function runLocked(options: ListenOptions): Promise<void> {
     // A cycle stuck in a slow request must not hold the exit for long.
     const brief = () =>
       AbortSignal.any([AbortSignal.timeout(5_000), ...(options.force ? [options.force] : [])]);
+    wakeDetector.stop();
+    await raceAbort(keeper.stop(), brief()).catch(() => {});
     await raceAbort(heartbeat.stop(), brief()).catch(() => {});
     await raceAbort(liveAgent.close(), brief()).catch(() => {});
     await addressMemory.flush();
@@ -952,6 +998,23 @@ async function watchRuntime(ctx: RuntimeContext): Promise<RuntimeEnding> {
         bytes_to_origin: s.bytesToOrigin,
         bytes_from_origin: s.bytesFromOrigin,
       };
+      const served = ctx.agent.drainRequests();
+      for (const r of served.requests) {
+        ctx.emit({
+          type: "request",
+          method: r.method,
+          path: r.path,
+          status: r.status,
+          duration_ms: Math.round(r.durationMs * 10) / 10,
+        });
+      }
+      if (served.dropped > 0) {
+        ctx.emit({
+          type: "warning",
+          code: "requests_dropped",
+          message: `${served.dropped} requests were served but not logged (too many at once)`,
+        });
+      }
       const key = JSON.stringify(counters);
       if (key !== last) {
         last = key;

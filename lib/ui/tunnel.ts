@@ -216,6 +216,9 @@ export class TunnelEventRenderer {
         return;
       case "stats":
         return;
+      case "request":
+        // Shown by -o json and a named tunnel's log; the live status line counts them here.
+        return;
       case "path": {
         // Reconnects after an idle close are not news; a change of path is.
         const signature = `${event.path}|${event.remote_addr ?? ""}`;

@@ -1,0 +1,412 @@
+/**
+ * Named tunnels in the background: `tunnel listen --detach` (via {@link detachListen}),
+ * `tunnel ps`, `tunnel status --name N`, `tunnel logs --name N [--follow]` and
+ * `tunnel stop --name N`. They read the PID, status and log files a named tunnel's process keeps
+ * in its folder (lib/tunnel/daemon/); a PID file whose process is gone is reported as dead,
+ * never trusted.
+ *
+ * Exports {@link register} (adds the commands to the `tunnel` group) and {@link detachListen}.
+ */
+import { type Command, Option } from "commander";
+import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
+import { EXIT_CODES } from "./tunnel.ts";
+import { parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
+import { CliError, ExitCode, UsageError } from "../lib/ui/errors.ts";
+
+/** The flags `listen --detach` passes on. */
+export interface DetachFlags {
+  endpoint?: string;
+  id?: string;
+  label?: string;
+  name?: string;
+  session?: string;
+  timeout: string;
+  yes?: boolean;
+  json: boolean;
+}
+
+function requireName(name: string | undefined, what: string): string {
+  if (name === undefined) {
+    throw new UsageError(`${what} needs --name`, `e.g. 'datumctl ${what} --name web'.`);
+  }
+  return name;
+}
+
+/**
+ * `tunnel listen --detach --name N …`: checks what can be checked here (name, scope, login, not
+ * already running), starts the background process and waits up to ~10 s for it to be ready.
+ */
+export async function detachListen(
+  ctx: CommandContext,
+  cmd: Command,
+  flags: DetachFlags,
+): Promise<void> {
+  const io = ctx.io;
+  const name = flags.name;
+  if (name === undefined) {
+    throw new UsageError(
+      "--detach needs --name",
+      "A background tunnel is managed by its name: e.g. 'datumctl tunnel listen 8080 --name web --detach'.",
+    );
+  }
+  if (flags.endpoint === undefined && flags.id === undefined) {
+    throw new UsageError(
+      "--detach needs an endpoint or --id",
+      "There is no terminal to pick a tunnel on: e.g. 'datumctl tunnel listen 8080 --name web --detach'.",
+    );
+  }
+  const [rec, { openTunnelProject }, { startDetachedTunnel }, { parseDuration }] = await Promise
+    .all([
+      import("../lib/tunnel/daemon/record.ts"),
+      import("../lib/tunnel/open.ts"),
+      import("../lib/tunnel/daemon/detach.ts"),
+      import("../lib/tunnel/duration.ts"),
+    ]);
+  parseDuration(flags.timeout);
+  const files = rec.namedTunnelFiles(name, io.env);
+  const before = await rec.inspectNamedTunnel(name, io.env);
+  if (before.process === "running") {
+    throw new CliError(
+      "TUNNEL_LISTENER_RUNNING",
+      `named tunnel ${name} is already running (pid ${before.pid?.pid})`,
+      {
+        hint:
+          `See 'datumctl tunnel status --name ${name}'; stop it with 'datumctl tunnel stop --name ${name}'.`,
+        exitCode: ExitCode.rejected,
+      },
+    );
+  }
+  const project = await openTunnelProject(
+    { ...scopeInputs(cmd, io), session: flags.session },
+    { name, warn: (m) => io.err(`${m}\n`) },
+  );
+  const auth = project.client.auth;
+  if (auth.kind === "session") {
+    io.err(
+      `warning: named tunnel ${name} runs on ${auth.identity.email}'s interactive login; it stops if that login is revoked or expires. For unattended tunnels, log in with a service account ('datumctl login --credentials FILE').\n`,
+    );
+  }
+  const repo = (cmd.optsWithGlobals() as { repo?: string }).repo;
+  const args = [
+    "tunnel",
+    "listen",
+    "--daemon-child",
+    "--name",
+    name,
+    "--project",
+    project.projectId,
+    "--timeout",
+    flags.timeout,
+    ...(flags.endpoint !== undefined ? ["--endpoint", flags.endpoint] : []),
+    ...(flags.id !== undefined ? ["--id", flags.id] : []),
+    ...(flags.label !== undefined ? ["--label", flags.label] : []),
+    ...(auth.sessionName ? ["--session", auth.sessionName] : []),
+    ...(repo !== undefined ? ["--repo", repo] : []),
+    ...(flags.yes ? ["--yes"] : []),
+  ];
+  if (!flags.json) io.err(`Starting named tunnel ${name} in the background...\n`);
+  const outcome = await startDetachedTunnel({ args, files });
+  const status = outcome.status;
+  if (outcome.kind === "failed") {
+    const last = status?.last_error;
+    throw new CliError(
+      last?.code ?? "TUNNEL_DAEMON_FAILED",
+      last?.message ??
+        `the background process of named tunnel ${name} exited (code ${outcome.exitCode})`,
+      {
+        hint: last?.hint ?? `See 'datumctl tunnel logs --name ${name}'.`,
+        exitCode: last?.exit_code ?? (outcome.exitCode || ExitCode.error),
+      },
+    );
+  }
+  const summary = {
+    name,
+    pid: outcome.pid,
+    state: status?.state ?? "starting",
+    ready: outcome.kind === "ready",
+    url: status?.url ?? null,
+    hostname: status?.hostname ?? null,
+    tunnel_id: status?.tunnel_id ?? null,
+    project: project.projectId,
+    log: files.log,
+  };
+  if (flags.json) {
+    io.out(JSON.stringify(summary) + "\n");
+    return;
+  }
+  if (outcome.kind === "ready") {
+    io.out(`Tunnel ready: ${status!.url}\n`);
+    io.err(
+      `Named tunnel ${name} is serving in the background (pid ${outcome.pid}).\n` +
+        `  datumctl tunnel logs --name ${name} --follow\n  datumctl tunnel stop --name ${name}\n`,
+    );
+    return;
+  }
+  io.err(
+    `Named tunnel ${name} is still setting up in the background (pid ${outcome.pid}${
+      status?.hostname ? `, ${status.hostname}` : ""
+    }).\nRun 'datumctl tunnel status --name ${name}' to see when it is ready.\n`,
+  );
+}
+
+async function allViews(ctx: CommandContext) {
+  const rec = await import("../lib/tunnel/daemon/record.ts");
+  const names = await rec.listNamedTunnelNames(ctx.io.env);
+  return await Promise.all(names.map((n) => rec.inspectNamedTunnel(n, ctx.io.env)));
+}
+
+function registerPs(tunnel: Command, ctx: CommandContext) {
+  tunnel
+    .command("ps")
+    .description("List named tunnels running on this machine (detached, services, foreground)")
+    .option("-a, --all", "also list named tunnels that are stopped")
+    .addOption(new Option("-o, --output <format>", "json or yaml"))
+    .addHelpText(
+      "after",
+      `
+Columns: NAME PROJECT ENDPOINT HOSTNAME STATE PATH UPTIME PID. STATE is starting, ready or
+stopping while the process runs; dead when its process is gone without having stopped (killed,
+crashed, power loss: see 'tunnel status --name N'); with --all also stopped and failed.
+PATH is how the edge reaches this machine: direct or relay.
+
+Examples:
+  datumctl tunnel ps
+  datumctl tunnel ps --all -o json | jq -r '.[] | select(.state=="dead") | .name'
+${EXIT_CODES}`,
+    )
+    .action(async (flags: { all?: boolean; output?: string }) => {
+      const io = ctx.io;
+      const format = parseStructuredOutput(flags.output);
+      const { psRows, renderPsTable } = await import("../lib/ui/tunnel-records.ts");
+      const rows = psRows(await allViews(ctx)).filter((r) =>
+        flags.all || !["stopped", "failed"].includes(r.state)
+      );
+      if (format) {
+        io.out(renderStructured(rows, format));
+        return;
+      }
+      if (rows.length === 0) {
+        io.err(
+          flags.all
+            ? "No named tunnels on this machine.\n"
+            : "No named tunnels running. ('tunnel ps --all' lists stopped ones too.)\n",
+        );
+        return;
+      }
+      io.out(renderPsTable(rows));
+    });
+}
+
+function registerStatus(tunnel: Command, ctx: CommandContext) {
+  tunnel
+    .command("status")
+    .description("Show one named tunnel: state, URL, path, last error, and how to recover")
+    .option("--name <name>", "the named tunnel")
+    .addOption(new Option("-o, --output <format>", "json or yaml"))
+    .addHelpText(
+      "after",
+      `
+Exits 0 whenever it can tell the state (read "state" with -o json).
+
+Examples:
+  datumctl tunnel status --name web
+  datumctl tunnel status --name web -o json | jq -r .state
+${EXIT_CODES}`,
+    )
+    .action(async (flags: { name?: string; output?: string }) => {
+      const io = ctx.io;
+      const name = requireName(flags.name, "tunnel status");
+      const format = parseStructuredOutput(flags.output);
+      const [rec, ui] = await Promise.all([
+        import("../lib/tunnel/daemon/record.ts"),
+        import("../lib/ui/tunnel-records.ts"),
+      ]);
+      const view = await rec.inspectNamedTunnel(name, io.env);
+      if (view.process === "new") {
+        throw new CliError("TUNNEL_NAME_UNKNOWN", `named tunnel ${name} has never run here`, {
+          hint:
+            `Start it with 'datumctl tunnel listen --detach --name ${name} <endpoint>'; 'datumctl tunnel ps --all' lists the names.`,
+          exitCode: ExitCode.rejected,
+        });
+      }
+      const [row] = ui.psRows([view]);
+      if (format) {
+        io.out(
+          renderStructured({ ...row, status: view.status ?? null, log: view.files.log }, format),
+        );
+        return;
+      }
+      io.out(ui.renderStatusBlock(view, row));
+    });
+}
+
+function registerLogs(tunnel: Command, ctx: CommandContext) {
+  tunnel
+    .command("logs")
+    .description("Show a named tunnel's log (JSON events, shown as lines)")
+    .option("--name <name>", "the named tunnel")
+    .option("-f, --follow", "keep printing new lines until Ctrl-C")
+    .option("-n, --tail <lines>", "only the last N lines")
+    .addOption(new Option("-o, --output <format>", "json: the raw JSON lines"))
+    .addHelpText(
+      "after",
+      `
+The log is <connect dir>/<name>/logs/tunnel.log, rotated at 10 MB with 5 files kept. Each line
+is one event of the schema datumctl.tunnel.events/v1 (docs/tunnel-events.md), including one
+"request" event per request served.
+
+Examples:
+  datumctl tunnel logs --name web
+  datumctl tunnel logs --name web -f
+  datumctl tunnel logs --name web -o json | jq -c 'select(.type=="request")'
+${EXIT_CODES}`,
+    )
+    .action(async (flags: { name?: string; follow?: boolean; tail?: string; output?: string }) => {
+      const io = ctx.io;
+      const name = requireName(flags.name, "tunnel logs");
+      const raw = flags.output !== undefined;
+      if (raw && flags.output !== "json") {
+        throw new UsageError(`unknown output format "${flags.output}"`, "Use -o json.");
+      }
+      let tail: number | undefined;
+      if (flags.tail !== undefined) {
+        tail = Number(flags.tail);
+        if (!Number.isInteger(tail) || tail < 0) {
+          throw new UsageError(`--tail must be a whole number, not "${flags.tail}"`, "e.g. -n 50");
+        }
+      }
+      const [rec, reader, { formatLogLine }] = await Promise.all([
+        import("../lib/tunnel/daemon/record.ts"),
+        import("../lib/tunnel/daemon/log-reader.ts"),
+        import("../lib/ui/tunnel-records.ts"),
+      ]);
+      const files = rec.namedTunnelFiles(name, io.env);
+      const show = (line: string) => io.out((raw ? line : formatLogLine(line)) + "\n");
+      const lines = await reader.readLogTail(files.log, tail);
+      if (lines.length === 0 && !flags.follow) {
+        const view = await rec.inspectNamedTunnel(name, io.env);
+        if (view.process === "new") {
+          throw new CliError("TUNNEL_NAME_UNKNOWN", `named tunnel ${name} has no log`, {
+            hint:
+              `It has never run here. Start it with 'datumctl tunnel listen --detach --name ${name} <endpoint>'.`,
+            exitCode: ExitCode.rejected,
+          });
+        }
+      }
+      for (const line of lines) show(line);
+      if (!flags.follow) return;
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      const signals: Deno.Signal[] = Deno.build.os === "windows"
+        ? ["SIGINT"]
+        : ["SIGINT", "SIGTERM"];
+      for (const s of signals) Deno.addSignalListener(s, onSignal);
+      try {
+        await reader.followLog(files.log, show, stop.signal);
+      } finally {
+        for (const s of signals) Deno.removeSignalListener(s, onSignal);
+      }
+    });
+}
+
+/** How long `stop` waits for the process to disable its tunnel and exit. */
+const STOP_WAIT_MS = 45_000;
+
+function registerStop(tunnel: Command, ctx: CommandContext) {
+  tunnel
+    .command("stop")
+    .description("Stop a named tunnel: disable it, then end its process")
+    .option("--name <name>", "the named tunnel")
+    .addOption(new Option("-o, --output <format>", "json or yaml"))
+    .addHelpText(
+      "after",
+      `
+A running tunnel gets SIGTERM: it disables its tunnel (the hostname is kept) and exits. A dead
+one (its process was killed) has its tunnel disabled here and its PID file removed. Stopping a
+tunnel that is not running changes nothing and exits 0.
+
+Examples:
+  datumctl tunnel stop --name web
+${EXIT_CODES}`,
+    )
+    .action(async (flags: { name?: string; output?: string }, cmd: Command) => {
+      const io = ctx.io;
+      const name = requireName(flags.name, "tunnel stop");
+      const format = parseStructuredOutput(flags.output);
+      const [rec, { isSameProcessAlive }, { abortableSleep }] = await Promise.all([
+        import("../lib/tunnel/daemon/record.ts"),
+        import("../lib/tunnel/daemon/process.ts"),
+        import("../lib/tunnel/quota.ts"),
+      ]);
+      const view = await rec.inspectNamedTunnel(name, io.env);
+      const report = (result: Record<string, unknown>, text: string) => {
+        if (format) io.out(renderStructured({ name, ...result }, format));
+        else io.out(text + "\n");
+      };
+      if (view.process === "running" && view.pid) {
+        const pid = view.pid;
+        if (!format) io.err(`Stopping named tunnel ${name} (pid ${pid.pid})...\n`);
+        Deno.kill(pid.pid, "SIGTERM");
+        const deadline = Date.now() + STOP_WAIT_MS;
+        while (await isSameProcessAlive(pid.pid, pid.start)) {
+          if (Date.now() > deadline) {
+            throw new CliError(
+              "TUNNEL_STOP_TIMEOUT",
+              `named tunnel ${name} (pid ${pid.pid}) did not stop within ${STOP_WAIT_MS / 1000} s`,
+              {
+                hint:
+                  `It may still be disabling its tunnel; run 'datumctl tunnel stop --name ${name}' again, or 'kill -9 ${pid.pid}' and then stop it once more.`,
+                exitCode: ExitCode.tempFail,
+                retryable: true,
+              },
+            );
+          }
+          await abortableSleep(100);
+        }
+        const after = await rec.inspectNamedTunnel(name, io.env);
+        const disabled = after.status?.state === "stopped" || after.status?.state === "failed";
+        report(
+          { stopped: true, pid: pid.pid, tunnel_id: after.status?.tunnel_id ?? null, disabled },
+          `Stopped named tunnel ${name}${
+            after.status?.tunnel_id ? `; tunnel ${after.status.tunnel_id} disabled` : ""
+          }.`,
+        );
+        return;
+      }
+      if (view.process === "dead") {
+        const tunnelId = view.status?.tunnel_id;
+        const projectId = view.status?.project;
+        let disabled = false;
+        if (tunnelId && projectId) {
+          const { openTunnelProject, machineService } = await import("../lib/tunnel/open.ts");
+          const project = await openTunnelProject(
+            { ...scopeInputs(cmd, io), project: projectId, organization: undefined },
+            { name, warn: (m) => io.err(`${m}\n`) },
+          );
+          const service = await machineService(project);
+          await service.setEnabled(tunnelId, false);
+          disabled = true;
+        }
+        await rec.removePidRecord(view.files, view.pid!.pid);
+        await rec.markStopped(view.files, "dead process cleaned up by 'tunnel stop'");
+        report(
+          { stopped: true, pid: view.pid!.pid, tunnel_id: tunnelId ?? null, disabled, was: "dead" },
+          `Named tunnel ${name} was dead (pid ${view.pid!.pid} is gone)${
+            disabled ? `; disabled tunnel ${tunnelId}` : ""
+          } and its record cleared.`,
+        );
+        return;
+      }
+      report({ stopped: false, was: view.process }, `Named tunnel ${name} is not running.`);
+    });
+}
+
+/** Registers `tunnel ps|status|logs|stop` on the existing `tunnel` group. */
+export const register: RegisterCommands = (program, ctx) => {
+  const tunnel = program.commands.find((c) => c.name() === "tunnel");
+  if (!tunnel) throw new Error("register the tunnel group before its daemon commands");
+  registerPs(tunnel, ctx);
+  registerStatus(tunnel, ctx);
+  registerLogs(tunnel, ctx);
+  registerStop(tunnel, ctx);
+};
