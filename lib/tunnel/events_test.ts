@@ -74,6 +74,7 @@ const SAMPLES: TunnelEvent[] = [
     bytes_to_origin: 10,
     bytes_from_origin: 2000,
   },
+  { type: "request", method: "GET", path: "/a?b=1", status: 200, duration_ms: 1.5 },
   { type: "path", peer: ID, path: "direct", remote_addr: "127.0.0.1:5", rtt_ms: 0.4 },
   {
     type: "warning",
@@ -112,6 +113,7 @@ Deno.test("the schema rejects what v1 does not allow", () => {
   assert.ok(!validator.safeParse({ ...ok, phase: "sleeping" }).success);
   assert.ok(!validator.safeParse({ ...ok, time: "yesterday" }).success);
   assert.ok(!validator.safeParse({ ...stampEvent(SAMPLES[6]), url: "http://h.example" }).success);
-  const { exit_code: _dropped, ...missing } = stampEvent(SAMPLES[10]) as Record<string, unknown>;
+  const error = SAMPLES.find((e) => e.type === "error")!;
+  const { exit_code: _dropped, ...missing } = stampEvent(error) as Record<string, unknown>;
   assert.ok(!validator.safeParse(missing).success);
 });
