@@ -1,0 +1,425 @@
+/**
+ * Tunnel services end to end (issue 11, items 3 and 7) on the local stack: `tunnel install`
+ * writes a definition and a systemd unit that `systemd-analyze verify` accepts, reloads and
+ * enables it; every install check fails with its exit code and leaves nothing behind;
+ * `uninstall` removes both, `--purge` also the server tunnel; `tunnel run --name` serves the
+ * installed definition through the gateway and stops cleanly on SIGTERM.
+ *
+ * No systemd manager runs in a container, so a fake `systemctl` first on PATH records its argv
+ * and fails on request; `--version` is answered by the real systemctl, so units are rendered
+ * for the systemd that `systemd-analyze` (Debian's systemd package) verifies them with.
+ */
+import assert from "node:assert/strict";
+import { parse as parseYaml } from "yaml";
+import { cliCommand, isolatedEnv, makeHome, runCli } from "./support/cli.ts";
+import { type LocalStack, startStack } from "./support/stack.ts";
+import { loginHome, projectApi, publicGet, startOrigin, tunnelEnv } from "./support/tunnel.ts";
+import { TUNNEL_KINDS } from "../lib/tunnel/resources.ts";
+import { hostPort } from "./support/auth.ts";
+
+const SA_EMAIL = "ci-deployer@acme-corp.iam.datumapis.com";
+
+const FAKE_SYSTEMCTL = `#!/bin/sh
+echo "$*" >> "$FAKE_SYSTEMCTL_LOG"
+if [ "$1" = "--version" ]; then exec /usr/bin/systemctl --version; fi
+if [ -n "$FAKE_SYSTEMCTL_FAIL" ]; then
+  case " $* " in
+    *" $FAKE_SYSTEMCTL_FAIL "*) echo "Failed to $FAKE_SYSTEMCTL_FAIL unit: simulated" >&2; exit 1;;
+  esac
+fi
+case " $* " in
+  *" show "*) printf 'ActiveState=active\\nSubState=running\\nMainPID=4242\\nResult=success\\nExecMainStatus=0\\n';;
+esac
+exit 0
+`;
+
+async function fakeSystemctl(): Promise<{ bin: string; log: string; calls(): Promise<string[]> }> {
+  const bin = await Deno.makeTempDir({ prefix: "fake-systemctl-" });
+  await Deno.writeTextFile(`${bin}/systemctl`, FAKE_SYSTEMCTL, { mode: 0o755 });
+  await Deno.chmod(`${bin}/systemctl`, 0o755);
+  const log = `${bin}/calls.log`;
+  return {
+    bin,
+    log,
+    calls: async () => {
+      try {
+        return (await Deno.readTextFile(log)).split("\n").filter(Boolean);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return [];
+        throw err;
+      }
+    },
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** `systemd-analyze [--user] verify <unit>` with a runtime folder of its own. */
+async function verifyUnit(path: string, user: boolean): Promise<{ code: number; output: string }> {
+  const runtime = await Deno.makeTempDir({ prefix: "systemd-runtime-" });
+  await Deno.chmod(runtime, 0o700);
+  const out = await new Deno.Command("systemd-analyze", {
+    args: [...(user ? ["--user"] : []), "verify", path],
+    env: { XDG_RUNTIME_DIR: runtime, SYSTEMD_LOG_COLOR: "0" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, output: dec.decode(out.stdout) + dec.decode(out.stderr) };
+}
+
+// deno-lint-ignore no-explicit-any
+type Event = Record<string, any>;
+
+/** Starts `datumctl tunnel run --name <name>` and collects its JSON event lines. */
+function startRun(home: string, name: string, env: Record<string, string>) {
+  const [cmd, ...rest] = cliCommand();
+  const child = new Deno.Command(cmd, {
+    args: [...rest, "tunnel", "run", "--name", name],
+    env: isolatedEnv(home, env),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const events: Event[] = [];
+  let stderr = "";
+  const pumpOut = (async () => {
+    let pending = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      pending += chunk;
+      let nl: number;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        const line = pending.slice(0, nl).trim();
+        pending = pending.slice(nl + 1);
+        if (line) events.push(JSON.parse(line));
+      }
+    }
+  })();
+  const pumpErr = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
+  })();
+  const status = child.status.then(async (s) => {
+    await Promise.all([pumpOut, pumpErr]);
+    return s.code;
+  });
+  let exitCode: number | undefined;
+  status.then((c) => (exitCode = c));
+  return {
+    events,
+    stderr: () => stderr,
+    async waitFor(type: string, timeoutMs = 60_000): Promise<Event> {
+      const until = Date.now() + timeoutMs;
+      while (Date.now() < until) {
+        const hit = events.find((e) => e.type === type);
+        if (hit) return hit;
+        if (exitCode !== undefined) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(
+        `no "${type}" event (exit ${exitCode})\nevents: ${
+          JSON.stringify(events)
+        }\nstderr:\n${stderr}`,
+      );
+    },
+    signal: (sig: Deno.Signal) => child.kill(sig),
+    exited: () => status,
+  };
+}
+
+async function saHome(stack: LocalStack): Promise<string> {
+  const home = await makeHome();
+  const keyFile = `${home}/sa-key.json`;
+  await Deno.writeTextFile(keyFile, JSON.stringify(await stack.serviceAccountKeyFile()));
+  const res = await runCli([
+    "login",
+    "--credentials",
+    keyFile,
+    "--endpoint",
+    stack.api,
+    "--auth-endpoint",
+    stack.issuer,
+    "--project",
+    "infra",
+  ], { home, env: tunnelEnv(stack) });
+  assert.equal(res.code, 0, `service-account login failed:\n${res.stderr}`);
+  return home;
+}
+
+Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) => {
+  const stack = await startStack({ autoApprove: "alice@example.com" });
+  const origin = startOrigin();
+  const fake = await fakeSystemctl();
+  try {
+    const home = await loginHome(stack, "alice@example.com");
+    const env = tunnelEnv(stack, {
+      PATH: `${fake.bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+      FAKE_SYSTEMCTL_LOG: fake.log,
+    });
+    const session = `alice@example.com@${hostPort(stack.api)}`;
+    const definitionPath = (n: string) => `${home}/.datumctl/services/${n}.yaml`;
+    const userUnit = (n: string) =>
+      `${home}/.config/systemd/user/datumctl-connect-user-${n}.service`;
+    const install = (args: string[], extra: Record<string, string> = {}, h = home) =>
+      runCli(["tunnel", "install", ...args], { home: h, env: { ...env, ...extra } });
+
+    await t.step("--dry-run checks, prints unit and definition, writes nothing", async () => {
+      const res = await install([
+        "--name",
+        "web",
+        "--endpoint",
+        String(origin.port),
+        "--dry-run",
+        "-o",
+        "json",
+      ]);
+      assert.equal(res.code, 0, res.stderr);
+      const doc = JSON.parse(res.stdout);
+      assert.equal(doc.dry_run, true);
+      assert.equal(doc.unit.name, "datumctl-connect-user-web.service");
+      assert.equal(doc.unit.path, userUnit("web"));
+      assert.match(doc.unit.content, /^ExecStart=.* tunnel run --name web$/m);
+      assert.equal(doc.definition.path, definitionPath("web"));
+      assert.equal(doc.definition.project, "infra");
+      assert.equal(doc.definition.session, session);
+      assert.equal(doc.definition.endpoint, `http://localhost:${origin.port}`);
+      assert.equal(await exists(definitionPath("web")), false);
+      assert.equal(await exists(userUnit("web")), false);
+      assert.deepEqual(await fake.calls(), [], "a dry run never calls systemctl");
+    });
+
+    await t.step("install writes definition + unit, daemon-reload, enable --now", async () => {
+      const res = await install(["--name", "web", "--endpoint", String(origin.port)]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /warning: .*a person's login/);
+      assert.match(res.stdout, /Installed tunnel service web/);
+      const definition = parseYaml(await Deno.readTextFile(definitionPath("web")));
+      assert.deepEqual(
+        { ...definition, created_at: typeof definition.created_at },
+        {
+          name: "web",
+          label: "web",
+          endpoint: `http://localhost:${origin.port}`,
+          project: "infra",
+          session,
+          org: "acme-corp",
+          api_host: hostPort(stack.api),
+          scope: "user",
+          created_at: "string",
+          created_by: "alice@example.com",
+        },
+      );
+      assert.equal((await Deno.stat(definitionPath("web"))).mode! & 0o777, 0o600);
+      const unit = await Deno.readTextFile(userUnit("web"));
+      assert.match(unit, /^Restart=on-failure$/m);
+      assert.match(unit, /^RestartPreventExitStatus=64 65 77 78$/m);
+      assert.match(unit, new RegExp(`^Environment=HOME=${home}$`, "m"));
+      assert.match(unit, /^WantedBy=default\.target$/m);
+      assert.doesNotMatch(unit, /StateDirectory/);
+      const calls = await fake.calls();
+      assert.deepEqual(calls.filter((c) => c !== "--version"), [
+        "--user daemon-reload",
+        "--user enable --now datumctl-connect-user-web.service",
+      ]);
+    });
+
+    await t.step("the rendered unit passes systemd-analyze verify", async () => {
+      const { code, output } = await verifyUnit(userUnit("web"), true);
+      assert.equal(code, 0, output);
+      assert.equal(output.trim(), "", "no warnings (e.g. keys this systemd does not know)");
+    });
+
+    await t.step("a second install of the same name is refused (64)", async () => {
+      const res = await install(["--name", "web", "--endpoint", "9999"]);
+      assert.equal(res.code, 64, res.stderr);
+      assert.match(res.stderr, /already installed/);
+    });
+
+    await t.step("start asks systemctl to start the unit", async () => {
+      await Deno.remove(fake.log).catch(() => {});
+      const res = await runCli(["tunnel", "start", "--name", "web"], { home, env });
+      assert.equal(res.code, 0, res.stderr);
+      assert.deepEqual(await fake.calls(), ["--user start datumctl-connect-user-web.service"]);
+    });
+
+    await t.step("uninstall disables it and removes unit and definition", async () => {
+      await Deno.remove(fake.log).catch(() => {});
+      const res = await runCli(["tunnel", "uninstall", "--name", "web"], { home, env });
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(await exists(definitionPath("web")), false);
+      assert.equal(await exists(userUnit("web")), false);
+      assert.deepEqual(await fake.calls(), [
+        "--user disable --now datumctl-connect-user-web.service",
+        "--user daemon-reload",
+      ]);
+      const again = await runCli(["tunnel", "uninstall", "--name", "web"], { home, env });
+      assert.equal(again.code, 64, again.stderr);
+    });
+
+    await t.step("a failing systemctl fails the install and leaves nothing behind", async () => {
+      await Deno.remove(fake.log).catch(() => {});
+      const res = await install(["--name", "web", "--endpoint", String(origin.port)], {
+        FAKE_SYSTEMCTL_FAIL: "enable",
+      });
+      assert.equal(res.code, 1, res.stderr);
+      assert.match(res.stderr, /enable --now datumctl-connect-user-web\.service' failed/);
+      assert.equal(await exists(definitionPath("web")), false);
+      assert.equal(await exists(userUnit("web")), false);
+      assert.ok(
+        (await fake.calls()).includes("--user disable --now datumctl-connect-user-web.service"),
+      );
+    });
+
+    await t.step(
+      "no systemctl on PATH: exit 78 pointing at --detach, nothing written",
+      async () => {
+        const empty = await Deno.makeTempDir();
+        const res = await install(["--name", "web", "--endpoint", String(origin.port)], {
+          PATH: empty,
+        });
+        assert.equal(res.code, 78, res.stderr);
+        assert.match(res.stderr, /systemd is not available/);
+        assert.match(res.stderr, /tunnel listen --detach --name web/);
+        assert.equal(await exists(definitionPath("web")), false);
+        assert.equal(await exists(userUnit("web")), false);
+      },
+    );
+
+    await t.step("--system with a person's login: exit 78, nothing written", async () => {
+      const unitDir = await Deno.makeTempDir();
+      const res = await install(["--name", "sys", "--endpoint", "8080", "--system"], {
+        DATUMCTL_SYSTEMD_UNIT_DIR: unitDir,
+      });
+      assert.equal(res.code, 78, res.stderr);
+      assert.match(res.stderr, /--system needs a service-account session/);
+      assert.match(res.stderr, /datumctl login --credentials/);
+      assert.equal(await exists(definitionPath("sys")), false);
+      assert.deepEqual([...Deno.readDirSync(unitDir)], []);
+    });
+
+    await t.step("a session that may not use the project: exit 77, nothing written", async () => {
+      // bob is in acme-corp only; sandbox belongs to alice's personal organization.
+      const bob = await loginHome(stack, "bob@example.com");
+      const res = await install(
+        ["--name", "web", "--endpoint", "8080", "--project", "sandbox"],
+        {},
+        bob,
+      );
+      assert.equal(res.code, 77, res.stderr);
+      assert.match(res.stderr, /bob@example\.com may not create tunnels in project sandbox/);
+      assert.equal(await exists(`${bob}/.datumctl/services/web.yaml`), false);
+      await stack.setAutoApprove("alice@example.com");
+    });
+
+    await t.step("--session naming no session: exit 77", async () => {
+      const res = await install(["--name", "web", "--endpoint", "8080", "--session", "nobody"]);
+      assert.equal(res.code, 77, res.stderr);
+      assert.match(res.stderr, /no session named "nobody"/);
+    });
+
+    await t.step("--system with a service-account session", async () => {
+      const sa = await saHome(stack);
+      const unitDir = await Deno.makeTempDir();
+      await Deno.remove(fake.log).catch(() => {});
+      const res = await install(["--name", "sys", "--endpoint", "8080", "--system"], {
+        DATUMCTL_SYSTEMD_UNIT_DIR: unitDir,
+      }, sa);
+      const unitPath = `${unitDir}/datumctl-connect-system-sys.service`;
+      if (Deno.uid() !== 0) {
+        assert.equal(res.code, 77, res.stderr);
+        assert.match(res.stderr, /--system needs root/);
+        assert.equal(await exists(unitPath), false);
+        return;
+      }
+      // These tests run as root: the root path installs a system unit.
+      assert.equal(res.code, 0, res.stderr);
+      assert.doesNotMatch(res.stderr, /a person's login/);
+      const definition = parseYaml(await Deno.readTextFile(`${sa}/.datumctl/services/sys.yaml`));
+      assert.equal(definition.scope, "system");
+      assert.equal(definition.created_by, SA_EMAIL);
+      const unit = await Deno.readTextFile(unitPath);
+      assert.match(unit, /^Environment=DATUMCTL_CONNECT_DIR=\/var\/lib\/datumctl\/connect$/m);
+      assert.match(unit, /^StateDirectory=datumctl$/m);
+      assert.match(unit, /^WantedBy=multi-user\.target$/m);
+      assert.deepEqual((await fake.calls()).filter((c) => c !== "--version"), [
+        "daemon-reload",
+        "enable --now datumctl-connect-system-sys.service",
+      ]);
+      const verify = await verifyUnit(unitPath, false);
+      assert.equal(verify.code, 0, verify.output);
+      assert.equal(verify.output.trim(), "");
+      const gone = await runCli(["tunnel", "uninstall", "--name", "sys", "--system"], {
+        home: sa,
+        env: { ...env, DATUMCTL_SYSTEMD_UNIT_DIR: unitDir },
+      });
+      assert.equal(gone.code, 0, gone.stderr);
+      assert.equal(await exists(unitPath), false);
+    });
+
+    await t.step("run without an installed definition: exit 78 with the install hint", async () => {
+      const res = await runCli(["tunnel", "run", "--name", "nothing"], { home, env });
+      assert.equal(res.code, 78, res.stderr);
+      assert.match(res.stderr, /no tunnel service named "nothing" is installed/);
+      assert.match(res.stderr, /tunnel install --name nothing/);
+    });
+
+    await t.step("a definition that does not parse: exit 65 naming file and line", async () => {
+      await Deno.mkdir(`${home}/.datumctl/services`, { recursive: true });
+      const broken = definitionPath("broken");
+      await Deno.writeTextFile(broken, "name: broken\nlabel: [unclosed\n");
+      const res = await runCli(["tunnel", "run", "--name", "broken"], { home, env });
+      assert.equal(res.code, 65, res.stderr);
+      assert.match(res.stderr, new RegExp(`${broken} \\(line \\d+\\)`));
+      const install2 = await install(["--name", "broken", "--endpoint", "8080"]);
+      assert.equal(install2.code, 65, install2.stderr);
+      assert.equal(await Deno.readTextFile(broken), "name: broken\nlabel: [unclosed\n");
+      await Deno.remove(broken);
+    });
+
+    await t.step("run serves the installed tunnel; uninstall --purge deletes it", async () => {
+      assert.ok(stack.gateway, "the local stack has no tunnel gateway (is the engine built?)");
+      const res = await install(["--name", "web", "--endpoint", String(origin.port)]);
+      assert.equal(res.code, 0, res.stderr);
+      const run = startRun(home, "web", env);
+      const ready = await run.waitFor("ready");
+      assert.equal(ready.label, "web");
+      const answer = await publicGet(stack.gateway, ready.hostnames[0], "/svc");
+      assert.deepEqual(answer, { status: 200, body: "hello from origin /svc\n" });
+      run.signal("SIGTERM");
+      assert.equal(await run.exited(), 0, run.stderr());
+      assert.ok(run.events.some((e) => e.type === "stopped"));
+
+      const listed = await runCli(["tunnel", "list", "--name", "web", "-o", "json"], { home, env });
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.deepEqual(JSON.parse(listed.stdout).map((x: { id: string }) => x.id), [ready.id]);
+
+      const purge = await runCli(
+        ["tunnel", "uninstall", "--name", "web", "--purge", "-o", "json"],
+        { home, env },
+      );
+      assert.equal(purge.code, 0, purge.stderr);
+      const result = JSON.parse(purge.stdout);
+      assert.deepEqual(result.deletedTunnels, [ready.id]);
+      assert.equal(result.folderRemoved, `${home}/.local/share/datumctl/connect/web`);
+      assert.equal(await exists(result.folderRemoved), false);
+      assert.equal(await exists(definitionPath("web")), false);
+      const api = await projectApi(stack, "alice@example.com", "infra");
+      await assert.rejects(
+        () => api.get(`${TUNNEL_KINDS.HTTPProxy.path}/${ready.id}`),
+        (err: { httpStatus?: number }) => err.httpStatus === 404,
+        "the tunnel is gone from the server",
+      );
+    });
+  } finally {
+    await origin.close();
+    await stack.stop();
+  }
+});
