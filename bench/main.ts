@@ -3,6 +3,7 @@
  *
  *   startup   start-up time and peak memory of the offline commands (bench/startup.ts)
  *   tunnel    tunnel throughput and latency against direct TCP (bench/tunnel.ts)
+ *   restart   restart-to-ready with the edge's DNS TTL emulated (bench/restart.ts)
  *
  * Each runs as its own process, so a benchmark never measures the others' loaded modules.
  */
@@ -10,6 +11,7 @@
 const BENCHES: Record<string, { file: string; what: string }> = {
   startup: { file: "startup.ts", what: "start-up time and peak memory of the offline commands" },
   tunnel: { file: "tunnel.ts", what: "tunnel throughput and latency against direct TCP" },
+  restart: { file: "restart.ts", what: "restart-to-ready, same UDP port vs a new one (DNS TTL)" },
 };
 
 function usage(): string {
