@@ -17,6 +17,7 @@ export const QUOTA_TIMEOUT_MESSAGE =
 /** Names accepted by `setFault` and `POST /_local/faults/{name}`. */
 export const FAULT_NAMES = [
   "api-503",
+  "token-503",
   "quota-timeout",
   "revoked-refresh-tokens",
   "delete-lease",
@@ -32,6 +33,8 @@ export type FaultName = typeof FAULT_NAMES[number];
 export class Faults {
   /** How many upcoming API requests answer 503 (front-end reset). */
   api503 = 0;
+  /** How many upcoming token-endpoint requests answer 503 (front-end reset). */
+  token503 = 0;
   /** How many upcoming creates answer the quota-check-timeout 403. */
   quotaTimeout = 0;
   /** While true, every refresh_token grant answers invalid_grant. */
@@ -45,6 +48,13 @@ export class Faults {
   take503(): boolean {
     if (this.api503 <= 0) return false;
     this.api503--;
+    return true;
+  }
+
+  /** Takes one token-endpoint 503 from the burst, if any is left. */
+  takeToken503(): boolean {
+    if (this.token503 <= 0) return false;
+    this.token503--;
     return true;
   }
 
@@ -73,6 +83,7 @@ export class Faults {
   snapshot(): Record<string, unknown> {
     return {
       "api-503": this.api503,
+      "token-503": this.token503,
       "quota-timeout": this.quotaTimeout,
       "revoked-refresh-tokens": this.revokedRefreshTokens,
       "device-denied": this.deviceDenied,

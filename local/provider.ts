@@ -11,7 +11,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as jose from "jose";
-import type { Faults } from "./faults.ts";
+import { type Faults, UPSTREAM_RESET_MESSAGE } from "./faults.ts";
 import { findSeedAccount, type SeedAccount, SERVICE_ACCOUNT } from "./seed.ts";
 
 /** The public client id the CLI uses against the local provider. */
@@ -285,6 +285,12 @@ export async function startIdentityProvider(
 
     let devicePollAt: number | undefined;
     if (ctx.method === "POST" && ctx.path === ROUTES.token) {
+      if (opts.faults.takeToken503()) {
+        ctx.status = 503;
+        ctx.type = "text/plain";
+        ctx.body = UPSTREAM_RESET_MESSAGE;
+        return;
+      }
       const raw = await readBody(ctx.req);
       const form = new URLSearchParams(raw);
       const grantType = form.get("grant_type");

@@ -119,6 +119,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       case "api-503":
         faults.api503 = faultCount(value);
         break;
+      case "token-503":
+        faults.token503 = faultCount(value);
+        break;
       case "quota-timeout":
         faults.quotaTimeout = faultCount(value);
         break;
