@@ -79,6 +79,8 @@ Deno.test("a restarted named tunnel keeps its UDP port and serves again within t
     await second.waitForEvent((e) => e.type === "ready", WITHIN_TTL_MS);
     assert.equal(await rememberedPort(file), port, "the restart bound the remembered port");
     assert.ok(!second.events.some((e) => e.code === "udp_port_changed"), second.stdout());
+    const note = second.events.find((e) => e.code === "restart_within_dns_ttl");
+    assert.match(note?.message, /listens on the same UDP port.*no wait expected/);
     await stop(second);
 
     // The port is taken by someone else: a new one, and a warning that the URL may lag.
@@ -89,6 +91,8 @@ Deno.test("a restarted named tunnel keeps its UDP port and serves again within t
     assert.match(warning.message, new RegExp(`UDP port ${port} of the last run is not available`));
     assert.match(warning.message, /up to 30s/);
     await third.waitForEvent((e) => e.type === "ready");
+    const wait = third.events.find((e) => e.code === "restart_within_dns_ttl");
+    assert.match(wait?.message, /may keep its old address for up to 30s/);
     const moved = await rememberedPort(file);
     assert.notEqual(moved, port);
     await waitForPublic(gateway, hostname, served, 5_000);

@@ -433,7 +433,7 @@ async function runLocked(options: ListenOptions): Promise<void> {
   });
 
   // The port (and relay) of the last run, so the edge's cached iroh DNS answer stays valid.
-  const { agent: liveAgent, ownAddress } = await startOnRememberedPort({
+  const { agent: liveAgent, ownAddress, keptPort } = await startOnRememberedPort({
     startAgent: options.startAgent,
     secretKey: key.secret,
     relay: options.relay,
@@ -509,11 +509,16 @@ async function runLocked(options: ListenOptions): Promise<void> {
         emit({
           type: "warning",
           code: "restart_within_dns_ttl",
-          message: `A tunnel of this project stopped ${
-            Math.round(ago)
-          }s ago. Datum's edge may keep its old address for up to ${IROH_DNS_TTL_SECONDS}s (iroh DNS TTL), so the public URL can take about ${
-            Math.max(1, Math.round(IROH_DNS_TTL_SECONDS + 5 - ago))
-          }s more to answer; this is expected, not stuck.`,
+          // On the last run's UDP port the edge's cached answer still holds: nothing to wait out.
+          message: keptPort
+            ? `A tunnel of this project stopped ${
+              Math.round(ago)
+            }s ago; this one listens on the same UDP port, so the address Datum's edge cached (iroh DNS, ${IROH_DNS_TTL_SECONDS}s TTL) is still right: no wait expected.`
+            : `A tunnel of this project stopped ${
+              Math.round(ago)
+            }s ago. Datum's edge may keep its old address for up to ${IROH_DNS_TTL_SECONDS}s (iroh DNS TTL), so the public URL can take about ${
+              Math.max(1, Math.round(IROH_DNS_TTL_SECONDS + 5 - ago))
+            }s more to answer; this is expected, not stuck.`,
         });
       }
     }

@@ -189,6 +189,8 @@ export interface StartedAgent {
   agent: TunnelAgent;
   /** The agent's own address (what {@link AddressMemory} records). */
   ownAddress: () => AgentAddress | undefined;
+  /** Whether it is bound to the UDP port of the last run (so the edge's cached answer holds). */
+  keptPort: boolean;
 }
 
 /**
@@ -238,7 +240,9 @@ export async function startOnRememberedPort(options: {
     ? remembered.homeRelay
     : undefined;
   const ownAddress = () => agent.address();
-  if (!keptRelay) return { agent, ownAddress };
+  const keptPort = remembered?.udpPort !== undefined &&
+    udpPortOf(ownAddress()) === remembered.udpPort;
+  if (!keptRelay) return { agent, ownAddress, keptPort };
   return {
     agent: {
       ...agent,
@@ -249,6 +253,7 @@ export async function startOnRememberedPort(options: {
       },
     },
     ownAddress,
+    keptPort,
   };
 }
 

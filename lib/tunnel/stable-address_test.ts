@@ -97,7 +97,7 @@ const DATUM: RelaySettings = { mode: "datum", urls: [RELAY], source: "default" }
 Deno.test("a taken remembered port falls back to a new one with a warning", async () => {
   const asked: { bindAddr?: string; udpPort?: number }[] = [];
   const warnings: { code: string; message: string }[] = [];
-  const { agent } = await startOnRememberedPort({
+  const { agent, keptPort } = await startOnRememberedPort({
     startAgent: ({ relay, udpPort }) => {
       asked.push({ bindAddr: relay.bindAddr, udpPort });
       if (udpPort) return Promise.reject(new Error("Address already in use (os error 98)"));
@@ -120,6 +120,7 @@ Deno.test("a taken remembered port falls back to a new one with a warning", asyn
   assert.match(warnings[0].message, /using port 50000/);
   assert.match(warnings[0].message, /up to 30s/);
   assert.deepEqual(agent.address(), { direct: ["10.0.0.2:50000"] });
+  assert.equal(keptPort, false);
 });
 
 Deno.test("an explicit bind port is never second-guessed", async () => {
@@ -148,6 +149,7 @@ Deno.test("the remembered relay is published until the agent has its own", async
   });
   assert.deepEqual(started.agent.address(), { relay: `${RELAY}/`, direct: ["10.0.0.2:41641"] });
   assert.deepEqual(started.ownAddress(), { direct: ["10.0.0.2:41641"] });
+  assert.equal(started.keptPort, true);
   live = { relay: "https://other.example/", direct: ["10.0.0.2:41641"] };
   assert.equal(started.agent.address()?.relay, "https://other.example/");
 
