@@ -13,17 +13,23 @@ import type { IO } from "../lib/ui/io.ts";
 
 /** The tunnel commands' exit codes, for every tunnel command's help. */
 export const EXIT_CODES = `
-Exit codes:
-  0    success; also a clean Ctrl-C/SIGTERM stop of 'listen' (the tunnel is disabled first)
-  1    unexpected error
-  2    usage error (bad flag, bad endpoint, nothing to choose without a terminal)
-  64   rejected: no such tunnel, --id and --endpoint disagree, tunnel deleted on the server
-  65   a local file (listen_key, state.yml) or a server answer is malformed
-  69   control plane unreachable or failing (retryable)
-  75   setup did not finish within --timeout: still provisioning or not yet reachable (retryable)
-  77   not logged in, login expired or revoked, or not allowed in the project
-  78   configuration: iroh DNS owned by another Connector (DeferredToOwner), no tunnel engine
-       for this platform
+Exit codes (sysexits, the same for every tunnel command):
+  0    success; also a clean Ctrl-C/SIGTERM stop (the tunnel is disabled first)
+  1    generic runtime error (e.g. no project selected anywhere)
+  2    misuse: invalid flag or value, missing or conflicting options, nothing to choose
+       without a terminal
+  64   rejected on meaning: no such tunnel, --id and --endpoint disagree, a name already
+       served or installed, a tunnel deleted on the server
+  65   data error: a malformed local file (listen_key, state.yml, endpoint.yml, a service
+       definition) or server answer; the file is left as it is
+  69   service unavailable: control plane unreachable or failing (retryable)
+  75   temporary failure: still provisioning or not yet reachable within --timeout, or a
+       stop still in progress (retryable)
+  77   permission denied: not logged in, login expired or revoked, not allowed in the
+       project, --system without root
+  78   configuration: install --system without a service-account session, no service
+       definition or service manager, iroh DNS owned by another Connector
+       (DeferredToOwner), no tunnel engine for this platform
 A supervisor should restart on 69 and 75 and stop on 64, 65, 77 and 78.`;
 
 const ENVIRONMENT = `
@@ -308,13 +314,17 @@ export const register: RegisterCommands = (program, ctx) => {
       `
 Tunnels belong to a project: --project ID, DATUM_PROJECT, or the current context.
 Each machine has one iroh identity per project, in <repo>/projects/<project>/listen_key;
-a named tunnel (--name N on listen, list, update, delete) has its own, under <repo>/named/N/.
+a named tunnel (--name N) has its own, under $XDG_DATA_HOME/datumctl/connect/N/, and can run
+in the foreground, in the background (listen --detach) or as a system service (install).
 
 Examples:
   datumctl tunnel listen 8080
   datumctl tunnel list
-  datumctl tunnel update --id tunnel-gchhg --label docs
-  datumctl tunnel delete --id tunnel-gchhg
+  datumctl tunnel listen 3000 --name web --detach
+  datumctl tunnel ps
+  datumctl tunnel logs --name web -f
+  datumctl tunnel stop --name web
+  datumctl tunnel install --name web --endpoint localhost:3000
 ${EXIT_CODES}`,
     );
   registerList(tunnel, ctx);
