@@ -28,6 +28,7 @@ import { register as apiCommands } from "./commands/api.ts";
 import { register as tunnelCommands } from "./commands/tunnel.ts";
 import { register as mcpCommands } from "./commands/mcp.ts";
 import { register as tunnelSelfTest } from "./commands/tunnel-selftest.ts";
+import { register as tunnelDaemon } from "./commands/tunnel-daemon.ts";
 import { register as tunnelService } from "./commands/tunnel-service.ts";
 
 // The order here is the order of `datumctl --help`.
@@ -42,6 +43,7 @@ const commandGroups: RegisterCommands[] = [
   apiCommands,
   tunnelCommands,
   tunnelSelfTest, // adds itself to the tunnel group: keep it after tunnelCommands
+  tunnelDaemon, // likewise
   tunnelService, // likewise
   mcpCommands,
   completion,
