@@ -1,12 +1,14 @@
 /**
  * Background named tunnels end to end (issue 11, items 2 and 7) on the local stack, as an
  * operator would: `listen --detach` → `ps` shows it → a visitor's request through the gateway →
- * `logs` shows the request → `stop` → `ps` shows it stopped and the URL no longer serves; then a
+ * `logs` shows the request → it outlives its access token → `stop` → `ps` shows it stopped and the
+ * URL no longer serves; then a
  * `kill -9` of the daemon → `ps` reports it dead and `status` says how to recover, and `stop`
  * cleans up.
  */
 import assert from "node:assert/strict";
 import { runCli } from "./support/cli.ts";
+import { storedCredentials } from "./support/auth.ts";
 import { startStack } from "./support/stack.ts";
 import { loginHome, publicGet, startOrigin, tunnelEnv, waitForPublic } from "./support/tunnel.ts";
 
@@ -25,7 +27,8 @@ interface PsRow {
 }
 
 Deno.test("a detached named tunnel serves, is listed, logged, stopped; a killed one is reported dead", async () => {
-  const stack = await startStack({ autoApprove: "alice@example.com" });
+  // Access tokens live 4 s: the daemon must refresh them by itself to keep serving.
+  const stack = await startStack({ autoApprove: "alice@example.com", accessTokenTtlSeconds: 4 });
   const origin = startOrigin();
   const pids = new Set<number>();
   try {
@@ -101,6 +104,21 @@ Deno.test("a detached named tunnel serves, is listed, logged, stopped; a killed 
     const human = await cli(["tunnel", "logs", "--name", "web"]);
     assert.match(human.stdout, /ready\s+https:\/\/\S+ after [\d.]+s/);
     assert.match(human.stdout, /request\s+GET \/from-visitor -> 200/);
+
+    // It survives token expiry: the daemon refreshes the login itself and keeps serving.
+    const firstToken =
+      (await storedCredentials(home, stack, "alice@example.com")).token.access_token;
+    let refreshed = firstToken;
+    for (let i = 0; i < 100 && refreshed === firstToken; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      refreshed = (await storedCredentials(home, stack, "alice@example.com")).token.access_token;
+    }
+    assert.notEqual(refreshed, firstToken, "the daemon did not refresh its login");
+    await new Promise((r) => setTimeout(r, 5_000)); // past the first token's expiry
+    assert.deepEqual(await publicGet(gateway, row.hostname!, "/later"), {
+      status: 200,
+      body: "hello from origin /later\n",
+    });
 
     const status = await cli(["tunnel", "status", "--name", "web"]);
     assert.equal(status.code, 0, status.stderr);
