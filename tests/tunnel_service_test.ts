@@ -194,6 +194,31 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
       assert.equal(await exists(definitionPath("web")), false);
       assert.equal(await exists(userUnit("web")), false);
       assert.deepEqual(await fake.calls(), [], "a dry run never calls systemctl");
+
+      // The other managers' files come from the same definition.
+      for (
+        const [platform, file] of [["launchd", /\.plist$/], ["windows", /\.task\.xml$/]] as const
+      ) {
+        const other = await install([
+          "--name",
+          "web",
+          "--endpoint",
+          String(origin.port),
+          "--dry-run",
+          "--platform",
+          platform,
+          "-o",
+          "json",
+        ]);
+        assert.equal(other.code, 0, other.stderr);
+        const rendered = JSON.parse(other.stdout);
+        assert.equal(rendered.manager, platform);
+        assert.match(rendered.unit.path, file);
+        assert.match(rendered.unit.content, /<string>web<\/string>|-EncodedCommand /);
+        assert.equal(await exists(rendered.unit.path), false);
+      }
+      const notDry = await install(["--name", "web", "--endpoint", "80", "--platform", "launchd"]);
+      assert.equal(notDry.code, 2, notDry.stderr);
     });
 
     await t.step("install writes definition + unit, daemon-reload, enable --now", async () => {

@@ -6,8 +6,8 @@
  * Exports {@link ManagerKind}, {@link InstalledService}, {@link ServiceState},
  * {@link managerKindFor}, {@link describeService}, {@link findInstalledService},
  * {@link serviceState}, {@link startService}, {@link stopService} and the lower-level
- * {@link managerCommands}, {@link runManager}, {@link requireManager} and
- * {@link managerVersion} that install/uninstall use.
+ * {@link managerCommands}, {@link runManager}, {@link mustRunManager}, {@link requireManager}
+ * and {@link managerVersion} that install/uninstall use.
  */
 import { CliError, ExitCode } from "../../ui/errors.ts";
 import { datumctlDir } from "../../store/paths.ts";

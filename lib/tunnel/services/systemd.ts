@@ -87,7 +87,8 @@ export function renderSystemdUnit(inputs: SystemdUnitInputs): string {
   const { definition: d, command } = inputs;
   const system = d.scope === "system";
   const argv = [command.command, ...command.args, "tunnel", "run", "--name", d.name];
-  const exec = argv.map((w) => systemdQuote(w, { dollar: true })).join(" ");
+  // systemd expands $VAR in the arguments but never in the program path (the first word).
+  const exec = argv.map((w, i) => systemdQuote(w, { dollar: i > 0 })).join(" ");
   const describe = noNewlines(
     `datumctl tunnel ${d.name}: ${d.endpoint} in project ${d.project}`,
     "the description",

@@ -131,11 +131,14 @@ export function renderWindowsTask(inputs: WindowsTaskInputs): string {
     ];
   return [
     `<?xml version="1.0" encoding="UTF-16"?>`,
-    `<!-- Written by 'datumctl tunnel install'; remove with 'datumctl tunnel uninstall --name ${
-      xml(d.name)
-    }'. The action runs this PowerShell loop (base64 of UTF-16LE below):`,
-    ...script.split("\r\n").filter(Boolean).map((l) => `     ${xml(l).replace(/-(?=-)/g, "- ")}`),
-    `-->`,
+    // An XML comment cannot hold "--": those become "- -" (the loop's text is for reading only).
+    `<!-- ${
+      [
+        `Written by 'datumctl tunnel install'; remove with 'datumctl tunnel uninstall --name ${d.name}'.`,
+        "The action runs this PowerShell loop (its UTF-16LE text in base64):",
+        ...script.split("\r\n").filter(Boolean).map((l) => `  ${l}`),
+      ].map(xml).join("\r\n     ").replace(/-(?=-)/g, "- ")
+    }\r\n-->`,
     `<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">`,
     `  <RegistrationInfo>`,
     `    <Description>${
