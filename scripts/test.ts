@@ -77,6 +77,7 @@ async function ensureSystemPackages() {
     "/usr/share/bash-completion/bash_completion": "bash-completion",
     "strace": "strace",
     "groff": "groff-base",
+    "systemd-analyze": "systemd",
   };
   const missing = new Set<string>();
   for (const [bin, pkg] of Object.entries(wanted)) if (!(await have(bin))) missing.add(pkg);
