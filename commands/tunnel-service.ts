@@ -279,13 +279,17 @@ ${EXIT_CODES}`,
     )
     .action(async (flags: { name: string }, cmd: Command) => {
       const io = ctx.io;
-      const [{ readServiceDefinition }, { serveTunnel }] = await Promise.all([
-        import("../lib/tunnel/services/definition.ts"),
-        import("./tunnel-serve.ts"),
-      ]);
+      const [{ readServiceDefinition }, { definitionEnvironment }, { serveTunnel }] = await Promise
+        .all([
+          import("../lib/tunnel/services/definition.ts"),
+          import("../lib/tunnel/services/environment.ts"),
+          import("./tunnel-serve.ts"),
+        ]);
       const definition = await readServiceDefinition(flags.name, io.env);
       if (!definition) throw notInstalled(flags.name);
-      await serveTunnel(ctx, cmd, {
+      // The definition's session and folder, whatever DATUM_TOKEN or the shell says.
+      const served = { ...ctx, io: { ...io, env: definitionEnvironment(definition, io.env) } };
+      await serveTunnel(served, cmd, {
         endpoint: definition.endpoint,
         label: definition.label,
         name: definition.name,

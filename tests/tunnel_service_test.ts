@@ -413,7 +413,8 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
       assert.ok(stack.gateway, "the local stack has no tunnel gateway (is the engine built?)");
       const res = await install(["--name", "web", "--endpoint", String(origin.port)]);
       assert.equal(res.code, 0, res.stderr);
-      const run = startRun(home, "web", env);
+      // A stray DATUM_TOKEN in the environment does not replace the definition's session.
+      const run = startRun(home, "web", { ...env, DATUM_TOKEN: "not-a-token" });
       const ready = await run.waitFor("ready");
       assert.equal(ready.label, "web");
       const answer = await publicGet(stack.gateway, ready.hostnames[0], "/svc");

@@ -4,9 +4,9 @@
  * different `HOME` or `XDG_*` would make `tunnel run` look for another config and another iroh
  * identity.
  *
- * Exports {@link serviceEnvironment} and {@link SYSTEM_CONNECT_DIR}.
+ * Exports {@link serviceEnvironment}, {@link definitionEnvironment} and {@link SYSTEM_CONNECT_DIR}.
  */
-import type { ServiceScope } from "./definition.ts";
+import type { ServiceDefinition, ServiceScope } from "./definition.ts";
 
 /** Where system-scoped services keep their named-tunnel folders (systemd `StateDirectory=`). */
 export const SYSTEM_CONNECT_DIR = "/var/lib/datumctl/connect";
@@ -49,4 +49,22 @@ export function serviceEnvironment(
   }
   if (scope === "system") out.DATUMCTL_CONNECT_DIR = SYSTEM_CONNECT_DIR;
   return out;
+}
+
+/**
+ * The environment to open a definition's tunnel with: its folder where the service keeps it
+ * (system services: {@link SYSTEM_CONNECT_DIR}), and no `DATUM_TOKEN`/`DATUM_CREDENTIALS`, so
+ * the definition's session is the one used.
+ */
+export function definitionEnvironment(
+  definition: ServiceDefinition,
+  env: (name: string) => string | undefined,
+): (name: string) => string | undefined {
+  return (name) => {
+    if (name === "DATUM_TOKEN" || name === "DATUM_CREDENTIALS") return undefined;
+    if (name === "DATUMCTL_CONNECT_DIR" && definition.scope === "system") {
+      return SYSTEM_CONNECT_DIR;
+    }
+    return env(name);
+  };
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { serviceEnvironment, SYSTEM_CONNECT_DIR } from "./environment.ts";
+import { definitionEnvironment, serviceEnvironment, SYSTEM_CONNECT_DIR } from "./environment.ts";
+import type { ServiceDefinition } from "./definition.ts";
 
 Deno.test("the unit carries locations and tunnel settings, never credentials", () => {
   const vars: Record<string, string> = {
@@ -20,4 +21,31 @@ Deno.test("the unit carries locations and tunnel settings, never credentials", (
     DATUMCTL_TUNNEL_RELAY: "disabled",
   });
   assert.equal(serviceEnvironment("system", "/root", env).DATUMCTL_CONNECT_DIR, SYSTEM_CONNECT_DIR);
+});
+
+Deno.test("a definition's tunnel ignores environment credentials; system ones use /var/lib", () => {
+  const definition: ServiceDefinition = {
+    name: "web",
+    label: "web",
+    endpoint: "http://localhost:1",
+    project: "infra",
+    session: "s",
+    api_host: "api.datum.net",
+    scope: "user",
+    created_at: "",
+    created_by: "",
+  };
+  const vars: Record<string, string> = {
+    DATUM_TOKEN: "t",
+    DATUM_CREDENTIALS: "/k.json",
+    DATUMCTL_CONNECT_DIR: "/mine",
+    HOME: "/h",
+  };
+  const user = definitionEnvironment(definition, (n) => vars[n]);
+  assert.equal(user("DATUM_TOKEN"), undefined);
+  assert.equal(user("DATUM_CREDENTIALS"), undefined);
+  assert.equal(user("DATUMCTL_CONNECT_DIR"), "/mine");
+  assert.equal(user("HOME"), "/h");
+  const system = definitionEnvironment({ ...definition, scope: "system" }, (n) => vars[n]);
+  assert.equal(system("DATUMCTL_CONNECT_DIR"), SYSTEM_CONNECT_DIR);
 });

@@ -4,8 +4,7 @@
  * (iroh key, state, logs). The server is purged before anything local goes, so a purge that
  * fails (network, permission) can simply be run again.
  *
- * Exports {@link uninstallService}, {@link UninstallRequest}, {@link UninstallResult} and
- * {@link definitionEnvironment} (the environment a definition's tunnel is opened with).
+ * Exports {@link uninstallService}, {@link UninstallRequest} and {@link UninstallResult}.
  */
 import { connectDir } from "../../store/paths.ts";
 import { CliError, ExitCode } from "../../ui/errors.ts";
@@ -16,7 +15,7 @@ import {
   type ServiceDefinition,
   type ServiceScope,
 } from "./definition.ts";
-import { SYSTEM_CONNECT_DIR } from "./environment.ts";
+import { definitionEnvironment } from "./environment.ts";
 import {
   describeService,
   type InstalledService,
@@ -63,21 +62,6 @@ async function exists(path: string): Promise<boolean> {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
-}
-
-/**
- * The environment to open a definition's tunnel with: its folder where the service keeps it
- * (system services: {@link SYSTEM_CONNECT_DIR}), and no `DATUM_TOKEN`/`DATUM_CREDENTIALS`, so
- * the definition's session is the one used.
- */
-export function definitionEnvironment(definition: ServiceDefinition, env: Env): Env {
-  return (name) => {
-    if (name === "DATUM_TOKEN" || name === "DATUM_CREDENTIALS") return undefined;
-    if (name === "DATUMCTL_CONNECT_DIR" && definition.scope === "system") {
-      return SYSTEM_CONNECT_DIR;
-    }
-    return env(name);
-  };
 }
 
 async function purgeServer(
