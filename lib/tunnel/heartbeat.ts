@@ -88,6 +88,8 @@ export class Heartbeat {
   #epoch = 0;
   #waiters: { epoch: number; resolve: (renewed: boolean) => void }[] = [];
   #cache?: Cache;
+  /** The duration of the last renewed Lease (survives a cache reset). */
+  #lastDuration?: number;
   #published?: ConnectionDetails;
   #backoffMs?: number;
   #loop?: Promise<void>;
@@ -119,7 +121,6 @@ export class Heartbeat {
   get leaseDurationSeconds(): number {
     return this.#cache?.durationSeconds ?? this.#lastDuration ?? DEFAULT_LEASE_SECONDS;
   }
-  #lastDuration?: number;
 
   /** Runs a cycle now (e.g. the agent's address changed); the current sleep is cut short. */
   nudge(): void {
