@@ -21,6 +21,8 @@ export interface DetachFlags {
   name?: string;
   session?: string;
   timeout: string;
+  /** How long to wait for ready (`10s`; `0` returns at once). */
+  wait: string;
   yes?: boolean;
   json: boolean;
 }
@@ -63,6 +65,7 @@ export async function detachListen(
       import("../lib/tunnel/duration.ts"),
     ]);
   parseDuration(flags.timeout);
+  const waitMs = parseDuration(flags.wait, "--wait");
   const files = rec.namedTunnelFiles(name, io.env);
   const before = await rec.inspectNamedTunnel(name, io.env);
   if (before.process === "running") {
@@ -105,7 +108,7 @@ export async function detachListen(
     ...(flags.yes ? ["--yes"] : []),
   ];
   if (!flags.json) io.err(`Starting named tunnel ${name} in the background...\n`);
-  const outcome = await startDetachedTunnel({ args, files });
+  const outcome = await startDetachedTunnel({ args, files, waitMs });
   const status = outcome.status;
   if (outcome.kind === "failed") {
     const last = status?.last_error;

@@ -119,6 +119,11 @@ function registerListen(tunnel: Command, ctx: CommandContext) {
     .option("--label <label>", "label for a new tunnel (default: 12 random hex characters)")
     .option("--name <name>", "run as named tunnel N: its own iroh identity and state folder")
     .option("-d, --detach", "run in the background (needs --name); see 'tunnel ps'")
+    .option(
+      "--wait <duration>",
+      "with --detach: how long to wait for ready (0: return at once)",
+      "10s",
+    )
     .option("--session <name>", "use this stored session instead of the context's")
     .addOption(new Option("--daemon-child", "internal: the process --detach starts").hideHelp())
     .option("--timeout <duration>", "time allowed for the whole setup, checks included", "10m")
@@ -141,7 +146,7 @@ Named tunnels:
                            digits, dashes (max 63). One process per name (a second is refused,
                            exit 64); unnamed listeners of one project wait for each other.
   --detach                 with --name: start in the background (own session, no terminal),
-                           wait up to 10 s for ready, print the URL and return. Then:
+                           wait up to 10 s (--wait) for ready, print the URL and return:
                            'tunnel ps', 'tunnel status|logs|stop --name N'.
 
 Then it shows each setup step, verifies that the local service answers and that a request to
@@ -203,6 +208,7 @@ interface ListenFlags {
   yes?: boolean;
   output?: string;
   detach?: boolean;
+  wait: string;
   daemonChild?: boolean;
 }
 

@@ -206,3 +206,75 @@ Deno.test("a detached named tunnel serves, is listed, logged, stopped; a killed 
     await stack.stop();
   }
 });
+
+Deno.test("--detach --wait 0 returns at once; a daemon that fails its setup is reported failed", async () => {
+  const stack = await startStack({ autoApprove: "alice@example.com" });
+  const pids = new Set<number>();
+  try {
+    const home = await loginHome(stack, "alice@example.com", "web-app");
+    const env = tunnelEnv(stack);
+    const cli = (args: string[]) => runCli(args, { home, env });
+    const closed = startOrigin();
+    const port = closed.port;
+    await closed.close();
+
+    const started = await cli([
+      "tunnel",
+      "listen",
+      String(port),
+      "--name",
+      "api",
+      "--detach",
+      "--wait",
+      "0",
+      "--timeout",
+      "3s",
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal(started.stdout, "");
+    assert.match(
+      started.stderr,
+      /Named tunnel api is still setting up in the background \(pid \d+.*\)\.\nRun 'datumctl tunnel status --name api' to see when it is ready\.\n$/,
+    );
+    pids.add(Number(started.stderr.match(/\(pid (\d+)/)![1]));
+
+    let rows: PsRow[] = [];
+    for (let i = 0; i < 100 && rows[0]?.state !== "failed"; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      rows = JSON.parse((await cli(["tunnel", "ps", "--all", "-o", "json"])).stdout);
+    }
+    assert.equal(rows[0]?.state, "failed");
+    assert.deepEqual(JSON.parse((await cli(["tunnel", "ps", "-o", "json"])).stdout), []);
+    const status = await cli(["tunnel", "status", "--name", "api"]);
+    assert.match(status.stdout, /State:\s+failed \(exit 75\)/);
+    assert.match(status.stdout, /Error:\s+the tunnel was not ready within --timeout/);
+    const log = await cli(["tunnel", "logs", "--name", "api", "-o", "json"]);
+    const events = log.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const last = events.at(-1);
+    assert.deepEqual([last.type, last.exit_code], ["stopped", 75]);
+    assert.ok(events.some((e) => e.type === "error" && e.exit_code === 75 && e.retryable));
+    const tail = await cli(["tunnel", "logs", "--name", "api", "-n", "1"]);
+    assert.match(tail.stdout, /^\S+ \S+ {2}stopped {4}\w+, exit 75/);
+    assert.equal(tail.stdout.split("\n").length, 2, "one line");
+
+    const badWait = await cli([
+      "tunnel",
+      "listen",
+      "1",
+      "--name",
+      "x",
+      "--detach",
+      "--wait",
+      "soon",
+    ]);
+    assert.equal(badWait.code, 2, badWait.stderr);
+    assert.match(badWait.stderr, /--wait "soon" is not a duration/);
+  } finally {
+    for (const pid of pids) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* already gone */ }
+    }
+    await stack.stop();
+  }
+});
