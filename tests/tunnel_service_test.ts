@@ -411,8 +411,10 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
 
     await t.step("run serves the installed tunnel; uninstall --purge deletes it", async () => {
       assert.ok(stack.gateway, "the local stack has no tunnel gateway (is the engine built?)");
-      const res = await install(["--name", "web", "--endpoint", String(origin.port)]);
+      await Deno.remove(fake.log).catch(() => {});
+      const res = await install(["--name", "web", "--endpoint", String(origin.port), "--no-start"]);
       assert.equal(res.code, 0, res.stderr);
+      assert.ok((await fake.calls()).includes("--user enable datumctl-connect-user-web.service"));
       // A stray DATUM_TOKEN in the environment does not replace the definition's session.
       const run = startRun(home, "web", { ...env, DATUM_TOKEN: "not-a-token" });
       const ready = await run.waitFor("ready");
