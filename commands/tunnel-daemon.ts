@@ -225,7 +225,8 @@ ${EXIT_CODES}`,
         import("../lib/ui/tunnel-records.ts"),
       ]);
       const view = await rec.inspectNamedTunnel(name, io.env);
-      if (view.process === "new") {
+      const service = await installedServiceState(name, io.env);
+      if (view.process === "new" && !service) {
         throw new CliError("TUNNEL_NAME_UNKNOWN", `named tunnel ${name} has never run here`, {
           hint:
             `Start it with 'datumctl tunnel listen --detach --name ${name} <endpoint>'; 'datumctl tunnel ps --all' lists the names.`,
@@ -235,11 +236,21 @@ ${EXIT_CODES}`,
       const [row] = ui.psRows([view]);
       if (format) {
         io.out(
-          renderStructured({ ...row, status: view.status ?? null, log: view.files.log }, format),
+          renderStructured({
+            ...row,
+            status: view.status ?? null,
+            log: view.files.log,
+            service: service ?? null,
+          }, format),
         );
         return;
       }
       io.out(ui.renderStatusBlock(view, row));
+      if (service) {
+        io.out(
+          `Service:   ${service.unit} (${service.manager} ${service.scope}): ${service.detail}\n`,
+        );
+      }
     });
 }
 
@@ -312,6 +323,28 @@ ${EXIT_CODES}`,
     });
 }
 
+type Env = (name: string) => string | undefined;
+
+async function installedService(name: string, env: Env) {
+  const { findInstalledService } = await import("../lib/tunnel/services/manager.ts");
+  return await findInstalledService(name, env);
+}
+
+/** The installed service of `name` and what its manager says, when there is one. */
+async function installedServiceState(name: string, env: Env) {
+  const svc = await installedService(name, env);
+  if (!svc) return undefined;
+  const manager = await import("../lib/tunnel/services/manager.ts");
+  const base = { unit: svc.unitName, manager: svc.manager, scope: svc.scope, path: svc.unitPath };
+  try {
+    await manager.requireManager(svc, env);
+    const state = await manager.serviceState(svc);
+    return { ...base, active: state.active, state: state.state, detail: state.detail };
+  } catch (err) {
+    return { ...base, active: false, state: "unknown", detail: (err as Error).message };
+  }
+}
+
 /** How long `stop` waits for the process to disable its tunnel and exit. */
 const STOP_WAIT_MS = 45_000;
 
@@ -324,7 +357,9 @@ function registerStop(tunnel: Command, ctx: CommandContext) {
     .addHelpText(
       "after",
       `
-A running tunnel gets SIGTERM: it disables its tunnel (the hostname is kept) and exits. A dead
+An installed service is stopped through systemd (or launchd, Task Scheduler) and stays
+installed. Otherwise a running tunnel gets SIGTERM: it disables its tunnel (the hostname is
+kept) and exits. A dead
 one (its process was killed) has its tunnel disabled here and its PID file removed. Stopping a
 tunnel that is not running changes nothing and exits 0.
 
@@ -346,6 +381,31 @@ ${EXIT_CODES}`,
         if (format) io.out(renderStructured({ name, ...result }, format));
         else io.out(text + "\n");
       };
+      // An installed service is stopped through its manager, so it is not restarted behind us.
+      const svc = await installedService(name, io.env);
+      if (svc) {
+        const manager = await import("../lib/tunnel/services/manager.ts");
+        await manager.requireManager(svc, io.env);
+        const state = await manager.serviceState(svc);
+        if (state.active) {
+          if (!format) io.err(`Stopping service ${svc.unitName}...\n`);
+          await manager.stopService(svc);
+          const after = await rec.inspectNamedTunnel(name, io.env);
+          report(
+            {
+              stopped: true,
+              service: svc.unitName,
+              pid: state.mainPid ?? null,
+              tunnel_id: after.status?.tunnel_id ?? null,
+              disabled: after.status?.state === "stopped",
+            },
+            `Stopped service ${svc.unitName}${
+              after.status?.tunnel_id ? `; tunnel ${after.status.tunnel_id} disabled` : ""
+            }. It starts again at boot/login; 'datumctl tunnel uninstall --name ${name}' removes it.`,
+          );
+          return;
+        }
+      }
       if (view.process === "running" && view.pid) {
         const pid = view.pid;
         if (!format) io.err(`Stopping named tunnel ${name} (pid ${pid.pid})...\n`);

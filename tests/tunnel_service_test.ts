@@ -275,6 +275,28 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
       assert.deepEqual(await fake.calls(), ["--user start datumctl-connect-user-web.service"]);
     });
 
+    await t.step("status shows the service; stop goes through systemctl", async () => {
+      const status = await runCli(["tunnel", "status", "--name", "web", "-o", "json"], {
+        home,
+        env,
+      });
+      assert.equal(status.code, 0, status.stderr);
+      const service = JSON.parse(status.stdout).service;
+      assert.equal(service.unit, "datumctl-connect-user-web.service");
+      assert.equal(service.active, true);
+      const text = await runCli(["tunnel", "status", "--name", "web"], { home, env });
+      assert.match(
+        text.stdout,
+        /^Service:\s+datumctl-connect-user-web\.service \(systemd user\): /m,
+      );
+      await Deno.remove(fake.log).catch(() => {});
+      const res = await runCli(["tunnel", "stop", "--name", "web"], { home, env });
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /^Stopped service datumctl-connect-user-web\.service/);
+      const calls = (await fake.calls()).filter((c) => !c.includes(" show "));
+      assert.deepEqual(calls, ["--user stop datumctl-connect-user-web.service"]);
+    });
+
     await t.step("uninstall disables it and removes unit and definition", async () => {
       await Deno.remove(fake.log).catch(() => {});
       const res = await runCli(["tunnel", "uninstall", "--name", "web"], { home, env });
