@@ -58,8 +58,9 @@ export const COMPILE_PERMISSIONS: readonly string[] = [
   // Node-API addons need it: the tunnel engine and @napi-rs/keyring (OS keychain).
   "--allow-ffi",
   // hostname: the default label of a tunnel's connector names the machine; osRelease: the
-  // User-Agent. Nothing else in sys (no uid, interfaces, memory) is read.
-  "--allow-sys=hostname,osRelease",
+  // User-Agent; uid: `tunnel install --system` needs root, and launchd's domain is gui/<uid>.
+  // Nothing else in sys (interfaces, memory) is read.
+  "--allow-sys=hostname,osRelease,uid",
   // A compiled tool must fail with a clear error rather than stop at a permission prompt.
   "--no-prompt",
 ];
