@@ -262,6 +262,9 @@ export class TunnelEventRenderer {
         this.#line(`  ${event.message}`);
         return;
       case "restart_within_dns_ttl":
+      case "listener_queued":
+      case "woke_up":
+      case "reenabled":
         this.#line(`note: ${event.message}`);
         return;
       case "heartbeat":
