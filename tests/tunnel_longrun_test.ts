@@ -8,13 +8,13 @@
  * serving. An interactive login whose refresh token is revoked mid-run stops with exit 77.
  */
 import assert from "node:assert/strict";
-import { makeHome, runCli } from "./support/cli.ts";
 import { type LocalStack, startStack } from "./support/stack.ts";
 import { storedCredentials } from "./support/auth.ts";
 import {
   loginHome,
   projectApi,
   publicGet,
+  serviceAccountHome,
   startListener,
   startOrigin,
   tunnelEnv,
@@ -48,21 +48,7 @@ Deno.test("a tunnel outlives its tokens, its Lease and a sleeping host", async (
     const env = tunnelEnv(stack);
 
     // A service-account login, as on a headless server.
-    const home = await makeHome();
-    const keyFile = `${home}/sa-key.json`;
-    await Deno.writeTextFile(keyFile, JSON.stringify(await stack.serviceAccountKeyFile()));
-    const login = await runCli([
-      "login",
-      "--credentials",
-      keyFile,
-      "--endpoint",
-      stack.api,
-      "--auth-endpoint",
-      stack.issuer,
-      "--project",
-      "infra",
-    ], { home, env });
-    assert.equal(login.code, 0, login.stderr);
+    const home = await serviceAccountHome(stack);
     const storedToken = async () => (await storedCredentials(home, stack, SA_EMAIL)).token;
 
     const listener = startListener(home, [String(origin.port), "-o", "json"], env);

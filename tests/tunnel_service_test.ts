@@ -11,9 +11,16 @@
  */
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
-import { cliCommand, isolatedEnv, makeHome, runCli } from "./support/cli.ts";
-import { type LocalStack, startStack } from "./support/stack.ts";
-import { loginHome, projectApi, publicGet, startOrigin, tunnelEnv } from "./support/tunnel.ts";
+import { cliCommand, isolatedEnv, runCli } from "./support/cli.ts";
+import { startStack } from "./support/stack.ts";
+import {
+  loginHome,
+  projectApi,
+  publicGet,
+  serviceAccountHome,
+  startOrigin,
+  tunnelEnv,
+} from "./support/tunnel.ts";
 import { TUNNEL_KINDS } from "../lib/tunnel/resources.ts";
 import { hostPort } from "./support/auth.ts";
 
@@ -133,25 +140,6 @@ function startRun(home: string, name: string, env: Record<string, string>) {
     signal: (sig: Deno.Signal) => child.kill(sig),
     exited: () => status,
   };
-}
-
-async function saHome(stack: LocalStack): Promise<string> {
-  const home = await makeHome();
-  const keyFile = `${home}/sa-key.json`;
-  await Deno.writeTextFile(keyFile, JSON.stringify(await stack.serviceAccountKeyFile()));
-  const res = await runCli([
-    "login",
-    "--credentials",
-    keyFile,
-    "--endpoint",
-    stack.api,
-    "--auth-endpoint",
-    stack.issuer,
-    "--project",
-    "infra",
-  ], { home, env: tunnelEnv(stack) });
-  assert.equal(res.code, 0, `service-account login failed:\n${res.stderr}`);
-  return home;
 }
 
 Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) => {
@@ -373,7 +361,7 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
     });
 
     await t.step("--system with a service-account session", async () => {
-      const sa = await saHome(stack);
+      const sa = await serviceAccountHome(stack);
       const unitDir = await Deno.makeTempDir();
       await Deno.remove(fake.log).catch(() => {});
       const res = await install(["--name", "sys", "--endpoint", "8080", "--system"], {

@@ -44,6 +44,29 @@ export async function loginHome(
   return home;
 }
 
+/**
+ * A fresh HOME logged in with the stack's service-account key file (`login --credentials`, the
+ * JWT-bearer grant), as on a headless server, with `project` as the current context.
+ */
+export async function serviceAccountHome(stack: LocalStack, project = "infra"): Promise<string> {
+  const home = await makeHome();
+  const keyFile = `${home}/sa-key.json`;
+  await Deno.writeTextFile(keyFile, JSON.stringify(await stack.serviceAccountKeyFile()));
+  const res = await runCli([
+    "login",
+    "--credentials",
+    keyFile,
+    "--endpoint",
+    stack.api,
+    "--auth-endpoint",
+    stack.issuer,
+    "--project",
+    project,
+  ], { home, env: tunnelEnv(stack) });
+  if (res.code !== 0) throw new Error(`service-account login failed (${res.code}):\n${res.stderr}`);
+  return home;
+}
+
 /** A local HTTP service answering `hello from origin <path>`; counts its requests. */
 export interface Origin {
   port: number;
