@@ -229,7 +229,10 @@ export async function resolveAuthContext(options: ResolveAuthOptions = {}): Prom
     );
   }
   return {
-    kind: creds.credential_type === "service_account" ? "service-account" : "session",
+    kind: creds.credential_type === "service_account" ||
+        creds.credential_type === "datum_service_account"
+      ? "service-account"
+      : "session",
     identity: {
       email: creds.user_email || session["user-email"],
       name: creds.user_name || session["user-name"] || undefined,
