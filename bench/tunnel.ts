@@ -579,6 +579,19 @@ function round(n: number, digits: number): number {
   return Math.round(n * f) / f;
 }
 
+/**
+ * What the ratios to direct TCP can and cannot say on one machine (measured on two cores; the
+ * figures behind it are in engine/README.md, "Throughput on loopback").
+ */
+const READING_RATIOS = [
+  "reading the ratios: direct TCP is two processes on a 64 KiB-MTU loopback; each tunnel adds its two",
+  "ends as busy processes, two more loopback TCP hops and (all but bore) encryption on the same cores,",
+  "so its ratios measure CPU per byte, not the network (bore, unencrypted, shows the hops alone).",
+  "iroh 1.0.2 sends QUIC datagrams of at most 1472 bytes (noq's default max_udp_payload_size, which",
+  "iroh does not let callers raise): per-packet work caps raw iroh QUIC well below direct TCP here;",
+  "`cargo run --release --example quic_ceiling` in engine/ measures that ceiling without HTTP or JS.",
+];
+
 function table(results: PathResult[], mib: number): string {
   const headers = [
     "path",
@@ -618,6 +631,8 @@ function table(results: PathResult[], mib: number): string {
     line(headers),
     ...rows.map(line),
     ...(notes.length ? ["", "notes:", ...notes] : []),
+    "",
+    ...READING_RATIOS,
   ].join("\n");
 }
 
