@@ -152,10 +152,20 @@ export async function detachListen(
   );
 }
 
+/** Every named tunnel with a folder here, and every installed service (which may not have run). */
 async function allViews(ctx: CommandContext) {
-  const rec = await import("../lib/tunnel/daemon/record.ts");
-  const names = await rec.listNamedTunnelNames(ctx.io.env);
-  return await Promise.all(names.map((n) => rec.inspectNamedTunnel(n, ctx.io.env)));
+  const [rec, { listServiceDefinitions }] = await Promise.all([
+    import("../lib/tunnel/daemon/record.ts"),
+    import("../lib/tunnel/services/definition.ts"),
+  ]);
+  const [folders, services] = await Promise.all([
+    rec.listNamedTunnelNames(ctx.io.env),
+    listServiceDefinitions(ctx.io.env),
+  ]);
+  const installed = new Set(services.map((d) => d.name));
+  const names = [...new Set([...folders, ...installed])].sort();
+  const views = await Promise.all(names.map((n) => rec.inspectNamedTunnel(n, ctx.io.env)));
+  return views.map((view) => ({ view, installed: installed.has(view.name) }));
 }
 
 function registerPs(tunnel: Command, ctx: CommandContext) {
@@ -169,7 +179,8 @@ function registerPs(tunnel: Command, ctx: CommandContext) {
       `
 Columns: NAME PROJECT ENDPOINT HOSTNAME STATE PATH UPTIME PID. STATE is starting, ready or
 stopping while the process runs; dead when its process is gone without having stopped (killed,
-crashed, power loss: see 'tunnel status --name N'); with --all also stopped and failed.
+crashed, power loss: see 'tunnel status --name N'); with --all also stopped and failed ones and
+installed services that have not run yet. -o json adds "installed" (a service is installed).
 PATH is how the edge reaches this machine: direct or relay.
 
 Examples:
@@ -181,9 +192,10 @@ ${EXIT_CODES}`,
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
       const { psRows, renderPsTable } = await import("../lib/ui/tunnel-records.ts");
-      const rows = psRows(await allViews(ctx)).filter((r) =>
-        flags.all || !["stopped", "failed"].includes(r.state)
-      );
+      const views = await allViews(ctx);
+      const rows = psRows(views.map((v) => v.view))
+        .map((row, i) => ({ ...row, installed: views[i].installed }))
+        .filter((r) => flags.all || !["stopped", "failed"].includes(r.state));
       if (format) {
         io.out(renderStructured(rows, format));
         return;

@@ -277,6 +277,13 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
         text.stdout,
         /^Service:\s+datumctl-connect-user-web\.service \(systemd user\): /m,
       );
+      const ps = await runCli(["tunnel", "ps", "--all", "-o", "json"], { home, env });
+      const rows = JSON.parse(ps.stdout) as { name: string; installed: boolean; state: string }[];
+      assert.deepEqual(
+        rows.filter((r) => r.name === "web").map((r) => [r.installed, r.state]),
+        [[true, "stopped"]],
+        "an installed service that has not run yet is listed",
+      );
       await Deno.remove(fake.log).catch(() => {});
       const res = await runCli(["tunnel", "stop", "--name", "web"], { home, env });
       assert.equal(res.code, 0, res.stderr);
