@@ -22,6 +22,7 @@ import {
   tunnelEnv,
 } from "./support/tunnel.ts";
 import { TUNNEL_KINDS } from "../lib/tunnel/resources.ts";
+import { pathExists } from "../lib/store/files.ts";
 import { hostPort } from "./support/auth.ts";
 
 const SA_EMAIL = "ci-deployer@acme-corp.iam.datumapis.com";
@@ -57,16 +58,6 @@ async function fakeSystemctl(): Promise<{ bin: string; log: string; calls(): Pro
       }
     },
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 /** `systemd-analyze [--user] verify <unit>` with a runtime folder of its own. */
@@ -179,8 +170,8 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
       assert.equal(doc.definition.project, "infra");
       assert.equal(doc.definition.session, session);
       assert.equal(doc.definition.endpoint, `http://localhost:${origin.port}`);
-      assert.equal(await exists(definitionPath("web")), false);
-      assert.equal(await exists(userUnit("web")), false);
+      assert.equal(await pathExists(definitionPath("web")), false);
+      assert.equal(await pathExists(userUnit("web")), false);
       assert.deepEqual(await fake.calls(), [], "a dry run never calls systemctl");
 
       // The other managers' files come from the same definition.
@@ -203,7 +194,7 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
         assert.equal(rendered.manager, platform);
         assert.match(rendered.unit.path, file);
         assert.match(rendered.unit.content, /<string>web<\/string>|-EncodedCommand /);
-        assert.equal(await exists(rendered.unit.path), false);
+        assert.equal(await pathExists(rendered.unit.path), false);
       }
       const notDry = await install(["--name", "web", "--endpoint", "80", "--platform", "launchd"]);
       assert.equal(notDry.code, 2, notDry.stderr);
@@ -296,8 +287,8 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
       await Deno.remove(fake.log).catch(() => {});
       const res = await runCli(["tunnel", "uninstall", "--name", "web"], { home, env });
       assert.equal(res.code, 0, res.stderr);
-      assert.equal(await exists(definitionPath("web")), false);
-      assert.equal(await exists(userUnit("web")), false);
+      assert.equal(await pathExists(definitionPath("web")), false);
+      assert.equal(await pathExists(userUnit("web")), false);
       assert.deepEqual(await fake.calls(), [
         "--user disable --now datumctl-connect-user-web.service",
         "--user daemon-reload",
@@ -313,8 +304,8 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
       });
       assert.equal(res.code, 1, res.stderr);
       assert.match(res.stderr, /enable --now datumctl-connect-user-web\.service' failed/);
-      assert.equal(await exists(definitionPath("web")), false);
-      assert.equal(await exists(userUnit("web")), false);
+      assert.equal(await pathExists(definitionPath("web")), false);
+      assert.equal(await pathExists(userUnit("web")), false);
       assert.ok(
         (await fake.calls()).includes("--user disable --now datumctl-connect-user-web.service"),
       );
@@ -330,8 +321,8 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
         assert.equal(res.code, 78, res.stderr);
         assert.match(res.stderr, /systemd is not available/);
         assert.match(res.stderr, /tunnel listen --detach --name web/);
-        assert.equal(await exists(definitionPath("web")), false);
-        assert.equal(await exists(userUnit("web")), false);
+        assert.equal(await pathExists(definitionPath("web")), false);
+        assert.equal(await pathExists(userUnit("web")), false);
       },
     );
 
@@ -343,7 +334,7 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
       assert.equal(res.code, 78, res.stderr);
       assert.match(res.stderr, /--system needs a service-account session/);
       assert.match(res.stderr, /datumctl login --credentials/);
-      assert.equal(await exists(definitionPath("sys")), false);
+      assert.equal(await pathExists(definitionPath("sys")), false);
       assert.deepEqual([...Deno.readDirSync(unitDir)], []);
     });
 
@@ -357,7 +348,7 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
       );
       assert.equal(res.code, 77, res.stderr);
       assert.match(res.stderr, /bob@example\.com may not create tunnels in project sandbox/);
-      assert.equal(await exists(`${bob}/.datumctl/services/web.yaml`), false);
+      assert.equal(await pathExists(`${bob}/.datumctl/services/web.yaml`), false);
       await stack.setAutoApprove("alice@example.com");
     });
 
@@ -378,7 +369,7 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
       if (Deno.uid() !== 0) {
         assert.equal(res.code, 77, res.stderr);
         assert.match(res.stderr, /--system needs root/);
-        assert.equal(await exists(unitPath), false);
+        assert.equal(await pathExists(unitPath), false);
         return;
       }
       // These tests run as root: the root path installs a system unit.
@@ -403,7 +394,7 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
         env: { ...env, DATUMCTL_SYSTEMD_UNIT_DIR: unitDir },
       });
       assert.equal(gone.code, 0, gone.stderr);
-      assert.equal(await exists(unitPath), false);
+      assert.equal(await pathExists(unitPath), false);
     });
 
     await t.step("run without an installed definition: exit 78 with the install hint", async () => {
@@ -454,8 +445,8 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
       const result = JSON.parse(purge.stdout);
       assert.deepEqual(result.deletedTunnels, [ready.id]);
       assert.equal(result.folderRemoved, `${home}/.local/share/datumctl/connect/web`);
-      assert.equal(await exists(result.folderRemoved), false);
-      assert.equal(await exists(definitionPath("web")), false);
+      assert.equal(await pathExists(result.folderRemoved), false);
+      assert.equal(await pathExists(definitionPath("web")), false);
       const api = await projectApi(stack, "alice@example.com", "infra");
       await assert.rejects(
         () => api.get(`${TUNNEL_KINDS.HTTPProxy.path}/${ready.id}`),

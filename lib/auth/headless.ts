@@ -3,21 +3,13 @@
  * environment. Exports {@link headlessReason}: `login` switches to the device flow (and says so)
  * when it returns a reason.
  */
+import { pathExistsSync } from "../store/files.ts";
 
 /** What {@link headlessReason} looks at; injectable for tests. */
 export interface HeadlessProbe {
   env: (name: string) => string | undefined;
   os: string;
   exists: (path: string) => boolean;
-}
-
-function pathExists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -30,7 +22,7 @@ export function headlessReason(
 ): string | undefined {
   const env = probe.env ?? Deno.env.get;
   const os = probe.os ?? Deno.build.os;
-  const exists = probe.exists ?? pathExists;
+  const exists = probe.exists ?? pathExistsSync;
   if (env("BROWSER")) return undefined;
   if (env("SSH_CONNECTION") || env("SSH_TTY") || env("SSH_CLIENT")) return "this is an SSH session";
   if (os === "linux" || os === "freebsd") {

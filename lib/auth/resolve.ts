@@ -12,7 +12,7 @@
  * issuer is `DATUM_AUTH_ENDPOINT`, else derived (`api.X` → `auth.X`).
  */
 import { loadConfig, type Session } from "../store/config.ts";
-import { CredentialStore } from "../store/credentials.ts";
+import { CredentialStore, isServiceAccountCredential } from "../store/credentials.ts";
 import { CliError, ExitCode } from "../ui/errors.ts";
 import type { AuthContext, Identity } from "./token-source.ts";
 import { hostOf, issuerFromAuthHostname, parseServerUrl, PRODUCTION } from "./endpoints.ts";
@@ -229,10 +229,7 @@ export async function resolveAuthContext(options: ResolveAuthOptions = {}): Prom
     );
   }
   return {
-    kind: creds.credential_type === "service_account" ||
-        creds.credential_type === "datum_service_account"
-      ? "service-account"
-      : "session",
+    kind: isServiceAccountCredential(creds) ? "service-account" : "session",
     identity: {
       email: creds.user_email || session["user-email"],
       name: creds.user_name || session["user-name"] || undefined,

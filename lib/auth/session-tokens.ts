@@ -17,7 +17,11 @@
 import { CliError, ExitCode } from "../ui/errors.ts";
 import { withFileLock } from "../store/files.ts";
 import { datumctlDir } from "../store/paths.ts";
-import type { CredentialStore, StoredCredentials } from "../store/credentials.ts";
+import {
+  type CredentialStore,
+  isServiceAccountCredential,
+  type StoredCredentials,
+} from "../store/credentials.ts";
 import type { TokenSource } from "./token-source.ts";
 import { refreshDue, refreshDueAt, storedTokenFrom, tokenExpiry } from "./stored-token.ts";
 import { postTokenRequest, TokenEndpointError } from "./token-endpoint.ts";
@@ -181,8 +185,7 @@ async function renewWithRefreshToken(creds: StoredCredentials): Promise<StoredCr
 
 /** Renews `creds` by whatever means its login type allows. */
 export async function renewCredentials(creds: StoredCredentials): Promise<StoredCredentials> {
-  return creds.credential_type === "service_account" ||
-      creds.credential_type === "datum_service_account"
+  return isServiceAccountCredential(creds)
     ? await renewServiceAccount(creds)
     : await renewWithRefreshToken(creds);
 }

@@ -65,6 +65,15 @@ export interface StoredCredentials {
   [extra: string]: unknown;
 }
 
+/**
+ * True when the login is a service account (`login --credentials`; Go datumctl wrote
+ * `datum_service_account`), whose tokens are minted from its key rather than a refresh token.
+ */
+export function isServiceAccountCredential(creds: Pick<StoredCredentials, "credential_type">) {
+  return creds.credential_type === "service_account" ||
+    creds.credential_type === "datum_service_account";
+}
+
 /** Where secrets are kept. */
 export type StorageKind = "keychain" | "file";
 

@@ -39,6 +39,27 @@ export async function writePrivateFile(path: string, data: string | Uint8Array):
   }
 }
 
+/** Whether anything (file, folder, link) is at `path`; errors other than "not found" throw. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** Whether `path` can be stat'ed right now (for synchronous probes; any error counts as no). */
+export function pathExistsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Reads a text file, or returns `undefined` when it does not exist. */
 export async function readTextIfExists(path: string): Promise<string | undefined> {
   try {

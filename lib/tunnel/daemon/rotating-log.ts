@@ -6,7 +6,7 @@
  * Exports {@link RotatingLog}, {@link rotatedLogPaths} and the defaults the plan fixes
  * ({@link LOG_MAX_BYTES}, {@link LOG_FILES_KEPT}).
  */
-import { ensurePrivateDir } from "../../store/files.ts";
+import { ensurePrivateDir, pathExistsSync } from "../../store/files.ts";
 
 /** Rotate when the current file would pass 10 MB. */
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -18,19 +18,10 @@ export function rotatedLogPaths(path: string, keep: number = LOG_FILES_KEPT): st
   const paths: string[] = [];
   for (let i = keep - 1; i >= 1; i--) {
     const p = `${path}.${i}`;
-    if (exists(p)) paths.push(p);
+    if (pathExistsSync(p)) paths.push(p);
   }
-  if (exists(path)) paths.push(path);
+  if (pathExistsSync(path)) paths.push(path);
   return paths;
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Appends whole lines to a log file, rotating by size. Writes are synchronous and whole. */

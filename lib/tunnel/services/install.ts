@@ -18,8 +18,8 @@ import type { SelfCommand } from "../../process/self-command.ts";
 import { findSession } from "../../scope/contexts.ts";
 import { resolveScope, type ScopeInputs } from "../../scope/resolve.ts";
 import { loadConfig } from "../../store/config.ts";
-import { CredentialStore } from "../../store/credentials.ts";
-import { ensurePrivateDir } from "../../store/files.ts";
+import { CredentialStore, isServiceAccountCredential } from "../../store/credentials.ts";
+import { ensurePrivateDir, pathExists } from "../../store/files.ts";
 import { CliError, ExitCode, UsageError } from "../../ui/errors.ts";
 import { endpointFromArgument, parseTarget } from "../endpoint.ts";
 import { checkTunnelName } from "../keys.ts";
@@ -81,20 +81,6 @@ function isRootUser(): boolean {
   return Deno.build.os === "windows" ? true : Deno.uid() === 0;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
-function isServiceAccountType(type: string | undefined): boolean {
-  return type === "service_account" || type === "datum_service_account";
-}
-
 /** Runs every check and renders the definition and unit; writes nothing. */
 export async function planInstall(request: InstallRequest): Promise<InstallPlan> {
   const env = request.scope.env;
@@ -111,7 +97,7 @@ export async function planInstall(request: InstallRequest): Promise<InstallPlan>
   // definition that does not parse stops here too (65), and is never overwritten.
   const existing = await readServiceDefinition(request.name, env);
   const probe = describeService(placeholder(request.name, scope), env, manager);
-  if (existing || await exists(probe.unitPath)) {
+  if (existing || await pathExists(probe.unitPath)) {
     throw new CliError(
       "SERVICE_EXISTS",
       `a tunnel service named "${request.name}" is already installed (${
@@ -148,7 +134,7 @@ export async function planInstall(request: InstallRequest): Promise<InstallPlan>
   // can mint tokens then; a person's refresh token may be revoked or expire with their login.
   const store = new CredentialStore({ env, warn: request.warn });
   const creds = await store.getCredentials(session["user-key"]);
-  const serviceAccount = isServiceAccountType(creds?.credential_type);
+  const serviceAccount = creds !== undefined && isServiceAccountCredential(creds);
   if (request.system && creds && !serviceAccount) {
     throw new CliError(
       "SYSTEM_SERVICE_NEEDS_SERVICE_ACCOUNT",

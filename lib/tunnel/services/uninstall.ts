@@ -6,6 +6,7 @@
  *
  * Exports {@link uninstallService}, {@link UninstallRequest} and {@link UninstallResult}.
  */
+import { pathExists } from "../../store/files.ts";
 import { connectDir } from "../../store/paths.ts";
 import { CliError, ExitCode } from "../../ui/errors.ts";
 import { namedTunnelDir } from "../keys.ts";
@@ -52,16 +53,6 @@ export interface UninstallResult {
   deletedTunnels: string[];
   /** The named tunnel's folder, when `--purge` removed it. */
   folderRemoved?: string;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 async function purgeServer(
@@ -114,7 +105,7 @@ export async function uninstallService(request: UninstallRequest): Promise<Unins
     env,
     request.manager,
   );
-  const unitExists = await exists(svc.unitPath);
+  const unitExists = await pathExists(svc.unitPath);
   if (!definition && !unitExists) {
     throw new CliError(
       "SERVICE_NOT_INSTALLED",
