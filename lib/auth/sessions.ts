@@ -16,7 +16,11 @@ import {
   type Session,
   updateConfig,
 } from "../store/config.ts";
-import type { CredentialStore, StorageKind } from "../store/credentials.ts";
+import {
+  type CredentialStore,
+  isServiceAccountCredential,
+  type StorageKind,
+} from "../store/credentials.ts";
 import { CliError, ExitCode } from "../ui/errors.ts";
 import { hostOf } from "./endpoints.ts";
 
@@ -90,7 +94,7 @@ export async function listSessions(
       active: s.name === active?.name,
       storage: await store.kind(),
       credentials: creds ? "present" : "missing",
-      kind: creds?.credential_type === "service_account" ? "service-account" : "user",
+      kind: creds && isServiceAccountCredential(creds) ? "service-account" : "user",
       expiry: creds?.token.expiry,
       lastContext: s["last-context"],
     });
