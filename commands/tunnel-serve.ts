@@ -107,11 +107,14 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
     record = { log, status, files };
   };
   let stopped = false;
-  const emit = (event: TunnelEvent) => {
+  // Every event goes to the terminal (unless `render` is false) and a named tunnel's records.
+  const deliver = (event: TunnelEvent, render = true) => {
     if (event.type === "stopped") stopped = true;
-    try {
-      renderer?.render(event);
-    } catch { /* a closed terminal must not stop the tunnel */ }
+    if (render) {
+      try {
+        renderer?.render(event);
+      } catch { /* a closed terminal must not stop the tunnel */ }
+    }
     if (record) {
       try {
         record.log.write(JSON.stringify(stampEvent(event)));
@@ -121,7 +124,7 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
   };
   return {
     record: openRecord,
-    emit,
+    emit: (event) => deliver(event),
     stats: (s) => renderer?.stats(s),
     get stopped() {
       return stopped;
@@ -130,30 +133,16 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
       const { toCliError } = await import("../lib/ui/errors.ts");
       const e = toCliError(err);
       // A foreground human run prints the error once, through main's error handler.
-      const quiet = request.mode === "foreground" && !request.json;
-      const events: TunnelEvent[] = [
-        {
-          type: "error",
-          code: e.code,
-          message: e.message,
-          hint: e.hint,
-          exit_code: e.exitCode,
-          retryable: e.retryable,
-        },
-        { type: "stopped", reason: "error", exit_code: e.exitCode, disabled: false },
-      ];
-      for (const event of events) {
-        if (!quiet) {
-          try {
-            renderer?.render(event);
-          } catch { /* see above */ }
-        }
-        if (record) {
-          record.log.write(JSON.stringify(stampEvent(event)));
-          record.status.apply(event);
-        }
-      }
-      stopped = true;
+      const render = request.mode !== "foreground" || request.json;
+      deliver({
+        type: "error",
+        code: e.code,
+        message: e.message,
+        hint: e.hint,
+        exit_code: e.exitCode,
+        retryable: e.retryable,
+      }, render);
+      deliver({ type: "stopped", reason: "error", exit_code: e.exitCode, disabled: false }, render);
     },
     async close() {
       renderer?.finish();

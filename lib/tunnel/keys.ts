@@ -42,9 +42,14 @@ export function namedTunnelDir(
   return `${root === "/" ? "" : root}/${name}`;
 }
 
+/** Whether `name` is a valid tunnel name (see {@link namedTunnelDir}). */
+export function isTunnelName(name: string): boolean {
+  return TUNNEL_NAME.test(name);
+}
+
 /** Throws a usage error unless `name` is a valid tunnel name (see {@link namedTunnelDir}). */
 export function checkTunnelName(name: string): void {
-  if (!TUNNEL_NAME.test(name)) {
+  if (!isTunnelName(name)) {
     throw new UsageError(
       `"${name}" is not a valid tunnel name`,
       "Use 1-63 lowercase letters, digits and dashes, starting and ending with a letter or digit (e.g. --name ollama).",

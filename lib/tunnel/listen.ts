@@ -289,19 +289,19 @@ export function listenLockPath(repo: string, projectId: string): string {
   return listenKeyPath(repo, projectId).replace(/listen_key$/, "listen.lock");
 }
 
-/** How often a queued unnamed listener tries the lock again. */
+/** How often a queued listener tries the lock again. */
 const LOCK_RETRY_MS = 500;
 
 /**
  * Takes the project's listener lock: two listeners sharing one iroh identity would overwrite each
- * other's connection details on the one Connector. Unnamed listeners of a project queue behind
- * the holder (after saying so); a named tunnel already being served is a name conflict (64).
+ * other's connection details on the one Connector. A second listener queues behind the holder
+ * (after saying so). Only unnamed listeners can meet here: a named tunnel has a folder of its own,
+ * whose name lock its process took first (`lockNamedTunnel`, a conflict there is exit 64).
  * Resolves `undefined` when `stop` aborts the wait.
  */
 async function acquireListenLock(
   repo: string,
   projectId: string,
-  name: string | undefined,
   stop: AbortSignal,
   waiting: (holderPid: string | undefined) => void,
 ): Promise<Deno.FsFile | undefined> {
@@ -312,20 +312,6 @@ async function acquireListenLock(
   while (!(await file.tryLock(true))) {
     const text = (await Deno.readTextFile(path).catch(() => "")).trim();
     const holder = /^\d+$/.test(text) ? text : undefined;
-    if (name !== undefined) {
-      file.close();
-      throw new CliError(
-        "TUNNEL_LISTENER_RUNNING",
-        `named tunnel ${name} is already being served on this machine${
-          holder ? ` (pid ${holder})` : ""
-        }`,
-        {
-          hint:
-            `Each name has one iroh identity, served by one process. Stop it first ('datumctl tunnel stop --name ${name}'), or pick another --name.`,
-          exitCode: ExitCode.rejected,
-        },
-      );
-    }
     if (!announced) {
       announced = true;
       waiting(holder);
@@ -350,7 +336,6 @@ export async function runListen(options: ListenOptions): Promise<void> {
   const lock = await acquireListenLock(
     options.repo,
     options.projectId,
-    options.name,
     options.stop,
     (holder) =>
       options.emit({

@@ -7,8 +7,7 @@
  */
 import { selfCommand } from "../../process/self-command.ts";
 import { abortableSleep } from "../quota.ts";
-import { isSameProcessAlive } from "./process.ts";
-import type { NamedTunnelFiles, PidRecord, TunnelStatusRecord } from "./record.ts";
+import type { NamedTunnelFiles, TunnelStatusRecord } from "./record.ts";
 
 /** How long the parent waits for readiness before handing over to `tunnel status` (~10 s). */
 export const DETACH_READY_WAIT_MS = 10_000;
@@ -71,9 +70,4 @@ async function readStatusOf(
   } catch {
     return undefined;
   }
-}
-
-/** True when the PID file names a live process (re-exported for the commands' checks). */
-export async function pidRecordAlive(record: PidRecord | undefined): Promise<boolean> {
-  return record !== undefined && await isSameProcessAlive(record.pid, record.start);
 }

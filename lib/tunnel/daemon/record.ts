@@ -12,7 +12,7 @@ import { ensurePrivateDir, readTextIfExists, writePrivateFile } from "../../stor
 import { connectDir } from "../../store/paths.ts";
 import { CliError, ExitCode } from "../../ui/errors.ts";
 import type { TunnelEvent } from "../events.ts";
-import { namedTunnelDir } from "../keys.ts";
+import { isTunnelName, namedTunnelDir } from "../keys.ts";
 import { isSameProcessAlive, processStartToken } from "./process.ts";
 
 /** How the tunnel's process was started. */
@@ -305,7 +305,7 @@ export async function listNamedTunnelNames(
   const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(connectDir(env))) {
-      if (entry.isDirectory && /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(entry.name)) {
+      if (entry.isDirectory && isTunnelName(entry.name)) {
         names.push(entry.name);
       }
     }
