@@ -380,18 +380,7 @@ impl Exchange {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    http::HeaderName::from_static(k),
-                    HeaderValue::from_static(v),
-                )
-            })
-            .collect()
-    }
+    use crate::wire::headers;
 
     #[test]
     fn origin_request_goes_to_the_stored_target_with_the_visitor_host() {

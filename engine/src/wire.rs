@@ -144,21 +144,23 @@ pub fn request_head(method: &http::Method, target: &str, headers: &HeaderMap) ->
     head.freeze()
 }
 
+/// A header map from static pairs (tests of this module and of the proxies).
+#[cfg(test)]
+pub(crate) fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            (
+                http::HeaderName::from_static(k),
+                HeaderValue::from_static(v),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    http::HeaderName::from_static(k),
-                    HeaderValue::from_static(v),
-                )
-            })
-            .collect()
-    }
 
     #[test]
     fn strips_hop_by_hop_headers_and_those_connection_names() {
