@@ -73,7 +73,7 @@ async function updateKubeconfig(cmd: Command, ctx: CommandContext, opts: UpdateO
         tlsServerName: session.endpoint["tls-server-name"],
       }
       : undefined,
-  });
+  }, env);
   if (format !== "text") {
     ctx.io.out(
       renderStructured({ ...result, server: opened.controlPlane, session: sessionName }, format),

@@ -11,7 +11,7 @@ import type { IO } from "../lib/ui/io.ts";
 import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 import { releasesUrl } from "../lib/release/platform.ts";
 import { type InstallKind, installKind } from "../lib/release/update.ts";
-import { cacheDir } from "../lib/store/paths.ts";
+import { cacheDir, configPath } from "../lib/store/paths.ts";
 
 const FORMATS = ["text", "json", "yaml"] as const;
 
@@ -160,7 +160,9 @@ export function attachUpdateNotice(
       import("../lib/release/update-notice.ts"),
       import("../lib/store/config.ts"),
     ]);
-    const config = await loadConfig().catch(() => undefined);
+    // The notice is never worth an error: no HOME or an unreadable config just means no notice.
+    const config = await (async () => await loadConfig(configPath((name) => io.env(name))))()
+      .catch(() => undefined);
     if (config?.["update-check"] === false) return;
     const notice = new UpdateNotice({
       version: ctx.version,

@@ -142,12 +142,13 @@ function isEmptyScalar(node: unknown): boolean {
  */
 export async function writeKubeconfigEntries(
   entries: KubeconfigEntries,
+  env: (name: string) => string | undefined = Deno.env.get,
 ): Promise<KubeconfigResult> {
   const user = kubeconfigUserName(entries.sessionName);
   const command = entries.command ?? credentialCommand();
   // kubectl locks with an O_EXCL `<kubeconfig>.lock` it deletes afterwards; a lock file we leave
   // behind there would block kubectl, so our lock lives in datumctl's own folder.
-  return await withFileLock(`${datumctlDir()}/kubeconfig-update`, async () => {
+  return await withFileLock(`${datumctlDir(env)}/kubeconfig-update`, async () => {
     const text = await readTextIfExists(entries.path);
     const doc = loadDocument(text, entries.path);
 

@@ -20,8 +20,8 @@ current-context: kind-dev
 
 Deno.test("kubeconfig: keeps other entries and comments, one user per session", async () => {
   const home = await Deno.makeTempDir();
-  const oldHome = Deno.env.get("HOME");
-  Deno.env.set("HOME", home);
+  // The lock folder follows HOME: this test's own, without touching the process environment.
+  const env = (name: string) => (name === "HOME" ? home : Deno.env.get(name));
   try {
     const path = `${home}/kube/config`;
     await Deno.mkdir(`${home}/kube`);
@@ -34,7 +34,7 @@ Deno.test("kubeconfig: keeps other entries and comments, one user per session", 
       sessionName: "alice@example.com@api.example.test",
       interactiveMode: "IfAvailable",
       command,
-    });
+    }, env);
     const result = await writeKubeconfigEntries({
       path,
       name: "datum-organization-acme-corp",
@@ -42,7 +42,7 @@ Deno.test("kubeconfig: keeps other entries and comments, one user per session", 
       sessionName: "bob@example.com@api.example.test",
       interactiveMode: "Never",
       command,
-    });
+    }, env);
     assert.equal(result.user, "datum-user-bob@example.com@api.example.test");
     const text = await Deno.readTextFile(path);
     assert.match(text, /^# my clusters/);
@@ -67,15 +67,14 @@ Deno.test("kubeconfig: keeps other entries and comments, one user per session", 
     assert.equal(alice.user.exec.interactiveMode, "IfAvailable");
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
   } finally {
-    if (oldHome) Deno.env.set("HOME", oldHome);
     await Deno.remove(home, { recursive: true });
   }
 });
 
 Deno.test("kubeconfig: an unparsable file is never overwritten", async () => {
   const home = await Deno.makeTempDir();
-  const oldHome = Deno.env.get("HOME");
-  Deno.env.set("HOME", home);
+  // The lock folder follows HOME: this test's own, without touching the process environment.
+  const env = (name: string) => (name === "HOME" ? home : Deno.env.get(name));
   try {
     const path = `${home}/config`;
     await Deno.writeTextFile(path, "clusters:\n  - name: a\n   bad: [\n");
@@ -86,12 +85,11 @@ Deno.test("kubeconfig: an unparsable file is never overwritten", async () => {
         server: "https://x",
         sessionName: "s",
         interactiveMode: "Never",
-      }),
+      }, env),
       /cannot parse .*config/,
     );
     assert.equal(await Deno.readTextFile(path), "clusters:\n  - name: a\n   bad: [\n");
   } finally {
-    if (oldHome) Deno.env.set("HOME", oldHome);
     await Deno.remove(home, { recursive: true });
   }
 });

@@ -154,7 +154,12 @@ async function runWithNotice(
   opts: { env?: Record<string, string>; tty?: boolean; now: number; server: string; home: string },
 ): Promise<string> {
   const io = memoryIO(
-    { XDG_CACHE_HOME: `${opts.home}/.cache`, DATUMCTL_INSTALL_BASE_URL: opts.server, ...opts.env },
+    {
+      HOME: opts.home,
+      XDG_CACHE_HOME: `${opts.home}/.cache`,
+      DATUMCTL_INSTALL_BASE_URL: opts.server,
+      ...opts.env,
+    },
     opts.tty ?? true,
   );
   const program = new Command("datumctl").exitOverride();
@@ -174,47 +179,40 @@ async function runWithNotice(
 Deno.test("the notice checks at most once a day and prints to a terminal only", async () => {
   await withFakeRelease("9.9.9", async (server) => {
     const home = await makeHome();
-    // HOME decides where the config (and its update-check setting) is read from.
-    const savedHome = Deno.env.get("HOME");
-    Deno.env.set("HOME", home);
-    try {
-      const day0 = Date.parse("2026-01-01T00:00:00Z");
-      const base = { server: server.url, home };
-      assert.equal(await runWithNotice({ ...base, now: day0, tty: false }), "");
-      assert.equal(
-        await runWithNotice({ ...base, now: day0, env: { DATUMCTL_NO_UPDATE_CHECK: "1" } }),
-        "",
-      );
-      assert.equal(await runWithNotice({ ...base, now: day0, env: { CI: "true" } }), "");
-      assert.deepEqual(server.requests, []);
+    // HOME (in the IO's environment) decides where the config and its update-check setting are.
+    const day0 = Date.parse("2026-01-01T00:00:00Z");
+    const base = { server: server.url, home };
+    assert.equal(await runWithNotice({ ...base, now: day0, tty: false }), "");
+    assert.equal(
+      await runWithNotice({ ...base, now: day0, env: { DATUMCTL_NO_UPDATE_CHECK: "1" } }),
+      "",
+    );
+    assert.equal(await runWithNotice({ ...base, now: day0, env: { CI: "true" } }), "");
+    assert.deepEqual(server.requests, []);
 
-      const first = await runWithNotice({ ...base, now: day0 });
-      assert.match(
-        first,
-        /A new datumctl is available: 0\.1\.0 → 9\.9\.9\. Run `datumctl update`\./,
-      );
-      assert.deepEqual(server.requests, ["/VERSION"]);
-      const record = JSON.parse(
-        await Deno.readTextFile(updateCheckPath(`${home}/.cache/datumctl`)),
-      );
-      assert.deepEqual(record, { "checked-at": "2026-01-01T00:00:00.000Z", latest: "9.9.9" });
+    const first = await runWithNotice({ ...base, now: day0 });
+    assert.match(
+      first,
+      /A new datumctl is available: 0\.1\.0 → 9\.9\.9\. Run `datumctl update`\./,
+    );
+    assert.deepEqual(server.requests, ["/VERSION"]);
+    const record = JSON.parse(
+      await Deno.readTextFile(updateCheckPath(`${home}/.cache/datumctl`)),
+    );
+    assert.deepEqual(record, { "checked-at": "2026-01-01T00:00:00.000Z", latest: "9.9.9" });
 
-      // Within 24 hours: no request, no notice.
-      assert.equal(await runWithNotice({ ...base, now: day0 + 23 * 3600_000 }), "");
-      assert.equal(server.requests.length, 1);
-      // A day later it asks again.
-      assert.match(await runWithNotice({ ...base, now: day0 + 25 * 3600_000 }), /9\.9\.9/);
-      assert.equal(server.requests.length, 2);
+    // Within 24 hours: no request, no notice.
+    assert.equal(await runWithNotice({ ...base, now: day0 + 23 * 3600_000 }), "");
+    assert.equal(server.requests.length, 1);
+    // A day later it asks again.
+    assert.match(await runWithNotice({ ...base, now: day0 + 25 * 3600_000 }), /9\.9\.9/);
+    assert.equal(server.requests.length, 2);
 
-      // Turned off in the config: no request even when due.
-      await Deno.mkdir(`${home}/.datumctl`, { recursive: true });
-      await Deno.writeTextFile(`${home}/.datumctl/config`, "update-check: false\n");
-      assert.equal(await runWithNotice({ ...base, now: day0 + 50 * 3600_000 }), "");
-      assert.equal(server.requests.length, 2);
-    } finally {
-      if (savedHome === undefined) Deno.env.delete("HOME");
-      else Deno.env.set("HOME", savedHome);
-    }
+    // Turned off in the config: no request even when due.
+    await Deno.mkdir(`${home}/.datumctl`, { recursive: true });
+    await Deno.writeTextFile(`${home}/.datumctl/config`, "update-check: false\n");
+    assert.equal(await runWithNotice({ ...base, now: day0 + 50 * 3600_000 }), "");
+    assert.equal(server.requests.length, 2);
   });
 });
 
@@ -242,7 +240,7 @@ Deno.test("completion answers and `update` itself never carry the notice", async
   await withFakeRelease("9.9.9", async (server) => {
     const home = await makeHome();
     const io = memoryIO(
-      { XDG_CACHE_HOME: `${home}/.cache`, DATUMCTL_INSTALL_BASE_URL: server.url },
+      { HOME: home, XDG_CACHE_HOME: `${home}/.cache`, DATUMCTL_INSTALL_BASE_URL: server.url },
       true,
     );
     const program = new Command("datumctl").exitOverride();
@@ -255,19 +253,12 @@ Deno.test("completion answers and `update` itself never carry the notice", async
       now: () => Date.parse("2026-01-01T00:00:00Z"),
     };
     attachUpdateNotice(program, { io, version: "0.1.0" }, env);
-    const savedHome = Deno.env.get("HOME");
-    Deno.env.set("HOME", home);
-    try {
-      for (const name of ["complete", "completion", "update"]) {
-        await program.parseAsync([name], { from: "user" });
-      }
-      assert.deepEqual(server.requests, []);
-      // A subcommand that happens to be called `update` is an ordinary command.
-      await program.parseAsync(["tunnel", "update"], { from: "user" });
-    } finally {
-      if (savedHome === undefined) Deno.env.delete("HOME");
-      else Deno.env.set("HOME", savedHome);
+    for (const name of ["complete", "completion", "update"]) {
+      await program.parseAsync([name], { from: "user" });
     }
+    assert.deepEqual(server.requests, []);
+    // A subcommand that happens to be called `update` is an ordinary command.
+    await program.parseAsync(["tunnel", "update"], { from: "user" });
     assert.deepEqual(server.requests, ["/VERSION"]);
     assert.match(io.stderr, /A new datumctl is available/);
   });

@@ -220,11 +220,16 @@ export async function requireManager(svc: InstalledService, env: Env = Deno.env.
   );
 }
 
-/** Runs one manager command and returns what it printed (never throws for a non-zero exit). */
-export async function runManager(argv: string[]): Promise<ManagerResult> {
+/**
+ * Runs one manager command and returns what it printed (never throws for a non-zero exit). The
+ * program is looked up on `env`'s PATH, the same one {@link requireManager} checked.
+ */
+export async function runManager(argv: string[], env: Env = Deno.env.get): Promise<ManagerResult> {
+  const path = env("PATH");
   try {
     const out = await new Deno.Command(argv[0], {
       args: argv.slice(1),
+      ...(path === undefined ? {} : { env: { PATH: path } }),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -243,8 +248,12 @@ export async function runManager(argv: string[]): Promise<ManagerResult> {
  * Runs a manager command and turns a failure into a `CliError`: no running systemd or no user
  * bus is a configuration error (78) with the way out; anything else is exit 1 with its message.
  */
-export async function mustRunManager(svc: InstalledService, argv: string[]): Promise<string> {
-  const res = await runManager(argv);
+export async function mustRunManager(
+  svc: InstalledService,
+  argv: string[],
+  env: Env = Deno.env.get,
+): Promise<string> {
+  const res = await runManager(argv, env);
   if (res.code === 0) return res.stdout;
   const said = (res.stderr.trim() || res.stdout.trim()).split("\n")[0] || `exit ${res.code}`;
   const command = argv.join(" ");
@@ -269,23 +278,32 @@ export async function mustRunManager(svc: InstalledService, argv: string[]): Pro
 }
 
 /** The manager's version when it tells one (systemd's major version; undefined otherwise). */
-export async function managerVersion(svc: InstalledService): Promise<number | undefined> {
+export async function managerVersion(
+  svc: InstalledService,
+  env: Env = Deno.env.get,
+): Promise<number | undefined> {
   if (svc.manager !== "systemd") return undefined;
-  const res = await runManager(["systemctl", "--version"]);
+  const res = await runManager(["systemctl", "--version"], env);
   return res.code === 0 ? parseSystemdVersion(res.stdout) : undefined;
 }
 
 /** Starts the installed service now (`systemctl [--user] start`, `launchctl kickstart`, …). */
-export async function startService(svc: InstalledService): Promise<void> {
-  await mustRunManager(svc, managerCommands(svc).start);
+export async function startService(
+  svc: InstalledService,
+  env: Env = Deno.env.get,
+): Promise<void> {
+  await mustRunManager(svc, managerCommands(svc).start, env);
 }
 
 /**
  * Stops the installed service now; it stays enabled (it starts again at the next boot or
  * login). systemd and launchd send SIGTERM, so the tunnel disables itself before it exits.
  */
-export async function stopService(svc: InstalledService): Promise<void> {
-  await mustRunManager(svc, managerCommands(svc).stop);
+export async function stopService(
+  svc: InstalledService,
+  env: Env = Deno.env.get,
+): Promise<void> {
+  await mustRunManager(svc, managerCommands(svc).stop, env);
 }
 
 const SYSTEMD_SENTENCES: Record<string, string> = {
@@ -298,8 +316,11 @@ const SYSTEMD_SENTENCES: Record<string, string> = {
 };
 
 /** What the manager says about `svc` now. */
-export async function serviceState(svc: InstalledService): Promise<ServiceState> {
-  const out = await mustRunManager(svc, managerCommands(svc).state);
+export async function serviceState(
+  svc: InstalledService,
+  env: Env = Deno.env.get,
+): Promise<ServiceState> {
+  const out = await mustRunManager(svc, managerCommands(svc).state, env);
   if (svc.manager === "systemd") {
     const p = parseSystemdShow(out);
     const state = `${p.ActiveState ?? "unknown"}/${p.SubState ?? "unknown"}`;

@@ -23,34 +23,38 @@ const DEFINITION: ServiceDefinition = {
   created_by: "",
 };
 
-/** A `systemctl` first on PATH that logs its argv and prints `$FAKE_OUT` / fails with `$FAKE_ERR`. */
+/**
+ * A `systemctl` first on the PATH of the env handed to the manager (the process environment is
+ * left alone: test files run in parallel in one process). It logs its argv and prints what `set`
+ * last gave it, or fails with that error.
+ */
 async function withFakeSystemctl(
-  fn: (calls: () => Promise<string[]>, set: (out: string, err?: string) => void) => Promise<void>,
+  fn: (
+    env: (name: string) => string | undefined,
+    calls: () => Promise<string[]>,
+    set: (out: string, err?: string) => Promise<void>,
+  ) => Promise<void>,
 ) {
   const bin = await Deno.makeTempDir();
   const log = `${bin}/calls`;
   await Deno.writeTextFile(
     `${bin}/systemctl`,
-    `#!/bin/sh\necho "$*" >> "${log}"\nprintf '%b' "$FAKE_OUT"\n` +
-      `if [ -n "$FAKE_ERR" ]; then echo "$FAKE_ERR" >&2; exit 1; fi\n`,
+    `#!/bin/sh\necho "$*" >> "${log}"\ncat "${bin}/out"\n` +
+      `if [ -s "${bin}/err" ]; then cat "${bin}/err" >&2; exit 1; fi\n`,
   );
   await Deno.chmod(`${bin}/systemctl`, 0o755);
-  const path = Deno.env.get("PATH") ?? "";
-  Deno.env.set("PATH", `${bin}:${path}`);
-  try {
-    await fn(
-      async () => (await Deno.readTextFile(log).catch(() => "")).split("\n").filter(Boolean),
-      (out, err) => {
-        Deno.env.set("FAKE_OUT", out);
-        if (err) Deno.env.set("FAKE_ERR", err);
-        else Deno.env.delete("FAKE_ERR");
-      },
-    );
-  } finally {
-    Deno.env.set("PATH", path);
-    Deno.env.delete("FAKE_OUT");
-    Deno.env.delete("FAKE_ERR");
-  }
+  const set = async (out: string, err = "") => {
+    await Deno.writeTextFile(`${bin}/out`, out);
+    await Deno.writeTextFile(`${bin}/err`, err);
+  };
+  await set("");
+  const path = `${bin}:${Deno.env.get("PATH") ?? ""}`;
+  const env = (name: string) => (name === "PATH" ? path : Deno.env.get(name));
+  await fn(
+    env,
+    async () => (await Deno.readTextFile(log).catch(() => "")).split("\n").filter(Boolean),
+    set,
+  );
 }
 
 Deno.test("findInstalledService: nothing installed, then the definition's unit", async () => {
@@ -67,24 +71,24 @@ Deno.test("findInstalledService: nothing installed, then the definition's unit",
 
 Deno.test("serviceState, startService and stopService talk to systemctl", async () => {
   const svc = describeService(DEFINITION, (n) => (n === "HOME" ? "/h" : undefined), "systemd");
-  await withFakeSystemctl(async (calls, set) => {
-    set("ActiveState=active\\nSubState=running\\nMainPID=4242\\nResult=success\\n");
-    assert.deepEqual(await serviceState(svc), {
+  await withFakeSystemctl(async (env, calls, set) => {
+    await set("ActiveState=active\nSubState=running\nMainPID=4242\nResult=success\n");
+    assert.deepEqual(await serviceState(svc, env), {
       active: true,
       state: "active/running",
       mainPid: 4242,
       detail: "running (pid 4242)",
     });
-    set(
-      "ActiveState=failed\\nSubState=failed\\nMainPID=0\\nResult=exit-code\\nExecMainStatus=77\\n",
+    await set(
+      "ActiveState=failed\nSubState=failed\nMainPID=0\nResult=exit-code\nExecMainStatus=77\n",
     );
-    const failed = await serviceState(svc);
+    const failed = await serviceState(svc, env);
     assert.equal(failed.active, false);
     assert.equal(failed.mainPid, undefined);
     assert.match(failed.detail, /last exit code 77 \(permanent: not restarted\)/);
-    set("");
-    await startService(svc);
-    await stopService(svc);
+    await set("");
+    await startService(svc, env);
+    await stopService(svc, env);
     assert.deepEqual((await calls()).slice(-2), [
       "--user start datumctl-connect-user-web.service",
       "--user stop datumctl-connect-user-web.service",
@@ -98,16 +102,16 @@ Deno.test("serviceState, startService and stopService talk to systemctl", async 
 
 Deno.test("no running systemd is a configuration error (78); other failures exit 1", async () => {
   const svc = describeService(DEFINITION, (n) => (n === "HOME" ? "/h" : undefined), "systemd");
-  await withFakeSystemctl(async (_calls, set) => {
-    set("", "System has not been booted with systemd as init system (PID 1). Can't operate.");
-    await assert.rejects(() => startService(svc), (err: unknown) => {
+  await withFakeSystemctl(async (env, _calls, set) => {
+    await set("", "System has not been booted with systemd as init system (PID 1). Can't operate.");
+    await assert.rejects(() => startService(svc, env), (err: unknown) => {
       assert.ok(err instanceof CliError);
       assert.equal(err.exitCode, 78);
       assert.match(err.hint ?? "", /loginctl enable-linger/);
       return true;
     });
-    set("", "Unit datumctl-connect-user-web.service not found.");
-    await assert.rejects(() => stopService(svc), (err: unknown) => {
+    await set("", "Unit datumctl-connect-user-web.service not found.");
+    await assert.rejects(() => stopService(svc, env), (err: unknown) => {
       assert.ok(err instanceof CliError);
       assert.equal(err.exitCode, 1);
       assert.match(err.message, /not found/);
