@@ -189,6 +189,8 @@ export async function run(args: string[]): Promise<number> {
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof ExitStatus) return err.exitCode;
+    // The reader went away (`datumctl … | head`): it has all it wanted, which is not an error.
+    if (err instanceof Deno.errors.BrokenPipe) return ExitCode.ok;
     if (err instanceof CommanderError) {
       const cliError = commanderToCliError(err, commandPath(program, args));
       if (!cliError) return ExitCode.ok;

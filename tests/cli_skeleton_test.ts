@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { makeHome, runCli } from "./support/cli.ts";
+import { cliCommand, isolatedEnv, makeHome, runCli } from "./support/cli.ts";
 
 Deno.test("--version prints datumctl and the version from deno.json", async () => {
   const home = await makeHome();
@@ -88,4 +88,20 @@ Deno.test("bare datumctl shows a landing page: not logged in, then who and where
   assert.match(after.stdout, /Logged in as Alice Example \(alice@example\.com\)/);
   assert.match(after.stdout, /Context: +acme-corp\/infra \(project Infra in ACME Corp\)/);
   assert.match(after.stdout, /1 organization, 1 project/);
+});
+
+Deno.test("a reader that stops early (`| true`) is not an error: no message, exit 0", async () => {
+  const home = await makeHome();
+  const cli = cliCommand().map((part) => `'${part}'`).join(" ");
+  const script = `${cli} tunnel --help 2>"$ERR_FILE" | true; echo "\${PIPESTATUS[0]}"`;
+  const errFile = `${home}/stderr`;
+  const out = await new Deno.Command("bash", {
+    args: ["-c", script],
+    env: isolatedEnv(home, { ERR_FILE: errFile }),
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "0");
+  assert.equal(await Deno.readTextFile(errFile), "");
 });
