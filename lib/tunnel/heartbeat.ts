@@ -13,8 +13,7 @@
  */
 import { ApiError } from "../api/errors.ts";
 import { type AgentAddress, buildConnectionDetails, sameConnectionDetails } from "./details.ts";
-import { nextBackoffMs } from "./backoff.ts";
-import { abortableSleep } from "./quota.ts";
+import { nextBackoffMs, NudgeableSleep } from "./backoff.ts";
 import type { ConnectionDetails, Connector, Lease } from "./resources.ts";
 import { TUNNEL_KINDS } from "./resources.ts";
 import type { TunnelService } from "./service.ts";
@@ -81,9 +80,7 @@ export function isLoginLost(err: unknown): boolean {
 export class Heartbeat {
   readonly #opts: HeartbeatOptions;
   readonly #abort = new AbortController();
-  #wake?: () => void;
-  /** A nudge that arrived while a cycle ran: skip the next sleep. */
-  #nudged = false;
+  readonly #sleeper = new NudgeableSleep(this.#abort.signal);
   /** Bumped by {@link recover}; a renewal by a cycle started at epoch `e` settles waiters <= e. */
   #epoch = 0;
   #waiters: { epoch: number; resolve: (renewed: boolean) => void }[] = [];
@@ -124,8 +121,7 @@ export class Heartbeat {
 
   /** Runs a cycle now (e.g. the agent's address changed); the current sleep is cut short. */
   nudge(): void {
-    if (this.#wake) this.#wake();
-    else this.#nudged = true;
+    this.#sleeper.nudge();
   }
 
   /**
@@ -149,7 +145,6 @@ export class Heartbeat {
   /** Stops the loop and waits for the current cycle to end. */
   async stop(): Promise<void> {
     this.#abort.abort();
-    this.#wake?.();
     await this.#loop;
     this.#settle(Infinity, false);
   }
@@ -164,17 +159,6 @@ export class Heartbeat {
     return this.#abort.signal.aborted;
   }
 
-  async #sleep(ms: number): Promise<void> {
-    if (this.#nudged) {
-      this.#nudged = false;
-      return;
-    }
-    const wake = new AbortController();
-    this.#wake = () => wake.abort();
-    await abortableSleep(ms, AbortSignal.any([wake.signal, this.#abort.signal]));
-    this.#wake = undefined;
-  }
-
   #emit(event: HeartbeatEvent): void {
     try {
       this.#opts.onEvent?.(event);
@@ -184,7 +168,7 @@ export class Heartbeat {
   async #run(): Promise<void> {
     while (!this.#stopped) {
       let delayMs: number;
-      this.#nudged = false;
+      this.#sleeper.clear();
       try {
         const result = await this.#cycle(this.#epoch);
         if (result.waiting) {
@@ -206,7 +190,7 @@ export class Heartbeat {
         this.#backoffMs = delayMs;
       }
       if (this.#stopped) break;
-      await this.#sleep(delayMs);
+      await this.#sleeper.sleep(delayMs);
     }
   }
 

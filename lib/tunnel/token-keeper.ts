@@ -15,8 +15,7 @@ import {
   type KeptTokenSource,
 } from "../auth/session-tokens.ts";
 import type { TokenSource } from "../auth/token-source.ts";
-import { nextBackoffMs } from "./backoff.ts";
-import { abortableSleep } from "./quota.ts";
+import { nextBackoffMs, NudgeableSleep } from "./backoff.ts";
 
 /** The longest wait between two looks at the token, so a wall-clock jump is noticed. */
 const MAX_CHECK_MS = 60_000;
@@ -41,8 +40,7 @@ export class TokenKeeper {
   readonly #opts: TokenKeeperOptions;
   readonly #tokens?: KeptTokenSource;
   readonly #abort = new AbortController();
-  #wake?: () => void;
-  #nudged = false;
+  readonly #sleeper = new NudgeableSleep(this.#abort.signal);
   #loop?: Promise<void>;
   #backoffMs?: number;
   #failing = false;
@@ -61,14 +59,12 @@ export class TokenKeeper {
   /** Looks at the token now (e.g. after a wake from sleep), cutting the current wait short. */
   nudge(): void {
     this.#backoffMs = undefined;
-    if (this.#wake) this.#wake();
-    else this.#nudged = true;
+    this.#sleeper.nudge();
   }
 
   /** Stops the loop and waits for an attempt in progress to end. */
   async stop(): Promise<void> {
     this.#abort.abort();
-    this.#wake?.();
     await this.#loop;
   }
 
@@ -76,20 +72,9 @@ export class TokenKeeper {
     return this.#opts.now?.() ?? Date.now();
   }
 
-  async #sleep(ms: number): Promise<void> {
-    if (this.#nudged) {
-      this.#nudged = false;
-      return;
-    }
-    const wake = new AbortController();
-    this.#wake = () => wake.abort();
-    await abortableSleep(ms, AbortSignal.any([wake.signal, this.#abort.signal]));
-    this.#wake = undefined;
-  }
-
   async #run(tokens: KeptTokenSource): Promise<void> {
     while (!this.#abort.signal.aborted) {
-      this.#nudged = false;
+      this.#sleeper.clear();
       let delayMs: number;
       try {
         await tokens.refreshIfDue();
@@ -112,7 +97,7 @@ export class TokenKeeper {
         delayMs = this.#backoffMs = nextBackoffMs(this.#backoffMs);
         this.#opts.onRetry?.(err, delayMs);
       }
-      await this.#sleep(delayMs);
+      await this.#sleeper.sleep(delayMs);
     }
   }
 }
