@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
-import { cliCommand, isolatedEnv, runCli } from "./support/cli.ts";
+import { runCli } from "./support/cli.ts";
 import { startStack } from "./support/stack.ts";
 import {
   loginHome,
@@ -19,6 +19,7 @@ import {
   publicGet,
   serviceAccountHome,
   startOrigin,
+  startTunnelProcess,
   tunnelEnv,
 } from "./support/tunnel.ts";
 import { TUNNEL_KINDS } from "../lib/tunnel/resources.ts";
@@ -72,65 +73,6 @@ async function verifyUnit(path: string, user: boolean): Promise<{ code: number; 
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, output: dec.decode(out.stdout) + dec.decode(out.stderr) };
-}
-
-// deno-lint-ignore no-explicit-any
-type Event = Record<string, any>;
-
-/** Starts `datumctl tunnel run --name <name>` and collects its JSON event lines. */
-function startRun(home: string, name: string, env: Record<string, string>) {
-  const [cmd, ...rest] = cliCommand();
-  const child = new Deno.Command(cmd, {
-    args: [...rest, "tunnel", "run", "--name", name],
-    env: isolatedEnv(home, env),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const events: Event[] = [];
-  let stderr = "";
-  const pumpOut = (async () => {
-    let pending = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        const line = pending.slice(0, nl).trim();
-        pending = pending.slice(nl + 1);
-        if (line) events.push(JSON.parse(line));
-      }
-    }
-  })();
-  const pumpErr = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
-  })();
-  const status = child.status.then(async (s) => {
-    await Promise.all([pumpOut, pumpErr]);
-    return s.code;
-  });
-  let exitCode: number | undefined;
-  status.then((c) => (exitCode = c));
-  return {
-    events,
-    stderr: () => stderr,
-    async waitFor(type: string, timeoutMs = 60_000): Promise<Event> {
-      const until = Date.now() + timeoutMs;
-      while (Date.now() < until) {
-        const hit = events.find((e) => e.type === type);
-        if (hit) return hit;
-        if (exitCode !== undefined) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(
-        `no "${type}" event (exit ${exitCode})\nevents: ${
-          JSON.stringify(events)
-        }\nstderr:\n${stderr}`,
-      );
-    },
-    signal: (sig: Deno.Signal) => child.kill(sig),
-    exited: () => status,
-  };
 }
 
 Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) => {
@@ -424,8 +366,11 @@ Deno.test("tunnel install/uninstall/start/run as systemd services", async (t) =>
       assert.equal(res.code, 0, res.stderr);
       assert.ok((await fake.calls()).includes("--user enable datumctl-connect-user-web.service"));
       // A stray DATUM_TOKEN in the environment does not replace the definition's session.
-      const run = startRun(home, "web", { ...env, DATUM_TOKEN: "not-a-token" });
-      const ready = await run.waitFor("ready");
+      const run = startTunnelProcess(home, ["tunnel", "run", "--name", "web"], {
+        ...env,
+        DATUM_TOKEN: "not-a-token",
+      });
+      const ready = await run.waitForEvent((e) => e.type === "ready");
       assert.equal(ready.label, "web");
       const answer = await publicGet(stack.gateway, ready.hostnames[0], "/svc");
       assert.deepEqual(answer, { status: 200, body: "hello from origin /svc\n" });

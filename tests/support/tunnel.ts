@@ -148,9 +148,21 @@ export function startListener(
   args: string[],
   env: Record<string, string>,
 ): Listener {
+  return startTunnelProcess(home, ["tunnel", "listen", ...args], env);
+}
+
+/**
+ * Starts a long-running `datumctl <args>` (e.g. `tunnel listen`, `tunnel run`) with `home`,
+ * collecting its output and JSON event lines.
+ */
+export function startTunnelProcess(
+  home: string,
+  args: string[],
+  env: Record<string, string>,
+): Listener {
   const [cmd, ...rest] = cliCommand();
   const child = new Deno.Command(cmd, {
-    args: [...rest, "tunnel", "listen", ...args],
+    args: [...rest, ...args],
     env: isolatedEnv(home, env),
     clearEnv: true,
     stdin: "null",
@@ -205,7 +217,9 @@ export function startListener(
       if (hit !== undefined) return hit;
       if (code !== undefined) {
         throw new Error(
-          `listener exited (${code}) before ${what}\nstdout:\n${out}\nstderr:\n${err}`,
+          `datumctl ${
+            args.join(" ")
+          } exited (${code}) before ${what}\nstdout:\n${out}\nstderr:\n${err}`,
         );
       }
       if (Date.now() > until) {
