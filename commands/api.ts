@@ -10,6 +10,7 @@
 import type { Command } from "commander";
 import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
 import { UsageError } from "../lib/ui/errors.ts";
+import { terminalLine } from "../lib/ui/terminal-text.ts";
 
 interface ProxyOptions {
   port: string;
@@ -38,7 +39,9 @@ async function proxy(cmd: Command, ctx: CommandContext, opts: ProxyOptions) {
     import("../lib/proxy/api-proxy.ts"),
   ]);
   const env = (name: string) => ctx.io.env(name);
-  const auth = await storedAuthLoader(env, (m) => ctx.io.err(`warning: ${m}\n`))(opts.session);
+  const auth = await storedAuthLoader(env, (m) => ctx.io.err(terminalLine(`warning: ${m}`)))(
+    opts.session,
+  );
   // Fail before listening when the login cannot produce a token at all.
   await auth.tokens.accessToken();
   const upstream = g.project
@@ -56,13 +59,13 @@ async function proxy(cmd: Command, ctx: CommandContext, opts: ProxyOptions) {
     auth,
     upstream,
     port,
-    onAccess: opts.quiet ? undefined : (line) => ctx.io.err(`${line}\n`),
+    onAccess: opts.quiet ? undefined : (line) => ctx.io.err(terminalLine(line)),
   });
   if (!opts.quiet) {
     ctx.io.err(
-      `Session:   ${auth.sessionName ?? auth.kind} (${auth.identity.email})\n` +
-        `Upstream:  ${upstream}\n` +
-        `Scope:     ${scope}\n` +
+      terminalLine(`Session:   ${auth.sessionName ?? auth.kind} (${auth.identity.email})`) +
+        terminalLine(`Upstream:  ${upstream}`) +
+        terminalLine(`Scope:     ${scope}`) +
         `Listening: ${server.url} (127.0.0.1 only; Ctrl-C to stop)\n`,
     );
   }

@@ -11,9 +11,10 @@ import {
   parseOutputFormat,
   parseStructuredOutput,
   renderStructured,
-  renderTable,
   successLine,
 } from "../lib/ui/output.ts";
+import { renderTable } from "../lib/ui/table.ts";
+import { sanitizeForTerminal, terminalLine } from "../lib/ui/terminal-text.ts";
 import type { IO } from "../lib/ui/io.ts";
 import type { Session } from "../lib/store/config.ts";
 
@@ -60,7 +61,10 @@ Examples:
         import("../lib/auth/sessions.ts"),
         import("../lib/store/credentials.ts"),
       ]);
-      const store = new CredentialStore({ env: (n) => io.env(n), warn: (l) => io.err(`${l}\n`) });
+      const store = new CredentialStore({
+        env: (n) => io.env(n),
+        warn: (l) => io.err(terminalLine(l)),
+      });
       const rows = await listSessions(store);
       if (format) {
         io.out(renderStructured(rows, format));
@@ -77,14 +81,16 @@ Examples:
       const headers = showEndpoint
         ? ["USER", "ENDPOINT", "STATUS", "STORAGE"]
         : ["USER", "STATUS", "STORAGE"];
-      io.out(renderTable(
-        headers,
-        rows.map((r) =>
-          showEndpoint
-            ? [r.email, r.endpoint, status(r), r.storage]
-            : [r.email, status(r), r.storage]
+      io.out(
+        await renderTable(
+          headers,
+          rows.map((r) =>
+            showEndpoint
+              ? [r.email, r.endpoint, status(r), r.storage]
+              : [r.email, status(r), r.storage]
+          ),
         ),
-      ));
+      );
     });
 }
 
@@ -110,9 +116,11 @@ async function chooseSession(
     message: "Which login session?",
     choices: candidates.map((s) => ({
       value: s.name,
-      name: `${s["user-email"]}${endpointsDiffer ? `  (${hostOf(s.endpoint.server)})` : ""}${
-        s.name === activeName ? "  (active)" : ""
-      }`,
+      name: sanitizeForTerminal(
+        `${s["user-email"]}${endpointsDiffer ? `  (${hostOf(s.endpoint.server)})` : ""}${
+          s.name === activeName ? "  (active)" : ""
+        }`,
+      ),
     })),
     default: activeName,
   }, { output: process.default.stderr });
@@ -164,9 +172,11 @@ Examples:
       const who = labelled(session["user-name"], session["user-email"]);
       let text = successLine(io, `Switched to ${who}`);
       text += context
-        ? `  Context:  ${context.name.slice(session.name.length + 1)}\n`
+        ? terminalLine(`  Context:  ${context.name.slice(session.name.length + 1)}`)
         : "  Context:  (none) — Run 'datumctl ctx use' to select one.\n";
-      if (result.multipleEndpoints) text += `  Endpoint: ${hostOf(session.endpoint.server)}\n`;
+      if (result.multipleEndpoints) {
+        text += terminalLine(`  Endpoint: ${hostOf(session.endpoint.server)}`);
+      }
       io.out(text);
     });
 }
@@ -208,7 +218,7 @@ Examples:
       const auth = await resolveAuthContext({
         session: flags.session,
         env: (n) => io.env(n),
-        warn: (l) => io.err(`${l}\n`),
+        warn: (l) => io.err(terminalLine(l)),
       });
       const token = await auth.tokens.accessToken();
       if (format === "token") {

@@ -18,6 +18,7 @@ import {
 import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 import { pickContext, renderContextTable, switchedMessage } from "../lib/ui/contexts.ts";
 import { UsageError } from "../lib/ui/errors.ts";
+import { terminalLine } from "../lib/ui/terminal-text.ts";
 
 const FORMATS = ["table", "json", "yaml"] as const;
 
@@ -30,7 +31,7 @@ interface ListOptions {
 function refreshOptions(ctx: CommandContext): RefreshOptions {
   return {
     env: (name) => ctx.io.env(name),
-    warn: (message) => ctx.io.err(`warning: ${message}\n`),
+    warn: (message) => ctx.io.err(terminalLine(`warning: ${message}`)),
   };
 }
 
@@ -51,7 +52,7 @@ async function listContexts(ctx: CommandContext, opts: ListOptions): Promise<voi
     );
     return;
   }
-  ctx.io.out(renderContextTable(views, { withUser: opts.all && sessions.length > 1 }));
+  ctx.io.out(await renderContextTable(views, { withUser: opts.all && sessions.length > 1 }));
 }
 
 async function use(ctx: CommandContext, ref: string | undefined, output?: string): Promise<void> {

@@ -12,6 +12,7 @@ import { type Command, Option } from "commander";
 import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
 import { authGroup } from "./auth.ts";
 import { CliError, ExitCode } from "../lib/ui/errors.ts";
+import { terminalLine } from "../lib/ui/terminal-text.ts";
 import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 
 const INTERACTIVE_MODES = ["Never", "IfAvailable", "Always"];
@@ -32,7 +33,7 @@ async function updateKubeconfig(cmd: Command, ctx: CommandContext, opts: UpdateO
   const env = (name: string) => ctx.io.env(name);
   const { opened } = await openResourceScope({
     inputs: scopeInputs(cmd, ctx.io),
-    warn: (message) => ctx.io.err(`warning: ${message}\n`),
+    warn: (message) => ctx.io.err(terminalLine(`warning: ${message}`)),
     onboarding: false,
   });
   const { scope, auth } = opened;
@@ -87,7 +88,8 @@ async function updateKubeconfig(cmd: Command, ctx: CommandContext, opts: UpdateO
     ),
   );
   ctx.io.err(
-    `  Server: ${opened.controlPlane}\n  User:   ${result.user}\nTry: kubectl get namespaces\n`,
+    terminalLine(`  Server: ${opened.controlPlane}`) + terminalLine(`  User:   ${result.user}`) +
+      "Try: kubectl get namespaces\n",
   );
 }
 

@@ -7,6 +7,7 @@ import type { RegisterCommands } from "./context.ts";
 import { globalOptions } from "./context.ts";
 import { labelled, parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 import type { EndpointFlags } from "../lib/auth/endpoints.ts";
+import { terminalLine } from "../lib/ui/terminal-text.ts";
 
 const HELP_AFTER = `
 Flows:
@@ -76,7 +77,7 @@ export const register: RegisterCommands = (program, ctx) => {
         noBrowser: flags.browser === false,
         credentials: flags.credentials,
       }, {
-        say: (line) => io.err(`${line}\n`),
+        say: (line) => io.err(terminalLine(line)),
         interactive: io.stderrIsTTY,
         env: (name) => io.env(name),
       });
@@ -94,7 +95,7 @@ export const register: RegisterCommands = (program, ctx) => {
         session: outcome.session.name,
         ignoreEnvironment: true,
         env: (n) => io.env(n),
-        warn: (line) => io.err(`${line}\n`),
+        warn: (line) => io.err(terminalLine(line)),
       });
       const result = await selectContextAfterLogin({
         auth,
@@ -105,8 +106,8 @@ export const register: RegisterCommands = (program, ctx) => {
           if (format === "human") io.out(`\n${renderAccessSummary(summary)}\n`);
         },
       });
-      if (result.warning) io.err(`warning: ${result.warning}\n`);
-      if (result.hint) io.err(`${result.hint}\n`);
+      if (result.warning) io.err(terminalLine(`warning: ${result.warning}`));
+      if (result.hint) io.err(terminalLine(result.hint));
       if (format === "json") {
         io.out(renderStructured({
           user: { email, name: name ?? null, subject: outcome.identity.subject },

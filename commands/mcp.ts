@@ -8,6 +8,7 @@
  */
 import type { Command } from "commander";
 import { type RegisterCommands, scopeInputs } from "./context.ts";
+import { terminalLine } from "../lib/ui/terminal-text.ts";
 
 const HELP_AFTER = `
 Tools: whoami, list_contexts, list_resource_types, get, describe, apply, delete, list_tunnels
@@ -61,7 +62,7 @@ export const register: RegisterCommands = (program, ctx) => {
         inputs: scopeInputs(cmd, io),
         readOnly: flags.readOnly === true,
         version: ctx.version,
-        log: (line) => io.err(`${line}\n`),
+        log: (line) => io.err(terminalLine(line)),
       });
     });
 };

@@ -18,10 +18,10 @@ import {
   scopeInputs,
 } from "./context.ts";
 import { CliError, ExitCode, ExitStatus, formatError, UsageError } from "../lib/ui/errors.ts";
-import { parseOutputFormat, renderStructured, renderTable } from "../lib/ui/output.ts";
+import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
+import { alignedRow, columnWidths, renderTable } from "../lib/ui/table.ts";
+import { terminalBlock, terminalLine } from "../lib/ui/terminal-text.ts";
 import {
-  alignedRow,
-  columnWidths,
   describeObject,
   humanAge,
   objectsTable,
@@ -41,7 +41,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 function warnTo(ctx: CommandContext): (message: string) => void {
-  return (message) => ctx.io.err(`warning: ${message}\n`);
+  return (message) => ctx.io.err(terminalLine(`warning: ${message}`));
 }
 
 async function openScoped(
@@ -74,7 +74,7 @@ function resultLine(result: WriteResult): string {
     : result.dryRun === "client"
     ? " (dry run)"
     : "";
-  return `${result.ref} ${result.action}${suffix}\n`;
+  return terminalLine(`${result.ref} ${result.action}${suffix}`);
 }
 
 /** Runs `step` for each item; reports failures as they happen and fails at the end if any did. */
@@ -183,7 +183,7 @@ async function getOrganizations(
     return;
   }
   if (output.kind !== "table" && output.kind !== "wide") {
-    ctx.io.out(printObjects(rows.map((r) => r.membership), output, names.length === 1));
+    ctx.io.out(await printObjects(rows.map((r) => r.membership), output, names.length === 1));
     return;
   }
   if (rows.length === 0) {
@@ -201,17 +201,17 @@ async function getOrganizations(
   ]);
   ctx.io.out(
     opts.headers === false
-      ? renderTable(headers, cells).split("\n").slice(1).join("\n")
-      : renderTable(headers, cells),
+      ? (await renderTable(headers, cells)).split("\n").slice(1).join("\n")
+      : await renderTable(headers, cells),
   );
   const pending = rows.filter((r) => r.reason !== "Ready");
   if (pending.length > 0) {
     const portal = portalUrl(auth.apiBase, (name) => ctx.io.env(name));
     let footer = "\nSome organizations still need setup before you can use them with datumctl:\n";
     for (const r of pending) {
-      footer += `  ${r.displayName} (${r.id}): ${r.status} — ${
-        organizationPortalLink(portal, r.id)
-      }\n`;
+      footer += terminalLine(
+        `  ${r.displayName} (${r.id}): ${r.status} — ${organizationPortalLink(portal, r.id)}`,
+      );
     }
     ctx.io.err(footer);
   }
@@ -307,17 +307,17 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
       first = false;
       ctx.io.out(
         opts.headers === false
-          ? renderTable(headers, rows).split("\n").slice(1).join("\n")
-          : renderTable(headers, rows),
+          ? (await renderTable(headers, rows)).split("\n").slice(1).join("\n")
+          : await renderTable(headers, rows),
       );
-      widths = columnWidths(headers, rows);
+      widths = await columnWidths(headers, rows);
     }
     if (first && missing.length === 0 && !opts.watchOnly) {
       const only = resolved.length === 1 ? resolved[0] : undefined;
       const where = only && only.type.namespaced && !opts.allNamespaces
         ? ` in ${opts.namespace ?? only.rc.namespace} namespace`
         : "";
-      ctx.io.err(`No resources found${where}.\n`);
+      ctx.io.err(terminalLine(`No resources found${where}.`));
     }
     if (opts.watch || opts.watchOnly) {
       await watchTable(ctx, resolved[0], opts, widths);
@@ -334,7 +334,9 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
     if (
       !opts.watchOnly && (objects.length > 0 || output.kind === "json" || output.kind === "yaml")
     ) {
-      if (!(single && objects.length === 0)) ctx.io.out(printObjects(objects, output, single));
+      if (!(single && objects.length === 0)) {
+        ctx.io.out(await printObjects(objects, output, single));
+      }
     }
     const askedForNames = resolved.some((r) => r.request.names.length > 0);
     if (
@@ -353,7 +355,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
         })
       ) {
         if (event.type === "BOOKMARK") continue;
-        const text = printObjects([withTypeMeta(event.object, type)], output, true);
+        const text = await printObjects([withTypeMeta(event.object, type)], output, true);
         // Custom columns print their header once, like a table being watched.
         ctx.io.out(output.kind === "custom-columns" ? text.slice(text.indexOf("\n") + 1) : text);
       }
@@ -407,12 +409,12 @@ async function watchTable(
     if (event.type === "DELETED" && lastCells.has(name)) cells = lastCells.get(name)!;
     lastCells.set(name, cells);
     if (!printedHeader && opts.headers !== false) {
-      widths = columnWidths(headers, rows);
-      ctx.io.out(alignedRow(headers, widths));
+      widths = await columnWidths(headers, rows);
+      ctx.io.out(await alignedRow(headers, widths));
       printedHeader = true;
     }
-    widths ??= columnWidths(headers, rows);
-    ctx.io.out(alignedRow(cells, widths));
+    widths ??= await columnWidths(headers, rows);
+    ctx.io.out(await alignedRow(cells, widths));
   }
 }
 
@@ -474,13 +476,17 @@ interface WriteOptions {
   namespace?: string;
 }
 
-function printWrite(ctx: CommandContext, result: WriteResult, output: ResourceOutput | undefined) {
+async function printWrite(
+  ctx: CommandContext,
+  result: WriteResult,
+  output: ResourceOutput | undefined,
+) {
   if (!output) {
     ctx.io.out(resultLine(result));
     return;
   }
   if (output.kind === "name") ctx.io.out(`${result.ref}\n`);
-  else if (result.object) ctx.io.out(printObjects([result.object], output, true));
+  else if (result.object) ctx.io.out(await printObjects([result.object], output, true));
   else ctx.io.out(resultLine(result));
 }
 
@@ -502,7 +508,7 @@ async function create(cmd: Command, ctx: CommandContext, opts: WriteOptions) {
   const manifests = await loadManifestArgs(opts.filename, opts.recursive);
   const rc = await openScoped(cmd, ctx, opts.namespace);
   await forEachReporting(cmd, ctx, manifests, async (m) => {
-    printWrite(ctx, await rc.create(m.object, { dryRun }), output);
+    await printWrite(ctx, await rc.create(m.object, { dryRun }), output);
   });
 }
 
@@ -521,7 +527,7 @@ async function apply(
       dryRun,
       fieldManager: opts.fieldManager,
     });
-    printWrite(ctx, result, output);
+    await printWrite(ctx, result, output);
   });
 }
 
@@ -607,7 +613,7 @@ async function diff(
     for (const r of results) {
       if (!r.diff) continue;
       differs = true;
-      ctx.io.out(`diff -u -N LIVE/${r.fileName} MERGED/${r.fileName}\n${r.diff}`);
+      ctx.io.out(terminalBlock(`diff -u -N LIVE/${r.fileName} MERGED/${r.fileName}\n${r.diff}`));
     }
     return differs ? 1 : 0;
   } catch (err) {
@@ -655,7 +661,9 @@ async function edit(
     namespace: opts.namespace,
     openEditor: (file) => openInEditor(ctx.io, file),
   });
-  ctx.io.out(outcome.edited ? `${outcome.ref} edited\n` : "Edit cancelled, no changes made.\n");
+  ctx.io.out(
+    outcome.edited ? terminalLine(`${outcome.ref} edited`) : "Edit cancelled, no changes made.\n",
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -706,7 +714,7 @@ async function apiResources(
     t.kind,
     ...(wide ? [t.verbs.join(","), t.categories.join(",")] : []),
   ]);
-  const text = renderTable(headers, rows);
+  const text = await renderTable(headers, rows);
   ctx.io.out(opts.headers === false ? text.split("\n").slice(1).join("\n") : text);
 }
 
@@ -716,7 +724,7 @@ async function apiVersions(cmd: Command, ctx: CommandContext, opts: { output?: s
   const doc = await rc.discovery.refresh();
   const versions = [...new Set(doc.groupVersions)].sort();
   if (format !== "text") ctx.io.out(renderStructured(versions, format));
-  else ctx.io.out(versions.map((v) => `${v}\n`).join(""));
+  else ctx.io.out(versions.map(terminalLine).join(""));
 }
 
 async function explain(
@@ -729,9 +737,9 @@ async function explain(
   const rc = await clientFor(cmd, ctx, typeWord, {});
   const type = await rc.resolveType(opts.apiVersion ? `${opts.apiVersion}/${typeWord}` : typeWord);
   const { explainType } = await import("../lib/resources/explain.ts");
-  ctx.io.out(
+  ctx.io.out(terminalBlock(
     await explainType(rc.api, type, fieldPath.filter(Boolean), { recursive: opts.recursive }),
-  );
+  ));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import { type CommandContext, type RegisterCommands, scopeInputs } from "./conte
 import { EXIT_CODES } from "./tunnel.ts";
 import { parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
 import { CliError, ExitCode, UsageError } from "../lib/ui/errors.ts";
+import { terminalLine } from "../lib/ui/terminal-text.ts";
 
 /** The flags `listen --detach` passes on. */
 export interface DetachFlags {
@@ -81,7 +82,7 @@ export async function detachListen(
   }
   const project = await openTunnelProject(
     { ...scopeInputs(cmd, io), session: flags.session },
-    { name, warn: (m) => io.err(`${m}\n`) },
+    { name, warn: (m) => io.err(terminalLine(m)) },
   );
   const auth = project.client.auth;
   if (auth.kind === "session") {
@@ -138,7 +139,7 @@ export async function detachListen(
     return;
   }
   if (outcome.kind === "ready") {
-    io.out(`Tunnel ready: ${status!.url}\n`);
+    io.out(terminalLine(`Tunnel ready: ${status!.url}`));
     io.err(
       `Named tunnel ${name} is serving in the background (pid ${outcome.pid}).\n` +
         `  datumctl tunnel logs --name ${name} --follow\n  datumctl tunnel stop --name ${name}\n`,
@@ -146,9 +147,11 @@ export async function detachListen(
     return;
   }
   io.err(
-    `Named tunnel ${name} is still setting up in the background (pid ${outcome.pid}${
-      status?.hostname ? `, ${status.hostname}` : ""
-    }).\nRun 'datumctl tunnel status --name ${name}' to see when it is ready.\n`,
+    terminalLine(
+      `Named tunnel ${name} is still setting up in the background (pid ${outcome.pid}${
+        status?.hostname ? `, ${status.hostname}` : ""
+      }).`,
+    ) + `Run 'datumctl tunnel status --name ${name}' to see when it is ready.\n`,
   );
 }
 
@@ -208,7 +211,7 @@ ${EXIT_CODES}`,
         );
         return;
       }
-      io.out(renderPsTable(rows));
+      io.out(await renderPsTable(rows));
     });
 }
 
@@ -260,7 +263,9 @@ ${EXIT_CODES}`,
       io.out(ui.renderStatusBlock(view, row));
       if (service) {
         io.out(
-          `Service:   ${service.unit} (${service.manager} ${service.scope}): ${service.detail}\n`,
+          terminalLine(
+            `Service:   ${service.unit} (${service.manager} ${service.scope}): ${service.detail}`,
+          ),
         );
       }
     });
@@ -391,7 +396,7 @@ ${EXIT_CODES}`,
       const view = await rec.inspectNamedTunnel(name, io.env);
       const report = (result: Record<string, unknown>, text: string) => {
         if (format) io.out(renderStructured({ name, ...result }, format));
-        else io.out(text + "\n");
+        else io.out(terminalLine(text));
       };
       // An installed service is stopped through its manager, so it is not restarted behind us.
       const svc = await installedService(name, io.env);
@@ -456,7 +461,7 @@ ${EXIT_CODES}`,
           const { openTunnelProject, machineService } = await import("../lib/tunnel/open.ts");
           const project = await openTunnelProject(
             { ...scopeInputs(cmd, io), project: projectId, organization: undefined },
-            { name, warn: (m) => io.err(`${m}\n`) },
+            { name, warn: (m) => io.err(terminalLine(m)) },
           );
           const service = await machineService(project);
           await service.setEnabled(tunnelId, false);

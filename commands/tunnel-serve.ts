@@ -10,6 +10,7 @@
 import type { Command } from "commander";
 import { type CommandContext, scopeInputs } from "./context.ts";
 import { UsageError } from "../lib/ui/errors.ts";
+import { terminalLine } from "../lib/ui/terminal-text.ts";
 import type { IO } from "../lib/ui/io.ts";
 import type { TunnelEvent } from "../lib/tunnel/events.ts";
 import type { RunMode } from "../lib/tunnel/daemon/record.ts";
@@ -182,7 +183,7 @@ async function serve(
     {
       repo: (cmd.optsWithGlobals() as { repo?: string }).repo,
       name: request.name,
-      warn: (m) => io.err(`${m}\n`),
+      warn: (m) => io.err(terminalLine(m)),
     },
   );
   const [{ runListen }, { resolveRelaySettings }, ui] = await Promise.all([

@@ -15,6 +15,7 @@ import { scopeInputs } from "./context.ts";
 import { EXIT_CODES } from "./tunnel.ts";
 import { parseStructuredOutput, renderStructured, successLine } from "../lib/ui/output.ts";
 import { CliError, ExitCode, UsageError } from "../lib/ui/errors.ts";
+import { terminalLine } from "../lib/ui/terminal-text.ts";
 
 const SERVICE_EXIT_CAUSES = `
 For services, besides the table below:
@@ -37,7 +38,7 @@ function systemOption(): Option {
 }
 
 function warnTo(ctx: CommandContext) {
-  return (message: string) => ctx.io.err(`warning: ${message}\n`);
+  return (message: string) => ctx.io.err(terminalLine(`warning: ${message}`));
 }
 
 function registerInstall(tunnel: Command, ctx: CommandContext) {

@@ -9,6 +9,7 @@ import { Command, Option } from "commander";
 import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
 import { parseOutputFormat, parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
 import { UsageError } from "../lib/ui/errors.ts";
+import { terminalLine } from "../lib/ui/terminal-text.ts";
 import type { IO } from "../lib/ui/io.ts";
 
 /** The tunnel commands' exit codes, for every tunnel command's help. */
@@ -53,7 +54,7 @@ async function openProject(cmd: Command, io: IO, name?: string) {
   return await openTunnelProject(scopeInputs(cmd, io), {
     repo: repoFlag(cmd),
     name,
-    warn: (m) => io.err(`${m}\n`),
+    warn: (m) => io.err(terminalLine(m)),
   });
 }
 
@@ -248,7 +249,7 @@ ${EXIT_CODES}`,
         const project = await openProject(cmd, io, flags.name);
         const { machineService } = await import("../lib/tunnel/open.ts");
         const service = await machineService(project, {
-          onNotice: (text) => io.err(`${text}\n`),
+          onNotice: (text) => io.err(terminalLine(text)),
           connectorClass: connectorClassFrom(io),
         });
         const result = await service.update(flags.id, { label: flags.label, endpoint });
@@ -263,9 +264,11 @@ ${EXIT_CODES}`,
         }
         const changed = result.proxyPatched || result.advertisementPatched;
         io.out(
-          `${
-            changed ? "Updated" : "Unchanged"
-          } tunnel ${result.summary.id}: ${result.summary.label} -> ${result.summary.endpoint}\n`,
+          terminalLine(
+            `${
+              changed ? "Updated" : "Unchanged"
+            } tunnel ${result.summary.id}: ${result.summary.label} -> ${result.summary.endpoint}`,
+          ),
         );
       },
     );
@@ -299,7 +302,7 @@ ${EXIT_CODES}`,
         import("../lib/tunnel/service.ts"),
       ]);
       const service = await deletingService(project);
-      const existed = await service.delete(flags.id, (m) => io.err(`warning: ${m}\n`));
+      const existed = await service.delete(flags.id, (m) => io.err(terminalLine(`warning: ${m}`)));
       if (!existed) throw tunnelNotFound(flags.id, project.projectId);
       if (format) {
         io.out(renderStructured({ id: flags.id, deleted: true }, format));

@@ -7,6 +7,7 @@ import { type RegisterCommands, scopeInputs } from "./context.ts";
 import { labelled, parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
 import { whoami } from "../lib/auth/whoami.ts";
 import { hostOf } from "../lib/auth/endpoints.ts";
+import { terminalLine } from "../lib/ui/terminal-text.ts";
 
 /** Registers `whoami`. */
 export const register: RegisterCommands = (program, ctx) => {
@@ -58,6 +59,6 @@ Examples:
         );
       }
       for (const override of overrides) lines.push(`Override:     ${override}`);
-      io.out(lines.join("\n") + "\n");
+      io.out(lines.map(terminalLine).join(""));
     });
 };

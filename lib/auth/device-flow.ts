@@ -75,7 +75,8 @@ export async function deviceLogin(
   reporter.say(`and check that it shows the code: ${device.user_code}`);
   if (reporter.interactive) {
     const qr = await qrCode(url);
-    if (qr) reporter.say(qr.replace(/\n+$/, ""));
+    // One line at a time: the reporter shows each line as a single sanitised line.
+    if (qr) { for (const line of qr.replace(/\n+$/, "").split("\n")) reporter.say(line); }
   }
   reporter.say("Waiting for approval (Ctrl-C to cancel)...");
 

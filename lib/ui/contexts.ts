@@ -6,7 +6,9 @@
  * draws on stderr so stdout stays clean for results.
  */
 import type { ContextView } from "../scope/contexts.ts";
-import { labelled, renderTable } from "./output.ts";
+import { labelled } from "./output.ts";
+import { renderTable } from "./table.ts";
+import { sanitizeForTerminal } from "./terminal-text.ts";
 import type { IO } from "./io.ts";
 import { UsageError } from "./errors.ts";
 
@@ -14,7 +16,10 @@ import { UsageError } from "./errors.ts";
  * The `ctx` table: ORGANIZATION, PROJECT, TYPE, CURRENT (display names with ids), with a leading
  * USER column when several sessions are shown.
  */
-export function renderContextTable(views: ContextView[], options: { withUser?: boolean } = {}) {
+export async function renderContextTable(
+  views: ContextView[],
+  options: { withUser?: boolean } = {},
+): Promise<string> {
   const endpoints = new Set(views.map((v) => v.endpoint));
   const headers = ["ORGANIZATION", "PROJECT", "TYPE", "CURRENT"];
   const rows = views.map((v) => [
@@ -23,8 +28,8 @@ export function renderContextTable(views: ContextView[], options: { withUser?: b
     v.type === "project" ? "project" : "org",
     v.current ? "*" : "",
   ]);
-  if (!options.withUser) return renderTable(headers, rows);
-  return renderTable(
+  if (!options.withUser) return await renderTable(headers, rows);
+  return await renderTable(
     ["USER", ...headers],
     views.map((v, i) => [
       endpoints.size > 1 ? `${v.email ?? v.session} (${v.endpoint})` : v.email ?? v.session,
@@ -44,9 +49,10 @@ export interface AccessSummary {
  */
 export function renderAccessSummary(summary: AccessSummary): string {
   const n = summary.organizations.length;
-  const width = Math.max(0, ...summary.organizations.map((o) => o.id.length));
-  const lines = summary.organizations.map((o) =>
-    `  ${o.id.padEnd(width)} (${o.projectCount} ${o.projectCount === 1 ? "project" : "projects"})`
+  const ids = summary.organizations.map((o) => sanitizeForTerminal(o.id));
+  const width = Math.max(0, ...ids.map((id) => id.length));
+  const lines = summary.organizations.map((o, i) =>
+    `  ${ids[i].padEnd(width)} (${o.projectCount} ${o.projectCount === 1 ? "project" : "projects"})`
   );
   return `You have access to ${n} ${n === 1 ? "organization" : "organizations"}:\n${
     lines.join("\n")
@@ -64,9 +70,11 @@ export function switchedMessage(view: ContextView): string {
 function pickerLabel(view: ContextView): string {
   const mark = view.current ? "*" : " ";
   if (!view.project) {
-    return `${mark} ${labelled(view.organization.displayName, view.organization.id)}  (org)`;
+    return sanitizeForTerminal(
+      `${mark} ${labelled(view.organization.displayName, view.organization.id)}  (org)`,
+    );
   }
-  return `${mark}   ${view.project.displayName} (${view.ref})`;
+  return sanitizeForTerminal(`${mark}   ${view.project.displayName} (${view.ref})`);
 }
 
 /**
@@ -92,7 +100,7 @@ export async function pickContext(
   const choices = views.map((v) => ({
     value: v.name,
     name: pickerLabel(v),
-    short: v.ref,
+    short: sanitizeForTerminal(v.ref),
     haystack: [
       v.organization.id,
       v.organization.displayName,

@@ -4,6 +4,7 @@
  * `lib/` never prints or exits: it throws a {@link CliError} carrying a stable code, a message,
  * a hint and an exit code; `main.ts` renders it once, in the format the user asked for.
  */
+import { sanitizeForTerminal } from "./terminal-text.ts";
 
 /** Exit codes shared by every command (see README "Exit codes"). */
 export const ExitCode = {
@@ -72,7 +73,11 @@ export class InterruptedError extends CliError {
 /** Error output formats selectable with `--error-format`. */
 export type ErrorFormat = "human" | "json";
 
-/** Renders any thrown value as the lines written to stderr for the chosen format. */
+/**
+ * Renders any thrown value as the lines written to stderr for the chosen format. Messages carry
+ * server text (a Status message, an issuer's error_description), so the human form is sanitised
+ * for the terminal; the JSON form, for programs, keeps the exact strings.
+ */
 export function formatError(err: unknown, format: ErrorFormat): string {
   const e = toCliError(err);
   if (format === "json") {
@@ -85,8 +90,8 @@ export function formatError(err: unknown, format: ErrorFormat): string {
     if (e.details) body.details = e.details;
     return JSON.stringify({ error: body }) + "\n";
   }
-  let text = `error: ${e.message}\n`;
-  if (e.hint) text += `${e.hint}\n`;
+  let text = `error: ${sanitizeForTerminal(e.message, { multiline: true })}\n`;
+  if (e.hint) text += `${sanitizeForTerminal(e.hint, { multiline: true })}\n`;
   return text;
 }
 

@@ -2,6 +2,7 @@
  * Renders bare `datumctl`'s landing page from a {@link LandingSummary}.
  */
 import type { LandingSummary } from "../scope/landing.ts";
+import { terminalBlock } from "./terminal-text.ts";
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -12,8 +13,12 @@ function hints(rows: [string, string][]): string {
   return rows.map(([cmd, what]) => `  ${cmd.padEnd(width)}   ${what}\n`).join("");
 }
 
-/** The landing page text. */
+/** The landing page text (names and emails from the login, display names from the server: sanitised). */
 export function renderLanding(summary: LandingSummary, version: string): string {
+  return terminalBlock(landingText(summary, version));
+}
+
+function landingText(summary: LandingSummary, version: string): string {
   let text = `datumctl ${version}: Datum Cloud from your terminal\n\n`;
   if (!summary.loggedIn || !summary.user) {
     text += "You are not logged in.\n\n";

@@ -1,10 +1,12 @@
 /**
- * Printers, kept apart from fetching (as kubectl does): tables for people, JSON and YAML for
- * programs. Commands hand data here and write the returned string to stdout.
+ * Printers, kept apart from fetching (as kubectl does): JSON and YAML for programs (exact, never
+ * sanitised), success lines for people. Tables are in table.ts. Commands hand data here and write
+ * the returned string to stdout.
  */
 import { stringify } from "yaml";
 import { UsageError } from "./errors.ts";
 import type { IO } from "./io.ts";
+import { sanitizeForTerminal } from "./terminal-text.ts";
 
 /** Structured formats every listing command accepts with `-o`. */
 export type StructuredFormat = "json" | "yaml";
@@ -13,23 +15,6 @@ export type StructuredFormat = "json" | "yaml";
 export function renderStructured(value: unknown, format: StructuredFormat): string {
   if (format === "json") return JSON.stringify(value, null, 2) + "\n";
   return stringify(value, { indentSeq: false, lineWidth: 0 });
-}
-
-/** Renders rows under upper-case headers with two-space gaps, as kubectl does. */
-export function renderTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) =>
-    Math.max(h.length, ...rows.map((r) => displayWidth(r[i] ?? "")))
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat(widths[i] - displayWidth(c))))
-      .join("   ")
-      .trimEnd() + "\n";
-  return line(headers) + rows.map(line).join("");
-}
-
-function displayWidth(text: string): number {
-  return [...text].length;
 }
 
 /** Validates an `-o` value against the formats a command supports. */
@@ -58,7 +43,10 @@ export function labelled(label: string | null | undefined, id: string): string {
   return label && label !== id ? `${label} (${id})` : id;
 }
 
-/** A success line: `✓ ` in front only where symbols are allowed (a TTY without NO_COLOR). */
+/**
+ * A success line: `✓ ` in front only where symbols are allowed (a TTY without NO_COLOR). `text`
+ * may carry server data, so it is sanitised for the terminal.
+ */
 export function successLine(io: IO, text: string): string {
-  return `${io.color ? "✓ " : ""}${text}\n`;
+  return `${io.color ? "✓ " : ""}${sanitizeForTerminal(text)}\n`;
 }

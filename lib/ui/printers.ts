@@ -6,9 +6,14 @@
  * tables), {@link tableLines} and {@link renderTableView} (Table → text), {@link objectsTable}
  * (the NAME/AGE fallback when a server offers no Table), {@link humanAge} (kubectl's AGE) and
  * {@link describeObject}. They return strings; commands write them through the IO.
+ *
+ * What a person reads (tables, describe) is sanitised for the terminal; what a program reads
+ * (`-o json|yaml|name|jsonpath`) is the exact data.
  */
 import { stringify } from "yaml";
-import { renderStructured, renderTable } from "./output.ts";
+import { renderStructured } from "./output.ts";
+import { renderTable } from "./table.ts";
+import { sanitizeForTerminal } from "./terminal-text.ts";
 import { UsageError } from "./errors.ts";
 import { formatJsonPathValue, parseJsonPathExpression, parseJsonPathTemplate } from "./jsonpath.ts";
 import type { JsonPathTemplate } from "./jsonpath.ts";
@@ -135,11 +140,11 @@ export function nameLine(object: KubeObject): string {
  * Renders objects for every non-table output. `single` = the user named exactly one object, so
  * JSON/YAML/jsonpath see the object itself rather than a `List`.
  */
-export function printObjects(
+export async function printObjects(
   objects: KubeObject[],
   output: ResourceOutput,
   single: boolean,
-): string {
+): Promise<string> {
   const data = single && objects.length === 1 ? objects[0] : asList(objects);
   switch (output.kind) {
     case "json":
@@ -157,7 +162,7 @@ export function printObjects(
           return values.length === 0 ? "<none>" : values.map(formatJsonPathValue).join(",");
         })
       );
-      return renderTable(output.columns.map((c) => c.header), rows);
+      return await renderTable(output.columns.map((c) => c.header), rows);
     }
     default:
       throw new Error(`printObjects cannot render ${output.kind}`);
@@ -223,9 +228,12 @@ export function tableLines(
 }
 
 /** Renders a Table as kubectl does (upper-case headers, aligned columns). */
-export function renderTableView(table: KubeTable, options: TableViewOptions = {}): string {
+export async function renderTableView(
+  table: KubeTable,
+  options: TableViewOptions = {},
+): Promise<string> {
   const { headers, rows } = tableLines(table, options);
-  return renderTable(headers, rows);
+  return await renderTable(headers, rows);
 }
 
 /** A NAME/AGE Table built from objects, for servers that offer no server-side Table. */
@@ -246,7 +254,7 @@ export function objectsTable(objects: KubeObject[], now = Date.now()): KubeTable
 
 /** `someFieldName` → `Some Field Name`, the way kubectl's generic describer titles keys. */
 function titleCase(key: string): string {
-  const spaced = key
+  const spaced = sanitizeForTerminal(key)
     .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
     .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2");
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
@@ -255,7 +263,7 @@ function titleCase(key: string): string {
 function mapLines(map: Record<string, string> | undefined, indent: string): string {
   if (!map || Object.keys(map).length === 0) return "<none>\n";
   return Object.entries(map)
-    .map(([k, v], i) => `${i === 0 ? "" : indent}${k}=${v}\n`)
+    .map(([k, v], i) => `${i === 0 ? "" : indent}${sanitizeForTerminal(k)}=${v}\n`)
     .join("");
 }
 
@@ -294,7 +302,11 @@ function describeFields(object: Record<string, unknown>, depth: number, listItem
   return out;
 }
 
-/** kubectl's generic `describe`: name, labels, annotations, then every field, titled. */
+/**
+ * kubectl's generic `describe`: name, labels, annotations, then every field, titled. Keys are
+ * sanitised as single lines; values may span lines (as multi-line annotations do) but carry no
+ * other control character.
+ */
 export function describeObject(object: KubeObject): string {
   const meta = object.metadata ?? {};
   const { name, namespace, labels, annotations, managedFields: _m, ...restMeta } = meta;
@@ -311,7 +323,7 @@ export function describeObject(object: KubeObject): string {
     if (k !== "apiVersion" && k !== "kind" && k !== "metadata") rest[k] = v;
   }
   out += describeFields(rest, 0, false);
-  return out;
+  return sanitizeForTerminal(out, { multiline: true });
 }
 
 /** An object as the YAML `edit` opens, without managedFields (kubectl hides them too). */
@@ -319,20 +331,4 @@ export function editableYaml(object: KubeObject): string {
   const copy = structuredClone(object);
   if (copy.metadata) delete copy.metadata.managedFields;
   return stringify(copy, { indentSeq: false, lineWidth: 0 });
-}
-
-/** Column widths of a header and rows, for rows printed later under the same header (watch). */
-export function columnWidths(headers: string[], rows: string[][]): number[] {
-  return headers.map((h, i) => Math.max(h.length, ...rows.map((r) => [...(r[i] ?? "")].length)));
-}
-
-/** One table line padded to `widths` (widened in place when a cell is longer), as renderTable lays out. */
-export function alignedRow(cells: string[], widths: number[]): string {
-  cells.forEach((c, i) => {
-    widths[i] = Math.max(widths[i] ?? 0, [...c].length);
-  });
-  return cells
-    .map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat(widths[i] - [...c].length)))
-    .join("   ")
-    .trimEnd() + "\n";
 }

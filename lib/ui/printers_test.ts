@@ -47,13 +47,13 @@ const TABLE: KubeTable = {
   }],
 };
 
-Deno.test("server-side Tables: priority columns with wide, labels, namespace, kind prefix", () => {
+Deno.test("server-side Tables: priority columns with wide, labels, namespace, kind prefix", async () => {
   assert.equal(
-    renderTableView(TABLE, { now: NOW }),
+    await renderTableView(TABLE, { now: NOW }),
     "NAME      HOSTNAME   AGE\nstaging   <none>     90s\n",
   );
   assert.equal(
-    renderTableView(TABLE, {
+    await renderTableView(TABLE, {
       now: NOW,
       wide: true,
       showLabels: true,
@@ -64,12 +64,14 @@ Deno.test("server-side Tables: priority columns with wide, labels, namespace, ki
       "default     httpproxy.networking/staging   <none>     True         90s   team=web\n",
   );
   assert.equal(
-    renderTableView(objectsTable([{ metadata: { name: "x", creationTimestamp: ago(30) } }], NOW)),
+    await renderTableView(
+      objectsTable([{ metadata: { name: "x", creationTimestamp: ago(30) } }], NOW),
+    ),
     "NAME   AGE\nx      30s\n",
   );
 });
 
-Deno.test("-o parsing and object printers", () => {
+Deno.test("-o parsing and object printers", async () => {
   assert.throws(() => parseResourceOutput("xml"), UsageError);
   assert.throws(() => parseResourceOutput("custom-columns=NAME"), UsageError);
   const objects = [
@@ -77,20 +79,23 @@ Deno.test("-o parsing and object printers", () => {
     { apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } },
   ];
   assert.equal(
-    printObjects(objects, parseResourceOutput("name"), false),
+    await printObjects(objects, parseResourceOutput("name"), false),
     "connector.networking/a\nnamespace/default\n",
   );
-  assert.equal(JSON.parse(printObjects(objects, parseResourceOutput("json"), false)).kind, "List");
   assert.equal(
-    JSON.parse(printObjects([objects[0]], parseResourceOutput("json"), true)).kind,
+    JSON.parse(await printObjects(objects, parseResourceOutput("json"), false)).kind,
+    "List",
+  );
+  assert.equal(
+    JSON.parse(await printObjects([objects[0]], parseResourceOutput("json"), true)).kind,
     "Connector",
   );
   assert.equal(
-    printObjects(objects, parseResourceOutput("jsonpath={.items[*].metadata.name}"), false),
+    await printObjects(objects, parseResourceOutput("jsonpath={.items[*].metadata.name}"), false),
     "a default",
   );
   assert.equal(
-    printObjects(
+    await printObjects(
       objects,
       parseResourceOutput("custom-columns=NAME:.metadata.name,KIND:.kind"),
       false,

@@ -4,9 +4,14 @@
  *
  * Exports {@link psRows}, {@link renderPsTable}, {@link renderStatusBlock},
  * {@link formatLogLine} and {@link formatUptime}.
+ *
+ * Records and logs hold server data (hostnames, labels, messages) and request paths sent by
+ * anyone on the internet, so every text for a person is sanitised for the terminal.
  */
 import type { NamedTunnelView } from "../tunnel/daemon/record.ts";
 import type { StampedTunnelEvent } from "../tunnel/events.ts";
+import { renderTable } from "./table.ts";
+import { sanitizeForTerminal, terminalLine } from "./terminal-text.ts";
 
 /** One `tunnel ps` row, also the `-o json` shape. */
 export interface PsRow {
@@ -70,7 +75,7 @@ export function formatUptime(secs: number): string {
 }
 
 /** The `tunnel ps` table (columns as the help text lists them). */
-export function renderPsTable(rows: PsRow[]): string {
+export async function renderPsTable(rows: PsRow[]): Promise<string> {
   if (rows.length === 0) return "";
   const header = ["NAME", "PROJECT", "ENDPOINT", "HOSTNAME", "STATE", "PATH", "UPTIME", "PID"];
   const cells = rows.map((r) => [
@@ -83,10 +88,7 @@ export function renderPsTable(rows: PsRow[]): string {
     r.uptime_secs === null ? "-" : formatUptime(r.uptime_secs),
     r.pid === null ? "-" : String(r.pid),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  return [header, ...cells]
-    .map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join("   "))
-    .join("\n") + "\n";
+  return await renderTable(header, cells);
 }
 
 /** The `tunnel status` block for one named tunnel. */
@@ -131,7 +133,7 @@ export function renderStatusBlock(view: NamedTunnelView, row: PsRow): string {
       }' serves it again.`,
     );
   }
-  return lines.join("\n") + "\n";
+  return lines.map(terminalLine).join("");
 }
 
 function clock(iso: string): string {
@@ -144,10 +146,10 @@ export function formatLogLine(line: string): string {
   try {
     e = JSON.parse(line);
   } catch {
-    return line;
+    return sanitizeForTerminal(line);
   }
   const at = typeof e.time === "string" ? clock(e.time) : "";
-  return `${at}  ${describe(e)}`;
+  return sanitizeForTerminal(`${at}  ${describe(e)}`);
 }
 
 function describe(e: StampedTunnelEvent): string {

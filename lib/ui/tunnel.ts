@@ -4,13 +4,16 @@
  * the checklist on stderr (and the ready URL on stdout) for people, or into JSON lines on stdout
  * for programs, plus a live status line (requests, bytes, direct/relay path and RTT) on a TTY.
  *
- * `@inquirer/prompts` is loaded only when a prompt is shown.
+ * `@inquirer/prompts` is loaded only when a prompt is shown. Tunnel names, hostnames, labels and
+ * messages come from the server, a state file or the engine, so every line for a person is
+ * sanitised for the terminal; JSON lines stay exact.
  */
 import type { IO } from "./io.ts";
 import type { TunnelSummary } from "../tunnel/service.ts";
 import type { AgentStats } from "../tunnel/agent.ts";
 import { stampEvent, type TunnelEvent } from "../tunnel/events.ts";
 import { UsageError } from "./errors.ts";
+import { sanitizeForTerminal, terminalLine } from "./terminal-text.ts";
 
 /** `tunnel list` for people (datum-connect's format), or `No tunnels found.`. */
 export function renderTunnelList(tunnels: TunnelSummary[]): string {
@@ -21,14 +24,14 @@ export function renderTunnelList(tunnels: TunnelSummary[]): string {
       lines.push(`  hostname: ${h}`);
     }
     lines.push(`  status: ${t.enabled ? "enabled" : "disabled"}, ${t.state}`);
-    return lines.join("\n") + "\n";
+    return lines.map(terminalLine).join("");
   }).join("");
 }
 
 /** One picker row: `hostname → endpoint [label]`, disabled tunnels marked `○`. */
 export function pickerRow(t: TunnelSummary, symbols: boolean): string {
   const mark = t.enabled ? "" : symbols ? "○ " : "(disabled) ";
-  return `${mark}${t.hostnames[0] ?? t.id} → ${t.endpoint} [${t.label}]`;
+  return sanitizeForTerminal(`${mark}${t.hostnames[0] ?? t.id} → ${t.endpoint} [${t.label}]`);
 }
 
 /** Asks which tunnel to resume (TTY only; the caller has checked). */
@@ -46,7 +49,11 @@ export async function pickTunnel(io: IO, candidates: TunnelSummary[]): Promise<T
   return await select<TunnelSummary>(
     {
       message: "Resume which tunnel?",
-      choices: candidates.map((t) => ({ value: t, name: pickerRow(t, io.color), short: t.id })),
+      choices: candidates.map((t) => ({
+        value: t,
+        name: pickerRow(t, io.color),
+        short: sanitizeForTerminal(t.id),
+      })),
       pageSize: 15,
     },
     { output: process.default.stderr },
@@ -60,7 +67,10 @@ export async function confirmOnTerminal(io: IO, question: string): Promise<boole
     import("@inquirer/prompts"),
     import("node:process"),
   ]);
-  return await confirm({ message: question, default: false }, { output: process.default.stderr });
+  return await confirm(
+    { message: sanitizeForTerminal(question, { multiline: true }), default: false },
+    { output: process.default.stderr },
+  );
 }
 
 function formatBytes(n: number): string {
@@ -115,18 +125,21 @@ export class TunnelEventRenderer {
   }
 
   #redrawStatus(): void {
-    if (this.#live && this.#status) this.#io.err(`\r\x1b[2K  ${this.#status}`);
+    if (this.#live && this.#status) {
+      this.#io.err(`\r\x1b[2K  ${sanitizeForTerminal(this.#status)}`);
+    }
   }
 
+  // Our own escapes (clearing the status line) are written above; the text is data.
   #line(text: string): void {
     this.#clearStatus();
-    this.#io.err(text + "\n");
+    this.#io.err(terminalLine(text));
     this.#redrawStatus();
   }
 
   #out(text: string): void {
     this.#clearStatus();
-    this.#io.out(text + "\n");
+    this.#io.out(terminalLine(text));
     this.#redrawStatus();
   }
 
