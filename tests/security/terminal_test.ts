@@ -18,6 +18,10 @@ import { sanitizeForTerminal } from "../../lib/ui/terminal-text.ts";
 import { renderTable } from "../../lib/ui/table.ts";
 import { CliError, formatError } from "../../lib/ui/errors.ts";
 import { describeObject } from "../../lib/ui/printers.ts";
+import { memoryIO } from "../../lib/ui/io.ts";
+import { pickerRow, renderTunnelList, TunnelEventRenderer } from "../../lib/ui/tunnel.ts";
+import { formatLogLine, type PsRow, renderPsTable } from "../../lib/ui/tunnel-records.ts";
+import type { TunnelSummary } from "../../lib/tunnel/service.ts";
 import { ApiClient } from "../../lib/api/client.ts";
 import { organizationControlPlaneUrl, projectControlPlaneUrl } from "../../lib/api/urls.ts";
 import { type CliResult, makeHome, runCli } from "../support/cli.ts";
@@ -117,6 +121,87 @@ Deno.test("tables and describe sanitise every cell, key and value", async () => 
   assertTerminalSafe(described, "describeObject");
   assert.match(described, /^Annotations: {2}k.*=line one\nline two .*$/m, "multi-line value kept");
   assert.ok(described.includes(ATTACK_SHOWN));
+});
+
+Deno.test("tunnel output for people: list, picker rows, event lines, ps table and log lines", async () => {
+  const tunnel: TunnelSummary = {
+    id: "tunnel-x",
+    label: ATTACK,
+    endpoint: "http://localhost:8080",
+    hostnames: [`host${ATTACK}.example`],
+    enabled: true,
+    accepted: true,
+    programmed: true,
+    state: "ready",
+  };
+  assertTerminalSafe(renderTunnelList([tunnel]), "tunnel list");
+  assert.ok(renderTunnelList([tunnel]).includes(`hostname: host${ATTACK_SHOWN}.example`));
+  assertTerminalSafe(pickerRow(tunnel, true), "tunnel picker row");
+
+  // On a TTY the renderer writes its own line-clearing escapes; nothing else may get through.
+  const io = memoryIO({}, true);
+  const renderer = new TunnelEventRenderer(io, { json: false });
+  renderer.render({ type: "warning", code: "heartbeat", message: `server says ${ATTACK}` });
+  renderer.render({ type: "warning", code: "terminal_failure", message: `a\n${ATTACK}` });
+  renderer.render({
+    type: "ready",
+    id: "tunnel-x",
+    label: ATTACK,
+    endpoint: "http://localhost:8080",
+    url: `https://${ATTACK}`,
+    hostnames: [ATTACK],
+    endpoint_id: "ab",
+    elapsed_secs: 1,
+  });
+  const own = "\r\x1b[2K";
+  assertTerminalSafe(io.stderr.replaceAll(own, ""), "tunnel events (stderr)");
+  assertTerminalSafe(io.stdout.replaceAll(own, ""), "tunnel events (stdout)");
+  assert.ok(io.stderr.includes(`warning: server says ${ATTACK_SHOWN}`));
+
+  // A JSON line keeps the exact text (JSON.stringify escapes C0; the data is unchanged).
+  const json = memoryIO();
+  new TunnelEventRenderer(json, { json: true }).render({
+    type: "warning",
+    code: "heartbeat",
+    message: ATTACK,
+  });
+  assert.equal(JSON.parse(json.stdout).message, ATTACK);
+
+  const row: PsRow = {
+    name: "web",
+    project: "infra",
+    endpoint: "http://localhost:8080",
+    hostname: `日本${ATTACK}`,
+    url: null,
+    tunnel_id: null,
+    endpoint_id: null,
+    state: "ready",
+    path: "direct",
+    mode: "daemon",
+    pid: 42,
+    started_at: null,
+    uptime_secs: 5,
+  };
+  const ps = await renderPsTable([row, { ...row, name: "api", hostname: "plain.example" }]);
+  assertTerminalSafe(ps, "tunnel ps");
+  const states = ps.trimEnd().split("\n").map((l) =>
+    columnOf(l, l.startsWith("NAME") ? "STATE" : "ready")
+  );
+  assert.equal(new Set(states).size, 1, `tunnel ps columns not aligned:\n${ps}`);
+
+  // A request path comes from anyone on the internet.
+  const logLine = JSON.stringify({
+    schema: "datumctl.tunnel.events/v1",
+    time: "2026-01-01T00:00:00.000Z",
+    type: "request",
+    method: "GET",
+    path: `/${ATTACK}`,
+    status: 200,
+    duration_ms: 3,
+  });
+  assertTerminalSafe(formatLogLine(logLine), "tunnel logs line");
+  assert.ok(formatLogLine(logLine).includes(`GET /${ATTACK_SHOWN} -> 200`));
+  assertTerminalSafe(formatLogLine(`not json ${ATTACK}`), "tunnel logs raw line");
 });
 
 // ---------------------------------------------------------------------------------------------
