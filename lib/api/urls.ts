@@ -115,9 +115,7 @@ export function resourceNameProblem(name: string, maxLength = MAX_NAME_LENGTH): 
  * (`name`, `project`, `organization`, …).
  */
 export function checkResourceName(name: string, what = "name"): string {
-  const problem = typeof name === "string"
-    ? resourceNameProblem(name)
-    : "a name must be a string";
+  const problem = typeof name === "string" ? resourceNameProblem(name) : "a name must be a string";
   if (problem) {
     throw new UsageError(
       `${shown(String(name))} is not a valid ${what}: ${problem}`,
@@ -133,7 +131,8 @@ export function checkNamespace(namespace: string): string {
     ? resourceNameProblem(namespace, MAX_NAMESPACE_LENGTH)
     : "a name must be a string";
   if (!problem && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) {
-    problem = "a namespace is lower-case letters, digits and '-', starting and ending with a letter or digit";
+    problem =
+      "a namespace is lower-case letters, digits and '-', starting and ending with a letter or digit";
   }
   if (problem) {
     throw new UsageError(
@@ -148,10 +147,14 @@ export function checkNamespace(namespace: string): string {
 function checkSubject(subject: string): string {
   const problem = resourceNameProblem(subject);
   if (problem) {
-    throw new CliError("INVALID_SUBJECT", `the login's user ID ${shown(subject)} is unusable: ${problem}`, {
-      hint: "Run 'datumctl login' again; if it repeats, report it.",
-      exitCode: ExitCode.dataError,
-    });
+    throw new CliError(
+      "INVALID_SUBJECT",
+      `the login's user ID ${shown(subject)} is unusable: ${problem}`,
+      {
+        hint: "Run 'datumctl login' again; if it repeats, report it.",
+        exitCode: ExitCode.dataError,
+      },
+    );
   }
   return subject;
 }

@@ -86,9 +86,9 @@ function refusedName(
   const value = String(object.metadata?.[field]);
   const shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   return new UsageError(
-    `${source === "-" ? "stdin" : source}${line ? ` (line ${line})` : ""}: document ${index} (${
-      object.kind
-    }) has an invalid metadata.${field} ${shown}: ${problem}`,
+    `${source === "-" ? "stdin" : source}${
+      line ? ` (line ${line})` : ""
+    }: document ${index} (${object.kind}) has an invalid metadata.${field} ${shown}: ${problem}`,
     "Names are data, not paths: give the exact name of one object.",
   );
 }
