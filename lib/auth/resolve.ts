@@ -262,6 +262,7 @@ async function keyFileContext(
       tokenUrl = key.token_uri;
     } else if (issuer) {
       const doc = await discoveryDocument(issuer).catch((err) => {
+        if (err instanceof CliError) throw err; // e.g. an answer over the size cap (65)
         throw new CliError(
           "DISCOVERY_FAILED",
           `cannot read the sign-in configuration of ${issuer}: ${err.message}`,
