@@ -1,5 +1,5 @@
 /**
- * A scripted "browser" for end-to-end login tests (stack.md §4.2), used as
+ * A scripted "browser" for end-to-end login tests, used as
  * `BROWSER="deno run -A tests/support/scripted-browser.ts"`: it opens the URL it is given and
  * follows redirects with a cookie jar, submitting the first form of any page it lands on (login
  * form: `login=<SCRIPTED_BROWSER_USER>`), until it reaches the CLI's loopback callback.
