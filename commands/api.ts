@@ -97,10 +97,21 @@ export const register: RegisterCommands = (program, ctx) => {
     .addHelpText(
       "after",
       `
-The proxy listens on 127.0.0.1 only and refuses requests whose Host is not local. The
-Authorization header of each request is replaced by a fresh bearer token. Responses stream
-through unbuffered (watch, server-sent events). Failures of the proxy itself answer 502 with
-the header X-Datum-Proxy-Error: true and a Kubernetes Status body.
+The proxy listens on 127.0.0.1 only. The Authorization header of each request is replaced
+by a fresh bearer token. Responses stream through unbuffered (watch, server-sent events).
+Failures of the proxy itself answer with the header X-Datum-Proxy-Error: true and a
+Kubernetes Status body (502 when the upstream or the login failed).
+
+It acts with your login, so it refuses what a web page open in your browser could send it:
+  - a Host that is not 127.0.0.1 or localhost (DNS rebinding)              403
+  - an Origin other than the proxy's own, or Sec-Fetch-Site: cross-site
+    or same-site (a page on another site, including other localhost ports) 403
+  - a POST/PUT/PATCH body that is not JSON or YAML (application/json,
+    application/yaml, merge-patch, strategic-merge-patch, json-patch,
+    apply-patch+yaml); pages can send text/plain and forms without CORS    415
+  - a path segment that is '.' or '..' in any spelling (%2e), or holds an
+    encoded slash (%2F) or a backslash: names are data, not paths          400
+Programs on this machine that you run (curl, SDKs) are trusted: they send no Origin.
 
 Upstream: the API root, or one control plane with --project / --organization (flags only;
 the current context does not apply). The first stdout line is the proxy URL.

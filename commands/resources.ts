@@ -35,6 +35,7 @@ import type { ResourceType } from "../lib/resources/discovery.ts";
 import type { DryRun, ResourceClient, WriteResult } from "../lib/resources/operations.ts";
 import type { ReadOptions } from "../lib/resources/read.ts";
 import type { Manifest } from "../lib/resources/manifests.ts";
+import { checkResourceName } from "../lib/api/urls.ts";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -116,8 +117,17 @@ interface TypeRequest {
   names: string[];
 }
 
-/** kubectl's argument forms: `TYPE[,TYPE] [NAME…]` or `TYPE/NAME…`. */
+/**
+ * kubectl's argument forms: `TYPE[,TYPE] [NAME…]` or `TYPE/NAME…`. Every name is checked
+ * before anything is sent (`.`, `..`, `/`, `%`, empty or overlong names are usage errors).
+ */
 function parseTypeArgs(args: string[]): TypeRequest[] {
+  const requests = parseTypeWords(args);
+  for (const request of requests) for (const name of request.names) checkResourceName(name);
+  return requests;
+}
+
+function parseTypeWords(args: string[]): TypeRequest[] {
   if (args.length === 0) return [];
   const isSlashForm = (a: string) => a.split("/").length === 2 && !/^v\d/.test(a);
   if (isSlashForm(args[0])) {

@@ -7,7 +7,9 @@
  * `upstream connect error…` 503, 429, connection resets) on idempotent requests, and Kubernetes
  * `Status` bodies turned into one readable {@link ApiError}. On top sit small JSON helpers
  * (get/list/create/patch/apply/delete) and {@link ApiClient.watch}, an unbuffered async iterator
- * over a watch stream. Resource verbs, tunnels, MCP and the API proxy build on it.
+ * over a watch stream. Resource verbs, tunnels, MCP and the API proxy build on it. No answer
+ * is buffered past {@link MAX_API_RESPONSE_BYTES} (one watch event included); error bodies are
+ * read up to {@link ERROR_BODY_BYTES}.
  */
 import denoJson from "../../deno.json" with { type: "json" };
 import type { AuthContext } from "../auth/token-source.ts";
@@ -19,7 +21,13 @@ import {
   isTransientHttpStatus,
   type KubeStatus,
 } from "./errors.ts";
-import { apiBaseUrl } from "./urls.ts";
+import { apiBaseUrl, checkRequestPath } from "./urls.ts";
+import {
+  MAX_API_RESPONSE_BYTES,
+  readLimitedText,
+  readTruncatedText,
+  ResponseTooLargeError,
+} from "./body.ts";
 
 /** The User-Agent datumctl sends: `datumctl/<version>`. */
 export const USER_AGENT = `datumctl/${denoJson.version}`;
@@ -90,6 +98,9 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
+/** How much of an error answer is read for its message: 1 MiB. */
+export const ERROR_BODY_BYTES = 1024 * 1024;
+
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -148,8 +159,13 @@ export class ApiClient {
     });
   }
 
-  /** The absolute URL of `path` (relative to the base unless already absolute) with a query. */
+  /**
+   * The absolute URL of `path` (relative to the base unless already absolute) with a query. A
+   * path that URL normalisation would rewrite (`.`/`..` segments, encoded slashes) is refused
+   * here, before `URL` can turn `…/httpproxies/.` into the collection.
+   */
   url(path: string, query?: Query): string {
+    checkRequestPath(path);
     const url = new URL(/^https?:\/\//i.test(path) ? path : `${this.baseUrl}${path}`);
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v !== undefined) url.searchParams.set(k, String(v));
@@ -194,7 +210,7 @@ export class ApiClient {
         attempt--; // the refresh retry does not use up a transient-failure attempt
         continue;
       }
-      const text = await response.text().catch(() => "");
+      const text = await readTruncatedText(response, ERROR_BODY_BYTES).catch(() => "");
       const quotaTimeout = response.status === 403 && isQuotaCheckTimeout(text);
       if (
         !last && (quotaTimeout || (mayRetry && isTransientHttpStatus(response.status)))
@@ -285,7 +301,11 @@ export class ApiClient {
   /** Sends a request and parses the JSON answer (an empty body reads as `undefined`). */
   async requestJson<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.request(method, path, options);
-    const text = await response.text();
+    const text = await readLimitedText(
+      response,
+      MAX_API_RESPONSE_BYTES,
+      `the answer to ${method} ${path}`,
+    );
     if (text.trim() === "") return undefined as T;
     try {
       return JSON.parse(text) as T;
@@ -421,12 +441,22 @@ export class ApiClient {
       while (true) {
         const { value, done } = await reader.read();
         if (done) break;
+        // Only the new text can hold a newline: scanning from its start keeps a long event linear.
+        let from = pending.length;
         pending += value;
         let newline: number;
-        while ((newline = pending.indexOf("\n")) >= 0) {
+        while ((newline = pending.indexOf("\n", from)) >= 0) {
           const line = pending.slice(0, newline).trim();
           pending = pending.slice(newline + 1);
+          from = 0;
           if (line) yield this.#watchEvent<T>(path, line);
+        }
+        // What is left is one unfinished event; it may not grow past the cap.
+        if (pending.length > MAX_API_RESPONSE_BYTES) {
+          throw new ResponseTooLargeError(
+            `one event of the watch on ${path}`,
+            MAX_API_RESPONSE_BYTES,
+          );
         }
       }
       if (pending.trim()) yield this.#watchEvent<T>(path, pending.trim());

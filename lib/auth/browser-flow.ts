@@ -5,7 +5,8 @@
  * Exports {@link browserLogin} and {@link openInBrowser}. The URL is always printed (through the
  * caller's `say`), the browser is opened through `BROWSER` when set, else the platform opener;
  * Ctrl-C aborts with exit 130 and an unfinished login times out (`DATUMCTL_LOGIN_TIMEOUT`
- * seconds, default 300).
+ * seconds, default 300). A request to the callback without this login's `state` is answered
+ * 400 and ignored: a stray or hostile request cannot end (or cancel) the login.
  */
 import * as oauth from "oauth4webapi";
 import { CliError, ExitCode } from "../ui/errors.ts";
@@ -134,19 +135,9 @@ export async function browserLogin(
     if (answered) return page("Already signed in", "You can close this tab.");
     const params = url.searchParams;
     if (params.get("state") !== state) {
-      answered = true;
-      settle.reject(
-        new CliError(
-          "LOGIN_STATE_MISMATCH",
-          "the sign-in answer carried the wrong state parameter, so it was rejected",
-          {
-            hint:
-              "Another page may have called the login callback. Run 'datumctl login' again; if it repeats, use --no-browser.",
-            exitCode: ExitCode.noPermission,
-          },
-        ),
-      );
-      return page("Invalid state parameter", "Return to the terminal.", 400);
+      // Any page or local process can call this listener; only the answer carrying our state
+      // may end the login, so anything else is refused here and the login keeps waiting.
+      return page("Invalid state parameter", "This is not the sign-in you started.", 400);
     }
     if (!params.get("code")) {
       answered = true;

@@ -9,6 +9,7 @@
  * oauth4webapi, so only login code imports it (dynamically).
  */
 import * as oauth from "oauth4webapi";
+import { limitedFetch, MAX_AUTH_RESPONSE_BYTES, ResponseTooLargeError } from "../api/body.ts";
 import { CliError, ExitCode, InterruptedError } from "../ui/errors.ts";
 import { isLoopbackHost } from "./endpoints.ts";
 
@@ -20,14 +21,22 @@ export interface SharedHttpOptions {
   signal?: AbortSignal;
   headers?: Record<string, string>;
   [oauth.allowInsecureRequests]?: boolean;
+  [oauth.customFetch]?: typeof fetch;
 }
 
-/** Request options for a server: plain http is tolerated only on loopback. */
+/** oauth4webapi's fetches, each answer read within {@link MAX_AUTH_RESPONSE_BYTES}. */
+const authFetch = limitedFetch(MAX_AUTH_RESPONSE_BYTES);
+
+/**
+ * Request options for a server: plain http is tolerated only on loopback, and no answer
+ * (discovery, JWKS, token, device authorization) is read past {@link MAX_AUTH_RESPONSE_BYTES}.
+ */
 export function httpOptions(url: string, signal?: AbortSignal): SharedHttpOptions {
   const u = new URL(url);
   const options: SharedHttpOptions = {
     signal: signal ?? AbortSignal.timeout(30_000),
     headers: { "user-agent": "datumctl" },
+    [oauth.customFetch]: authFetch,
   };
   if (u.protocol === "http:" && isLoopbackHost(u.hostname)) {
     options[oauth.allowInsecureRequests] = true;
@@ -50,6 +59,7 @@ export async function discover(issuer: string): Promise<oauth.AuthorizationServe
     });
     return await oauth.processDiscoveryResponse(issuerUrl, response);
   } catch (err) {
+    if (err instanceof ResponseTooLargeError) throw err;
     throw new CliError(
       "DISCOVERY_FAILED",
       `cannot read the sign-in configuration of ${issuer}: ${describe(err)}`,
@@ -89,6 +99,7 @@ export async function identityFromTokenResponse(
   try {
     await oauth.validateApplicationLevelSignature(as, response, httpOptions(as.issuer));
   } catch (err) {
+    if (err instanceof ResponseTooLargeError) throw err; // the JWKS answer, not the token
     throw new CliError(
       "ID_TOKEN_INVALID",
       `the ID token from ${as.issuer} failed verification: ${describe(err)}`,

@@ -13,6 +13,7 @@
  */
 import { loadConfig, type Session } from "../store/config.ts";
 import { CredentialStore, isServiceAccountCredential } from "../store/credentials.ts";
+import { MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../api/body.ts";
 import { CliError, ExitCode } from "../ui/errors.ts";
 import type { AuthContext, Identity } from "./token-source.ts";
 import { hostOf, issuerFromAuthHostname, parseServerUrl, PRODUCTION } from "./endpoints.ts";
@@ -90,7 +91,7 @@ async function fetchJson(url: string, init: RequestInit = {}): Promise<Record<st
     await response.body?.cancel();
     throw new Error(`${url} answered ${response.status}`);
   }
-  return await response.json();
+  return JSON.parse(await readLimitedText(response, MAX_AUTH_RESPONSE_BYTES));
 }
 
 async function discoveryDocument(issuer: string): Promise<Record<string, unknown>> {
@@ -261,6 +262,7 @@ async function keyFileContext(
       tokenUrl = key.token_uri;
     } else if (issuer) {
       const doc = await discoveryDocument(issuer).catch((err) => {
+        if (err instanceof CliError) throw err; // e.g. an answer over the size cap (65)
         throw new CliError(
           "DISCOVERY_FAILED",
           `cannot read the sign-in configuration of ${issuer}: ${err.message}`,

@@ -5,6 +5,7 @@
  *
  * Exports {@link postTokenRequest} and {@link TokenEndpointError}.
  */
+import { MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../api/body.ts";
 import { CliError, ExitCode } from "../ui/errors.ts";
 import { isLoopbackHost } from "./endpoints.ts";
 import type { TokenEndpointAnswer } from "./stored-token.ts";
@@ -25,7 +26,7 @@ export class TokenEndpointError extends Error {
 
 /**
  * POSTs a form to `tokenUrl` (https, or http on loopback; 30 s timeout) and returns the token
- * answer. OAuth errors become {@link TokenEndpointError}; network failures a retryable
+ * answer, read up to {@link MAX_AUTH_RESPONSE_BYTES} (a longer one is refused, exit 65). OAuth errors become {@link TokenEndpointError}; network failures a retryable
  * {@link CliError} (exit 69).
  */
 export async function postTokenRequest(
@@ -64,7 +65,11 @@ export async function postTokenRequest(
       cause: err,
     });
   }
-  const text = await response.text();
+  const text = await readLimitedText(
+    response,
+    MAX_AUTH_RESPONSE_BYTES,
+    `the answer of the token endpoint ${url.origin}`,
+  );
   let body: Record<string, unknown> = {};
   try {
     const parsed = JSON.parse(text);

@@ -8,7 +8,7 @@
  * {@link applyManifest}, {@link deleteResource}, {@link listTunnels}), {@link readOnlyRefusal}
  * and {@link ApplyFailure}.
  */
-import { RESOURCE_MANAGER_GROUP } from "../api/urls.ts";
+import { checkResourceName, RESOURCE_MANAGER_GROUP } from "../api/urls.ts";
 import { parseManifests } from "../resources/manifests.ts";
 import type { KubeObject } from "../resources/objects.ts";
 import type { ResourceClient, WriteResult } from "../resources/operations.ts";
@@ -158,6 +158,7 @@ async function readCall(
   scope: McpScope,
   options: ReadCallOptions,
 ): Promise<{ scope: ResolvedScope; type: ResourceType; objects: KubeObject[] }> {
+  if (options.name) checkResourceName(options.name);
   const plane = await planeFor(scope, options.type, options);
   const type = await plane.resources.resolveType(options.type);
   const { objects } = await readObjects(plane.resources, type, options.name ? [options.name] : [], {
@@ -206,6 +207,8 @@ export async function getResources(
   scope: McpScope,
   options: ReadCallOptions,
 ): Promise<GetResult> {
+  // Names are data, never paths: refused before any request (an empty name means "all").
+  if (options.name) checkResourceName(options.name);
   if (isOrganizationsType(options.type)) return await getOrganizations(scope, options);
   const read = await readCall(scope, options);
   return {
@@ -285,6 +288,7 @@ export async function deleteResource(
   scope: McpScope,
   options: ScopeOverride & { type: string; name: string; dryRun?: boolean },
 ): Promise<DeleteResult> {
+  checkResourceName(options.name);
   const plane = await planeFor(scope, options.type, options);
   const type = await plane.resources.resolveType(options.type);
   const result = await plane.resources.delete(type, options.name, {

@@ -2,15 +2,21 @@
  * `api proxy`: a local HTTP endpoint that forwards to a Datum control plane with the login's
  * bearer, so any HTTP client or Kubernetes SDK can use a datumctl login without handling tokens.
  *
- * Exports {@link startApiProxy}. The proxy binds 127.0.0.1 only, refuses requests whose `Host`
- * is not local (a DNS-rebinding page cannot reach it), drops the inbound `Authorization` and
- * injects a fresh bearer, streams bodies both ways without buffering (watch, SSE), answers its own
- * failures with a 502 `Status` flagged `X-Datum-Proxy-Error: true` (datum-api.md §8) and reports
- * one access-log line per request through a callback (lib never prints).
+ * Exports {@link startApiProxy}. The proxy binds 127.0.0.1 only, drops the inbound
+ * `Authorization` and injects a fresh bearer, streams bodies both ways without buffering (watch,
+ * SSE), answers its own failures with a 502 `Status` flagged `X-Datum-Proxy-Error: true` and
+ * reports one access-log line per request through a callback (lib never prints).
+ *
+ * It holds the user's token, so it must not be a confused deputy for web pages in the user's
+ * browser. It refuses (403) requests whose `Host` is not local (DNS rebinding), whose `Origin` is
+ * not the proxy's own or whose `Sec-Fetch-Site` says `cross-site`/`same-site` (a page on another
+ * site); refuses (415) POST/PUT/PATCH bodies that are not JSON or YAML, the only types a page
+ * can send without a CORS preflight being text/plain and forms; and refuses (400) paths that
+ * URL normalisation would turn into another resource (`.`/`..` in any spelling, `%2F`, `\`).
  */
 import type { AuthContext } from "../auth/token-source.ts";
 import { USER_AGENT } from "../api/client.ts";
-import { apiBaseUrl } from "../api/urls.ts";
+import { apiBaseUrl, requestPathProblem } from "../api/urls.ts";
 
 /** Options of {@link startApiProxy}. */
 export interface ApiProxyOptions {
@@ -60,6 +66,43 @@ function hostIsLocal(host: string | null): boolean {
   if (!host) return false;
   const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0];
   return LOCAL_HOSTS.has(name.toLowerCase());
+}
+
+/** Body types of Kubernetes writes: JSON, YAML and the patch types (not text/plain or forms). */
+const WRITE_CONTENT_TYPES = new Set([
+  "application/json",
+  "application/yaml",
+  "application/merge-patch+json",
+  "application/strategic-merge-patch+json",
+  "application/json-patch+json",
+  "application/apply-patch+yaml",
+]);
+
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+function mediaType(contentType: string | null): string {
+  return (contentType ?? "").split(";")[0].trim().toLowerCase();
+}
+
+/** Why a browser page on another site may have sent this request, or `undefined`. */
+function crossSiteReason(request: Request): string | undefined {
+  const fetchSite = request.headers.get("sec-fetch-site")?.toLowerCase();
+  if (fetchSite === "cross-site" || fetchSite === "same-site") {
+    return `the browser marked it Sec-Fetch-Site: ${fetchSite}`;
+  }
+  const origin = request.headers.get("origin");
+  if (origin === null) return undefined;
+  // The proxy's own origin is the only one allowed: scheme http and exactly the Host asked for.
+  if (origin.toLowerCase() !== `http://${request.headers.get("host") ?? ""}`.toLowerCase()) {
+    return `it came from the web page origin ${JSON.stringify(origin.slice(0, 100))}`;
+  }
+  return undefined;
+}
+
+/** The path of a request exactly as sent, before a URL parser normalises it. */
+function rawPath(requestUrl: string): string {
+  const afterScheme = requestUrl.indexOf("://");
+  const slash = requestUrl.indexOf("/", afterScheme >= 0 ? afterScheme + 3 : 0);
+  return slash >= 0 ? requestUrl.slice(slash) : "/";
 }
 
 function statusResponse(
@@ -170,6 +213,38 @@ export function startApiProxy(options: ApiProxyOptions): Promise<ApiProxy> {
         true,
       );
     }
+    const crossSite = crossSiteReason(request);
+    if (crossSite) {
+      return statusResponse(
+        403,
+        "Forbidden",
+        `the datumctl API proxy refuses requests from web pages on other sites: ${crossSite}`,
+        true,
+      );
+    }
+    const pathProblem = requestPathProblem(rawPath(request.url));
+    if (pathProblem) {
+      return statusResponse(
+        400,
+        "BadRequest",
+        `the datumctl API proxy refuses a path with ${pathProblem}: names are data, not paths`,
+        true,
+      );
+    }
+    const hasBody = request.body !== null && request.headers.get("content-length") !== "0";
+    if (
+      ["POST", "PUT", "PATCH"].includes(request.method) && hasBody &&
+      !WRITE_CONTENT_TYPES.has(mediaType(request.headers.get("content-type")))
+    ) {
+      return statusResponse(
+        415,
+        "UnsupportedMediaType",
+        `the datumctl API proxy only forwards JSON or YAML write bodies, not ${
+          JSON.stringify(mediaType(request.headers.get("content-type")) || "(none)")
+        }`,
+        true,
+      );
+    }
     let token: string;
     try {
       token = await bearer();
@@ -210,11 +285,11 @@ export function startApiProxy(options: ApiProxyOptions): Promise<ApiProxy> {
       headersTimeout,
     );
     try {
-      const hasBody = request.body !== null && !["GET", "HEAD"].includes(request.method);
+      const sendBody = request.body !== null && !["GET", "HEAD"].includes(request.method);
       const answer = await fetch(target, {
         method: request.method,
         headers,
-        body: hasBody ? request.body : undefined,
+        body: sendBody ? request.body : undefined,
         redirect: "manual",
         signal: controller.signal,
       });

@@ -52,13 +52,13 @@ Deno.test("api proxy: injects a fresh bearer, keeps the path, streams unbuffered
     assert.match(proxy.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     const echoed = await (await fetch(`${proxy.url}/apis/x?watch=0`, {
       method: "POST",
-      headers: { authorization: "Bearer stolen" },
-      body: "payload",
+      headers: { authorization: "Bearer stolen", "content-type": "application/json" },
+      body: '{"payload":1}',
     })).json();
     assert.deepEqual(echoed, {
       path: "/cp/root/apis/x?watch=0",
       authorization: "Bearer fresh-token",
-      body: "payload",
+      body: '{"payload":1}',
     });
 
     const res = await fetch(`${proxy.url}/stream`);

@@ -5,8 +5,13 @@
  *
  * Exports {@link loadManifests} and {@link parseManifests}; both return {@link Manifest}s that
  * remember where they came from so an error can name the file and the document.
+ *
+ * Manifests are untrusted input: each source is capped at {@link MAX_MANIFEST_BYTES}, parsing
+ * is linear in the input (line numbers are computed only for an error), a YAML alias bomb is
+ * refused as bad data (exit 65), and every name and namespace is checked before any request.
  */
 import { parseAllDocuments } from "yaml";
+import { MAX_NAME_LENGTH, MAX_NAMESPACE_LENGTH, resourceNameProblem } from "../api/urls.ts";
 import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
 import { isPlainObject, type KubeObject } from "./objects.ts";
 
@@ -32,14 +37,76 @@ function invalid(source: string, message: string, line?: number): CliError {
   );
 }
 
-/** Parses one source's text into manifests (multi-document YAML or JSON). */
+/** The largest manifest source read (one file, or stdin): 10 MiB. */
+export const MAX_MANIFEST_BYTES = 10 * 1024 * 1024;
+
+/** Aliases one document may expand; a "billion laughs" document needs far more. */
+const MAX_ALIAS_COUNT = 100;
+
+function tooLarge(source: string): CliError {
+  return new CliError(
+    "MANIFEST_TOO_LARGE",
+    `${source === "-" ? "stdin" : source} is larger than ${
+      MAX_MANIFEST_BYTES / 1024 / 1024
+    } MiB, the most datumctl reads as one manifest`,
+    {
+      hint: "Split it into several files and pass a folder with -f.",
+      exitCode: ExitCode.dataError,
+    },
+  );
+}
+
+/** 1-based line numbers of offsets in `text`, from an index built on first use. */
+function lineFinder(text: string): (offset: number) => number {
+  let starts: number[] | undefined;
+  return (offset) => {
+    if (!starts) {
+      starts = [0];
+      for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+    }
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+}
+
+function refusedName(
+  source: string,
+  index: number,
+  object: KubeObject,
+  field: "name" | "namespace",
+  problem: string,
+  line?: number,
+): UsageError {
+  const value = String(object.metadata?.[field]);
+  const shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return new UsageError(
+    `${source === "-" ? "stdin" : source}${
+      line ? ` (line ${line})` : ""
+    }: document ${index} (${object.kind}) has an invalid metadata.${field} ${shown}: ${problem}`,
+    "Names are data, not paths: give the exact name of one object.",
+  );
+}
+
+/**
+ * Parses one source's text into manifests (multi-document YAML or JSON). Text longer than
+ * {@link MAX_MANIFEST_BYTES} is refused; names and namespaces must be valid object names.
+ */
 export function parseManifests(text: string, source: string): Manifest[] {
+  // A UTF-16 length above the cap means more bytes than the cap as UTF-8, too.
+  if (text.length > MAX_MANIFEST_BYTES) throw tooLarge(source);
   const out: Manifest[] = [];
   const docs = parseAllDocuments(text);
   if (!Array.isArray(docs)) {
     // parseAllDocuments returns an EmptyStream for input with no documents at all.
     return out;
   }
+  const lineAt = lineFinder(text);
   let index = 0;
   for (const doc of docs) {
     index++;
@@ -47,41 +114,50 @@ export function parseManifests(text: string, source: string): Manifest[] {
       const first = doc.errors[0];
       throw invalid(source, first.message.split("\n")[0], first.linePos?.[0]?.line);
     }
-    const value = doc.toJS() as unknown;
+    const line = () => doc.contents?.range ? lineAt(doc.contents.range[0]) : undefined;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // The yaml package refuses alias expansion beyond maxAliasCount with a ReferenceError.
+      const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
+      throw invalid(source, `document ${index} cannot be read: ${reason}`, line());
+    }
     if (value === null || value === undefined) continue; // an empty document between `---`
     if (!isPlainObject(value)) {
-      const line = doc.contents?.range ? lineAt(text, doc.contents.range[0]) : undefined;
-      throw invalid(source, `document ${index} is not an object`, line);
+      throw invalid(source, `document ${index} is not an object`, line());
     }
     const items = value.kind === "List" || (typeof value.kind === "string" &&
         value.kind.endsWith("List") && Array.isArray(value.items))
       ? (value.items as unknown[] ?? [])
       : [value];
     for (const item of items) {
-      const line = doc.contents?.range ? lineAt(text, doc.contents.range[0]) : undefined;
       if (!isPlainObject(item)) {
-        throw invalid(source, `document ${index} has a non-object item`, line);
+        throw invalid(source, `document ${index} has a non-object item`, line());
       }
       const object = item as KubeObject;
       if (typeof object.apiVersion !== "string" || !object.apiVersion) {
-        throw invalid(source, `document ${index} has no apiVersion`, line);
+        throw invalid(source, `document ${index} has no apiVersion`, line());
       }
       if (typeof object.kind !== "string" || !object.kind) {
-        throw invalid(source, `document ${index} has no kind`, line);
+        throw invalid(source, `document ${index} has no kind`, line());
       }
-      if (!object.metadata?.name && !object.metadata?.generateName) {
-        throw invalid(source, `document ${index} (${object.kind}) has no metadata.name`, line);
+      const metadata = object.metadata;
+      if (!metadata?.name && !metadata?.generateName) {
+        throw invalid(source, `document ${index} (${object.kind}) has no metadata.name`, line());
+      }
+      for (const field of ["name", "namespace"] as const) {
+        const v = metadata?.[field];
+        if (v === undefined || (v === "" && field === "name")) continue; // generateName is set
+        const problem = typeof v === "string"
+          ? resourceNameProblem(v, field === "name" ? MAX_NAME_LENGTH : MAX_NAMESPACE_LENGTH)
+          : "it must be a string";
+        if (problem) throw refusedName(source, index, object, field, problem, line());
       }
       out.push({ object, source, document: index });
     }
   }
   return out;
-}
-
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text[i] === "\n") line++;
-  return line;
 }
 
 async function filesOf(path: string, recursive: boolean): Promise<string[]> {
@@ -132,6 +208,7 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
     const files = await filesOf(path, options.recursive ?? false);
     let count = 0;
     for (const file of files) {
+      if ((await Deno.stat(file)).size > MAX_MANIFEST_BYTES) throw tooLarge(file);
       const found = parseManifests(await Deno.readTextFile(file), file);
       count += found.length;
       out.push(...found);
@@ -146,7 +223,23 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
   return out;
 }
 
-/** Reads all of the process's stdin as text. */
+/**
+ * Reads all of the process's stdin as text, refusing more than {@link MAX_MANIFEST_BYTES}
+ * (it stops reading at the cap instead of buffering whatever is piped in).
+ */
 export async function readAllStdin(): Promise<string> {
-  return await new Response(Deno.stdin.readable).text();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of Deno.stdin.readable) {
+    total += chunk.byteLength;
+    if (total > MAX_MANIFEST_BYTES) throw tooLarge("-");
+    chunks.push(chunk);
+  }
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all);
 }

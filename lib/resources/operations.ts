@@ -168,7 +168,7 @@ export class ResourceClient {
     name?: string,
     options: { namespace?: string; allNamespaces?: boolean } = {},
   ): string {
-    const namespace = type.namespaced && !(options.allNamespaces && !name)
+    const namespace = type.namespaced && !(options.allNamespaces && name === undefined)
       ? options.namespace ?? this.namespace
       : undefined;
     return resourcePath({

@@ -13,7 +13,7 @@ export const ExitCode = {
   usage: 2,
   /** Usage rejected on meaning, e.g. a name conflict (sysexits EX_USAGE). */
   rejected: 64,
-  /** Malformed config file or control-plane response (EX_DATAERR). */
+  /** Malformed config file, manifest or server response, or one over its size cap (EX_DATAERR). */
   dataError: 65,
   /** Control plane unreachable or a network error; retryable (EX_UNAVAILABLE). */
   unavailable: 69,

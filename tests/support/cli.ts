@@ -87,8 +87,13 @@ export async function runCli(args: string[], opts: CliOptions): Promise<CliResul
   }
   if (opts.stdin !== undefined) {
     const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(opts.stdin));
-    await writer.close();
+    try {
+      await writer.write(new TextEncoder().encode(opts.stdin));
+      await writer.close();
+    } catch (err) {
+      // The CLI may stop reading early (e.g. stdin over its size cap) and exit: that is its answer.
+      if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+    }
   }
   const out = await child.output();
   const dec = new TextDecoder();

@@ -1,11 +1,13 @@
 /**
- * A scripted "browser" for end-to-end login tests (stack.md §4.2), used as
+ * A scripted "browser" for end-to-end login tests, used as
  * `BROWSER="deno run -A tests/support/scripted-browser.ts"`: it opens the URL it is given and
  * follows redirects with a cookie jar, submitting the first form of any page it lands on (login
  * form: `login=<SCRIPTED_BROWSER_USER>`), until it reaches the CLI's loopback callback.
  *
  * Knobs (environment): `SCRIPTED_BROWSER_USER` (email for a login form), `SCRIPTED_BROWSER_STATE`
- * (replace the `state` the callback receives, to test CSRF protection),
+ * (replace the `state` the callback receives, to test CSRF protection), `SCRIPTED_BROWSER_STRAY`
+ * (first send these `|`-separated query strings to the callback, as a stray page would, logging
+ * each status as `stray <query> -> <status>`),
  * `SCRIPTED_BROWSER_LOG` (append a trace of each hop to this file).
  */
 
@@ -67,6 +69,16 @@ function firstForm(
   }
   const action = new URL(attr(form[1], "action") ?? base.href, base);
   return { action, method: (attr(form[1], "method") ?? "post").toUpperCase(), fields };
+}
+
+const stray = Deno.env.get("SCRIPTED_BROWSER_STRAY");
+if (stray !== undefined) {
+  const callback = new URL(new URL(url).searchParams.get("redirect_uri") ?? "");
+  for (const query of stray.split("|")) {
+    const res = await fetch(`${callback.origin}${callback.pathname}?${query}`);
+    await res.body?.cancel();
+    log(`stray ${query} -> ${res.status}`);
+  }
 }
 
 let target = new URL(url);
