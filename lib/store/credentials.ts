@@ -15,6 +15,7 @@
  */
 import { CliError, ExitCode } from "../ui/errors.ts";
 import {
+  leftoverWritesOf,
   readTextIfExists,
   recoverLeftoverWrite,
   tightenDatumctlDir,
@@ -277,6 +278,7 @@ export class CredentialStore {
    * successor sits in such a file. Cheap when there is nothing to do.
    */
   async recoverInterruptedWrites(): Promise<void> {
+    if ((await leftoverWritesOf(this.filePath)).length === 0) return;
     await withFileLock(this.filePath, () => this.#recoverLocked());
   }
 

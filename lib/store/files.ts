@@ -154,18 +154,10 @@ export async function recoverLeftoverWrite(
 ): Promise<LeftoverOutcome> {
   const target = await writeTargetOf(path);
   const dir = dirname(target);
-  const prefix = `${basename(target)}.tmp-`;
   const leftovers: { path: string; mtime: number }[] = [];
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      if (!entry.isFile || !entry.name.startsWith(prefix)) continue;
-      const p = `${dir}/${entry.name}`;
-      const info = await Deno.lstat(p).catch(() => undefined);
-      if (info) leftovers.push({ path: p, mtime: info.mtime?.getTime() ?? 0 });
-    }
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return { removed: [] };
-    throw err;
+  for (const p of await leftoverWritesOf(path)) {
+    const info = await Deno.lstat(p).catch(() => undefined);
+    if (info) leftovers.push({ path: p, mtime: info.mtime?.getTime() ?? 0 });
   }
   const outcome: LeftoverOutcome = { removed: [] };
   if (leftovers.length === 0) return outcome;
@@ -197,6 +189,22 @@ export async function recoverLeftoverWrite(
     if (outcome.removed.length > 0) await syncDir(dir);
     return outcome;
   });
+}
+
+/** The temp files an interrupted write of `path` left beside its target (usually none). */
+export async function leftoverWritesOf(path: string): Promise<string[]> {
+  const target = await writeTargetOf(path);
+  const dir = dirname(target);
+  const prefix = `${basename(target)}.tmp-`;
+  const found: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.startsWith(prefix)) found.push(`${dir}/${entry.name}`);
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return found;
 }
 
 const fileNotes: string[] = [];
