@@ -21,6 +21,7 @@ import {
   tightenDatumctlDir,
   withFileLock,
   writePrivateFile,
+  writeTargetOf,
 } from "./files.ts";
 import { datumctlDir } from "./paths.ts";
 
@@ -263,8 +264,11 @@ export class CredentialStore {
         if (Object.keys(entries).length === 0) delete store[service];
       }
       if (Object.keys(store).length === 0) {
-        // An empty file would still pin datumctl to file storage; remove it instead.
-        await Deno.remove(this.filePath).catch(() => {});
+        // An empty file would still pin datumctl to file storage; remove it instead. A link
+        // (a dotfiles repo) is the user's: its target is emptied, so no secret stays there.
+        if ((await writeTargetOf(this.filePath)) !== this.filePath) {
+          await writePrivateFile(this.filePath, "");
+        } else await Deno.remove(this.filePath).catch(() => {});
       } else {
         await writePrivateFile(this.filePath, JSON.stringify(store, null, 2));
       }

@@ -67,6 +67,14 @@ Deno.test("symlinked config, credentials and kubeconfig are written through to t
     const token = await runCli(["auth", "get-token"], { home, env: FILE });
     assertSucceeded(token, "get-token");
     assert.ok(token.stdout.length > 20);
+
+    // Logging out empties the target instead of deleting the link and leaving the secrets.
+    assertSucceeded(await runCli(["logout", "--all"], { home, env: FILE }), "logout");
+    assert.ok((await Deno.lstat(`${home}/.datumctl/credentials.json`)).isSymlink);
+    assert.equal(await Deno.readTextFile(`${dotfiles}/credentials.json`), "");
+    assert.doesNotMatch(await Deno.readTextFile(`${dotfiles}/datumctl-config`), /alice/);
+    const who = await runCli(["whoami"], { home, env: FILE });
+    assert.equal(who.code, 77, who.stderr);
   } finally {
     await stack.stop();
   }
