@@ -200,6 +200,10 @@ export async function run(args: string[]): Promise<number> {
     const cliError = err instanceof CliError ? err : undefined;
     io.err(formatError(err, format));
     return cliError?.exitCode ?? ExitCode.error;
+  } finally {
+    // What lib/store changed on its own (e.g. a folder it closed to other users).
+    const { takeFileNotes } = await import("./lib/store/files.ts");
+    for (const note of takeFileNotes()) io.err(`note: ${note}\n`);
   }
 }
 

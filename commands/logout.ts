@@ -1,6 +1,6 @@
 /**
- * `datumctl logout [EMAIL] [--all]`: forget stored logins — their sessions, contexts and secrets
- * (service-account key files included).
+ * `datumctl logout [EMAIL] [--all]`: revoke and forget stored logins — their sessions, contexts
+ * and secrets (service-account key files included).
  */
 import type { RegisterCommands } from "./context.ts";
 import { UsageError } from "../lib/ui/errors.ts";
@@ -11,11 +11,14 @@ export const register: RegisterCommands = (program, ctx) => {
   program
     .command("logout")
     .argument("[email]", "log out every login of this email (default: the active login)")
-    .description("Remove stored logins, their contexts and their secrets")
+    .description("Revoke and remove stored logins, their contexts and their secrets")
     .option("--all", "log out every login")
     .addHelpText(
       "after",
       `
+Each login's refresh token is revoked at its sign-in server first; if that fails (no network),
+the login is still removed here and a warning says so.
+
 Examples:
   # Log out of the active login
   datumctl logout
@@ -39,6 +42,9 @@ Examples:
       const store = new CredentialStore({ env: (n) => io.env(n), warn: (l) => io.err(`${l}\n`) });
       const target = flags.all ? "all" : email ? { email } : "active";
       const result = await logout(target, store, { env: (n) => io.env(n) });
+      for (const problem of result.unrevoked) {
+        io.err(`warning: ${problem}; it was forgotten here but stays valid until it expires\n`);
+      }
       for (const problem of result.problems) {
         io.err(`warning: could not delete a stored secret (${problem})\n`);
       }

@@ -1,6 +1,8 @@
 /**
  * The local OpenID provider: a real `oidc-provider` instance on loopback with the CLI's public
- * client, device flow, rotating refresh tokens, service-account JWT-bearer login, an
+ * client, device flow, rotating refresh tokens (a spent one coming back revokes the whole
+ * login), token revocation (RFC 7009, announced in discovery; revoking a refresh token ends its
+ * login), service-account JWT-bearer login, an
  * auto-approve switch, the "revoked refresh tokens" fault and the device-flow outcomes (denied
  * codes, a short code lifetime, `slow_down` bursts) with a log of the device polls.
  *

@@ -7,6 +7,9 @@
  * spending the same refresh token twice (which a rotating server would treat as replay). Rotated
  * refresh tokens are stored; the old one is kept when none comes back. `invalid_grant` and
  * `invalid_request` mean the login is gone: exit 77 with "session expired; run `datumctl login`".
+ * From the moment the refresh request is sent until its answer is durably stored, SIGINT and
+ * SIGTERM wait: the server has already retired the old refresh token, so stopping in between
+ * would lose the login. A write a harder kill interrupted is recovered under the same lock.
  * A failure that may pass (network, 5xx, `temporarily_unavailable`) is retryable (exit 69), and
  * while the current token has not expired yet it is served instead of failing the call.
  *
@@ -15,7 +18,7 @@
  * ahead of time.
  */
 import { CliError, ExitCode } from "../ui/errors.ts";
-import { withFileLock } from "../store/files.ts";
+import { withFileLock, withSignalsDeferred } from "../store/files.ts";
 import { datumctlDir } from "../store/paths.ts";
 import {
   type CredentialStore,
@@ -92,6 +95,23 @@ async function lockPathFor(userKey: string, env?: (name: string) => string | und
   const hex = [...new Uint8Array(digest)].slice(0, 12).map((b) => b.toString(16).padStart(2, "0"))
     .join("");
   return `${datumctlDir(env)}/locks/refresh-${hex}`;
+}
+
+/**
+ * Runs `fn` holding the lock every refresh of `userKey`'s login holds, after finishing any
+ * store write a killed process left behind: whatever `fn` reads is the newest token, and no
+ * refresh can rotate it meanwhile (logout revokes under it).
+ */
+export async function withRefreshLock<T>(
+  userKey: string,
+  store: CredentialStore,
+  env: ((name: string) => string | undefined) | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return await withFileLock(await lockPathFor(userKey, env), async () => {
+    await store.recoverInterruptedWrites();
+    return await fn();
+  });
 }
 
 /** Mints a fresh token for a service-account login from its stored key. */
@@ -265,7 +285,7 @@ export class StoredSessionTokens implements KeptTokenSource {
 
   async #refresh(force: boolean): Promise<void> {
     const seen = this.#creds.token.access_token;
-    await withFileLock(await lockPathFor(this.#userKey, this.#env), async () => {
+    await withRefreshLock(this.#userKey, this.#store, this.#env, async () => {
       const stored = await this.#store.getCredentials(this.#userKey);
       if (!stored) {
         throw new CliError(
@@ -280,9 +300,12 @@ export class StoredSessionTokens implements KeptTokenSource {
       // Another process (or a re-login) already replaced the token we saw: use theirs.
       if (stored.token.access_token !== seen && stillValid) return;
       if (!force && !refreshDue(stored.token)) return;
-      const renewed = await renewCredentials(stored);
-      await this.#store.putCredentials(this.#userKey, renewed);
-      this.#creds = renewed;
+      // Storing the answer is the first thing done with it.
+      this.#creds = await withSignalsDeferred(async () => {
+        const renewed = await renewCredentials(stored);
+        await this.#store.putCredentials(this.#userKey, renewed);
+        return renewed;
+      });
     });
   }
 }

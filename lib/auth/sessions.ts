@@ -197,12 +197,19 @@ export interface LogoutResult {
   removed: Session[];
   /** Secrets that could not be deleted (with the reason); their sessions are gone anyway. */
   problems: string[];
+  /**
+   * Why a login's refresh token could not be revoked at its issuer (one sentence each); the
+   * login was forgotten anyway.
+   */
+  unrevoked: string[];
 }
 
 /**
  * Removes sessions, their contexts and cache entries, their secrets (and service-account key
  * files), and prunes `known_users`/`active_user`. `target` is an email (every session of it),
- * `"active"` (the active session) or `"all"`.
+ * `"active"` (the active session) or `"all"`. Each refresh token is revoked at its issuer
+ * (RFC 7009) before it is deleted, under the login's refresh lock so no refresh rotates it
+ * meanwhile; a revocation that fails is reported in `unrevoked`, never a reason to keep it.
  */
 export async function logout(
   target: { email: string } | "active" | "all",
@@ -243,8 +250,14 @@ export async function logout(
     return c.sessions;
   }, options.configPath);
 
-  const { serviceAccountKeyPath } = await import("./service-account.ts");
+  const [{ serviceAccountKeyPath }, { withRefreshLock }, { revokeRefreshToken }] = await Promise
+    .all([
+      import("./service-account.ts"),
+      import("./session-tokens.ts"),
+      import("./revoke.ts"),
+    ]);
   const problems: string[] = [];
+  const unrevoked: string[] = [];
   const stillUsed = new Set(remaining.map((s) => s["user-key"]));
   const keys = [...new Set(chosen.map((s) => s["user-key"]))].filter((k) => !stillUsed.has(k));
   if (target === "all") {
@@ -254,8 +267,16 @@ export async function logout(
   }
   for (const key of keys) {
     try {
-      const creds = await store.getCredentials(key).catch(() => undefined);
-      await store.delete(key);
+      const creds = await withRefreshLock(key, store, options.env, async () => {
+        const creds = await store.getCredentials(key).catch(() => undefined);
+        if (creds) {
+          await revokeRefreshToken(creds).catch((err) => {
+            unrevoked.push(err instanceof Error ? err.message : String(err));
+          });
+        }
+        await store.delete(key);
+        return creds;
+      });
       const pemPaths = new Set([await serviceAccountKeyPath(key, options.env)]);
       if (creds?.service_account?.private_key_path) {
         pemPaths.add(creds.service_account.private_key_path);
@@ -277,5 +298,5 @@ export async function logout(
   } catch (err) {
     problems.push(`known users: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return { removed: chosen, problems };
+  return { removed: chosen, problems, unrevoked };
 }

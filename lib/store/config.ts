@@ -4,12 +4,13 @@
  *
  * Reads never repair: a file that does not parse is reported with its path and line and is left
  * untouched. Writes go through {@link updateConfig}, which locks, re-reads, applies the change and
- * writes atomically, so two processes never lose each other's updates.
+ * writes atomically, so two processes never lose each other's updates. A config that is a
+ * symbolic link (a dotfiles repo) stays one: the write lands in its target.
  */
 import { parseDocument, stringify } from "yaml";
 import { CliError, ExitCode } from "../ui/errors.ts";
 import { configPath } from "./paths.ts";
-import { readTextIfExists, withFileLock, writePrivateFile } from "./files.ts";
+import { readTextIfExists, tightenDatumctlDir, withFileLock, writePrivateFile } from "./files.ts";
 
 /** The API endpoint of a session. */
 export interface SessionEndpoint {
@@ -169,6 +170,7 @@ export function serializeConfig(config: DatumctlConfig): string {
 export async function loadConfig(
   path: string = configPath(),
 ): Promise<DatumctlConfig> {
+  await tightenDatumctlDir(path.slice(0, Math.max(path.lastIndexOf("/"), 1)));
   const text = await readTextIfExists(path);
   return text === undefined ? emptyConfig() : parseConfig(text, path);
 }

@@ -14,7 +14,15 @@
  * process to the file and produces the one warning the user sees.
  */
 import { CliError, ExitCode } from "../ui/errors.ts";
-import { readTextIfExists, withFileLock, writePrivateFile } from "./files.ts";
+import {
+  leftoverWritesOf,
+  readTextIfExists,
+  recoverLeftoverWrite,
+  tightenDatumctlDir,
+  withFileLock,
+  writePrivateFile,
+  writeTargetOf,
+} from "./files.ts";
 import { datumctlDir } from "./paths.ts";
 
 /** The keychain service every datumctl secret lives under. */
@@ -77,6 +85,10 @@ export function isServiceAccountCredential(creds: Pick<StoredCredentials, "crede
 /** Where secrets are kept. */
 export type StorageKind = "keychain" | "file";
 
+function dirOf(path: string): string {
+  return path.slice(0, Math.max(path.lastIndexOf("/"), 1));
+}
+
 /** `~/.datumctl/credentials.json`, the insecure fallback store (`{service: {key: secret}}`). */
 export function credentialsFilePath(env?: (name: string) => string | undefined): string {
   return `${datumctlDir(env)}/credentials.json`;
@@ -93,12 +105,13 @@ function parseFileStore(text: string, path: string): FileStore {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const line = lineOfJsonError(text, message);
     throw new CliError(
       "CREDENTIALS_INVALID",
-      `cannot parse ${path}${line ? ` (line ${line})` : ""}: ${message.split("\n")[0]}`,
-      { hint: UNREADABLE_HINT, exitCode: ExitCode.dataError },
+      `cannot parse ${path}${jsonSyntaxProblem(text, err)}`,
+      {
+        hint: UNREADABLE_HINT,
+        exitCode: ExitCode.dataError,
+      },
     );
   }
   const shapeOk = typeof value === "object" && value !== null && !Array.isArray(value) &&
@@ -116,12 +129,21 @@ function parseFileStore(text: string, path: string): FileStore {
   return value as FileStore;
 }
 
-function lineOfJsonError(text: string, message: string): number | undefined {
-  const lineMatch = /line (\d+)/.exec(message);
-  if (lineMatch) return Number(lineMatch[1]);
-  const posMatch = /position (\d+)/.exec(message);
-  if (!posMatch) return undefined;
-  return text.slice(0, Number(posMatch[1])).split("\n").length;
+/**
+ * Where and what a JSON syntax error is, without any of the text around it: the parser's own
+ * message may quote the file, and this file holds tokens.
+ */
+function jsonSyntaxProblem(text: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const at = /^(.*?) in JSON at position (\d+)/.exec(message);
+  if (at && !/^Unexpected token/.test(at[1]) && !/["`]/.test(at[1])) {
+    const before = text.slice(0, Number(at[2]));
+    const line = before.split("\n").length;
+    const column = before.length - before.lastIndexOf("\n");
+    return ` (line ${line}, column ${column}): ${at[1].toLowerCase()}`;
+  }
+  if (/^Unexpected end of JSON input/.test(message)) return ": the JSON ends too early";
+  return ": not valid JSON";
 }
 
 /**
@@ -224,6 +246,7 @@ export class CredentialStore {
   }
 
   async #readFile(): Promise<FileStore> {
+    await tightenDatumctlDir(dirOf(this.filePath));
     const text = await readTextIfExists(this.filePath);
     return text === undefined ? {} : parseFileStore(text, this.filePath);
   }
@@ -234,19 +257,46 @@ export class CredentialStore {
 
   async #fileUpdate<T>(change: (store: FileStore) => T): Promise<T> {
     return await withFileLock(this.filePath, async () => {
+      await this.#recoverLocked();
       const store = await this.#readFile();
       const result = change(store);
       for (const [service, entries] of Object.entries(store)) {
         if (Object.keys(entries).length === 0) delete store[service];
       }
       if (Object.keys(store).length === 0) {
-        // An empty file would still pin datumctl to file storage; remove it instead.
-        await Deno.remove(this.filePath).catch(() => {});
+        // An empty file would still pin datumctl to file storage; remove it instead. A link
+        // (a dotfiles repo) is the user's: its target is emptied, so no secret stays there.
+        if ((await writeTargetOf(this.filePath)) !== this.filePath) {
+          await writePrivateFile(this.filePath, "");
+        } else await Deno.remove(this.filePath).catch(() => {});
       } else {
         await writePrivateFile(this.filePath, JSON.stringify(store, null, 2));
       }
       return result;
     });
+  }
+
+  /**
+   * Finishes or discards a write of the file store that a killed process left as a temp file
+   * (see {@link recoverLeftoverWrite}): a refresh must never spend a refresh token whose
+   * successor sits in such a file. Cheap when there is nothing to do.
+   */
+  async recoverInterruptedWrites(): Promise<void> {
+    if ((await leftoverWritesOf(this.filePath)).length === 0) return;
+    await withFileLock(this.filePath, () => this.#recoverLocked());
+  }
+
+  async #recoverLocked(): Promise<void> {
+    const outcome = await recoverLeftoverWrite(this.filePath, (text) => {
+      try {
+        parseFileStore(text, this.filePath);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    // The recovered file holds the newest secrets; read them from there from now on.
+    if (outcome.recovered && !this.#forced) this.#kind = "file";
   }
 
   /** The raw secret under `key`, or `undefined`. */
@@ -355,7 +405,7 @@ export function parseStoredCredentials(raw: string, where: string): StoredCreden
   } catch (err) {
     throw new CliError(
       "CREDENTIALS_INVALID",
-      `cannot parse ${where}: ${err instanceof Error ? err.message : String(err)}`,
+      `cannot parse ${where}${jsonSyntaxProblem(raw, err)}`,
       {
         hint: "Run 'datumctl login' again to replace it.",
         exitCode: ExitCode.dataError,
