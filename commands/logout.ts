@@ -5,6 +5,7 @@
 import type { RegisterCommands } from "./context.ts";
 import { UsageError } from "../lib/ui/errors.ts";
 import { successLine } from "../lib/ui/output.ts";
+import { terminalLine } from "../lib/ui/terminal-text.ts";
 
 /** Registers `logout`. */
 export const register: RegisterCommands = (program, ctx) => {
@@ -43,10 +44,10 @@ Examples:
       const target = flags.all ? "all" : email ? { email } : "active";
       const result = await logout(target, store, { env: (n) => io.env(n) });
       for (const problem of result.unrevoked) {
-        io.err(`warning: ${problem}; it was forgotten here but stays valid until it expires\n`);
+        io.err(`warning: ${terminalLine(problem)}; it was forgotten here but stays valid until it expires\n`);
       }
       for (const problem of result.problems) {
-        io.err(`warning: could not delete a stored secret (${problem})\n`);
+        io.err(`warning: could not delete a stored secret (${terminalLine(problem)})\n`);
       }
       if (target === "all") {
         io.out(successLine(io, "Logged out all users."));
