@@ -342,8 +342,8 @@ Examples:
   datumctl tunnel list
   datumctl tunnel listen 3000 --name web --detach
   datumctl tunnel ps
-  datumctl tunnel logs --name web -f
-  datumctl tunnel stop --name web
+  datumctl tunnel logs web -f
+  datumctl tunnel stop web
   datumctl tunnel install --name web --endpoint localhost:3000
 ${EXIT_CODE_TABLE}`,
     );

@@ -24,7 +24,8 @@ Deno.test("the tunnel commands' documented exit codes", async (t) => {
     await t.step(
       "the table is printed once, in 'tunnel --help'; subcommands point to it",
       async () => {
-        const commands = [...help.stdout.matchAll(/^ {2}([a-z]+)(?:\|[a-z]+)? /gm)]
+        const section = help.stdout.split(/^Commands:$/m)[1]?.split(/\n\n/)[0] ?? "";
+        const commands = [...section.matchAll(/^ {2}([a-z]+)(?:\|[a-z]+)? /gm)]
           .map((m) => m[1])
           .filter((name) => name !== "help");
         assert.ok(commands.includes("listen") && commands.includes("stop"), commands.join(" "));
