@@ -28,12 +28,35 @@ export interface DetachFlags {
   json: boolean;
 }
 
-function requireName(name: string | undefined, what: string): string {
+/** The named tunnel of `status|logs|stop`: the argument or `--name` (the same, when both). */
+function requireName(positional: string | undefined, flag: string | undefined, what: string) {
+  if (positional !== undefined && flag !== undefined && positional !== flag) {
+    throw new UsageError(
+      `${what}: the name is given twice ("${positional}" and --name "${flag}")`,
+      `Give it once: 'datumctl ${what} ${flag}'.`,
+    );
+  }
+  const name = positional ?? flag;
   if (name === undefined) {
-    throw new UsageError(`${what} needs --name`, `e.g. 'datumctl ${what} --name web'.`);
+    throw new UsageError(
+      `${what} needs a tunnel name`,
+      `e.g. 'datumctl ${what} web'; 'datumctl tunnel ps --all' lists the names.`,
+    );
   }
   return name;
 }
+
+/** No named tunnel of that name has ever run here, and no service of it is installed (64). */
+function unknownName(name: string): CliError {
+  return new CliError("TUNNEL_NAME_UNKNOWN", `named tunnel ${name} has never run here`, {
+    hint:
+      `'datumctl tunnel ps --all' lists the names; start it with 'datumctl tunnel listen --detach --name ${name} <endpoint>'.`,
+    exitCode: ExitCode.rejected,
+  });
+}
+
+/** The `[name]` argument `status|logs|stop` take (the same as `--name`). */
+const NAME_ARGUMENT = ["[name]", "the named tunnel (or --name)"] as const;
 
 /**
  * `tunnel listen --detach --name N …`: checks what can be checked here (name, scope, login, not
@@ -167,14 +190,20 @@ async function allViews(ctx: CommandContext) {
   ]);
   const installed = new Set(services.map((d) => d.name));
   const names = [...new Set([...folders, ...installed])].sort();
-  const views = await Promise.all(names.map((n) => rec.inspectNamedTunnel(n, ctx.io.env)));
-  return views.map((view) => ({ view, installed: installed.has(view.name) }));
+  const [views, unnamed] = await Promise.all([
+    Promise.all(names.map((n) => rec.inspectNamedTunnel(n, ctx.io.env))),
+    rec.listUnnamedTunnels(ctx.io.env),
+  ]);
+  return [
+    ...views.map((view) => ({ view, installed: installed.has(view.name) })),
+    ...unnamed.map((view) => ({ view, installed: false })),
+  ];
 }
 
 function registerPs(tunnel: Command, ctx: CommandContext) {
   tunnel
     .command("ps")
-    .description("List named tunnels running on this machine (detached, services, foreground)")
+    .description("List the tunnels running on this machine (named ones, and unnamed listens)")
     .option("-a, --all", "also list named tunnels that are stopped")
     .addOption(new Option("-o, --output <format>", "json or yaml"))
     .addHelpText(
@@ -184,7 +213,9 @@ Columns: NAME PROJECT ENDPOINT HOSTNAME STATE PATH UPTIME PID. STATE is starting
 stopping while the process runs; dead when its process is gone without having stopped (killed,
 crashed, power loss: see 'tunnel status --name N'); with --all also stopped and failed ones and
 installed services that have not run yet. -o json adds "installed" (a service is installed).
-PATH is how the edge reaches this machine: direct or relay.
+PATH is how the edge reaches this machine: direct or relay. An unnamed foreground
+'tunnel listen' shows as (unnamed) while it runs ("name": null in JSON); stop it with Ctrl-C in
+its terminal or 'kill PID' (it disables its tunnel first).
 
 Examples:
   datumctl tunnel ps
@@ -206,8 +237,8 @@ ${EXIT_CODES}`,
       if (rows.length === 0) {
         io.err(
           flags.all
-            ? "No named tunnels on this machine.\n"
-            : "No named tunnels running. ('tunnel ps --all' lists stopped ones too.)\n",
+            ? "No tunnels on this machine.\n"
+            : "No tunnels running. ('tunnel ps --all' lists stopped named ones too.)\n",
         );
         return;
       }
@@ -219,21 +250,23 @@ function registerStatus(tunnel: Command, ctx: CommandContext) {
   tunnel
     .command("status")
     .description("Show one named tunnel: state, URL, path, last error, and how to recover")
-    .option("--name <name>", "the named tunnel")
+    .argument(...NAME_ARGUMENT)
+    .option("--name <name>", "the named tunnel (same as the argument)")
     .addOption(new Option("-o, --output <format>", "json or yaml"))
     .addHelpText(
       "after",
       `
-Exits 0 whenever it can tell the state (read "state" with -o json).
+Exits 0 whenever it can tell the state (read "state" with -o json); 64 for a name that has
+never run here.
 
 Examples:
-  datumctl tunnel status --name web
+  datumctl tunnel status web
   datumctl tunnel status --name web -o json | jq -r .state
 ${EXIT_CODES}`,
     )
-    .action(async (flags: { name?: string; output?: string }) => {
+    .action(async (positional: string | undefined, flags: { name?: string; output?: string }) => {
       const io = ctx.io;
-      const name = requireName(flags.name, "tunnel status");
+      const name = requireName(positional, flags.name, "tunnel status");
       const format = parseStructuredOutput(flags.output);
       const [rec, ui] = await Promise.all([
         import("../lib/tunnel/daemon/record.ts"),
@@ -241,13 +274,7 @@ ${EXIT_CODES}`,
       ]);
       const view = await rec.inspectNamedTunnel(name, io.env);
       const service = await installedServiceState(name, io.env);
-      if (view.process === "new" && !service) {
-        throw new CliError("TUNNEL_NAME_UNKNOWN", `named tunnel ${name} has never run here`, {
-          hint:
-            `Start it with 'datumctl tunnel listen --detach --name ${name} <endpoint>'; 'datumctl tunnel ps --all' lists the names.`,
-          exitCode: ExitCode.rejected,
-        });
-      }
+      if (view.process === "new" && !service) throw unknownName(name);
       const [row] = ui.psRows([view]);
       if (format) {
         io.out(
@@ -275,9 +302,13 @@ function registerLogs(tunnel: Command, ctx: CommandContext) {
   tunnel
     .command("logs")
     .description("Show a named tunnel's log (JSON events, shown as lines)")
-    .option("--name <name>", "the named tunnel")
+    .argument(...NAME_ARGUMENT)
+    .option("--name <name>", "the named tunnel (same as the argument)")
     .option("-f, --follow", "keep printing new lines until Ctrl-C")
-    .option("-n, --tail <lines>", "only the last N lines")
+    .option("--tail <lines>", "only the last N lines (as in kubectl logs)")
+    .option("--lines <lines>", "the same as --tail")
+    // In datumctl -n is --namespace; here it is only caught to say which flag is meant.
+    .addOption(new Option("-n <value>").hideHelp())
     .addOption(new Option("-o, --output <format>", "json: the raw JSON lines"))
     .addHelpText(
       "after",
@@ -287,25 +318,19 @@ is one event of the schema datumctl.tunnel.events/v1 (docs/tunnel-events.md), in
 "request" event per request served.
 
 Examples:
-  datumctl tunnel logs --name web
-  datumctl tunnel logs --name web -f
+  datumctl tunnel logs web
+  datumctl tunnel logs web -f --tail 20
   datumctl tunnel logs --name web -o json | jq -c 'select(.type=="request")'
 ${EXIT_CODES}`,
     )
-    .action(async (flags: { name?: string; follow?: boolean; tail?: string; output?: string }) => {
+    .action(async (positional: string | undefined, flags: LogsFlags) => {
       const io = ctx.io;
-      const name = requireName(flags.name, "tunnel logs");
+      const name = requireName(positional, flags.name, "tunnel logs");
       const raw = flags.output !== undefined;
       if (raw && flags.output !== "json") {
         throw new UsageError(`unknown output format "${flags.output}"`, "Use -o json.");
       }
-      let tail: number | undefined;
-      if (flags.tail !== undefined) {
-        tail = Number(flags.tail);
-        if (!Number.isInteger(tail) || tail < 0) {
-          throw new UsageError(`--tail must be a whole number, not "${flags.tail}"`, "e.g. -n 50");
-        }
-      }
+      const tail = tailLines(flags);
       const [rec, reader, { formatLogLine }] = await Promise.all([
         import("../lib/tunnel/daemon/record.ts"),
         import("../lib/tunnel/daemon/log-reader.ts"),
@@ -316,13 +341,7 @@ ${EXIT_CODES}`,
       const lines = await reader.readLogTail(files.log, tail);
       if (lines.length === 0 && !flags.follow) {
         const view = await rec.inspectNamedTunnel(name, io.env);
-        if (view.process === "new") {
-          throw new CliError("TUNNEL_NAME_UNKNOWN", `named tunnel ${name} has no log`, {
-            hint:
-              `It has never run here. Start it with 'datumctl tunnel listen --detach --name ${name} <endpoint>'.`,
-            exitCode: ExitCode.rejected,
-          });
-        }
+        if (view.process === "new") throw unknownName(name);
       }
       for (const line of lines) show(line);
       if (!flags.follow) return;
@@ -338,6 +357,35 @@ ${EXIT_CODES}`,
         for (const s of signals) Deno.removeSignalListener(s, onSignal);
       }
     });
+}
+
+interface LogsFlags {
+  name?: string;
+  follow?: boolean;
+  tail?: string;
+  lines?: string;
+  n?: string;
+  output?: string;
+}
+
+/** `--tail N` (or `--lines N`): a whole number; `-n` is refused with the flag to use instead. */
+function tailLines(flags: LogsFlags): number | undefined {
+  if (flags.n !== undefined) {
+    throw new UsageError(
+      "tunnel logs has no -n (in datumctl -n means --namespace)",
+      `Use --tail ${flags.n}, as with kubectl logs.`,
+    );
+  }
+  if (flags.tail !== undefined && flags.lines !== undefined && flags.tail !== flags.lines) {
+    throw new UsageError("--tail and --lines disagree", "Give one of them: e.g. --tail 50.");
+  }
+  const text = flags.tail ?? flags.lines;
+  if (text === undefined) return undefined;
+  const tail = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(tail)) {
+    throw new UsageError(`--tail must be a whole number, not "${text}"`, "e.g. --tail 50");
+  }
+  return tail;
 }
 
 type Env = (name: string) => string | undefined;
@@ -369,7 +417,8 @@ function registerStop(tunnel: Command, ctx: CommandContext) {
   tunnel
     .command("stop")
     .description("Stop a named tunnel: disable it, then end its process")
-    .option("--name <name>", "the named tunnel")
+    .argument(...NAME_ARGUMENT)
+    .option("--name <name>", "the named tunnel (same as the argument)")
     .addOption(new Option("-o, --output <format>", "json or yaml"))
     .addHelpText(
       "after",
@@ -378,15 +427,16 @@ An installed service is stopped through systemd (or launchd, Task Scheduler) and
 installed. Otherwise a running tunnel gets SIGTERM: it disables its tunnel (the hostname is
 kept) and exits. A dead
 one (its process was killed) has its tunnel disabled here and its PID file removed. Stopping a
-tunnel that is not running changes nothing and exits 0.
+tunnel that is not running changes nothing and exits 0; a name that has never run here (and
+is not installed) exits 64.
 
 Examples:
-  datumctl tunnel stop --name web
+  datumctl tunnel stop web
 ${EXIT_CODES}`,
     )
-    .action(async (flags: { name?: string; output?: string }, cmd: Command) => {
+    .action(async (positional: string | undefined, flags: StopFlags, cmd: Command) => {
       const io = ctx.io;
-      const name = requireName(flags.name, "tunnel stop");
+      const name = requireName(positional, flags.name, "tunnel stop");
       const format = parseStructuredOutput(flags.output);
       const [rec, { isSameProcessAlive }, { abortableSleep }] = await Promise.all([
         import("../lib/tunnel/daemon/record.ts"),
@@ -477,8 +527,14 @@ ${EXIT_CODES}`,
         );
         return;
       }
+      if (view.process === "new" && !svc) throw unknownName(name);
       report({ stopped: false, was: view.process }, `Named tunnel ${name} is not running.`);
     });
+}
+
+interface StopFlags {
+  name?: string;
+  output?: string;
 }
 
 /** Registers `tunnel ps|status|logs|stop` on the existing `tunnel` group. */

@@ -81,13 +81,29 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
     ? new ui.TunnelEventRenderer(io, { json: request.json || request.mode === "service" })
     : undefined;
   let record: {
-    log: import("../lib/tunnel/daemon/rotating-log.ts").RotatingLog;
+    /** A named tunnel's JSON log; an unnamed listen has none (its events go to the terminal). */
+    log?: import("../lib/tunnel/daemon/rotating-log.ts").RotatingLog;
     status: import("../lib/tunnel/daemon/record.ts").StatusRecorder;
     files: import("../lib/tunnel/daemon/record.ts").NamedTunnelFiles;
   } | undefined;
   let nameLock: Deno.FsFile | undefined;
   const openRecord = async () => {
-    if (request.name === undefined) return;
+    if (request.name === undefined) {
+      // An unnamed foreground listen leaves PID and status files too, so `tunnel ps` lists it.
+      if (request.mode !== "foreground") return;
+      const rec = await import("../lib/tunnel/daemon/record.ts");
+      // Only a convenience for `ps`: a folder we cannot write must not stop the tunnel.
+      const files = await rec.openUnnamedRecord(io.env).catch(() => undefined);
+      if (!files) return;
+      const status = new rec.StatusRecorder(files, {
+        mode: request.mode,
+        project: request.project,
+        endpoint: request.endpoint,
+        label: request.label,
+      });
+      record = { status, files };
+      return;
+    }
     const [{ RotatingLog }, rec] = await Promise.all([
       import("../lib/tunnel/daemon/rotating-log.ts"),
       import("../lib/tunnel/daemon/record.ts"),
@@ -118,7 +134,7 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
     }
     if (record) {
       try {
-        record.log.write(JSON.stringify(stampEvent(event)));
+        record.log?.write(JSON.stringify(stampEvent(event)));
       } catch { /* a full disk must not stop the tunnel */ }
       record.status.apply(event);
     }
@@ -149,9 +165,13 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
       renderer?.finish();
       if (record) {
         await record.status.flush();
-        const { removePidRecord } = await import("../lib/tunnel/daemon/record.ts");
-        await removePidRecord(record.files);
-        record.log.close();
+        const rec = await import("../lib/tunnel/daemon/record.ts");
+        if (record.log) {
+          await rec.removePidRecord(record.files);
+          record.log.close();
+        } else {
+          await rec.removeUnnamedRecord(record.files);
+        }
       }
       nameLock?.close();
     },

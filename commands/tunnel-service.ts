@@ -18,7 +18,7 @@ import { CliError, ExitCode, UsageError } from "../lib/ui/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
 
 const SERVICE_EXIT_CAUSES = `
-For services, besides the table below:
+For services, besides the table in 'datumctl tunnel --help':
   64   install: a service of that name exists; uninstall: none is installed
   65   ~/.datumctl/services/<name>.yaml does not parse (it is never overwritten)
   77   the session cannot mint a token or may not create tunnels in the project; --system

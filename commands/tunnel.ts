@@ -12,8 +12,8 @@ import { UsageError } from "../lib/ui/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
 import type { IO } from "../lib/ui/io.ts";
 
-/** The tunnel commands' exit codes, for every tunnel command's help. */
-export const EXIT_CODES = `
+/** The tunnel commands' exit-code table, printed once: at the end of `tunnel --help`. */
+const EXIT_CODE_TABLE = `
 Exit codes (sysexits, the same for every tunnel command):
   0    success; also a clean Ctrl-C/SIGTERM stop (the tunnel is disabled first)
   1    generic runtime error (e.g. no project selected anywhere)
@@ -33,6 +33,10 @@ Exit codes (sysexits, the same for every tunnel command):
        (DeferredToOwner), no tunnel engine for this platform
 A supervisor should restart on 69 and 75 and stop on 64, 65, 77 and 78.`;
 
+/** The one line every tunnel subcommand's help ends with, pointing at the table. */
+export const EXIT_CODES = `
+Exit codes: see 'datumctl tunnel --help' (restart on 69 and 75; stop on 64, 65, 77, 78).`;
+
 const ENVIRONMENT = `
 Environment:
   DATUM_PROJECT                 the project for one command (like --project)
@@ -42,7 +46,8 @@ Environment:
                                 disabled by default when the API is on a loopback address
   DATUMCTL_TUNNEL_BIND          ip:port for the agent's UDP socket
   DATUMCTL_TUNNEL_GATEWAY       send the public-URL check to this local gateway with the
-                                tunnel's hostname as Host (the local stack's "gateway")
+                                tunnel's hostname as Host. Not needed for the local stack: its
+                                gateway is found in the HTTPProxy status (.localhost only)
   DATUM_CONNECT_CREATE_TRAFFIC_PROTECTION_POLICIES=1  also create an OWASP policy per tunnel`;
 
 function repoFlag(cmd: Command): string | undefined {
@@ -84,9 +89,11 @@ function registerList(tunnel: Command, ctx: CommandContext) {
       `
 Shows the tunnels whose backend is this machine's Connector for the project (with --name N,
 named tunnel N's Connector):
-  <id> [ready|accepted|pending] <label> -> <endpoint>
+  <id> [ready|accepted|pending|disabled] <label> -> <endpoint>
     hostname: <hostname>
-    status: enabled|disabled, <state>
+    status: enabled, <state>   or   status: disabled, not serving (...)
+A disabled tunnel's URL does not serve (the edge answers 503) until a listener resumes it;
+-o json has both "enabled" and the provisioning "state".
 
 Examples:
   datumctl tunnel list
@@ -98,9 +105,8 @@ ${EXIT_CODES}`,
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
       const project = await openProject(cmd, io, flags.name);
-      const { readOnlyService } = await import("../lib/tunnel/open.ts");
-      const service = await readOnlyService(project);
-      const tunnels = service ? await service.list() : [];
+      const { listingService } = await import("../lib/tunnel/open.ts");
+      const tunnels = await (await listingService(project)).list();
       if (format) {
         io.out(renderStructured(tunnels, format));
         return;
@@ -117,7 +123,10 @@ function registerListen(tunnel: Command, ctx: CommandContext) {
     .argument("[endpoint]", "the local service: a port (8080), host:port or http://host:port")
     .option("--endpoint <endpoint>", "the local service (same as the argument)")
     .option("--id <id>", "resume this tunnel (keeps its hostname)")
-    .option("--label <label>", "label for a new tunnel (default: 12 random hex characters)")
+    .option(
+      "--label <label>",
+      "label for a new tunnel (default: the --name, else 12 random hex characters)",
+    )
     .option("--name <name>", "run as named tunnel N: its own iroh identity and state folder")
     .option("-d, --detach", "run in the background (needs --name); see 'tunnel ps'")
     .option(
@@ -178,7 +187,9 @@ ${EXIT_CODES}`,
         );
       }
       const { endpointFromArgument } = await import("../lib/tunnel/endpoint.ts");
-      const endpoint = argument !== undefined ? endpointFromArgument(argument) : flags.endpoint;
+      // A bare port means localhost:PORT however it is given (argument or --endpoint).
+      const given = argument ?? flags.endpoint;
+      const endpoint = given !== undefined ? endpointFromArgument(given) : undefined;
       if (flags.detach) {
         const { detachListen } = await import("./tunnel-daemon.ts");
         await detachListen(ctx, cmd, { ...flags, endpoint, json });
@@ -331,10 +342,10 @@ Examples:
   datumctl tunnel list
   datumctl tunnel listen 3000 --name web --detach
   datumctl tunnel ps
-  datumctl tunnel logs --name web -f
-  datumctl tunnel stop --name web
+  datumctl tunnel logs web -f
+  datumctl tunnel stop web
   datumctl tunnel install --name web --endpoint localhost:3000
-${EXIT_CODES}`,
+${EXIT_CODE_TABLE}`,
     );
   registerList(tunnel, ctx);
   registerListen(tunnel, ctx);

@@ -21,6 +21,11 @@ export interface ControllerSettings {
   delayMs: number;
   /** Domain of generated HTTPProxy hostnames. */
   proxyDomain: string;
+  /**
+   * The local gateway's URL, published in each HTTPProxy's `status.addresses` (type
+   * `datumctl.localhost/gateway-url`) so `tunnel listen` finds it without DATUMCTL_TUNNEL_GATEWAY.
+   */
+  gatewayUrl?: string;
 }
 
 /** A condition as stored in `status.conditions`. */
@@ -552,6 +557,12 @@ export class Controllers {
           h !== generated
         );
         st.hostnames = [generated, ...custom];
+        if (this.settings.gatewayUrl) {
+          st.addresses = [{
+            type: "datumctl.localhost/gateway-url",
+            value: this.settings.gatewayUrl,
+          }];
+        }
         let conditions = conditionsOf(obj);
         conditions = setCondition(conditions, {
           type: "Accepted",

@@ -246,6 +246,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       console.error(`local stack: no tunnel gateway (${(e as Error).message})`);
     }
   }
+  settings.gatewayUrl = gateway?.url;
 
   let stopped: Promise<void> | undefined;
   const stack: RunningLocalStack = {

@@ -42,11 +42,10 @@ const env: Record<string, string> = {
   DATUMCTL_CREDENTIALS_STORE: "file",
   DATUMCTL_NO_UPDATE_CHECK: "1",
   DENO_NO_UPDATE_CHECK: "1",
-  // The local stack's edge: no Datum relays, direct loopback paths, public URLs served by the
-  // stack's gateway.
+  // The local stack's edge: no Datum relays, direct loopback paths. No DATUMCTL_TUNNEL_GATEWAY:
+  // `tunnel listen` finds the stack's gateway in the HTTPProxy status, as a new user's would.
   DATUMCTL_TUNNEL_RELAY: "disabled",
   DATUMCTL_TUNNEL_BIND: "127.0.0.1:0",
-  ...(stack.gateway ? { DATUMCTL_TUNNEL_GATEWAY: stack.gateway } : {}),
 };
 // Share our Deno cache: the fresh HOME would otherwise start the CLI with an empty one.
 env.DENO_DIR = Deno.env.get("DENO_DIR") ??
@@ -56,16 +55,70 @@ for (const name of ["NO_COLOR", "TERM", "DATUMCTL_ENGINE"]) {
   if (value) env[name] = value;
 }
 
-function datumctl(args: string[], stdout: "inherit" | "piped" = "inherit") {
+function datumctl(args: string[], output: "inherit" | "piped" = "inherit") {
   say(`\n${bold(`$ datumctl ${args.join(" ")}`)}`);
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", MAIN, ...args],
     env,
     clearEnv: true,
     stdin: "null",
-    stdout,
-    stderr: "inherit",
+    stdout: output,
+    stderr: output,
   });
+}
+
+/**
+ * Prints a child's output streams line by line (never half a line), holding lines back while
+ * {@link hold} is on, and spots the ready line.
+ */
+class ListenerOutput {
+  #held: string[] | undefined;
+  #lastLineAt = Date.now();
+  #onReady!: (url: string) => void;
+  /** The public URL, once "Tunnel ready after N sec: https://…" was printed. */
+  readonly ready = new Promise<string>((resolve) => (this.#onReady = resolve));
+
+  /** Prints `stream`'s lines until it ends. */
+  async forward(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let buffer = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        this.#line(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+      }
+    }
+    if (buffer) this.#line(buffer);
+  }
+
+  #line(line: string) {
+    this.#lastLineAt = Date.now();
+    if (this.#held) this.#held.push(line);
+    else if (line.trim()) say(line);
+    const ready = line.match(/Tunnel ready after \d+ sec: (https:\/\/\S+)/);
+    if (ready) this.#onReady(ready[1]);
+  }
+
+  /** Resolves once no line came for `ms` (at most 3 s). */
+  async quiet(ms: number): Promise<void> {
+    const until = Date.now() + 3_000;
+    while (Date.now() - this.#lastLineAt < ms && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Holds lines back from now on. */
+  hold() {
+    this.#held ??= [];
+  }
+
+  /** Prints the held lines and prints new ones at once again. */
+  release() {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const line of held) if (line.trim()) say(line);
+  }
 }
 
 async function step(args: string[]): Promise<void> {
@@ -107,24 +160,23 @@ try {
     "--label",
     "demo",
   ], "piped").spawn();
-  let publicUrl: string | undefined;
-  const lines = listen.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  while (!publicUrl) {
-    const { value, done } = await lines.read();
-    if (done) break;
-    buffer += value;
-    let nl;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      say(line);
-      // The result line on stdout: "Tunnel ready after N sec: https://…".
-      const ready = line.match(/Tunnel ready after \d+ sec: (https:\/\/\S+)/);
-      if (ready) publicUrl = ready[1];
-    }
-  }
+  // The listener's stdout (the ready line) and stderr (its checklist and later status lines)
+  // both come through here, so they are printed one whole line at a time and, while the next
+  // step runs, held back instead of landing in the middle of its header and output.
+  const output = new ListenerOutput();
+  const forwarding = Promise.all([
+    output.forward(listen.stdout),
+    output.forward(listen.stderr),
+  ]);
+  // The result line on stdout: "Tunnel ready after N sec: https://…".
+  const publicUrl = await Promise.race([
+    output.ready,
+    forwarding.then(() => undefined),
+  ]);
   if (!publicUrl) throw new Error("tunnel listen ended before the tunnel was ready");
+  // Let the lines printed together with "ready" finish, then hold the listener's output.
+  await output.quiet(300);
+  output.hold();
   const hostname = new URL(publicUrl).hostname;
   say(`\n${bold(`$ curl ${publicUrl}/hello`)}   (through the stack's gateway: Host: ${hostname})`);
   // A visitor's request as the edge sees it: to the gateway, with the tunnel's Host.
@@ -135,17 +187,13 @@ try {
 
   if (Deno.args.includes("--keep")) {
     say(`\nThe tunnel stays up; press Ctrl+C to stop.`);
+    output.release();
     await listen.status;
   } else {
     say(`\n(stopping the tunnel with Ctrl+C)`);
+    output.release();
     listen.kill("SIGINT");
-    (async () => {
-      for (;;) {
-        const { value, done } = await lines.read();
-        if (done) break;
-        for (const line of value.split("\n")) if (line.trim()) say(line);
-      }
-    })();
+    await forwarding;
     const status = await listen.status;
     say(`tunnel listen exited with ${status.code}`);
     const after = await requestViaGateway(stack.gateway, hostname, "/hello");

@@ -253,7 +253,7 @@ Deno.test("--detach --wait 0 returns at once; a daemon that fails its setup is r
     const last = events.at(-1);
     assert.deepEqual([last.type, last.exit_code], ["stopped", 75]);
     assert.ok(events.some((e) => e.type === "error" && e.exit_code === 75 && e.retryable));
-    const tail = await cli(["tunnel", "logs", "--name", "api", "-n", "1"]);
+    const tail = await cli(["tunnel", "logs", "--name", "api", "--tail", "1"]);
     assert.match(tail.stdout, /^\S+ \S+ {2}stopped {4}\w+, exit 75/);
     assert.equal(tail.stdout.split("\n").length, 2, "one line");
 

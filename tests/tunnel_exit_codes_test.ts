@@ -21,6 +21,30 @@ Deno.test("the tunnel commands' documented exit codes", async (t) => {
     const documented = [...help.stdout.matchAll(/^ {2}(\d+) {2,}/gm)].map((m) => Number(m[1]));
     assert.deepEqual(documented, [0, 1, 2, 64, 65, 69, 75, 77, 78]);
 
+    await t.step(
+      "the table is printed once, in 'tunnel --help'; subcommands point to it",
+      async () => {
+        const section = help.stdout.split(/^Commands:$/m)[1]?.split(/\n\n/)[0] ?? "";
+        const commands = [...section.matchAll(/^ {2}([a-z]+)(?:\|[a-z]+)? /gm)]
+          .map((m) => m[1])
+          .filter((name) => name !== "help");
+        assert.ok(commands.includes("listen") && commands.includes("stop"), commands.join(" "));
+        for (const name of commands) {
+          const sub = await cli(["tunnel", name, "--help"]);
+          assert.equal(sub.code, 0, `${name}: ${sub.stderr}`);
+          const pointers = sub.stdout.match(/^Exit codes: see 'datumctl tunnel --help'.*$/gm) ?? [];
+          assert.equal(pointers.length, 1, `tunnel ${name} --help points to the table once`);
+          assert.doesNotMatch(
+            sub.stdout,
+            /Exit codes \(sysexits/,
+            `tunnel ${name} repeats the table`,
+          );
+          assert.doesNotMatch(sub.stdout, /A supervisor should restart/, `tunnel ${name}`);
+          assert.doesNotMatch(sub.stdout, /^ {2}0 {2,}success/m, `tunnel ${name}`);
+        }
+      },
+    );
+
     await t.step("0: success", async () => {
       const res = await cli(["tunnel", "ps", "-o", "json"]);
       assert.equal(res.code, 0, res.stderr);
@@ -56,6 +80,9 @@ Deno.test("the tunnel commands' documented exit codes", async (t) => {
       const never = await cli(["tunnel", "status", "--name", "never-ran"]);
       assert.equal(never.code, 64, never.stderr);
       assert.match(never.stderr, /named tunnel never-ran has never run here/);
+      const stop = await cli(["tunnel", "stop", "--name", "never-ran"]);
+      assert.equal(stop.code, 64, stop.stderr);
+      assert.match(stop.stderr, /named tunnel never-ran has never run here/);
     });
 
     await t.step("65: a malformed local file is reported and left alone", async () => {

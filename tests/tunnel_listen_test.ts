@@ -100,7 +100,7 @@ Deno.test("tunnel listen, resume, list, update and delete against the local stac
       assert.equal(text.code, 0, text.stderr);
       assert.equal(
         text.stdout,
-        `${id} [ready] ${label} -> http://localhost:${origin.port}\n  hostname: ${hostname}\n  status: disabled, ready\n`,
+        `${id} [disabled] ${label} -> http://localhost:${origin.port}\n  hostname: ${hostname}\n  status: disabled, not serving ('datumctl tunnel listen --id ${id}' resumes it)\n`,
       );
       const json = await runCli(["tunnel", "list", "-o", "json"], { home, env });
       const [entry] = JSON.parse(json.stdout);

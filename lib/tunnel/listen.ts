@@ -32,6 +32,7 @@ import { abortableSleep } from "./quota.ts";
 import type { RelaySettings } from "./relays.ts";
 import { proxyBackend } from "./resources.ts";
 import { randomLabel, TunnelService, type TunnelSummary } from "./service.ts";
+import { findStackGateway } from "./stack-gateway.ts";
 import { removeTunnelEntry } from "./state.ts";
 import { TokenKeeper } from "./token-keeper.ts";
 import { WakeDetector, WakeRecovery, wakeThresholdMs } from "./wake.ts";
@@ -56,7 +57,7 @@ export interface ListenOptions {
   projectId: string;
   /** The datum-connect data folder, or the named tunnel's own folder. */
   repo: string;
-  /** The tunnel name (`--name`), for messages; its folder is already `repo`. */
+  /** The tunnel name (`--name`): for messages and a new tunnel's label; its folder is `repo`. */
   name?: string;
   request: ListenRequest;
   relay: RelaySettings;
@@ -140,7 +141,7 @@ function neitherFlagError(message: string): UsageError {
  */
 export async function chooseTunnel(
   service: TunnelService,
-  options: Pick<ListenOptions, "request" | "interactive" | "confirm" | "pick">,
+  options: Pick<ListenOptions, "request" | "interactive" | "confirm" | "pick" | "name">,
 ): Promise<TunnelChoice> {
   const { id, label, yes } = options.request;
   const endpoint = options.request.endpoint !== undefined
@@ -196,7 +197,8 @@ export async function chooseTunnel(
         relabel: await relabelOf(found),
       };
     }
-    return { kind: "create", endpoint, label: label ?? randomLabel() };
+    // A named tunnel's new tunnel is labelled with its name, as `tunnel install` does.
+    return { kind: "create", endpoint, label: label ?? options.name ?? randomLabel() };
   }
 
   if (!options.interactive) {
@@ -571,7 +573,9 @@ async function runLocked(options: ListenOptions): Promise<void> {
       agent: liveAgent,
       origin: summary.endpoint,
       hostname,
-      gateway: options.gateway,
+      // The local stack names its gateway in the HTTPProxy status (only followed for .localhost).
+      gateway: options.gateway ??
+        await findStackGateway(hostname, () => service.getProxy(summary.id)),
       intervalMs: intervals.verifyMs,
       timeoutMs: options.request.timeoutMs,
       restartWindowEnds: lastStop

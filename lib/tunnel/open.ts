@@ -4,8 +4,8 @@
  * identity for that project.
  *
  * Exports {@link openTunnelProject}, {@link TunnelProject} and the services commands work
- * through: {@link readOnlyService} (`list`), {@link machineService} (`update`) and
- * {@link deletingService} (`delete`). Tunnels are project resources: an organization scope is a
+ * through: {@link listingService} (`list`), {@link readOnlyService}, {@link machineService}
+ * (`update`) and {@link deletingService} (`delete`). Tunnels are project resources: an organization scope is a
  * clear error naming the flags that fix it.
  */
 import type { ApiClient } from "../api/client.ts";
@@ -90,12 +90,24 @@ export async function machineService(
   return serviceAs(project, await endpointIdFromSecret(key.secret), extras);
 }
 
+/** An endpoint id no key has: a service acting as it owns no Connector. */
+const NO_IDENTITY = "0".repeat(64);
+
 /**
  * A service for `delete`: this machine's when it has a key for the project. Without one it has
  * no Connector, and a service with no identity still deletes the tunnel.
  */
 export async function deletingService(project: TunnelProject): Promise<TunnelService> {
-  return await readOnlyService(project) ?? serviceAs(project, "0".repeat(64));
+  return await readOnlyService(project) ?? serviceAs(project, NO_IDENTITY);
+}
+
+/**
+ * A service for `list` that creates no identity: this machine's when it has a key for the
+ * project, else one whose identity matches no Connector. Either way the server is asked, so an
+ * unknown project or a missing permission fails as `get` does instead of "No tunnels found".
+ */
+export async function listingService(project: TunnelProject): Promise<TunnelService> {
+  return await readOnlyService(project) ?? serviceAs(project, NO_IDENTITY);
 }
 
 function serviceAs(

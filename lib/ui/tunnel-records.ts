@@ -15,7 +15,8 @@ import { sanitizeForTerminal, terminalLine } from "./terminal-text.ts";
 
 /** One `tunnel ps` row, also the `-o json` shape. */
 export interface PsRow {
-  name: string;
+  /** null for an unnamed foreground `tunnel listen`. */
+  name: string | null;
   project: string | null;
   endpoint: string | null;
   hostname: string | null;
@@ -45,7 +46,7 @@ export function psRows(views: NamedTunnelView[], now: Date = new Date()): PsRow[
       : "stopped";
     const started = running ? v.pid?.started_at ?? s?.started_at : undefined;
     return {
-      name: v.name,
+      name: v.unnamed ? null : v.name,
       project: s?.project ?? null,
       endpoint: s?.endpoint ?? null,
       hostname: s?.hostname ?? null,
@@ -79,7 +80,7 @@ export async function renderPsTable(rows: PsRow[]): Promise<string> {
   if (rows.length === 0) return "";
   const header = ["NAME", "PROJECT", "ENDPOINT", "HOSTNAME", "STATE", "PATH", "UPTIME", "PID"];
   const cells = rows.map((r) => [
-    r.name,
+    r.name ?? "(unnamed)",
     r.project ?? "-",
     r.endpoint ?? "-",
     r.hostname ?? "-",

@@ -15,15 +15,23 @@ import { stampEvent, type TunnelEvent } from "../tunnel/events.ts";
 import { UsageError } from "./errors.ts";
 import { sanitizeForTerminal, terminalLine } from "./terminal-text.ts";
 
-/** `tunnel list` for people (datum-connect's format), or `No tunnels found.`. */
+/**
+ * `tunnel list` for people (datum-connect's layout), or `No tunnels found.`. A disabled tunnel
+ * is shown as `[disabled]` whatever its provisioning state: its URL does not serve (the edge
+ * answers 503), so calling it ready would be untrue. `-o json` keeps both facts.
+ */
 export function renderTunnelList(tunnels: TunnelSummary[]): string {
   if (tunnels.length === 0) return "No tunnels found.\n";
   return tunnels.map((t) => {
-    const lines = [`${t.id} [${t.state}] ${t.label} -> ${t.endpoint}`];
+    const lines = [`${t.id} [${t.enabled ? t.state : "disabled"}] ${t.label} -> ${t.endpoint}`];
     for (const h of t.hostnames.length > 0 ? t.hostnames : ["(none yet)"]) {
       lines.push(`  hostname: ${h}`);
     }
-    lines.push(`  status: ${t.enabled ? "enabled" : "disabled"}, ${t.state}`);
+    lines.push(
+      t.enabled
+        ? `  status: enabled, ${t.state}`
+        : `  status: disabled, not serving ('datumctl tunnel listen --id ${t.id}' resumes it)`,
+    );
     return lines.map(terminalLine).join("");
   }).join("");
 }

@@ -25,7 +25,7 @@ Deno.test("tunnel list text matches datum-connect's layout", () => {
       hostnames: [],
     }]),
     "tunnel-gchhg [ready] web -> http://localhost:8080\n  hostname: ground-pearl.datumproxy.net\n  status: enabled, ready\n" +
-      "tunnel-b [pending] web -> http://localhost:8080\n  hostname: (none yet)\n  status: disabled, pending\n",
+      "tunnel-b [disabled] web -> http://localhost:8080\n  hostname: (none yet)\n  status: disabled, not serving ('datumctl tunnel listen --id tunnel-b' resumes it)\n",
   );
   assert.equal(renderTunnelList([]), "No tunnels found.\n");
   assert.equal(

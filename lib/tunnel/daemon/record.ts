@@ -6,7 +6,9 @@
  *
  * Exports {@link namedTunnelFiles}, {@link PidRecord}, {@link TunnelStatusRecord},
  * {@link StatusRecorder}, {@link lockNamedTunnel}, {@link writePidRecord}, {@link removePidRecord},
- * {@link inspectNamedTunnel}, {@link listNamedTunnelNames} and {@link NamedTunnelView}.
+ * {@link inspectNamedTunnel}, {@link listNamedTunnelNames} and {@link NamedTunnelView}; for an
+ * unnamed foreground `tunnel listen`, {@link unnamedTunnelFiles}, {@link openUnnamedRecord},
+ * {@link removeUnnamedRecord} and {@link listUnnamedTunnels}.
  */
 import { ensurePrivateDir, readTextIfExists, writePrivateFile } from "../../store/files.ts";
 import { connectDir } from "../../store/paths.ts";
@@ -54,7 +56,8 @@ export type TunnelRunState = "starting" | "ready" | "stopping" | "stopped" | "fa
 
 /** `status.json`. */
 export interface TunnelStatusRecord {
-  name: string;
+  /** The tunnel's name; absent for an unnamed foreground `tunnel listen`. */
+  name?: string;
   mode: RunMode;
   pid: number;
   project?: string;
@@ -269,7 +272,10 @@ export async function markStopped(files: NamedTunnelFiles, why: string): Promise
 
 /** What `ps`/`status` know about one named tunnel. */
 export interface NamedTunnelView {
+  /** The tunnel's name; `""` for an unnamed foreground listen (see {@link unnamed}). */
   name: string;
+  /** An unnamed foreground `tunnel listen` (found by {@link listUnnamedTunnels}). */
+  unnamed?: true;
   files: NamedTunnelFiles;
   /**
    * `running` (its process is alive: see `status.state` for starting/ready/stopping), `dead`
@@ -313,4 +319,75 @@ export async function listNamedTunnelNames(
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
   return names.sort();
+}
+
+/**
+ * Where an unnamed foreground `tunnel listen` (process `pid`) keeps its PID and status files, so
+ * `tunnel ps` lists it too: `<connect dir>/.unnamed/<pid>/` (a dot name is never a tunnel name).
+ * It has no log of its own: its events go to its terminal.
+ */
+export function unnamedTunnelFiles(
+  pid: number,
+  env: (name: string) => string | undefined = Deno.env.get,
+): NamedTunnelFiles {
+  const dir = `${connectDir(env)}/.unnamed/${pid}`;
+  return { dir, pid: `${dir}/tunnel.pid`, status: `${dir}/status.json`, log: `${dir}/tunnel.log` };
+}
+
+/**
+ * Starts this process's unnamed-listen records (its PID file), first removing the folders of
+ * unnamed listens whose process is gone (killed without cleaning up).
+ */
+export async function openUnnamedRecord(
+  env: (name: string) => string | undefined = Deno.env.get,
+): Promise<NamedTunnelFiles> {
+  for (const view of await readUnnamedViews(env)) {
+    if (view.process === "dead") await removeUnnamedRecord(view.files);
+  }
+  const files = unnamedTunnelFiles(Deno.pid, env);
+  await ensurePrivateDir(files.dir);
+  await writePidRecord(files, "foreground");
+  return files;
+}
+
+/** Removes an unnamed listen's folder (when it stops). */
+export async function removeUnnamedRecord(files: NamedTunnelFiles): Promise<void> {
+  await Deno.remove(files.dir, { recursive: true }).catch(() => {});
+}
+
+/** The unnamed foreground listens running now, oldest first. */
+export async function listUnnamedTunnels(
+  env: (name: string) => string | undefined = Deno.env.get,
+): Promise<NamedTunnelView[]> {
+  return (await readUnnamedViews(env))
+    .filter((v) => v.process === "running")
+    .sort((a, b) => (a.pid?.started_at ?? "").localeCompare(b.pid?.started_at ?? ""));
+}
+
+async function readUnnamedViews(
+  env: (name: string) => string | undefined,
+): Promise<NamedTunnelView[]> {
+  const pids: number[] = [];
+  try {
+    for await (const entry of Deno.readDir(`${connectDir(env)}/.unnamed`)) {
+      if (entry.isDirectory && /^\d+$/.test(entry.name)) pids.push(Number(entry.name));
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return await Promise.all(pids.map(async (n): Promise<NamedTunnelView> => {
+    const files = unnamedTunnelFiles(n, env);
+    // A half-written or foreign file is not worth failing `ps` over: it reads as gone.
+    const [pid, status] = await Promise.all([
+      readJson<PidRecord>(files.pid).catch(() => undefined),
+      readJson<TunnelStatusRecord>(files.status).catch(() => undefined),
+    ]);
+    // No PID file yet: a listen starting right now (mkdir comes first), not a dead one.
+    const process = pid === undefined
+      ? "new"
+      : await isSameProcessAlive(pid.pid, pid.start)
+      ? "running"
+      : "dead";
+    return { name: "", unnamed: true, files, pid, status, process };
+  }));
 }
