@@ -30,6 +30,7 @@ import { register as mcpCommands } from "./commands/mcp.ts";
 import { register as tunnelSelfTest } from "./commands/tunnel-selftest.ts";
 import { register as tunnelDaemon } from "./commands/tunnel-daemon.ts";
 import { register as tunnelService } from "./commands/tunnel-service.ts";
+import { register as versionCommand } from "./commands/version.ts";
 
 // The order here is the order of `datumctl --help`.
 const commandGroups: RegisterCommands[] = [
@@ -48,6 +49,7 @@ const commandGroups: RegisterCommands[] = [
   mcpCommands,
   completion,
   update,
+  versionCommand,
 ];
 
 /** Root help sections, as gh groups its commands; a command not listed lands in "Other". */

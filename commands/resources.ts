@@ -161,6 +161,9 @@ interface GetOptions {
   showLabels?: boolean;
   headers?: boolean;
   ignoreNotFound?: boolean;
+  sortBy?: string;
+  template?: string;
+  outputWatchEvents?: boolean;
 }
 
 async function getOrganizations(
@@ -240,11 +243,27 @@ function readOptions(opts: GetOptions): ReadOptions {
     allNamespaces: opts.allNamespaces,
     labelSelector: opts.selector,
     fieldSelector: opts.fieldSelector,
+    includeObject: opts.sortBy ? "Object" : undefined,
   };
 }
 
+/** `-o`, with `--template T` meaning `-o jsonpath=T` (kubectl's go-template is not offered). */
+function getOutput(opts: GetOptions): ResourceOutput {
+  if (opts.template === undefined) return parseResourceOutput(opts.output);
+  if (opts.output !== undefined && opts.output !== "jsonpath" && opts.output !== "template") {
+    throw new UsageError(
+      `--template cannot be used with -o ${opts.output}`,
+      "--template takes a JSONPath template: use it alone or with -o jsonpath.",
+    );
+  }
+  return parseResourceOutput(`jsonpath=${opts.template}`);
+}
+
 async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetOptions) {
-  const output = parseResourceOutput(opts.output);
+  const output = getOutput(opts);
+  const { parseSortBy, sortByField } = await import("../lib/resources/sort.ts");
+  const sortKey = opts.sortBy ? parseSortBy(opts.sortBy) : undefined;
+  const watching = opts.watch || opts.watchOnly;
   const requests = parseTypeArgs(args);
   if (requests.length === 0) {
     throw new UsageError(
@@ -293,16 +312,24 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
   if (table) {
     let first = true;
     let widths: number[] | undefined;
+    // The cells each listed object was shown with, so a later DELETED line repeats them.
+    const shownCells = new Map<string, string[]>();
     for (const { rc, type, request } of resolved) {
       if (opts.watchOnly) break;
       const result = await readTable(rc, type, request, readOptions(opts), onMissing);
       if (result.rows.length === 0) continue;
+      if (sortKey) result.rows = sortByField(result.rows, sortKey, (row) => row.object);
       const { headers, rows } = tableLines(result, {
         wide: output.kind === "wide",
         showLabels: opts.showLabels,
         showNamespace: opts.allNamespaces && type.namespaced,
         kindPrefix: multiple ? rc.ref(type, "").slice(0, -1) : undefined,
       });
+      result.rows.forEach((row, i) => shownCells.set(row.object?.metadata?.name ?? "", rows[i]));
+      if (watching && opts.outputWatchEvents) {
+        headers.unshift("EVENT");
+        for (const cells of rows) cells.unshift("ADDED");
+      }
       if (!first) ctx.io.out("\n");
       first = false;
       ctx.io.out(
@@ -320,7 +347,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
       ctx.io.err(`No resources found${where}.\n`);
     }
     if (opts.watch || opts.watchOnly) {
-      await watchTable(ctx, resolved[0], opts, widths);
+      await watchTable(ctx, resolved[0], opts, widths, shownCells);
     }
   } else {
     const objects: KubeObject[] = [];
@@ -328,10 +355,31 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
     for (const { rc, type, request } of resolved) {
       const found = await readObjects(rc, type, request.names, readOptions(opts), onMissing);
       objects.push(...found.objects);
-      resourceVersion = found.resourceVersion;
+      // A named object's own resourceVersion is where a watch of it starts (kubectl's too).
+      resourceVersion = found.resourceVersion ??
+        (found.objects.length === 1 ? found.objects[0].metadata?.resourceVersion : undefined);
     }
+    if (sortKey) objects.splice(0, objects.length, ...sortByField(objects, sortKey, (o) => o));
     const single = resolved.length === 1 && resolved[0].request.names.length === 1;
-    if (
+    // Watching prints objects one by one (kubectl: no List), the listed ones first.
+    const printEvent = (type: string, object: KubeObject) => {
+      const value = opts.outputWatchEvents ? { type, object } : object;
+      if (output.kind === "json" || output.kind === "yaml") {
+        ctx.io.out(
+          (output.kind === "yaml" ? "---\n" : "") + renderStructured(value, output.kind),
+        );
+        return;
+      }
+      const text = printObjects([object], output, true);
+      // Custom columns print their header once, like a table being watched.
+      ctx.io.out(output.kind === "custom-columns" ? text.slice(text.indexOf("\n") + 1) : text);
+    };
+    if (watching && !opts.watchOnly) {
+      if (output.kind === "custom-columns") {
+        ctx.io.out(printObjects([], output, false));
+      }
+      for (const object of objects) printEvent("ADDED", object);
+    } else if (
       !opts.watchOnly && (objects.length > 0 || output.kind === "json" || output.kind === "yaml")
     ) {
       if (!(single && objects.length === 0)) ctx.io.out(printObjects(objects, output, single));
@@ -353,9 +401,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
         })
       ) {
         if (event.type === "BOOKMARK") continue;
-        const text = printObjects([withTypeMeta(event.object, type)], output, true);
-        // Custom columns print their header once, like a table being watched.
-        ctx.io.out(output.kind === "custom-columns" ? text.slice(text.indexOf("\n") + 1) : text);
+        printEvent(event.type, withTypeMeta(event.object, type));
       }
     }
   }
@@ -376,13 +422,14 @@ async function watchTable(
   target: { rc: ResourceClient; type: ResourceType; request: TypeRequest },
   opts: GetOptions,
   initialWidths: number[] | undefined,
+  shownCells: Map<string, string[]>,
 ): Promise<void> {
   const { rc, type, request } = target;
-  const listOptions = readOptions(opts);
+  const listOptions = { ...readOptions(opts), includeObject: undefined };
   // Start where a fresh list ends, so only changes after the printed table arrive.
   const list = await rc.list(type, listOptions);
   let widths = initialWidths;
-  const lastCells = new Map<string, string[]>();
+  const lastCells = new Map(shownCells);
   let printedHeader = initialWidths !== undefined;
   for await (
     const event of rc.watch(type, {
@@ -404,8 +451,13 @@ async function watchTable(
       showNamespace: opts.allNamespaces && type.namespaced,
     });
     let cells = rows[0] ?? [];
+    // A deleted object has no server Table any more: repeat the cells it was last shown with.
     if (event.type === "DELETED" && lastCells.has(name)) cells = lastCells.get(name)!;
     lastCells.set(name, cells);
+    if (opts.outputWatchEvents) {
+      if (!headers.includes("EVENT")) headers.unshift("EVENT");
+      cells = [event.type, ...cells];
+    }
     if (!printedHeader && opts.headers !== false) {
       widths = columnWidths(headers, rows);
       ctx.io.out(alignedRow(headers, widths));
@@ -759,6 +811,9 @@ export const register: RegisterCommands = (program, ctx) => {
     .option("--show-labels", "add a LABELS column")
     .option("--no-headers", "leave out the header line of tables")
     .option("--ignore-not-found", "named objects that do not exist are not an error")
+    .option("--sort-by <jsonpath>", "order the objects by this field, e.g. .metadata.name")
+    .option("--template <template>", "a JSONPath template, the same as -o jsonpath=TEMPLATE")
+    .option("--output-watch-events", "with -w: print each change as {type, object} (EVENT column)")
     .addHelpText(
       "after",
       `
@@ -770,6 +825,9 @@ Examples:
   datumctl get connectors -o jsonpath='{.items[*].metadata.name}'
   datumctl get connectors -o custom-columns=NAME:.metadata.name,CLASS:.spec.connectorClassName
   datumctl get httpproxies -w                # watch for changes (Ctrl-C to stop)
+  datumctl get connectors --sort-by=.metadata.creationTimestamp
+  datumctl get connectors --template '{range .items[*]}{.metadata.name}{"\\n"}{end}'
+  datumctl get connectors -w -o json --output-watch-events
 ${SCOPE_HELP}`,
     )
     .action(async (args: string[], opts: GetOptions, cmd: Command) => {

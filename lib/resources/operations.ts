@@ -226,13 +226,17 @@ export class ResourceClient {
    */
   async table(
     type: ResourceType,
-    options: ListOptions & { names?: string[] } = {},
+    options: ListOptions & { names?: string[]; includeObject?: "Object" } = {},
   ): Promise<KubeTable | undefined> {
     const headers = { accept: TABLE_ACCEPT };
     if (!options.names || options.names.length === 0) {
       this.#requireVerb(type, "list");
       const result = await this.api.get<unknown>(this.path(type, undefined, options), {
-        query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector },
+        query: {
+          labelSelector: options.labelSelector,
+          fieldSelector: options.fieldSelector,
+          includeObject: options.includeObject,
+        },
         headers,
         signal: options.signal,
       });
@@ -240,7 +244,10 @@ export class ResourceClient {
     }
     let combined: KubeTable | undefined;
     for (const name of options.names) {
-      const result = await this.api.get<KubeTable>(this.path(type, name, options), { headers });
+      const result = await this.api.get<KubeTable>(this.path(type, name, options), {
+        headers,
+        query: { includeObject: options.includeObject },
+      });
       if (!isTable(result)) return undefined;
       if (!combined) combined = { ...result, rows: [...result.rows] };
       else combined.rows.push(...result.rows);

@@ -1,0 +1,302 @@
+/**
+ * The verbs a gh or kubectl user reaches for, end to end against the local stack: `version`,
+ * `api PATH` (fields, headers, --input, pagination, --jsonpath), `get --sort-by`, `--template`,
+ * `get -w` in JSON (objects, not a List; `--output-watch-events`) and as a table (a deleted row
+ * keeps its columns).
+ */
+import assert from "node:assert/strict";
+import {
+  assertSucceeded,
+  cliCommand,
+  isolatedEnv,
+  makeHome,
+  readUntil,
+  runCli,
+} from "./support/cli.ts";
+import { loginFlags, tokenAuth } from "./support/auth.ts";
+import { type LocalStack, startStack } from "./support/stack.ts";
+import { ApiClient } from "../lib/api/client.ts";
+import { projectControlPlaneUrl } from "../lib/api/urls.ts";
+
+const STORE = { DATUMCTL_CREDENTIALS_STORE: "file" };
+const CONNECTORS = "/apis/networking.datumapis.com/v1alpha1/namespaces/default/connectors";
+
+const PROXIES = "/apis/networking.datumapis.com/v1alpha/namespaces/default/httpproxies";
+
+function proxy(name: string): string {
+  return `apiVersion: networking.datumapis.com/v1alpha
+kind: HTTPProxy
+metadata:
+  name: ${name}
+spec:
+  rules:
+  - backends:
+    - endpoint: http://127.0.0.1:8080
+`;
+}
+
+function connector(name: string, team: string): string {
+  return `apiVersion: networking.datumapis.com/v1alpha1
+kind: Connector
+metadata:
+  name: ${name}
+  labels: {team: ${team}}
+spec:
+  connectorClassName: datum-connect
+`;
+}
+
+/** A `datumctl …` child whose stdout is read as it arrives. */
+function startChild(home: string, args: string[]) {
+  const [cmd, ...rest] = cliCommand();
+  const child = new Deno.Command(cmd, {
+    args: [...rest, ...args],
+    env: isolatedEnv(home, STORE),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const seen = { text: "" };
+  const stderr = new Response(child.stderr).text();
+  return {
+    seen,
+    until: async (pattern: RegExp) => {
+      try {
+        await readUntil(reader, seen, pattern);
+      } catch (err) {
+        try {
+          child.kill("SIGINT");
+        } catch { /* gone */ }
+        throw new Error(`${(err as Error).message}\nstderr:\n${await stderr}`);
+      }
+    },
+    async stop() {
+      try {
+        child.kill("SIGINT");
+      } catch { /* gone */ }
+      await reader.cancel().catch(() => {});
+      await stderr;
+      await child.status;
+    },
+  };
+}
+
+Deno.test("verbs of gh and kubectl users against the local stack", async (t) => {
+  const stack: LocalStack = await startStack({ autoApprove: "alice@example.com" });
+  const home = await makeHome();
+  const cli = (args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) =>
+    runCli(args, { home, stdin: opts.stdin, env: { ...STORE, ...opts.env } });
+  const api = new ApiClient({
+    auth: await tokenAuth(stack, "alice@example.com"),
+    baseUrl: projectControlPlaneUrl(stack.api, "infra"),
+  });
+  try {
+    await t.step("log in, choose acme-corp/infra, create three connectors", async () => {
+      assertSucceeded(await cli(["login", ...loginFlags(stack), "--no-browser"]), "login");
+      assertSucceeded(await cli(["ctx", "use", "acme-corp/infra"]), "ctx use");
+      // Created in an order that is neither alphabetical nor by team.
+      for (const [name, team] of [["beta", "web"], ["alpha", "zeta"], ["gamma", "api"]]) {
+        assertSucceeded(await cli(["apply", "-f", "-"], { stdin: connector(name, team) }), name);
+      }
+    });
+
+    await t.step("version: the client, and the server with --server", async () => {
+      const client = await cli(["version"]);
+      assertSucceeded(client, "version");
+      assert.match(client.stdout, /^Client Version: \d+\.\d+\.\d+\n/);
+      assert.doesNotMatch(client.stdout, /Server Version/);
+      const both = await cli(["version", "--server", "-o", "json"]);
+      assertSucceeded(both, "version --server -o json");
+      const parsed = JSON.parse(both.stdout);
+      assert.match(parsed.clientVersion.datumctl, /^\d+\.\d+\.\d+/);
+      assert.equal(parsed.clientVersion.deno, Deno.version.deno);
+      assert.equal(parsed.serverVersion.gitVersion, "v1.33.0-datum-local");
+      const text = await cli(["version", "--server"]);
+      assert.match(text.stdout, /^Server Version: v1\.33\.0-datum-local$/m);
+    });
+
+    await t.step("api PATH: GET, --jsonpath, --paginate, fields, headers, --input", async () => {
+      const list = await cli(["api", CONNECTORS]);
+      assertSucceeded(list, "api GET");
+      assert.deepEqual(
+        JSON.parse(list.stdout).items.map((o: { metadata: { name: string } }) => o.metadata.name)
+          .sort(),
+        ["alpha", "beta", "gamma"],
+      );
+      // One item per page: --paginate follows continue and prints every item in one list.
+      const paged = await cli([
+        "api",
+        CONNECTORS,
+        "--paginate",
+        "-F",
+        "limit=1",
+        "--jsonpath",
+        "{.items[*].metadata.name}",
+      ]);
+      assertSucceeded(paged, "api --paginate");
+      assert.deepEqual(paged.stdout.trim().split(" ").sort(), ["alpha", "beta", "gamma"]);
+      const onePage = await cli(["api", "-X", "GET", CONNECTORS, "-F", "limit=1"]);
+      assert.equal(JSON.parse(onePage.stdout).items.length, 1);
+      assert.ok(JSON.parse(onePage.stdout).metadata.continue);
+
+      // Fields make a JSON body; with a body the method defaults to POST.
+      const created = await cli([
+        "api",
+        CONNECTORS,
+        "-f",
+        "apiVersion=networking.datumapis.com/v1alpha1",
+        "-f",
+        "kind=Connector",
+        "-f",
+        "metadata[name]=delta",
+        "-f",
+        "metadata[labels][team]=web",
+        "-f",
+        "spec[connectorClassName]=datum-connect",
+        "--jsonpath",
+        "{.metadata.name} {.metadata.labels.team}",
+      ]);
+      assertSucceeded(created, "api POST with fields");
+      assert.equal(created.stdout, "delta web\n");
+      const merged = await cli([
+        "api",
+        "-X",
+        "PATCH",
+        `${CONNECTORS}/delta`,
+        "-H",
+        "Content-Type: application/merge-patch+json",
+        "-f",
+        "metadata[labels][team]=api",
+        "-i",
+      ]);
+      assertSucceeded(merged, "api PATCH");
+      assert.match(merged.stdout, /^HTTP 200 /);
+      assert.match(merged.stdout, /^content-type: application\/json/m);
+      assert.equal(
+        (await api.get<{ metadata: { labels: Record<string, string> } }>(`${CONNECTORS}/delta`))
+          .metadata.labels.team,
+        "api",
+      );
+
+      const patchFile = `${home}/patch.json`;
+      await Deno.writeTextFile(
+        patchFile,
+        JSON.stringify([
+          { op: "add", path: "/metadata/labels/extra", value: "yes" },
+        ]),
+      );
+      const jsonPatch = await cli([
+        "api",
+        "-X",
+        "PATCH",
+        `${CONNECTORS}/delta`,
+        "-H",
+        "Content-Type: application/json-patch+json",
+        "--input",
+        patchFile,
+        "--silent",
+      ]);
+      assertSucceeded(jsonPatch, "api PATCH --input");
+      assert.equal(jsonPatch.stdout, "");
+      assert.equal(
+        (await api.get<{ metadata: { labels: Record<string, string> } }>(`${CONNECTORS}/delta`))
+          .metadata.labels.extra,
+        "yes",
+      );
+
+      const root = await cli(["api", "--root", "/version", "--jsonpath", "{.gitVersion}"]);
+      assertSucceeded(root, "api --root");
+      assert.equal(root.stdout, "v1.33.0-datum-local\n");
+
+      const missing = await cli(["api", `${CONNECTORS}/nope`]);
+      assert.equal(missing.code, 1, missing.stderr);
+      assert.match(missing.stderr, /"nope" not found/);
+      assert.equal(missing.stdout, "");
+      const badField = await cli(["api", CONNECTORS, "-f", "novalue"]);
+      assert.equal(badField.code, 2);
+      assert.match(badField.stderr, /not key=value/);
+    });
+
+    await t.step("get --sort-by and --template", async () => {
+      const byName = await cli(["get", "connectors", "--sort-by=.metadata.name", "-o", "name"]);
+      assertSucceeded(byName, "get --sort-by -o name");
+      assert.equal(
+        byName.stdout,
+        ["alpha", "beta", "delta", "gamma"].map((n) => `connector.networking/${n}\n`).join(""),
+      );
+      // Tables sort too, by a field that is not a column.
+      const byTeam = await cli(["get", "connectors", "--sort-by", "{.metadata.labels.team}"]);
+      assertSucceeded(byTeam, "get --sort-by table");
+      const names = byTeam.stdout.trim().split("\n").slice(1).map((l) => l.split(/\s+/)[0]);
+      assert.deepEqual(names, ["delta", "gamma", "beta", "alpha"]); // api, api, web, zeta
+      const template = await cli([
+        "get",
+        "connectors",
+        "--sort-by=.metadata.name",
+        "--template",
+        '{range .items[*]}{.metadata.name}={.metadata.labels.team}{"\\n"}{end}',
+      ]);
+      assertSucceeded(template, "get --template");
+      assert.equal(template.stdout, "alpha=zeta\nbeta=web\ndelta=api\ngamma=api\n");
+      const clash = await cli(["get", "connectors", "-o", "yaml", "--template", "{.x}"]);
+      assert.equal(clash.code, 2);
+      assert.match(clash.stderr, /--template cannot be used with -o yaml/);
+    });
+
+    await t.step("get -w -o json prints objects (no List), then changes", async () => {
+      const watch = startChild(home, ["get", "connectors", "-w", "-o", "json"]);
+      try {
+        await watch.until(/"name": "gamma"[\s\S]*\n}\n/);
+        assert.doesNotMatch(watch.seen.text, /"kind": "List"/);
+        await api.patchMerge(`${CONNECTORS}/alpha`, { metadata: { labels: { seen: "1" } } });
+        await watch.until(/"seen": "1"/);
+      } finally {
+        await watch.stop();
+      }
+      const events = startChild(home, [
+        "get",
+        "connectors",
+        "alpha",
+        "-w",
+        "-o",
+        "json",
+        "--output-watch-events",
+      ]);
+      try {
+        await events.until(/"type": "ADDED"[\s\S]*"name": "alpha"[\s\S]*\n}\n/);
+        await api.patchMerge(`${CONNECTORS}/alpha`, { metadata: { labels: { seen: "2" } } });
+        await events.until(/"type": "MODIFIED"[\s\S]*"seen": "2"/);
+        const docs = events.seen.text.trim().split(/\n(?=\{)/).map((d) => JSON.parse(d));
+        assert.ok(docs.every((d) => d.type && d.object?.kind === "Connector"), events.seen.text);
+      } finally {
+        await events.stop();
+      }
+    });
+
+    await t.step("get -w: a row deleted after the list keeps every column", async () => {
+      for (const name of ["front", "back"]) {
+        assertSucceeded(await cli(["apply", "-f", "-"], { stdin: proxy(name) }), name);
+      }
+      const watch = startChild(home, ["get", "httpproxies", "-w"]);
+      try {
+        await watch.until(/^front\s.*\n/m);
+        const header = watch.seen.text.split("\n")[0];
+        const columns = header.trim().split(/\s{2,}/).length;
+        assert.ok(columns > 2, `expected more than NAME and AGE: ${header}`);
+        const before = watch.seen.text.length;
+        await api.delete(`${PROXIES}/back`);
+        await watch.until(/^back\s[\s\S]*^back\s.*\n/m);
+        const deletedLine = watch.seen.text.slice(before).split("\n").find((l) =>
+          l.startsWith("back")
+        )!;
+        assert.equal(deletedLine.trim().split(/\s{2,}/).length, columns, deletedLine);
+      } finally {
+        await watch.stop();
+      }
+    });
+  } finally {
+    await stack.stop();
+  }
+});
