@@ -35,12 +35,16 @@ import type { ResourceType } from "../lib/resources/discovery.ts";
 import type { DryRun, ResourceClient, WriteResult } from "../lib/resources/operations.ts";
 import type { ReadOptions } from "../lib/resources/read.ts";
 import type { Manifest } from "../lib/resources/manifests.ts";
+import { register as registerPatch } from "./resources/patch.ts";
+import { register as registerLabel } from "./resources/label.ts";
+import { register as registerWait } from "./resources/wait.ts";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function warnTo(ctx: CommandContext): (message: string) => void {
+/** A warn callback that prints `warning: …` lines on stderr. */
+export function warnTo(ctx: CommandContext): (message: string) => void {
   return (message) => ctx.io.err(`warning: ${message}\n`);
 }
 
@@ -58,7 +62,8 @@ async function openScoped(
   return resources;
 }
 
-function parseDryRun(value: string | boolean | undefined): DryRun {
+/** Reads `--dry-run[=server|client]`. */
+export function parseDryRun(value: string | boolean | undefined): DryRun {
   if (value === undefined || value === false || value === "none") return "none";
   if (value === true || value === "client") return "client";
   if (value === "server") return "server";
@@ -68,7 +73,8 @@ function parseDryRun(value: string | boolean | undefined): DryRun {
   );
 }
 
-function resultLine(result: WriteResult): string {
+/** kubectl's result line of a write: `connector.networking/c1 created (dry run)`. */
+export function resultLine(result: WriteResult): string {
   const suffix = result.dryRun === "server"
     ? " (server dry run)"
     : result.dryRun === "client"
@@ -78,7 +84,7 @@ function resultLine(result: WriteResult): string {
 }
 
 /** Runs `step` for each item; reports failures as they happen and fails at the end if any did. */
-async function forEachReporting<T>(
+export async function forEachReporting<T>(
   cmd: Command,
   ctx: CommandContext,
   items: T[],
@@ -117,7 +123,7 @@ interface TypeRequest {
 }
 
 /** kubectl's argument forms: `TYPE[,TYPE] [NAME…]` or `TYPE/NAME…`. */
-function parseTypeArgs(args: string[]): TypeRequest[] {
+export function parseTypeArgs(args: string[]): TypeRequest[] {
   if (args.length === 0) return [];
   const isSlashForm = (a: string) => a.split("/").length === 2 && !/^v\d/.test(a);
   if (isSlashForm(args[0])) {
@@ -221,7 +227,7 @@ async function getOrganizations(
 }
 
 /** Opens the control plane a type request goes to (the organization's for projects). */
-async function clientFor(
+export async function clientFor(
   cmd: Command,
   ctx: CommandContext,
   word: string,
@@ -314,9 +320,12 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
     let widths: number[] | undefined;
     // The cells each listed object was shown with, so a later DELETED line repeats them.
     const shownCells = new Map<string, string[]>();
+    // The listing's version: a watch started from it misses no change made after the listing.
+    let listedVersion: string | undefined;
     for (const { rc, type, request } of resolved) {
       if (opts.watchOnly) break;
       const result = await readTable(rc, type, request, readOptions(opts), onMissing);
+      if (request.names.length === 0) listedVersion = result.metadata?.resourceVersion;
       if (result.rows.length === 0) continue;
       if (sortKey) result.rows = sortByField(result.rows, sortKey, (row) => row.object);
       const { headers, rows } = tableLines(result, {
@@ -347,7 +356,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
       ctx.io.err(`No resources found${where}.\n`);
     }
     if (opts.watch || opts.watchOnly) {
-      await watchTable(ctx, resolved[0], opts, widths, shownCells);
+      await watchTable(ctx, resolved[0], opts, widths, shownCells, listedVersion);
     }
   } else {
     const objects: KubeObject[] = [];
@@ -423,18 +432,21 @@ async function watchTable(
   opts: GetOptions,
   initialWidths: number[] | undefined,
   shownCells: Map<string, string[]>,
+  listedVersion: string | undefined,
 ): Promise<void> {
   const { rc, type, request } = target;
   const listOptions = { ...readOptions(opts), includeObject: undefined };
-  // Start where a fresh list ends, so only changes after the printed table arrive.
-  const list = await rc.list(type, listOptions);
+  // Start where the printed table's listing ends (or a fresh list, when it had no version), so
+  // only changes after the printed table arrive.
+  const resourceVersion = listedVersion ??
+    (await rc.list(type, listOptions)).metadata?.resourceVersion;
   let widths = initialWidths;
   const lastCells = new Map(shownCells);
   let printedHeader = initialWidths !== undefined;
   for await (
     const event of rc.watch(type, {
       ...listOptions,
-      resourceVersion: list.metadata?.resourceVersion,
+      resourceVersion,
       name: request.names.length === 1 ? request.names[0] : undefined,
     })
   ) {
@@ -526,7 +538,12 @@ interface WriteOptions {
   namespace?: string;
 }
 
-function printWrite(ctx: CommandContext, result: WriteResult, output: ResourceOutput | undefined) {
+/** Prints a write's result line, or the object in the `-o` format asked for. */
+export function printWrite(
+  ctx: CommandContext,
+  result: WriteResult,
+  output: ResourceOutput | undefined,
+) {
   if (!output) {
     ctx.io.out(resultLine(result));
     return;
@@ -536,7 +553,8 @@ function printWrite(ctx: CommandContext, result: WriteResult, output: ResourceOu
   else ctx.io.out(resultLine(result));
 }
 
-function writeOutput(value: string | undefined): ResourceOutput | undefined {
+/** Parses `-o` of the write verbs (tables are refused). */
+export function writeOutput(value: string | undefined): ResourceOutput | undefined {
   if (value === undefined) return undefined;
   const output = parseResourceOutput(value);
   if (output.kind === "table" || output.kind === "wide") {
@@ -1013,4 +1031,7 @@ ${SCOPE_HELP}`,
     .action(async (target: string, opts, cmd: Command) => {
       await explain(cmd, ctx, target, opts);
     });
+  registerPatch(program, ctx);
+  registerLabel(program, ctx);
+  registerWait(program, ctx);
 };

@@ -296,6 +296,143 @@ Deno.test("verbs of gh and kubectl users against the local stack", async (t) => 
         await watch.stop();
       }
     });
+
+    await t.step("patch: merge (default) and JSON patch; strategic is refused", async () => {
+      const merged = await cli([
+        "patch",
+        "connectors",
+        "gamma",
+        "-p",
+        '{"metadata":{"labels":{"team":"ops"}}}',
+      ]);
+      assertSucceeded(merged, "patch merge");
+      assert.equal(merged.stdout, "connector.networking/gamma patched\n");
+      const json = await cli([
+        "patch",
+        "connector/gamma",
+        "--type",
+        "json",
+        "-p",
+        '[{"op":"add","path":"/metadata/annotations","value":{"note":"x"}}]',
+        "-o",
+        "jsonpath={.metadata.labels.team} {.metadata.annotations.note}",
+      ]);
+      assertSucceeded(json, "patch json");
+      assert.equal(json.stdout, "ops x");
+      const dry = await cli([
+        "patch",
+        "connectors",
+        "gamma",
+        "-p",
+        "metadata: {labels: {team: dry}}",
+        "--dry-run=server",
+      ]);
+      assertSucceeded(dry, "patch --dry-run=server (YAML patch)");
+      assert.equal(dry.stdout, "connector.networking/gamma patched (server dry run)\n");
+      const live = await api.get<{ metadata: { labels: Record<string, string> } }>(
+        `${CONNECTORS}/gamma`,
+      );
+      assert.equal(live.metadata.labels.team, "ops");
+      const strategic = await cli([
+        "patch",
+        "connectors",
+        "gamma",
+        "-p",
+        "{}",
+        "--type",
+        "strategic",
+      ]);
+      assert.equal(strategic.code, 2);
+      assert.match(strategic.stderr, /strategic merge patches are not supported/);
+      const badJson = await cli(["patch", "connectors", "gamma", "--type", "json", "-p", "{}"]);
+      assert.equal(badJson.code, 2);
+      assert.match(badJson.stderr, /list of operations/);
+    });
+
+    await t.step("label and annotate: set, --overwrite, remove, --list, -l", async () => {
+      const set = await cli(["label", "connectors", "alpha", "beta", "tier=gold"]);
+      assertSucceeded(set, "label");
+      assert.equal(
+        set.stdout,
+        "connector.networking/alpha labeled\nconnector.networking/beta labeled\n",
+      );
+      const again = await cli(["label", "connectors/alpha", "tier=gold"]);
+      assert.equal(again.stdout, "connector.networking/alpha not labeled\n");
+      const clash = await cli(["label", "connectors", "alpha", "tier=silver"]);
+      assert.equal(clash.code, 64);
+      assert.match(clash.stderr, /'tier' already has a value \(gold\).*--overwrite is false/);
+      assertSucceeded(
+        await cli(["label", "connectors", "alpha", "tier=silver", "--overwrite"]),
+        "label --overwrite",
+      );
+      const selected = await cli(["label", "connectors", "-l", "tier", "tier-", "-o", "name"]);
+      assertSucceeded(selected, "label -l … tier-");
+      assert.equal(
+        selected.stdout.split("\n").filter(Boolean).sort().join(","),
+        "connector.networking/alpha,connector.networking/beta",
+      );
+      const listed = await cli(["label", "connectors", "alpha", "--list"]);
+      assert.doesNotMatch(listed.stdout, /tier=/);
+      assert.match(listed.stdout, /^team=zeta$/m);
+      const badKey = await cli(["label", "connectors", "alpha", "bad key=x"]);
+      assert.equal(badKey.code, 2);
+
+      const note = await cli(["annotate", "connectors", "alpha", "owner=Ada Lovelace"]);
+      assertSucceeded(note, "annotate");
+      assert.equal(note.stdout, "connector.networking/alpha annotated\n");
+      const annotated = await api.get<{ metadata: { annotations: Record<string, string> } }>(
+        `${CONNECTORS}/alpha`,
+      );
+      assert.equal(annotated.metadata.annotations.owner, "Ada Lovelace");
+      assertSucceeded(await cli(["annotate", "connectors", "alpha", "owner-"]), "annotate -");
+      const removed = await api.get<{ metadata: { annotations?: Record<string, string> } }>(
+        `${CONNECTORS}/alpha`,
+      );
+      assert.equal(removed.metadata.annotations?.owner, undefined);
+    });
+
+    await t.step("wait: a condition, a JSONPath value, deletion, and a timeout (75)", async () => {
+      assertSucceeded(await cli(["apply", "-f", "-"], { stdin: proxy("waited") }), "apply");
+      const programmed = await cli([
+        "wait",
+        "httpproxies/waited",
+        "--for=condition=Programmed",
+        "--timeout=20s",
+      ]);
+      assertSucceeded(programmed, "wait condition");
+      assert.equal(programmed.stdout, "httpproxy.networking/waited condition met\n");
+      const live = await api.get<{ status: { conditions: { type: string; status: string }[] } }>(
+        `${PROXIES}/waited`,
+      );
+      assert.ok(live.status.conditions.some((c) => c.type === "Programmed" && c.status === "True"));
+
+      const byPath = await cli([
+        "wait",
+        "connectors",
+        "alpha",
+        "--for=jsonpath={.metadata.labels.team}=zeta",
+      ]);
+      assertSucceeded(byPath, "wait jsonpath");
+
+      const timedOut = await cli([
+        "wait",
+        "connectors/alpha",
+        "--for=condition=Nope",
+        "--timeout=1s",
+      ]);
+      assert.equal(timedOut.code, 75, timedOut.stderr);
+      assert.match(timedOut.stderr, /timed out waiting for condition Nope=True on connector/);
+
+      const deletion = cli(["wait", "connectors/delta", "--for=delete", "--timeout=20s"]);
+      await new Promise((r) => setTimeout(r, 1500));
+      await api.delete(`${CONNECTORS}/delta`);
+      const deleted = await deletion;
+      assertSucceeded(deleted, "wait --for=delete");
+      assert.equal(deleted.stdout, "connector.networking/delta deleted\n");
+      const bad = await cli(["wait", "connectors/alpha", "--for=ready"]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /invalid --for "ready"/);
+    });
   } finally {
     await stack.stop();
   }
