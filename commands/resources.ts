@@ -487,7 +487,7 @@ async function describe(
   cmd: Command,
   ctx: CommandContext,
   args: string[],
-  opts: { selector?: string; namespace?: string },
+  opts: { selector?: string; namespace?: string; showEvents?: boolean },
 ) {
   const requests = parseTypeArgs(args);
   if (requests.length === 0) {
@@ -520,7 +520,15 @@ async function describe(
       readOptions(opts),
       (err) => missing.push(err),
     );
-    blocks.push(...found.objects.map(describeObject));
+    const [{ eventsFor }, { renderEvents }] = await Promise.all([
+      import("../lib/resources/events.ts"),
+      import("../lib/ui/events.ts"),
+    ]);
+    for (const object of found.objects) {
+      // kubectl's describe ends with the Events recorded about the object.
+      const events = opts.showEvents === false ? undefined : await eventsFor(rc, object);
+      blocks.push(describeObject(object) + (events ? renderEvents(events) : ""));
+    }
   }
   if (blocks.length > 0) ctx.io.out(blocks.join("\n\n"));
   else if (missing.length === 0) ctx.io.err("No resources found.\n");
@@ -858,6 +866,7 @@ ${SCOPE_HELP}`,
     .argument("[type-and-names...]", "TYPE [NAME…] or TYPE/NAME…")
     .option("-l, --selector <selector>", "label selector")
     .option("-n, --namespace <namespace>", "namespace of namespaced types")
+    .option("--no-show-events", "leave out the Events recorded about each object")
     .addHelpText(
       "after",
       `

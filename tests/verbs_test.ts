@@ -433,6 +433,50 @@ Deno.test("verbs of gh and kubectl users against the local stack", async (t) => 
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /invalid --for "ready"/);
     });
+
+    await t.step("describe ends with the object's Events", async () => {
+      const alpha = await api.get<{ metadata: { uid: string } }>(`${CONNECTORS}/alpha`);
+      const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+      for (
+        const [name, uid, reason] of [["alpha", alpha.metadata.uid, "Connected"], [
+          "alpha",
+          "old-uid",
+          "Stale",
+        ]]
+      ) {
+        await api.create("/api/v1/namespaces/default/events", {
+          apiVersion: "v1",
+          kind: "Event",
+          metadata: { generateName: `${name}.` },
+          involvedObject: {
+            apiVersion: "networking.datumapis.com/v1alpha1",
+            kind: "Connector",
+            name,
+            namespace: "default",
+            uid,
+          },
+          type: "Normal",
+          reason,
+          message: `agent \u001b[31mlaptop\u001b[0m is ${reason.toLowerCase()}`,
+          count: 3,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          source: { component: "connector-controller" },
+        });
+      }
+      const described = await cli(["describe", "connectors", "alpha"]);
+      assertSucceeded(described, "describe");
+      assert.match(
+        described.stdout,
+        /^Events:\n  Type\s+Reason\s+Age\s+From\s+Message\n  ----\s+------\s+---\s+----\s+-------\n  Normal\s+Connected\s+\d+s \(x3 over \d+s\)\s+connector-controller\s+agent  ?\[31mlaptop ?\[0m is connected\n$/m,
+      );
+      assert.doesNotMatch(described.stdout, /Stale/); // another object's (uid) events
+      assert.doesNotMatch(described.stdout, /\u001b/);
+      const beta = await cli(["describe", "connectors/beta"]);
+      assert.match(beta.stdout, /^Events:  <none>$/m);
+      const quiet = await cli(["describe", "connectors", "alpha", "--no-show-events"]);
+      assert.doesNotMatch(quiet.stdout, /Events:/);
+    });
   } finally {
     await stack.stop();
   }
