@@ -31,6 +31,7 @@ import { register as tunnelSelfTest } from "./commands/tunnel-selftest.ts";
 import { register as tunnelDaemon } from "./commands/tunnel-daemon.ts";
 import { register as tunnelService } from "./commands/tunnel-service.ts";
 import { register as versionCommand } from "./commands/version.ts";
+import { register as configCommand } from "./commands/config.ts";
 
 // The order here is the order of `datumctl --help`.
 const commandGroups: RegisterCommands[] = [
@@ -50,6 +51,7 @@ const commandGroups: RegisterCommands[] = [
   completion,
   update,
   versionCommand,
+  configCommand,
 ];
 
 /** Root help sections, as gh groups its commands; a command not listed lands in "Other". */
@@ -117,6 +119,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .option("--context <name>", "use this context for one command (env DATUM_CONTEXT)")
     .option("--project <id>", "use this project for one command (env DATUM_PROJECT)")
     .option("--organization <id>", "use this organization for one command (env DATUM_ORGANIZATION)")
+    .option("--debug", "trace each HTTP request and its timing on stderr (env DATUMCTL_DEBUG=1)")
     .showSuggestionAfterError(true)
     .addHelpText("after", EXIT_CODES_HELP)
     .exitOverride()
@@ -186,6 +189,12 @@ export async function run(args: string[]): Promise<number> {
   const io = processIO();
   const format = errorFormatFromArgv(args);
   const program = buildProgram({ io, version: denoJson.version });
+  if (args.includes("--debug") || io.env("DATUMCTL_DEBUG")) {
+    const { debugEnabled, tracingFetch } = await import("./lib/api/trace.ts");
+    if (args.includes("--debug") || debugEnabled(io.env("DATUMCTL_DEBUG"))) {
+      globalThis.fetch = tracingFetch(globalThis.fetch, (line) => io.err(`${line}\n`));
+    }
+  }
   try {
     if (args.length === 0) {
       await showLanding({ io, version: denoJson.version });

@@ -18,6 +18,7 @@ import {
 import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 import { pickContext, renderContextTable, switchedMessage } from "../lib/ui/contexts.ts";
 import { UsageError } from "../lib/ui/errors.ts";
+import { registerCurrent } from "./ctx/current.ts";
 
 const FORMATS = ["table", "json", "yaml"] as const;
 
@@ -127,4 +128,5 @@ Examples:
   datumctl ctx use web-app
   datumctl ctx use "ACME Corp/Web App"`,
     );
+  registerCurrent(group, ctx);
 };

@@ -5,6 +5,7 @@
  * keeps its columns).
  */
 import assert from "node:assert/strict";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import {
   assertSucceeded,
   cliCommand,
@@ -13,7 +14,7 @@ import {
   readUntil,
   runCli,
 } from "./support/cli.ts";
-import { loginFlags, tokenAuth } from "./support/auth.ts";
+import { expireStoredToken, loginFlags, tokenAuth } from "./support/auth.ts";
 import { type LocalStack, startStack } from "./support/stack.ts";
 import { ApiClient } from "../lib/api/client.ts";
 import { projectControlPlaneUrl } from "../lib/api/urls.ts";
@@ -476,6 +477,66 @@ Deno.test("verbs of gh and kubectl users against the local stack", async (t) => 
       assert.match(beta.stdout, /^Events: {2}<none>$/m);
       const quiet = await cli(["describe", "connectors", "alpha", "--no-show-events"]);
       assert.doesNotMatch(quiet.stdout, /Events:/);
+    });
+
+    await t.step("ctx current", async () => {
+      const current = await cli(["ctx", "current"]);
+      assertSucceeded(current, "ctx current");
+      assert.equal(current.stdout, "acme-corp/infra\n");
+      const json = JSON.parse((await cli(["ctx", "current", "-o", "json"])).stdout);
+      assert.equal(json.ref, "acme-corp/infra");
+      assert.equal(json.project.id, "infra");
+      const overridden = await cli(["ctx", "current"], { env: { DATUM_PROJECT: "other" } });
+      assert.match(overridden.stderr, /DATUM_PROJECT is set and overrides it/);
+      const nobody = await runCli(["ctx", "current"], { home: await makeHome(), env: STORE });
+      assert.equal(nobody.code, 77);
+    });
+
+    await t.step("config view: redacted, --raw, --minify", async () => {
+      const path = `${home}/.datumctl/config`;
+      const config = parseYaml(await Deno.readTextFile(path)) as {
+        sessions: { endpoint: Record<string, unknown>; [k: string]: unknown }[];
+      };
+      config.sessions[0].endpoint["certificate-authority-data"] = "Q0EgREFUQQ==";
+      config.sessions[0]["refresh-token"] = "not-for-sharing";
+      await Deno.writeTextFile(path, stringifyYaml(config));
+      const view = await cli(["config", "view"]);
+      assertSucceeded(view, "config view");
+      assert.match(view.stdout, /certificate-authority-data: DATA\+OMITTED/);
+      assert.match(view.stdout, /refresh-token: REDACTED/);
+      assert.doesNotMatch(view.stdout, /not-for-sharing|Q0EgREFUQQ==/);
+      assert.match(view.stdout, /current-context: .*acme-corp\/infra/);
+      const raw = await cli(["config", "view", "--raw", "-o", "json"]);
+      assert.equal(
+        JSON.parse(raw.stdout).sessions[0].endpoint["certificate-authority-data"],
+        "Q0EgREFUQQ==",
+      );
+      const minified = JSON.parse((await cli(["config", "view", "--minify", "-o", "json"])).stdout);
+      assert.equal(minified.contexts.length, 1);
+      assert.equal(minified.contexts[0].name, minified["current-context"]);
+    });
+
+    await t.step("--debug and DATUMCTL_DEBUG trace requests without secrets", async () => {
+      const token = (await cli(["auth", "get-token"])).stdout.trim();
+      assert.ok(token.length > 20);
+      const traced = await cli(["get", "connectors", "--debug"]);
+      assertSucceeded(traced, "get --debug");
+      assert.match(
+        traced.stderr,
+        /^debug: \[\d+\] → GET http:\/\/127\.0\.0\.1:\d+\/\S+\/connectors/m,
+      );
+      assert.match(traced.stderr, /^debug: \[\d+\] {3}authorization: Bearer REDACTED$/m);
+      assert.match(traced.stderr, /^debug: \[\d+\] ← 200 OK in \d+ ms/m);
+      assert.ok(!traced.stderr.includes(token), "the access token is not traced");
+      assert.match(traced.stdout, /^alpha\s/m);
+      // A token refresh goes to the token endpoint: traced, its secrets not.
+      await expireStoredToken(home, stack, "alice@example.com");
+      const refreshed = await cli(["auth", "get-token"], { env: { DATUMCTL_DEBUG: "1" } });
+      const fresh = refreshed.stdout.trim();
+      assert.match(refreshed.stderr, /^debug: \[\d+\] → POST \S+token/m);
+      assert.ok(!refreshed.stderr.includes(fresh), "the new token is not traced");
+      const quiet = await cli(["get", "connectors"], { env: { DATUMCTL_DEBUG: "0" } });
+      assert.doesNotMatch(quiet.stderr, /debug:/);
     });
   } finally {
     await stack.stop();
