@@ -11,6 +11,7 @@ import {
   ExitCode,
   ExitStatus,
   formatError,
+  toCliError,
   UsageError,
 } from "./lib/ui/errors.ts";
 import type { CommandContext, RegisterCommands } from "./commands/context.ts";
@@ -212,9 +213,14 @@ export async function run(args: string[]): Promise<number> {
       io.err(formatError(cliError, format));
       return cliError.exitCode;
     }
-    const cliError = err instanceof CliError ? err : undefined;
-    io.err(formatError(err, format));
-    return cliError?.exitCode ?? ExitCode.error;
+    // Ctrl-C in a picker: the person chose to stop, so no error line, just exit 130.
+    if (err instanceof Error && err.name === "ExitPromptError") {
+      io.err("\n");
+      return ExitCode.interrupted;
+    }
+    const cliError = toCliError(err);
+    io.err(formatError(cliError, format));
+    return cliError.exitCode;
   }
 }
 

@@ -117,7 +117,7 @@ function metadataCommand(
   program
     .command(verb)
     .description(`Set or remove ${noun}s of resources`)
-    .argument("<args...>", `TYPE NAME… KEY=VALUE… KEY-… (or TYPE/NAME… KEY=VALUE…)`)
+    .argument("<type-and-changes...>", "TYPE NAME… KEY=VALUE… KEY-… (or TYPE/NAME… KEY=VALUE…)")
     .option("--overwrite", `replace ${noun}s that already have another value`)
     .option("-l, --selector <selector>", "every object of TYPE matching this label selector")
     .option("--all", "every object of TYPE")
