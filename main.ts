@@ -185,6 +185,32 @@ function commanderToCliError(err: CommanderError, path: string): CliError | unde
   }
 }
 
+/**
+ * `help TOPIC…` for a command that does not exist is a usage error (exit 2) with the nearest
+ * command name, not the root help.
+ */
+async function checkHelpTopic(program: Command, topic: string[]): Promise<void> {
+  let current = program;
+  for (const word of topic) {
+    if (word.startsWith("-")) return;
+    const next = current.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!next) {
+      const { editDistance } = await import("./lib/resources/edit-distance.ts");
+      const names = current.commands.map((c) => c.name()).filter((n) => n !== "complete");
+      const near = names
+        .map((name) => ({ name, d: editDistance(word, name) }))
+        .filter((x) => x.d <= Math.max(2, Math.floor(word.length / 3)))
+        .sort((a, b) => a.d - b.d)[0]?.name;
+      const parent = commandPath(program, topic);
+      throw new UsageError(
+        `unknown command "${word}" for "${parent}"`,
+        `${near ? `Did you mean "${near}"? ` : ""}Run '${parent} --help' for the commands.`,
+      );
+    }
+    current = next;
+  }
+}
+
 /** Runs datumctl with `args` and returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const io = processIO();
@@ -201,6 +227,7 @@ export async function run(args: string[]): Promise<number> {
       await showLanding({ io, version: denoJson.version });
       return ExitCode.ok;
     }
+    if (args[0] === "help" && args.length > 1) await checkHelpTopic(program, args.slice(1));
     await program.parseAsync(args, { from: "user" });
     return ExitCode.ok;
   } catch (err) {

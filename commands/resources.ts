@@ -348,7 +348,8 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
       );
       widths = columnWidths(headers, rows);
     }
-    if (first && missing.length === 0 && !opts.watchOnly) {
+    // kubectl: --ignore-not-found prints nothing at all when nothing is there.
+    if (first && missing.length === 0 && !opts.watchOnly && !opts.ignoreNotFound) {
       const only = resolved.length === 1 ? resolved[0] : undefined;
       const where = only && only.type.namespaced && !opts.allNamespaces
         ? ` in ${opts.namespace ?? only.rc.namespace} namespace`
@@ -396,7 +397,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
     const askedForNames = resolved.some((r) => r.request.names.length > 0);
     if (
       objects.length === 0 && !askedForNames && !opts.watchOnly && output.kind !== "json" &&
-      output.kind !== "yaml"
+      output.kind !== "yaml" && !opts.ignoreNotFound
     ) {
       ctx.io.err("No resources found.\n");
     }
@@ -564,7 +565,16 @@ export function printWrite(
 /** Parses `-o` of the write verbs (tables are refused). */
 export function writeOutput(value: string | undefined): ResourceOutput | undefined {
   if (value === undefined) return undefined;
-  const output = parseResourceOutput(value);
+  let output: ResourceOutput;
+  try {
+    output = parseResourceOutput(value);
+  } catch (err) {
+    // The generic hint lists table formats, which writes do not print.
+    if (err instanceof UsageError && err.message.startsWith("unknown output format")) {
+      throw new UsageError(err.message, "Use -o name, json, yaml or jsonpath=….");
+    }
+    throw err;
+  }
   if (output.kind === "table" || output.kind === "wide") {
     throw new UsageError(
       `-o ${value} is not available here`,
@@ -751,12 +761,13 @@ async function apiResources(
       "Use one of: wide, name, json, yaml.",
     );
   }
+  parseBoolFlag("--namespaced", opts.namespaced);
   const rc = await openScoped(cmd, ctx);
   const { preferredTypes, typeApiVersion, typeFullName } = await import(
     "../lib/resources/discovery.ts"
   );
   const types = preferredTypes(await rc.discovery.refresh(), {
-    namespaced: opts.namespaced === undefined ? undefined : opts.namespaced !== "false",
+    namespaced: parseBoolFlag("--namespaced", opts.namespaced),
     apiGroup: opts.apiGroup,
   });
   if (output === "name") {
@@ -786,6 +797,14 @@ async function apiResources(
   ]);
   const text = renderTable(headers, rows);
   ctx.io.out(opts.headers === false ? text.split("\n").slice(1).join("\n") : text);
+}
+
+/** A `true`/`false` flag value (kubectl's); anything else is a usage error. */
+function parseBoolFlag(flag: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === "true") return true;
+  if (value === "false") return false;
+  throw new UsageError(`${flag} must be true or false, not "${value}"`, `Example: ${flag}=false`);
 }
 
 async function apiVersions(cmd: Command, ctx: CommandContext, opts: { output?: string }) {

@@ -124,9 +124,13 @@ export function mergePatch(from: unknown, to: unknown): Record<string, unknown> 
  * wire (printers and `-o name` need them); returns the same object.
  */
 export function withTypeMeta(object: KubeObject, type: ResourceType): KubeObject {
-  object.apiVersion ??= typeApiVersion(type);
-  object.kind ??= type.kind;
-  return object;
+  if (object.apiVersion !== undefined && object.kind !== undefined) return object;
+  // apiVersion and kind go first, where kubectl (and every manifest) has them.
+  const { apiVersion, kind, ...rest } = object;
+  for (const key of Object.keys(object)) delete object[key];
+  object.apiVersion = apiVersion ?? typeApiVersion(type);
+  object.kind = kind ?? type.kind;
+  return Object.assign(object, rest);
 }
 
 function toYaml(object: KubeObject | undefined): string {
