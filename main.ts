@@ -11,6 +11,7 @@ import {
   ExitCode,
   ExitStatus,
   formatError,
+  toCliError,
   UsageError,
 } from "./lib/ui/errors.ts";
 import type { CommandContext, RegisterCommands } from "./commands/context.ts";
@@ -30,6 +31,8 @@ import { register as mcpCommands } from "./commands/mcp.ts";
 import { register as tunnelSelfTest } from "./commands/tunnel-selftest.ts";
 import { register as tunnelDaemon } from "./commands/tunnel-daemon.ts";
 import { register as tunnelService } from "./commands/tunnel-service.ts";
+import { register as versionCommand } from "./commands/version.ts";
+import { register as configCommand } from "./commands/config.ts";
 
 // The order here is the order of `datumctl --help`.
 const commandGroups: RegisterCommands[] = [
@@ -48,6 +51,8 @@ const commandGroups: RegisterCommands[] = [
   mcpCommands,
   completion,
   update,
+  versionCommand,
+  configCommand,
 ];
 
 /** Root help sections, as gh groups its commands; a command not listed lands in "Other". */
@@ -61,6 +66,10 @@ const HELP_SECTIONS: Record<string, string[]> = {
     "diff",
     "delete",
     "edit",
+    "patch",
+    "label",
+    "annotate",
+    "wait",
     "api-resources",
     "api-versions",
     "explain",
@@ -111,6 +120,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .option("--context <name>", "use this context for one command (env DATUM_CONTEXT)")
     .option("--project <id>", "use this project for one command (env DATUM_PROJECT)")
     .option("--organization <id>", "use this organization for one command (env DATUM_ORGANIZATION)")
+    .option("--debug", "trace each HTTP request and its timing on stderr (env DATUMCTL_DEBUG=1)")
     .showSuggestionAfterError(true)
     .addHelpText("after", EXIT_CODES_HELP)
     .exitOverride()
@@ -175,16 +185,49 @@ function commanderToCliError(err: CommanderError, path: string): CliError | unde
   }
 }
 
+/**
+ * `help TOPIC…` for a command that does not exist is a usage error (exit 2) with the nearest
+ * command name, not the root help.
+ */
+async function checkHelpTopic(program: Command, topic: string[]): Promise<void> {
+  let current = program;
+  for (const word of topic) {
+    if (word.startsWith("-")) return;
+    const next = current.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!next) {
+      const { editDistance } = await import("./lib/resources/edit-distance.ts");
+      const names = current.commands.map((c) => c.name()).filter((n) => n !== "complete");
+      const near = names
+        .map((name) => ({ name, d: editDistance(word, name) }))
+        .filter((x) => x.d <= Math.max(2, Math.floor(word.length / 3)))
+        .sort((a, b) => a.d - b.d)[0]?.name;
+      const parent = commandPath(program, topic);
+      throw new UsageError(
+        `unknown command "${word}" for "${parent}"`,
+        `${near ? `Did you mean "${near}"? ` : ""}Run '${parent} --help' for the commands.`,
+      );
+    }
+    current = next;
+  }
+}
+
 /** Runs datumctl with `args` and returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const io = processIO();
   const format = errorFormatFromArgv(args);
   const program = buildProgram({ io, version: denoJson.version });
+  if (args.includes("--debug") || io.env("DATUMCTL_DEBUG")) {
+    const { debugEnabled, tracingFetch } = await import("./lib/api/trace.ts");
+    if (args.includes("--debug") || debugEnabled(io.env("DATUMCTL_DEBUG"))) {
+      globalThis.fetch = tracingFetch(globalThis.fetch, (line) => io.err(`${line}\n`));
+    }
+  }
   try {
     if (args.length === 0) {
       await showLanding({ io, version: denoJson.version });
       return ExitCode.ok;
     }
+    if (args[0] === "help" && args.length > 1) await checkHelpTopic(program, args.slice(1));
     await program.parseAsync(args, { from: "user" });
     return ExitCode.ok;
   } catch (err) {
@@ -197,9 +240,14 @@ export async function run(args: string[]): Promise<number> {
       io.err(formatError(cliError, format));
       return cliError.exitCode;
     }
-    const cliError = err instanceof CliError ? err : undefined;
-    io.err(formatError(err, format));
-    return cliError?.exitCode ?? ExitCode.error;
+    // Ctrl-C in a picker: the person chose to stop, so no error line, just exit 130.
+    if (err instanceof Error && err.name === "ExitPromptError") {
+      io.err("\n");
+      return ExitCode.interrupted;
+    }
+    const cliError = toCliError(err);
+    io.err(formatError(cliError, format));
+    return cliError.exitCode;
   } finally {
     // What lib/store changed on its own (e.g. a folder it closed to other users).
     const { takeFileNotes } = await import("./lib/store/files.ts");

@@ -11,6 +11,7 @@ import type { Command } from "commander";
 import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
 import { UsageError } from "../lib/ui/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
+import { registerApiRequest } from "./api-request.ts";
 
 interface ProxyOptions {
   port: string;
@@ -88,6 +89,7 @@ async function proxy(cmd: Command, ctx: CommandContext, opts: ProxyOptions) {
 /** Registers `api proxy`. */
 export const register: RegisterCommands = (program, ctx) => {
   const api = program.command("api").description("Raw access to the Datum API");
+  registerApiRequest(api, ctx);
   api
     .command("proxy")
     .description("Run a local proxy that adds your login's token to every request")

@@ -158,8 +158,18 @@ Examples:
         endpoint: flags.endpoint,
       });
       const chosen = await chooseSession(io, candidates, activeName);
-      const result = await switchSession(chosen);
+      const { CredentialStore } = await import("../lib/store/credentials.ts");
+      const result = await switchSession(
+        chosen,
+        undefined,
+        new CredentialStore({ env: (name) => io.env(name) }),
+      );
       const { session, context } = result;
+      if (result.activeUserProblem) {
+        io.err(
+          `warning: the credential store's active user was not updated (${result.activeUserProblem}); Go datumctl may still use the previous login\n`,
+        );
+      }
       if (format) {
         io.out(renderStructured({
           session: session.name,

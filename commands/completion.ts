@@ -2,10 +2,13 @@
  * `datumctl completion bash|zsh|fish|powershell` prints a completion script; the hidden
  * `datumctl complete -- <words>` answers the script on every TAB.
  *
- * Completes every command and flag of the tree `main.ts` builds, context names (read from
- * ~/.datumctl/config, no network) for `--context` and `ctx use`, and tunnel ids for `tunnel …
- * --id` from this machine's tunnel list (`<repo>/state.yml`). Tunnels only the server knows
- * are not offered: listing them needs the network, and TAB must answer at once.
+ * Completes every command and flag of the tree `main.ts` builds, the `org/project` refs `ctx`
+ * shows (read from ~/.datumctl/config, no network) for `ctx use` and `--context` (plus other
+ * logins' full context names), resource types from the discovery cache for `get`, `describe` and
+ * the other verbs, the formats an `-o` flag lists, named tunnels for `tunnel … --name`, and
+ * tunnel ids for `tunnel … --id` from this machine's tunnel list (`<repo>/state.yml`). Tunnels
+ * only the server knows are not offered: listing them needs the network, and TAB must answer at
+ * once.
  */
 import { Argument, type Command } from "commander";
 import type { RegisterCommands } from "./context.ts";
@@ -51,13 +54,55 @@ async function tunnelCandidates(): Promise<Candidate[]> {
   }
 }
 
+/** The refs `ctx` shows (`org`, `org/project`) of the active login, with display names. */
+async function contextRefCandidates(): Promise<Candidate[]> {
+  try {
+    const [{ loadConfig }, { contextViews }, { activeSession }] = await Promise.all([
+      import("../lib/store/config.ts"),
+      import("../lib/scope/contexts.ts"),
+      import("../lib/auth/sessions.ts"),
+    ]);
+    const config = await loadConfig();
+    const active = activeSession(config)?.name;
+    if (!active) return [];
+    return contextViews(config, [active]).map((v) => ({
+      value: v.ref,
+      description: v.project ? v.project.displayName : v.organization.displayName,
+    }));
+  } catch {
+    return [];
+  }
+}
+
+async function tunnelNameCandidates(): Promise<Candidate[]> {
+  try {
+    const { listNamedTunnelNames } = await import("../lib/tunnel/daemon/record.ts");
+    return (await listNamedTunnelNames()).map((value) => ({ value }));
+  } catch {
+    return [];
+  }
+}
+
+async function resourceTypeCandidates(): Promise<Candidate[]> {
+  try {
+    const { cachedTypeNames } = await import("../lib/resources/type-names.ts");
+    return await cachedTypeNames();
+  } catch {
+    return [];
+  }
+}
+
 async function localValues(words: string[]): Promise<CompletionValues> {
   const wantsTunnels = words.includes("tunnel");
-  const [contexts, tunnelIds] = await Promise.all([
+  const none = Promise.resolve([] as Candidate[]);
+  const [contexts, contextRefs, tunnelIds, tunnelNames, resourceTypes] = await Promise.all([
     contextCandidates(),
-    wantsTunnels ? tunnelCandidates() : Promise.resolve([]),
+    contextRefCandidates(),
+    wantsTunnels ? tunnelCandidates() : none,
+    wantsTunnels ? tunnelNameCandidates() : none,
+    words.length <= 2 || !wantsTunnels ? resourceTypeCandidates() : none,
   ]);
-  return { contexts, tunnelIds };
+  return { contexts, contextRefs, tunnelIds, tunnelNames, resourceTypes };
 }
 
 /** Registers `completion` and the hidden `complete` it relies on. */

@@ -19,6 +19,7 @@ import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/outp
 import { pickContext, renderContextTable, switchedMessage } from "../lib/ui/contexts.ts";
 import { UsageError } from "../lib/ui/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
+import { registerCurrent } from "./ctx/current.ts";
 
 const FORMATS = ["table", "json", "yaml"] as const;
 
@@ -128,4 +129,5 @@ Examples:
   datumctl ctx use web-app
   datumctl ctx use "ACME Corp/Web App"`,
     );
+  registerCurrent(group, ctx);
 };

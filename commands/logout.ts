@@ -44,7 +44,11 @@ Examples:
       const target = flags.all ? "all" : email ? { email } : "active";
       const result = await logout(target, store, { env: (n) => io.env(n) });
       for (const problem of result.unrevoked) {
-        io.err(`warning: ${terminalLine(problem)}; it was forgotten here but stays valid until it expires\n`);
+        io.err(
+          `warning: ${
+            terminalLine(problem)
+          }; it was forgotten here but stays valid until it expires\n`,
+        );
       }
       for (const problem of result.problems) {
         io.err(`warning: could not delete a stored secret (${terminalLine(problem)})\n`);

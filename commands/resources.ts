@@ -36,12 +36,16 @@ import type { DryRun, ResourceClient, WriteResult } from "../lib/resources/opera
 import type { ReadOptions } from "../lib/resources/read.ts";
 import type { Manifest } from "../lib/resources/manifests.ts";
 import { checkResourceName } from "../lib/api/urls.ts";
+import { register as registerPatch } from "./resources/patch.ts";
+import { register as registerLabel } from "./resources/label.ts";
+import { register as registerWait } from "./resources/wait.ts";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function warnTo(ctx: CommandContext): (message: string) => void {
+/** A warn callback that prints `warning: …` lines on stderr, sanitised for the terminal. */
+export function warnTo(ctx: CommandContext): (message: string) => void {
   return (message) => ctx.io.err(terminalLine(`warning: ${message}`));
 }
 
@@ -59,7 +63,8 @@ async function openScoped(
   return resources;
 }
 
-function parseDryRun(value: string | boolean | undefined): DryRun {
+/** Reads `--dry-run[=server|client]`. */
+export function parseDryRun(value: string | boolean | undefined): DryRun {
   if (value === undefined || value === false || value === "none") return "none";
   if (value === true || value === "client") return "client";
   if (value === "server") return "server";
@@ -69,7 +74,8 @@ function parseDryRun(value: string | boolean | undefined): DryRun {
   );
 }
 
-function resultLine(result: WriteResult): string {
+/** kubectl's result line of a write: `connector.networking/c1 created (dry run)`. */
+export function resultLine(result: WriteResult): string {
   const suffix = result.dryRun === "server"
     ? " (server dry run)"
     : result.dryRun === "client"
@@ -79,7 +85,7 @@ function resultLine(result: WriteResult): string {
 }
 
 /** Runs `step` for each item; reports failures as they happen and fails at the end if any did. */
-async function forEachReporting<T>(
+export async function forEachReporting<T>(
   cmd: Command,
   ctx: CommandContext,
   items: T[],
@@ -121,7 +127,7 @@ interface TypeRequest {
  * kubectl's argument forms: `TYPE[,TYPE] [NAME…]` or `TYPE/NAME…`. Every name is checked
  * before anything is sent (`.`, `..`, `/`, `%`, empty or overlong names are usage errors).
  */
-function parseTypeArgs(args: string[]): TypeRequest[] {
+export function parseTypeArgs(args: string[]): TypeRequest[] {
   const requests = parseTypeWords(args);
   for (const request of requests) for (const name of request.names) checkResourceName(name);
   return requests;
@@ -171,6 +177,9 @@ interface GetOptions {
   showLabels?: boolean;
   headers?: boolean;
   ignoreNotFound?: boolean;
+  sortBy?: string;
+  template?: string;
+  outputWatchEvents?: boolean;
 }
 
 async function getOrganizations(
@@ -228,7 +237,7 @@ async function getOrganizations(
 }
 
 /** Opens the control plane a type request goes to (the organization's for projects). */
-async function clientFor(
+export async function clientFor(
   cmd: Command,
   ctx: CommandContext,
   word: string,
@@ -250,11 +259,27 @@ function readOptions(opts: GetOptions): ReadOptions {
     allNamespaces: opts.allNamespaces,
     labelSelector: opts.selector,
     fieldSelector: opts.fieldSelector,
+    includeObject: opts.sortBy ? "Object" : undefined,
   };
 }
 
+/** `-o`, with `--template T` meaning `-o jsonpath=T` (kubectl's go-template is not offered). */
+function getOutput(opts: GetOptions): ResourceOutput {
+  if (opts.template === undefined) return parseResourceOutput(opts.output);
+  if (opts.output !== undefined && opts.output !== "jsonpath" && opts.output !== "template") {
+    throw new UsageError(
+      `--template cannot be used with -o ${opts.output}`,
+      "--template takes a JSONPath template: use it alone or with -o jsonpath.",
+    );
+  }
+  return parseResourceOutput(`jsonpath=${opts.template}`);
+}
+
 async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetOptions) {
-  const output = parseResourceOutput(opts.output);
+  const output = getOutput(opts);
+  const { parseSortBy, sortByField } = await import("../lib/resources/sort.ts");
+  const sortKey = opts.sortBy ? parseSortBy(opts.sortBy) : undefined;
+  const watching = opts.watch || opts.watchOnly;
   const requests = parseTypeArgs(args);
   if (requests.length === 0) {
     throw new UsageError(
@@ -303,16 +328,27 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
   if (table) {
     let first = true;
     let widths: number[] | undefined;
+    // The cells each listed object was shown with, so a later DELETED line repeats them.
+    const shownCells = new Map<string, string[]>();
+    // The listing's version: a watch started from it misses no change made after the listing.
+    let listedVersion: string | undefined;
     for (const { rc, type, request } of resolved) {
       if (opts.watchOnly) break;
       const result = await readTable(rc, type, request, readOptions(opts), onMissing);
+      if (request.names.length === 0) listedVersion = result.metadata?.resourceVersion;
       if (result.rows.length === 0) continue;
+      if (sortKey) result.rows = sortByField(result.rows, sortKey, (row) => row.object);
       const { headers, rows } = tableLines(result, {
         wide: output.kind === "wide",
         showLabels: opts.showLabels,
         showNamespace: opts.allNamespaces && type.namespaced,
         kindPrefix: multiple ? rc.ref(type, "").slice(0, -1) : undefined,
       });
+      result.rows.forEach((row, i) => shownCells.set(row.object?.metadata?.name ?? "", rows[i]));
+      if (watching && opts.outputWatchEvents) {
+        headers.unshift("EVENT");
+        for (const cells of rows) cells.unshift("ADDED");
+      }
       if (!first) ctx.io.out("\n");
       first = false;
       ctx.io.out(
@@ -322,7 +358,8 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
       );
       widths = await columnWidths(headers, rows);
     }
-    if (first && missing.length === 0 && !opts.watchOnly) {
+    // kubectl: --ignore-not-found prints nothing at all when nothing is there.
+    if (first && missing.length === 0 && !opts.watchOnly && !opts.ignoreNotFound) {
       const only = resolved.length === 1 ? resolved[0] : undefined;
       const where = only && only.type.namespaced && !opts.allNamespaces
         ? ` in ${opts.namespace ?? only.rc.namespace} namespace`
@@ -330,7 +367,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
       ctx.io.err(terminalLine(`No resources found${where}.`));
     }
     if (opts.watch || opts.watchOnly) {
-      await watchTable(ctx, resolved[0], opts, widths);
+      await watchTable(ctx, resolved[0], opts, widths, shownCells, listedVersion);
     }
   } else {
     const objects: KubeObject[] = [];
@@ -338,10 +375,31 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
     for (const { rc, type, request } of resolved) {
       const found = await readObjects(rc, type, request.names, readOptions(opts), onMissing);
       objects.push(...found.objects);
-      resourceVersion = found.resourceVersion;
+      // A named object's own resourceVersion is where a watch of it starts (kubectl's too).
+      resourceVersion = found.resourceVersion ??
+        (found.objects.length === 1 ? found.objects[0].metadata?.resourceVersion : undefined);
     }
+    if (sortKey) objects.splice(0, objects.length, ...sortByField(objects, sortKey, (o) => o));
     const single = resolved.length === 1 && resolved[0].request.names.length === 1;
-    if (
+    // Watching prints objects one by one (kubectl: no List), the listed ones first.
+    const printEvent = async (type: string, object: KubeObject) => {
+      const value = opts.outputWatchEvents ? { type, object } : object;
+      if (output.kind === "json" || output.kind === "yaml") {
+        ctx.io.out(
+          (output.kind === "yaml" ? "---\n" : "") + renderStructured(value, output.kind),
+        );
+        return;
+      }
+      const text = await printObjects([object], output, true);
+      // Custom columns print their header once, like a table being watched.
+      ctx.io.out(output.kind === "custom-columns" ? text.slice(text.indexOf("\n") + 1) : text);
+    };
+    if (watching && !opts.watchOnly) {
+      if (output.kind === "custom-columns") {
+        ctx.io.out(await printObjects([], output, false));
+      }
+      for (const object of objects) await printEvent("ADDED", object);
+    } else if (
       !opts.watchOnly && (objects.length > 0 || output.kind === "json" || output.kind === "yaml")
     ) {
       if (!(single && objects.length === 0)) {
@@ -351,7 +409,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
     const askedForNames = resolved.some((r) => r.request.names.length > 0);
     if (
       objects.length === 0 && !askedForNames && !opts.watchOnly && output.kind !== "json" &&
-      output.kind !== "yaml"
+      output.kind !== "yaml" && !opts.ignoreNotFound
     ) {
       ctx.io.err("No resources found.\n");
     }
@@ -365,9 +423,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
         })
       ) {
         if (event.type === "BOOKMARK") continue;
-        const text = await printObjects([withTypeMeta(event.object, type)], output, true);
-        // Custom columns print their header once, like a table being watched.
-        ctx.io.out(output.kind === "custom-columns" ? text.slice(text.indexOf("\n") + 1) : text);
+        await printEvent(event.type, withTypeMeta(event.object, type));
       }
     }
   }
@@ -388,18 +444,22 @@ async function watchTable(
   target: { rc: ResourceClient; type: ResourceType; request: TypeRequest },
   opts: GetOptions,
   initialWidths: number[] | undefined,
+  shownCells: Map<string, string[]>,
+  listedVersion: string | undefined,
 ): Promise<void> {
   const { rc, type, request } = target;
-  const listOptions = readOptions(opts);
-  // Start where a fresh list ends, so only changes after the printed table arrive.
-  const list = await rc.list(type, listOptions);
+  const listOptions = { ...readOptions(opts), includeObject: undefined };
+  // Start where the printed table's listing ends (or a fresh list, when it had no version), so
+  // only changes after the printed table arrive.
+  const resourceVersion = listedVersion ??
+    (await rc.list(type, listOptions)).metadata?.resourceVersion;
   let widths = initialWidths;
-  const lastCells = new Map<string, string[]>();
+  const lastCells = new Map(shownCells);
   let printedHeader = initialWidths !== undefined;
   for await (
     const event of rc.watch(type, {
       ...listOptions,
-      resourceVersion: list.metadata?.resourceVersion,
+      resourceVersion,
       name: request.names.length === 1 ? request.names[0] : undefined,
     })
   ) {
@@ -416,8 +476,13 @@ async function watchTable(
       showNamespace: opts.allNamespaces && type.namespaced,
     });
     let cells = rows[0] ?? [];
+    // A deleted object has no server Table any more: repeat the cells it was last shown with.
     if (event.type === "DELETED" && lastCells.has(name)) cells = lastCells.get(name)!;
     lastCells.set(name, cells);
+    if (opts.outputWatchEvents) {
+      if (!headers.includes("EVENT")) headers.unshift("EVENT");
+      cells = [event.type, ...cells];
+    }
     if (!printedHeader && opts.headers !== false) {
       widths = await columnWidths(headers, rows);
       ctx.io.out(await alignedRow(headers, widths));
@@ -435,7 +500,7 @@ async function describe(
   cmd: Command,
   ctx: CommandContext,
   args: string[],
-  opts: { selector?: string; namespace?: string },
+  opts: { selector?: string; namespace?: string; showEvents?: boolean },
 ) {
   const requests = parseTypeArgs(args);
   if (requests.length === 0) {
@@ -468,7 +533,15 @@ async function describe(
       readOptions(opts),
       (err) => missing.push(err),
     );
-    blocks.push(...found.objects.map(describeObject));
+    const [{ eventsFor }, { renderEvents }] = await Promise.all([
+      import("../lib/resources/events.ts"),
+      import("../lib/ui/events.ts"),
+    ]);
+    for (const object of found.objects) {
+      // kubectl's describe ends with the Events recorded about the object.
+      const events = opts.showEvents === false ? undefined : await eventsFor(rc, object);
+      blocks.push(describeObject(object) + (events ? await renderEvents(events) : ""));
+    }
   }
   if (blocks.length > 0) ctx.io.out(blocks.join("\n\n"));
   else if (missing.length === 0) ctx.io.err("No resources found.\n");
@@ -486,7 +559,8 @@ interface WriteOptions {
   namespace?: string;
 }
 
-async function printWrite(
+/** Prints a write's result line, or the object in the `-o` format asked for. */
+export async function printWrite(
   ctx: CommandContext,
   result: WriteResult,
   output: ResourceOutput | undefined,
@@ -500,9 +574,19 @@ async function printWrite(
   else ctx.io.out(resultLine(result));
 }
 
-function writeOutput(value: string | undefined): ResourceOutput | undefined {
+/** Parses `-o` of the write verbs (tables are refused). */
+export function writeOutput(value: string | undefined): ResourceOutput | undefined {
   if (value === undefined) return undefined;
-  const output = parseResourceOutput(value);
+  let output: ResourceOutput;
+  try {
+    output = parseResourceOutput(value);
+  } catch (err) {
+    // The generic hint lists table formats, which writes do not print.
+    if (err instanceof UsageError && err.message.startsWith("unknown output format")) {
+      throw new UsageError(err.message, "Use -o name, json, yaml or jsonpath=….");
+    }
+    throw err;
+  }
   if (output.kind === "table" || output.kind === "wide") {
     throw new UsageError(
       `-o ${value} is not available here`,
@@ -691,12 +775,13 @@ async function apiResources(
       "Use one of: wide, name, json, yaml.",
     );
   }
+  parseBoolFlag("--namespaced", opts.namespaced);
   const rc = await openScoped(cmd, ctx);
   const { preferredTypes, typeApiVersion, typeFullName } = await import(
     "../lib/resources/discovery.ts"
   );
   const types = preferredTypes(await rc.discovery.refresh(), {
-    namespaced: opts.namespaced === undefined ? undefined : opts.namespaced !== "false",
+    namespaced: parseBoolFlag("--namespaced", opts.namespaced),
     apiGroup: opts.apiGroup,
   });
   if (output === "name") {
@@ -726,6 +811,14 @@ async function apiResources(
   ]);
   const text = await renderTable(headers, rows);
   ctx.io.out(opts.headers === false ? text.split("\n").slice(1).join("\n") : text);
+}
+
+/** A `true`/`false` flag value (kubectl's); anything else is a usage error. */
+function parseBoolFlag(flag: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === "true") return true;
+  if (value === "false") return false;
+  throw new UsageError(`${flag} must be true or false, not "${value}"`, `Example: ${flag}=false`);
 }
 
 async function apiVersions(cmd: Command, ctx: CommandContext, opts: { output?: string }) {
@@ -777,6 +870,9 @@ export const register: RegisterCommands = (program, ctx) => {
     .option("--show-labels", "add a LABELS column")
     .option("--no-headers", "leave out the header line of tables")
     .option("--ignore-not-found", "named objects that do not exist are not an error")
+    .option("--sort-by <jsonpath>", "order the objects by this field, e.g. .metadata.name")
+    .option("--template <template>", "a JSONPath template, the same as -o jsonpath=TEMPLATE")
+    .option("--output-watch-events", "with -w: print each change as {type, object} (EVENT column)")
     .addHelpText(
       "after",
       `
@@ -788,6 +884,9 @@ Examples:
   datumctl get connectors -o jsonpath='{.items[*].metadata.name}'
   datumctl get connectors -o custom-columns=NAME:.metadata.name,CLASS:.spec.connectorClassName
   datumctl get httpproxies -w                # watch for changes (Ctrl-C to stop)
+  datumctl get connectors --sort-by=.metadata.creationTimestamp
+  datumctl get connectors --template '{range .items[*]}{.metadata.name}{"\\n"}{end}'
+  datumctl get connectors -w -o json --output-watch-events
 ${SCOPE_HELP}`,
     )
     .action(async (args: string[], opts: GetOptions, cmd: Command) => {
@@ -800,6 +899,7 @@ ${SCOPE_HELP}`,
     .argument("[type-and-names...]", "TYPE [NAME…] or TYPE/NAME…")
     .option("-l, --selector <selector>", "label selector")
     .option("-n, --namespace <namespace>", "namespace of namespaced types")
+    .option("--no-show-events", "leave out the Events recorded about each object")
     .addHelpText(
       "after",
       `
@@ -973,4 +1073,7 @@ ${SCOPE_HELP}`,
     .action(async (target: string, opts, cmd: Command) => {
       await explain(cmd, ctx, target, opts);
     });
+  registerPatch(program, ctx);
+  registerLabel(program, ctx);
+  registerWait(program, ctx);
 };

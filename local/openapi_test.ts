@@ -19,7 +19,8 @@ const kind = (name: string) => RESOURCE_TYPES.find((t) => t.kind === name)!;
 
 Deno.test("every built-in kind has a written schema, not the bare outline", () => {
   for (const type of RESOURCE_TYPES) {
-    const spec = at(type, "spec");
+    // A core Event has no spec: its fields sit at the top, about its involvedObject.
+    const spec = at(type, type.kind === "Event" ? "involvedObject" : "spec");
     assert.ok(
       Object.keys(spec.properties as Schema ?? {}).length > 0,
       `${type.kind} spec lists no fields`,

@@ -306,6 +306,34 @@ export const RESOURCE_TYPES: ResourceType[] = [
     selectableFields: ["status.phase"],
     planes: ["user", "org", "project"],
   },
+  {
+    // Every real plane serves core events; `describe` lists an object's through these fields.
+    group: "",
+    version: "v1",
+    kind: "Event",
+    plural: "events",
+    singular: "event",
+    namespaced: true,
+    shortNames: ["ev"],
+    statusSubresource: false,
+    printerColumns: [
+      { name: "Type", type: "string", jsonPath: ".type" },
+      { name: "Reason", type: "string", jsonPath: ".reason" },
+      { name: "Object", type: "string", jsonPath: ".involvedObject.name" },
+      { name: "Message", type: "string", jsonPath: ".message" },
+      AGE,
+    ],
+    selectableFields: [
+      "involvedObject.kind",
+      "involvedObject.name",
+      "involvedObject.namespace",
+      "involvedObject.uid",
+      "involvedObject.apiVersion",
+      "reason",
+      "type",
+    ],
+    planes: ["user", "org", "project"],
+  },
 ];
 
 /** The live set of kinds; {@link register} adds one to the planes it names. */

@@ -1,7 +1,7 @@
 /**
  * Compact OpenAPI schemas of the kinds the emulator serves, so `explain` has something true to
  * show: field names, types, nesting, required fields, limits and defaults follow Datum's CRDs
- * (and Kubernetes for Lease, Namespace and ObjectMeta); the descriptions are short notes of our
+ * (and Kubernetes for Lease, Namespace, Event and ObjectMeta); the descriptions are short notes of our
  * own. This is a restatement in code: the CRD files are read by developers, never by the program.
  *
  * Exports {@link Schema}, {@link OBJECT_META_SCHEMA} and {@link KIND_SCHEMAS} (keyed
@@ -607,6 +607,25 @@ const NAMESPACE: Schema = obj("A scope for object names.", {
   }),
 });
 
+const EVENT: Schema = obj("Something that happened to an object (core/v1; no spec).", {
+  involvedObject: obj("The object the event is about.", {
+    apiVersion: str("Its apiVersion."),
+    kind: str("Its kind."),
+    name: str("Its name."),
+    namespace: str("Its namespace."),
+    uid: str("Its uid."),
+  }),
+  type: str("Normal or Warning.", { enum: ["Normal", "Warning"] }),
+  reason: str("A short, machine-readable reason."),
+  message: str("What happened, for people."),
+  count: int("How many times it happened.", { format: "int32" }),
+  firstTimestamp: str("When it first happened.", { format: "date-time" }),
+  lastTimestamp: str("When it last happened.", { format: "date-time" }),
+  eventTime: str("When it happened (events.k8s.io style).", { format: "date-time" }),
+  source: obj("Who reported it.", { component: str("The component."), host: str("The host.") }),
+  reportingController: str("The controller that reported it."),
+});
+
 /** The schema of `metadata`, shared by every kind. */
 export const OBJECT_META_SCHEMA: Schema = obj("Identity and bookkeeping common to all objects.", {
   name: str("Unique name within the namespace (or cluster-wide for cluster kinds)."),
@@ -647,4 +666,5 @@ export const KIND_SCHEMAS: Readonly<Record<string, Schema>> = {
   "networking.datumapis.com/trafficprotectionpolicies": TRAFFIC_PROTECTION_POLICY,
   "coordination.k8s.io/leases": LEASE,
   "/namespaces": NAMESPACE,
+  "/events": EVENT,
 };

@@ -1,101 +1,34 @@
 /**
  * Server-side tables (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`): columns from
  * the kinds' printer columns plus Name (and Age where a kind declares none), cells read with
- * the JSONPath subset CRDs use.
+ * datumctl's JSONPath engine and aged with its humanAge (one copy of each, in lib/ui).
  *
- * Exports {@link toTable}, {@link wantsTable} and {@link evalJsonPath}.
+ * Exports {@link toTable}, {@link wantsTable}, {@link evalJsonPath} and humanAge.
  */
 
 import type { KubeObject } from "./store.ts";
 import type { PrinterColumn, ResourceType } from "./resources.ts";
+import { type JsonPathTemplate, parseJsonPathExpression } from "../lib/ui/jsonpath.ts";
+import { humanAge } from "../lib/ui/printers.ts";
 
-type Step =
-  | { kind: "field"; name: string }
-  | { kind: "all" }
-  | { kind: "index"; index: number }
-  | { kind: "filter"; path: string[]; value: string };
+const compiled = new Map<string, JsonPathTemplate>();
 
-function parse(path: string): Step[] {
-  const steps: Step[] = [];
-  let i = path.startsWith("{") ? 1 : 0;
-  const end = path.endsWith("}") ? path.length - 1 : path.length;
-  while (i < end) {
-    const ch = path[i];
-    if (ch === ".") {
-      i++;
-      let name = "";
-      while (i < end && path[i] !== "." && path[i] !== "[") {
-        if (path[i] === "\\" && i + 1 < end) {
-          name += path[i + 1];
-          i += 2;
-        } else name += path[i++];
-      }
-      if (name) steps.push({ kind: "field", name });
-    } else if (ch === "[") {
-      const close = path.indexOf("]", i);
-      const inner = path.slice(i + 1, close);
-      i = close + 1;
-      if (inner === "*") steps.push({ kind: "all" });
-      else if (/^\d+$/.test(inner)) steps.push({ kind: "index", index: Number(inner) });
-      else {
-        const m = inner.match(/^\?\(@\.([\w.]+)\s*==\s*["']([^"']*)["']\)$/);
-        if (m) steps.push({ kind: "filter", path: m[1].split("."), value: m[2] });
-      }
-    } else i++;
-  }
-  return steps;
-}
-
-/** Evaluates a CRD-style JSONPath; returns every matched value. */
+/**
+ * Evaluates a CRD printer column's JSONPath with datumctl's own engine (lib/ui/jsonpath.ts), so
+ * the emulator's tables and `get -o custom-columns` read paths the same way; returns every
+ * matched value.
+ */
 export function evalJsonPath(obj: unknown, path: string): unknown[] {
-  let current: unknown[] = [obj];
-  for (const step of parse(path)) {
-    const next: unknown[] = [];
-    for (const value of current) {
-      if (step.kind === "field") {
-        if (value && typeof value === "object" && !Array.isArray(value)) {
-          const v = (value as Record<string, unknown>)[step.name];
-          if (v !== undefined) next.push(v);
-        }
-      } else if (Array.isArray(value)) {
-        if (step.kind === "all") next.push(...value);
-        else if (step.kind === "index") {
-          if (step.index < value.length) next.push(value[step.index]);
-        } else {
-          for (const item of value) {
-            let v: unknown = item;
-            for (const p of step.path) v = (v as Record<string, unknown> | undefined)?.[p];
-            if (String(v) === step.value) next.push(item);
-          }
-        }
-      }
-    }
-    current = next;
+  let template = compiled.get(path);
+  if (!template) {
+    template = parseJsonPathExpression(path);
+    compiled.set(path, template);
   }
-  return current;
+  return template.values(obj);
 }
 
-/** Kubernetes' short age: 45s, 5m, 3h, 2d, 1y. */
-export function humanAge(timestamp: string, now = Date.now()): string {
-  const then = Date.parse(timestamp);
-  if (Number.isNaN(then)) return "<unknown>";
-  const seconds = Math.max(0, Math.floor((now - then) / 1000));
-  const with_ = (big: number, unit: string, small: number, smallUnit: string) =>
-    small ? `${big}${unit}${small}${smallUnit}` : `${big}${unit}`;
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) return with_(minutes, "m", seconds % 60, "s");
-  if (minutes < 180) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 8) return with_(hours, "h", minutes % 60, "m");
-  if (hours < 48) return `${hours}h`;
-  const days = Math.floor(hours / 24);
-  if (hours < 24 * 8) return with_(days, "d", hours % 24, "h");
-  if (days < 365 * 2) return `${days}d`;
-  const years = Math.floor(days / 365);
-  if (days < 365 * 8) return with_(years, "y", days % 365, "d");
-  return `${years}y`;
-}
+/** Kubernetes' short age (45s, 5m, 3h30m, 2d, 1y), the same function datumctl prints with. */
+export { humanAge };
 
 /** True when the Accept header asks for a server-side table. */
 export function wantsTable(accept: string | null): boolean {

@@ -32,3 +32,13 @@ Deno.test("ages read like kubectl's", () => {
   assert.equal(humanAge("2026-01-01T20:30:00Z", now), "3h30m");
   assert.equal(humanAge("2025-12-30T00:00:00Z", now), "3d");
 });
+
+Deno.test("printer columns use datumctl's JSONPath: negative indexes and != filters work", () => {
+  // Both are kubectl JSONPath that a separate emulator-only parser got wrong.
+  assert.deepEqual(evalJsonPath(proxy, ".status.conditions[-1].type"), ["Accepted"]);
+  assert.deepEqual(evalJsonPath(proxy, '.status.conditions[?(@.status!="True")].type'), [
+    "Accepted",
+  ]);
+  // A future timestamp (clock skew) reads as kubectl shows it, not as 0s.
+  assert.equal(humanAge("2026-01-02T00:05:00Z", Date.parse("2026-01-02T00:00:00Z")), "<invalid>");
+});

@@ -346,7 +346,7 @@ Deno.test("datumctl mcp against the local stack", async (t) => {
       assert.match(textOf(who), /^error: .+\n.*datumctl login/s);
       const got = await nobody.call("get", { type: "httpproxies" });
       assert.equal(got.isError, true);
-      assert.match(nobody.stderr, /Starting MCP server with no scope: No context set/);
+      assert.match(nobody.stderr, /Starting MCP server with no scope: No active user found/);
       await nobody.close();
     });
 

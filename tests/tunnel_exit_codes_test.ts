@@ -52,7 +52,11 @@ Deno.test("the tunnel commands' documented exit codes", async (t) => {
     });
 
     await t.step("1: generic error (no project selected anywhere)", async () => {
-      const res = await cli(["tunnel", "list"], { home: await makeHome() });
+      // Logged in through the environment, so the missing context is the error (not the login).
+      const res = await cli(["tunnel", "list"], {
+        home: await makeHome(),
+        env: { DATUM_TOKEN: "any-token" },
+      });
       assert.equal(res.code, 1, res.stderr);
       assert.match(res.stderr, /No context set\. Run 'datumctl ctx use' to select a project\./);
     });

@@ -33,6 +33,11 @@ Deno.test("versions compare numerically, a pre-release before its release", () =
   assert.ok(compareVersions("v1.2.3", "1.2.3") === 0);
   assert.ok(compareVersions("1.2.3-rc.1", "1.2.3") < 0);
   assert.ok(compareVersions("1.2.3-rc.10", "1.2.3-rc.9") > 0);
+  // semver's rules: build metadata is ignored, and compared numerically with it present.
+  assert.ok(compareVersions("1.2.3+build.7", "1.2.3") === 0);
+  assert.ok(compareVersions("1.10.0+linux", "1.9.0") > 0);
+  assert.ok(compareVersions("1.0.0-alpha", "1.0.0-alpha.1") < 0);
+  assert.ok(compareVersions("1.0.0-alpha.beta", "1.0.0-beta") < 0);
 });
 
 Deno.test("update refuses source runs and package-manager installs", () => {

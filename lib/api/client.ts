@@ -14,6 +14,7 @@
 import denoJson from "../../deno.json" with { type: "json" };
 import type { AuthContext } from "../auth/token-source.ts";
 import {
+  ApiError,
   apiErrorFromBadBody,
   apiErrorFromNetwork,
   apiErrorFromResponse,
@@ -218,8 +219,29 @@ export class ApiClient {
         await sleep(this.#delay(attempt, response.headers.get("retry-after")), options.signal);
         continue;
       }
-      throw apiErrorFromResponse(method, url, response.status, response.statusText, text);
+      const error = apiErrorFromResponse(method, url, response.status, response.statusText, text);
+      throw response.status === 401 ? this.#rejectedCredential(error) : error;
     }
+  }
+
+  /** A 401 names the credential in force: `datumctl login` cannot fix a rejected env token. */
+  #rejectedCredential(error: ApiError): ApiError {
+    const hint = this.auth.kind === "DATUM_TOKEN"
+      ? "The token in DATUM_TOKEN was rejected (expired, revoked or not a Datum token): set a " +
+        "fresh one, or unset DATUM_TOKEN to use your stored login."
+      : this.auth.kind === "DATUM_CREDENTIALS"
+      ? "The service-account key in DATUM_CREDENTIALS was rejected: check the key file, or " +
+        "unset DATUM_CREDENTIALS to use your stored login."
+      : undefined;
+    if (!hint) return error;
+    return new ApiError(error.code, error.message, {
+      httpStatus: error.httpStatus,
+      reason: error.reason,
+      status: error.status,
+      hint,
+      exitCode: error.exitCode,
+      retryable: error.retryable,
+    });
   }
 
   /**

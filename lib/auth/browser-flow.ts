@@ -44,8 +44,19 @@ const DEFAULT_TIMEOUT_S = 300;
 
 function loginTimeoutMs(env: (name: string) => string | undefined): number {
   const raw = env("DATUMCTL_LOGIN_TIMEOUT");
-  const seconds = raw ? Number(raw) : DEFAULT_TIMEOUT_S;
-  return (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_TIMEOUT_S) * 1000;
+  if (raw === undefined || raw.trim() === "") return DEFAULT_TIMEOUT_S * 1000;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new CliError(
+      "BAD_LOGIN_TIMEOUT",
+      `DATUMCTL_LOGIN_TIMEOUT="${raw}" is not a number of seconds`,
+      {
+        hint: "Set it to a positive number (e.g. 600), or unset it for 300.",
+        exitCode: ExitCode.config,
+      },
+    );
+  }
+  return seconds * 1000;
 }
 
 function page(title: string, body: string, status = 200): Response {
@@ -108,6 +119,8 @@ export async function browserLogin(
   endpoints: LoginEndpoints,
   reporter: LoginReporter,
 ): Promise<GrantResult> {
+  // Read before anything listens, so a bad value fails without leaving a server behind.
+  const timeoutMs = loginTimeoutMs(reporter.env);
   if (!as.authorization_endpoint) {
     throw new CliError("LOGIN_FAILED", `${as.issuer} has no authorization endpoint`, {
       hint: "Use 'datumctl login --no-browser'.",
@@ -172,7 +185,6 @@ export async function browserLogin(
   }
 
   const watch = new InterruptWatch();
-  const timeoutMs = loginTimeoutMs(reporter.env);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

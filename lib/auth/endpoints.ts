@@ -114,6 +114,15 @@ export function issuerFromAuthHostname(authHostname: string): string {
   return `${isLoopbackHost(hostname) ? "http" : "https"}://${authHostname}`;
 }
 
+/**
+ * `api_hostname` as the credential store keeps it for Go datumctl, which adds `https://` to a
+ * bare host: the bare host for an https server, the URL with its scheme for any other.
+ */
+export function storedApiHostname(apiBase: string): string {
+  const url = new URL(apiBase);
+  return url.protocol === "https:" ? url.host : `${url.protocol}//${url.host}`;
+}
+
 /** `api.X` → `auth.X` and back; `undefined` when the host has no such prefix. */
 function swapPrefix(url: URL, from: string, to: string): URL | undefined {
   if (!url.hostname.startsWith(`${from}.`)) return undefined;

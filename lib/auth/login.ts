@@ -10,7 +10,12 @@ import { loadConfig, type Session, updateConfig } from "../store/config.ts";
 import { CredentialStore, type StorageKind, type StoredCredentials } from "../store/credentials.ts";
 import { writePrivateFile } from "../store/files.ts";
 import type { Identity } from "./token-source.ts";
-import { type EndpointFlags, type LoginEndpoints, resolveLoginEndpoints } from "./endpoints.ts";
+import {
+  type EndpointFlags,
+  type LoginEndpoints,
+  resolveLoginEndpoints,
+  storedApiHostname,
+} from "./endpoints.ts";
 import { headlessReason } from "./headless.ts";
 import { sessionNameFor, userKeyFor } from "./migrations.ts";
 import { storedTokenFrom } from "./stored-token.ts";
@@ -82,7 +87,7 @@ export async function login(options: LoginOptions, reporter: LoginReporter): Pro
     userKey = userKeyFor(grant.identity.email, endpoints.authHost);
     creds = {
       hostname: endpoints.authHost,
-      api_hostname: endpoints.apiHost,
+      api_hostname: storedApiHostname(endpoints.apiBase),
       client_id: endpoints.clientId,
       endpoint_auth_url: as.authorization_endpoint ?? "",
       endpoint_token_url: as.token_endpoint ?? "",
@@ -165,7 +170,7 @@ async function serviceAccountLogin(
     userKey,
     creds: serviceAccountCredentials(key, answer, {
       hostname: endpoints.authHost,
-      apiHostname: endpoints.apiHost,
+      apiHostname: storedApiHostname(endpoints.apiBase),
       authUrl: as.authorization_endpoint ?? "",
       tokenUrl,
       scopes: (key.scope ?? DEFAULT_SERVICE_ACCOUNT_SCOPE).split(" ").filter(Boolean),

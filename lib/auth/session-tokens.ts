@@ -37,7 +37,8 @@ export function loginCommandFor(
   server?: string,
 ): string {
   const parts = ["datumctl login"];
-  const apiHost = server ? hostOf(server) : creds.api_hostname;
+  const apiHost = server ? hostOf(server) : creds.api_hostname && hostOf(creds.api_hostname);
+  server ??= /^https?:\/\//.test(creds.api_hostname ?? "") ? creds.api_hostname : undefined;
   if (apiHost && apiHost !== PRODUCTION.apiHost) {
     parts.push(`--endpoint ${server ?? issuerFromAuthHostname(apiHost)}`);
   }

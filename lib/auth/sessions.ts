@@ -164,18 +164,34 @@ export interface SwitchResult {
   /** The restored context, when the session had a usable last context. */
   context?: Context;
   multipleEndpoints: boolean;
+  /** Why the credential store's `active_user` could not follow the switch, if it could not. */
+  activeUserProblem?: string;
 }
 
 /**
  * Makes `sessionName` active: sets `active-session` and restores the session's last context
  * (else clears `current-context`, so the switch is not undone by an old context of another
- * session).
+ * session). With `store`, its `active_user` follows too, so Go datumctl's `auth get-token`
+ * (which reads `active_user`) answers for the same user.
  */
 export async function switchSession(
   sessionName: string,
   configPath?: string,
+  store?: CredentialStore,
 ): Promise<SwitchResult> {
-  return await updateConfig((config) => {
+  const result = await switchConfig(sessionName, configPath);
+  if (store) {
+    try {
+      await store.setActiveUser(result.session["user-key"]);
+    } catch (err) {
+      result.activeUserProblem = err instanceof Error ? err.message : String(err);
+    }
+  }
+  return result;
+}
+
+function switchConfig(sessionName: string, configPath?: string): Promise<SwitchResult> {
+  return updateConfig((config) => {
     const session = config.sessions.find((s) => s.name === sessionName);
     if (!session) {
       throw new CliError("SESSION_NOT_FOUND", `no session named "${sessionName}"`, {
@@ -243,9 +259,19 @@ export async function logout(
     c.contexts = c.contexts.filter((ctx) => !names.has(ctx.session));
     c.cache.organizations = c.cache.organizations.filter((o) => !names.has(o.session));
     c.cache.projects = c.cache.projects.filter((p) => !names.has(p.session));
-    if (c["active-session"] && names.has(c["active-session"])) delete c["active-session"];
     if (c["current-context"] && !c.contexts.some((ctx) => ctx.name === c["current-context"])) {
       delete c["current-context"];
+    }
+    if (c["active-session"] && names.has(c["active-session"])) {
+      // Another login takes over (as active_user does below): the current context's if one is
+      // left, else the first remaining login; with none left, nobody is logged in.
+      const next = c["current-context"] ? undefined : c.sessions[0];
+      if (next) {
+        c["active-session"] = next.name;
+        if (next["last-context"] && c.contexts.some((ctx) => ctx.name === next["last-context"])) {
+          c["current-context"] ??= next["last-context"];
+        }
+      } else delete c["active-session"];
     }
     return c.sessions;
   }, options.configPath);

@@ -16,6 +16,7 @@ import { type ResolvedScope, resolveScope, type ScopeInputs } from "../scope/res
 import { bootstrapLegacySession } from "./migrations.ts";
 import { environmentCredential, resolveAuthContext } from "./resolve.ts";
 import { activeSession, hasMultipleEndpoints, notLoggedIn } from "./sessions.ts";
+import { hostOf, PRODUCTION } from "./endpoints.ts";
 import type { AuthContext } from "./token-source.ts";
 
 /** Where the credential in use comes from (a stored login says where its secret is kept). */
@@ -46,7 +47,10 @@ export interface Whoami {
   scope: ResolvedScope | null;
   /** Why the scope could not be resolved, when it could not. */
   scopeError?: unknown;
-  /** Whether the endpoint tells logins apart: an environment credential, or several servers. */
+  /**
+   * Whether to show the endpoint: it is not production, it comes from the environment, or
+   * several servers are known.
+   */
   showEndpoint: boolean;
 }
 
@@ -136,6 +140,7 @@ export async function whoami(inputs: ScopeInputs, options: WhoamiOptions = {}): 
     overrides,
     scope: scope ?? null,
     scopeError,
-    showEndpoint: !!envCredential || hasMultipleEndpoints(config),
+    showEndpoint: !!envCredential || hasMultipleEndpoints(config) ||
+      hostOf(auth ? auth.apiBase : session!.endpoint.server) !== PRODUCTION.apiHost,
   };
 }

@@ -6,6 +6,7 @@
  * {@link compareVersions}, {@link downloadVerified} and {@link replaceBinary}. A binary that a
  * package manager installed is never touched, nor is a `deno run` from source.
  */
+import semver from "semver";
 import { CliError, ExitCode } from "../ui/errors.ts";
 import { assetName, SUMS_FILE, VERSION_FILE } from "./platform.ts";
 import { parseSums, sha256Hex } from "./checksums.ts";
@@ -93,24 +94,16 @@ export function notSelfUpdatable(kind: Exclude<InstallKind, { kind: "standalone"
   );
 }
 
-const VERSION_PATTERN = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$/;
-
 /**
- * Compares two versions (`1.2.3`, `v1.2.3`, `1.2.3-rc.1`): negative when `a` is older.
- * A pre-release sorts before its release.
+ * Compares two versions (`1.2.3`, `v1.2.3`, `1.2.3-rc.1`, `1.2.3+build.5`) by semver's rules:
+ * negative when `a` is older, a pre-release before its release, build metadata ignored.
+ * Strings that are not versions compare as text.
  */
 export function compareVersions(a: string, b: string): number {
-  const pa = VERSION_PATTERN.exec(a.trim());
-  const pb = VERSION_PATTERN.exec(b.trim());
-  if (!pa || !pb) return a.localeCompare(b);
-  for (let i = 1; i <= 3; i++) {
-    const d = Number(pa[i]) - Number(pb[i]);
-    if (d !== 0) return d;
-  }
-  if (pa[4] === pb[4]) return 0;
-  if (pa[4] === undefined) return 1;
-  if (pb[4] === undefined) return -1;
-  return pa[4].localeCompare(pb[4], "en", { numeric: true });
+  const va = semver.valid(a.trim());
+  const vb = semver.valid(b.trim());
+  if (!va || !vb) return a.localeCompare(b);
+  return semver.compare(va, vb);
 }
 
 function unavailable(message: string, cause?: unknown): CliError {
@@ -149,7 +142,7 @@ export async function fetchLatestVersion(
 ): Promise<string> {
   const url = `${baseUrl}/${VERSION_FILE}`;
   const text = (await (await get(url, fetchFn, signal)).text()).trim();
-  if (!VERSION_PATTERN.test(text)) {
+  if (!semver.valid(text)) {
     throw new CliError(
       "UPDATE_BAD_VERSION",
       `${url} does not hold a version (got "${text.slice(0, 40)}").`,

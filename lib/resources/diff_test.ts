@@ -114,3 +114,16 @@ Deno.test("externalDiff runs the program on LIVE and MERGED folders and returns 
     (err) => err instanceof CliError && err.code === "DIFF_FAILED" && err.exitCode === 2,
   );
 });
+
+Deno.test("unifiedDiff: a missing final newline is a difference, marked as diff -u marks it", () => {
+  const diff = unifiedDiff("a\nb\n", "a\nb", { from: "LIVE/x", to: "MERGED/x" });
+  assert.equal(
+    diff,
+    "--- LIVE/x\n+++ MERGED/x\n@@ -1,2 +1,2 @@\n a\n-b\n+b\n\\ No newline at end of file\n",
+  );
+  // An empty side starts before line 1, as GNU diff writes it.
+  assert.equal(
+    unifiedDiff("", "a\n", { from: "LIVE/x", to: "MERGED/x" }),
+    "--- LIVE/x\n+++ MERGED/x\n@@ -0,0 +1 @@\n+a\n",
+  );
+});

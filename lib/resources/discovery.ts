@@ -13,6 +13,7 @@ import { apiHost } from "../api/urls.ts";
 import { cacheDir } from "../store/paths.ts";
 import { readTextIfExists, writePrivateFile } from "../store/files.ts";
 import { CliError, ExitCode } from "../ui/errors.ts";
+import { editDistance } from "./edit-distance.ts";
 
 /** One resource type a control plane serves, at one version. */
 export interface ResourceType {
@@ -268,22 +269,7 @@ function findByKind(
   return resources.find((r) => r.group === group && r.version === version && r.kind === kind);
 }
 
-/** Levenshtein distance between two strings. */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        prev[j] + 1,
-        row[j - 1] + 1,
-        prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = row;
-  }
-  return prev[b.length];
-}
+export { editDistance };
 
 function namesOf(r: ResourceType): string[] {
   return [r.plural, r.singular, r.kind.toLowerCase(), ...r.shortNames.map((s) => s.toLowerCase())];

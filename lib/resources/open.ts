@@ -100,7 +100,8 @@ export async function openUserPlane(
     // The user control plane needs a login, not a context.
     const explicitContext = inputs.context || inputs.env("DATUM_CONTEXT");
     const noContext = err instanceof CliError &&
-      (err.code === "NO_CONTEXT" || (err.code === "CONTEXT_NOT_FOUND" && !explicitContext));
+      (err.code === "NO_CONTEXT" || err.code === "NOT_LOGGED_IN" ||
+        (err.code === "CONTEXT_NOT_FOUND" && !explicitContext));
     if (!noContext) throw err;
   }
   const auth = await storedAuthLoader(inputs.env, warn)(sessionName);

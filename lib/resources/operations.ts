@@ -124,9 +124,13 @@ export function mergePatch(from: unknown, to: unknown): Record<string, unknown> 
  * wire (printers and `-o name` need them); returns the same object.
  */
 export function withTypeMeta(object: KubeObject, type: ResourceType): KubeObject {
-  object.apiVersion ??= typeApiVersion(type);
-  object.kind ??= type.kind;
-  return object;
+  if (object.apiVersion !== undefined && object.kind !== undefined) return object;
+  // apiVersion and kind go first, where kubectl (and every manifest) has them.
+  const { apiVersion, kind, ...rest } = object;
+  for (const key of Object.keys(object)) delete object[key];
+  object.apiVersion = apiVersion ?? typeApiVersion(type);
+  object.kind = kind ?? type.kind;
+  return Object.assign(object, rest);
 }
 
 function toYaml(object: KubeObject | undefined): string {
@@ -226,13 +230,17 @@ export class ResourceClient {
    */
   async table(
     type: ResourceType,
-    options: ListOptions & { names?: string[] } = {},
+    options: ListOptions & { names?: string[]; includeObject?: "Object" } = {},
   ): Promise<KubeTable | undefined> {
     const headers = { accept: TABLE_ACCEPT };
     if (!options.names || options.names.length === 0) {
       this.#requireVerb(type, "list");
       const result = await this.api.get<unknown>(this.path(type, undefined, options), {
-        query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector },
+        query: {
+          labelSelector: options.labelSelector,
+          fieldSelector: options.fieldSelector,
+          includeObject: options.includeObject,
+        },
         headers,
         signal: options.signal,
       });
@@ -240,7 +248,10 @@ export class ResourceClient {
     }
     let combined: KubeTable | undefined;
     for (const name of options.names) {
-      const result = await this.api.get<KubeTable>(this.path(type, name, options), { headers });
+      const result = await this.api.get<KubeTable>(this.path(type, name, options), {
+        headers,
+        query: { includeObject: options.includeObject },
+      });
       if (!isTable(result)) return undefined;
       if (!combined) combined = { ...result, rows: [...result.rows] };
       else combined.rows.push(...result.rows);

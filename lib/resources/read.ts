@@ -19,6 +19,8 @@ export interface ReadOptions {
   allNamespaces?: boolean;
   labelSelector?: string;
   fieldSelector?: string;
+  /** Ask for whole objects in Table rows (sorting by a field needs them). */
+  includeObject?: "Object";
 }
 
 /** A type as typed and the names asked for (none: a listing). */

@@ -24,7 +24,7 @@ import {
   organizationDisplayName,
   projectDisplayName,
 } from "./contexts.ts";
-import { activeSession } from "../auth/sessions.ts";
+import { activeSession, notLoggedIn } from "../auth/sessions.ts";
 
 /** Where a scope came from. */
 export type ScopeSource =
@@ -176,6 +176,12 @@ export function resolveScope(config: DatumctlConfig, inputs: ScopeInputs): Resol
       `The current context "${currentName}" no longer exists.`,
       { hint: "Run 'datumctl ctx use' to select a project.", exitCode: ExitCode.error },
     );
+  }
+  // Nobody to act as: say so (77), rather than that a context is missing.
+  if (
+    config.sessions.length === 0 && !inputs.env("DATUM_TOKEN") && !inputs.env("DATUM_CREDENTIALS")
+  ) {
+    throw notLoggedIn();
   }
   throw new CliError("NO_CONTEXT", NO_CONTEXT_MESSAGE, {
     hint: "Or pass --project ID (or set DATUM_PROJECT) for one command.",

@@ -91,7 +91,15 @@ Deno.test("no context at all is the exact error, exit 1", () => {
     assert.equal(err.exitCode, ExitCode.error);
     return true;
   });
-  assert.throws(() => resolveScope(emptyConfig(), { env: noEnv }), /No context set/);
+  // With no login at all, the error says so (77) instead.
+  assert.throws(() => resolveScope(emptyConfig(), { env: noEnv }), (err: unknown) => {
+    assert.ok(err instanceof CliError);
+    assert.equal(err.code, "NOT_LOGGED_IN");
+    assert.equal(err.exitCode, ExitCode.noPermission);
+    return true;
+  });
+  const tokenOnly = (name: string) => name === "DATUM_TOKEN" ? "t" : undefined;
+  assert.throws(() => resolveScope(emptyConfig(), { env: tokenOnly }), /No context set/);
 });
 
 Deno.test("an unknown --context is an error naming it; a context of another session is usable", () => {

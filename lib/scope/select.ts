@@ -7,6 +7,7 @@
  */
 import { type DatumctlConfig, updateConfig } from "../store/config.ts";
 import { CliError } from "../ui/errors.ts";
+import { editDistance } from "../resources/edit-distance.ts";
 import { activeSession, notLoggedIn } from "../auth/sessions.ts";
 import {
   type ContextView,
@@ -43,9 +44,27 @@ export function resolveContextForUse(config: DatumctlConfig, ref: string): Conte
   }
   const elsewhere = findContextAnywhere(config, ref, session);
   if (elsewhere) throw otherSessionError(config, ref, elsewhere);
+  const near = nearestRef(config, session, ref);
   throw new CliError("CONTEXT_NOT_FOUND", `Context "${ref}" not found.`, {
-    hint: "Run 'datumctl ctx' to list contexts, or 'datumctl ctx --refresh' if it is new.",
+    hint: `${near ? `Did you mean "${near}"? ` : ""}` +
+      "Run 'datumctl ctx' to list contexts, or 'datumctl ctx --refresh' if it is new.",
   });
+}
+
+/** The session's context ref (or its project / organization part) closest to a mistyped one. */
+function nearestRef(config: DatumctlConfig, session: string, typed: string): string | undefined {
+  const word = typed.toLowerCase();
+  let best: { ref: string; distance: number } | undefined;
+  for (const context of config.contexts.filter((c) => c.session === session)) {
+    const view = contextView(config, context);
+    const names = [view.ref, view.project?.id, view.organization.id, view.project?.displayName]
+      .filter((n): n is string => !!n);
+    for (const name of names) {
+      const distance = editDistance(word, name.toLowerCase());
+      if (!best || distance < best.distance) best = { ref: view.ref, distance };
+    }
+  }
+  return best && best.distance <= Math.max(2, Math.floor(word.length / 3)) ? best.ref : undefined;
 }
 
 function otherSessionError(config: DatumctlConfig, ref: string, context: ContextRecord): CliError {

@@ -204,6 +204,20 @@ export class CredentialStore {
 
   /** The backend in use, deciding it if no call has yet. */
   async kind(): Promise<StorageKind> {
+    if (this.#forced && this.#kind === "keychain" && (await fileHasContent(this.filePath))) {
+      // Go datumctl reads a non-empty file first: a login written to the keychain now would be
+      // invisible to it, and one user's secrets would be split across two stores.
+      throw new CliError(
+        "CREDENTIALS_SPLIT",
+        `DATUMCTL_CREDENTIALS_STORE=keychain, but ${this.filePath} still holds logins`,
+        {
+          hint: "Unset DATUMCTL_CREDENTIALS_STORE to keep using the file, or run " +
+            "'DATUMCTL_CREDENTIALS_STORE=file datumctl logout --all' and log in again to move " +
+            "to the keychain.",
+          exitCode: ExitCode.config,
+        },
+      );
+    }
     if (this.#kind === undefined) {
       this.#kind = (await fileHasContent(this.filePath)) ? "file" : "keychain";
     }

@@ -27,7 +27,46 @@ export interface CompletionValues {
   contexts: Candidate[];
   /** Tunnel ids this machine knows (for `--id` under `tunnel`). */
   tunnelIds: Candidate[];
+  /** Refs (`org/project`) of the active login's contexts, as `ctx` shows them (`ctx use`). */
+  contextRefs?: Candidate[];
+  /** Resource types from the discovery cache (the TYPE of `get`, `describe`, …). */
+  resourceTypes?: Candidate[];
+  /** Names of this machine's named tunnels (for `--name` under `tunnel`). */
+  tunnelNames?: Candidate[];
 }
+
+/** Output formats a `-o` description may name, in the order they are offered. */
+const OUTPUT_FORMATS = [
+  "table",
+  "wide",
+  "text",
+  "json",
+  "yaml",
+  "name",
+  "token",
+  "jsonpath=",
+  "custom-columns=",
+  "client.authentication.k8s.io/v1",
+];
+
+/** The formats an `-o` flag's description lists (`"table|wide|json"`, `"json or yaml"`). */
+function outputFormats(description: string): Candidate[] {
+  const words = new Set(description.split(/[\s|,]+/).map((w) => w.replace(/(=.*)$/, "=")));
+  return OUTPUT_FORMATS.filter((f) => words.has(f)).map((value) => ({ value }));
+}
+
+/** Verbs whose first argument is a resource type. */
+const TYPE_VERBS = [
+  "get",
+  "describe",
+  "delete",
+  "edit",
+  "explain",
+  "patch",
+  "label",
+  "annotate",
+  "wait",
+];
 
 /** tab's "no file completion" directive; 0 lets the shell fall back to file names. */
 const NO_FILE_COMPLETION = 4;
@@ -64,6 +103,21 @@ export async function completionScript(shell: Shell, programName = "datumctl"): 
       `complete -F __${programName}_complete ${programName}`,
       `complete -o default -F __${programName}_complete ${programName}`,
     );
+    // ':' is in COMP_WORDBREAKS, so readline replaces only the part after the last ':' (session
+    // names have host:port in them): strip what is before it from each answer, as
+    // bash-completion's own scripts do.
+    script = script.replace(
+      `    COMPREPLY=( $(compgen -W "\${completions[*]}" -- "$cur") )\n`,
+      `    COMPREPLY=( $(compgen -W "\${completions[*]}" -- "$cur") )\n` +
+        `    if declare -F __ltrim_colon_completions >/dev/null; then\n` +
+        `        __ltrim_colon_completions "$cur"\n` +
+        `    fi\n`,
+    );
+  }
+  if (shell === "zsh") {
+    // _describe splits value from description at the first unescaped ':'; tab's `\:` is just
+    // ':' in zsh's replacement text, so a value with host:port was cut there. `\\:` escapes it.
+    script = script.replace("comp=${comp//:/\\:}", "comp=${comp//:/\\\\:}");
   }
   return script;
 }
@@ -93,7 +147,9 @@ function addOptions(
       continue;
     }
     const choices = option.argChoices ?? [];
-    const dynamic = valuesForOption(long, commandPath, values);
+    const dynamic = long === "output"
+      ? outputFormats(option.description)
+      : valuesForOption(long, commandPath, values);
     target.option(long, option.description, (complete) => {
       for (const choice of choices) complete(choice, "");
       for (const c of dynamic) complete(c.value, c.description ?? "");
@@ -102,7 +158,8 @@ function addOptions(
 }
 
 function valuesForOption(long: string, commandPath: string, values: CompletionValues): Candidate[] {
-  if (long === "context") return values.contexts;
+  if (long === "context") return [...(values.contextRefs ?? []), ...values.contexts];
+  if (long === "name" && commandPath.split(" ")[0] === "tunnel") return values.tunnelNames ?? [];
   if (long === "id" && commandPath.split(" ")[0] === "tunnel") return values.tunnelIds;
   return [];
 }
@@ -114,8 +171,10 @@ function valuesForArgument(
 ): Candidate[] {
   const group = commandPath.split(" ")[0];
   if (["ctx", "context"].includes(group) && /^(context|name|ref)$/.test(name)) {
-    return values.contexts;
+    return values.contextRefs ?? values.contexts;
   }
+  if (TYPE_VERBS.includes(commandPath) && /^type/.test(name)) return values.resourceTypes ?? [];
+  if (group === "tunnel" && name === "name") return values.tunnelNames ?? [];
   if (group === "tunnel" && /^(id|tunnel)$/.test(name)) return values.tunnelIds;
   return [];
 }
