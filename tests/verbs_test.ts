@@ -469,7 +469,7 @@ Deno.test("verbs of gh and kubectl users against the local stack", async (t) => 
       assertSucceeded(described, "describe");
       assert.match(
         described.stdout,
-        /^Events:\n {2}Type\s+Reason\s+Age\s+From\s+Message\n {2}----\s+------\s+---\s+----\s+-------\n {2}Normal\s+Connected\s+\d+s \(x3 over \d+s\)\s+connector-controller\s+agent {1,2}\[31mlaptop ?\[0m is connected\n$/m,
+        /^Events:\n {2}Type\s+Reason\s+Age\s+From\s+Message\n {2}----\s+------\s+---\s+----\s+-------\n {2}Normal\s+Connected\s+\d+s \(x3 over \d+s\)\s+connector-controller\s+agent \\x1b\[31mlaptop\\x1b\[0m is connected\n$/m,
       );
       assert.doesNotMatch(described.stdout, /Stale/); // another object's (uid) events
       assert.ok(!described.stdout.includes("\u001b"), "no escape sequence reaches the terminal");
