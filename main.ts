@@ -30,6 +30,7 @@ import { register as mcpCommands } from "./commands/mcp.ts";
 import { register as tunnelSelfTest } from "./commands/tunnel-selftest.ts";
 import { register as tunnelDaemon } from "./commands/tunnel-daemon.ts";
 import { register as tunnelService } from "./commands/tunnel-service.ts";
+import { register as tunnelInspect } from "./commands/tunnel-inspect.ts";
 
 // The order here is the order of `datumctl --help`.
 const commandGroups: RegisterCommands[] = [
@@ -45,6 +46,7 @@ const commandGroups: RegisterCommands[] = [
   tunnelSelfTest, // adds itself to the tunnel group: keep it after tunnelCommands
   tunnelDaemon, // likewise
   tunnelService, // likewise
+  tunnelInspect, // likewise
   mcpCommands,
   completion,
   update,

@@ -13,6 +13,7 @@ import { UsageError } from "../lib/ui/errors.ts";
 import type { IO } from "../lib/ui/io.ts";
 import type { TunnelEvent } from "../lib/tunnel/events.ts";
 import type { RunMode } from "../lib/tunnel/daemon/record.ts";
+import type { InspectSettings } from "../lib/tunnel/inspector/address.ts";
 
 /** What to serve, and how this process runs. */
 export interface ServeRequest {
@@ -31,6 +32,8 @@ export interface ServeRequest {
   session?: string;
   /** `detached`: no terminal at all, events only to the log. `service`: JSON lines + log. */
   mode: RunMode;
+  /** Serve the request inspector (`--inspect`). */
+  inspect?: InspectSettings;
 }
 
 function envFlag(value: string | undefined): boolean {
@@ -65,6 +68,8 @@ interface EventSink {
   record(): Promise<void>;
   emit(event: TunnelEvent): void;
   stats(stats: import("../lib/tunnel/agent.ts").AgentStats): void;
+  /** Tells the person at the terminal where the request inspector is. */
+  inspector(url: string): void;
   failure(err: unknown): Promise<void>;
   close(): Promise<void>;
   readonly stopped: boolean;
@@ -126,6 +131,10 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
     record: openRecord,
     emit: (event) => deliver(event),
     stats: (s) => renderer?.stats(s),
+    inspector: (url) => {
+      if (renderer) renderer.inspector(url);
+      else io.err(`Request inspector: ${url}\n`);
+    },
     get stopped() {
       return stopped;
     },
@@ -205,6 +214,7 @@ async function serve(
   // Without a terminal there is no picker to protect: a signal means "stop" from the start.
   if (request.mode !== "foreground") listenForSignals();
   const interactive = request.mode === "foreground" && io.stdinIsTTY && !request.json;
+  let inspector: import("../lib/tunnel/inspector/session.ts").InspectorSession | undefined;
   try {
     await runListen({
       client: project.client,
@@ -223,7 +233,22 @@ async function serve(
         // The picker is over: from here on a signal means "stop and disable".
         listenForSignals();
         const { startEngineAgent } = await import("../lib/tunnel/engine-agent.ts");
-        return await startEngineAgent(options);
+        const agent = await startEngineAgent(options);
+        if (request.inspect) {
+          const { openInspector } = await import("../lib/tunnel/inspector/session.ts");
+          try {
+            inspector = await openInspector(agent, request.inspect, {
+              name: request.name,
+              env: io.env,
+            });
+          } catch (err) {
+            await agent.close().catch(() => {});
+            throw err;
+          }
+          // Not an event: the URL carries the session's token, which must stay out of logs.
+          if (request.mode !== "detached") sink.inspector(inspector.url);
+        }
+        return agent;
       },
       interactive,
       confirm: (question) => ui.confirmOnTerminal(io, question),
@@ -237,6 +262,7 @@ async function serve(
       connectorClass: io.env("DATUMCTL_CONNECTOR_CLASS")?.trim() || undefined,
     });
   } finally {
+    await inspector?.close();
     if (listening) { for (const s of signals) Deno.removeSignalListener(s, onSignal); }
   }
 }
