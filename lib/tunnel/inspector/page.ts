@@ -49,8 +49,8 @@ export const PAGE_HTML = `<!doctype html>
       <h2 id="detail-title" data-testid="detail-title"></h2>
       <div class="actions">
         <button id="replay" type="button" data-testid="replay">Replay</button>
-        <button id="edit" type="button" data-testid="edit">Edit &amp; replay</button>
-        <button id="curl" type="button" data-testid="curl">Copy as curl</button>
+        <button id="edit" type="button" data-testid="edit" class="secondary">Edit &amp; replay</button>
+        <button id="curl" type="button" data-testid="curl" class="secondary">Copy as curl</button>
       </div>
     </div>
     <p id="detail-meta" class="meta" data-testid="detail-meta"></p>
@@ -63,7 +63,7 @@ export const PAGE_HTML = `<!doctype html>
       </div>
       <label>Headers (one "Name: value" a line)<textarea id="edit-headers" rows="6" data-testid="edit-headers"></textarea></label>
       <label>Body<textarea id="edit-body" rows="6" data-testid="edit-body"></textarea></label>
-      <div class="row"><button type="submit" data-testid="edit-send">Send replay</button><button type="button" id="edit-cancel">Cancel</button></div>
+      <div class="row"><button type="submit" data-testid="edit-send">Send replay</button><button type="button" id="edit-cancel" class="secondary">Cancel</button></div>
     </form>
     <h3>Request</h3>
     <table class="headers" id="request-headers" data-testid="request-headers"></table>
@@ -299,6 +299,7 @@ export const PAGE_CSS =
   `:root { color-scheme: light dark; --bg: #fbfbfa; --fg: #1d1d1f; --muted: #6b6b70; --line: #e3e3e0; --accent: #4f46e5; --sel: #eef0ff; }
 @media (prefers-color-scheme: dark) { :root { --bg: #17171a; --fg: #ececee; --muted: #9a9aa2; --line: #2c2c31; --accent: #8b87ff; --sel: #25254a; } }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; font: 14px/1.4 system-ui, sans-serif; background: var(--bg); color: var(--fg); }
 header { display: flex; gap: 16px; align-items: center; padding: 10px 16px; border-bottom: 1px solid var(--line); }
 h1 { font-size: 16px; margin: 0; white-space: nowrap; } h1 span { color: var(--accent); }
@@ -307,6 +308,7 @@ input, select, textarea, button { font: inherit; color: inherit; background: tra
 #filter-path { flex: 1; max-width: 420px; }
 button { cursor: pointer; background: var(--accent); color: white; border-color: var(--accent); }
 button:disabled { opacity: .4; cursor: default; }
+button.secondary { background: transparent; color: var(--fg); border-color: var(--line); }
 .connection { color: var(--muted); font-size: 12px; } .connection.live::before { content: "● "; color: #16a34a; }
 main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); height: calc(100vh - 53px); }
 .list { overflow: auto; border-right: 1px solid var(--line); }
