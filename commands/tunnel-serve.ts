@@ -246,7 +246,8 @@ async function serve(
             throw err;
           }
           // Not an event: the URL carries the session's token, which must stay out of logs.
-          if (request.mode !== "detached") sink.inspector(inspector.url);
+          // A service's output goes to its journal: it is found with `tunnel inspect --name`.
+          if (request.mode === "foreground") sink.inspector(inspector.url);
         }
         return agent;
       },

@@ -309,6 +309,35 @@ Deno.test("tunnel listen --inspect: capture, API, replay and the safety checks",
       assert.equal(res.code, 64, res.stderr);
       assert.match(res.stderr, /named tunnel insp is not running/);
     });
+
+    await t.step("a detached tunnel's inspector is found with tunnel inspect", async () => {
+      // An explicit address: a port free right now.
+      const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = probe.addr.port;
+      probe.close();
+      const started = await runCli(
+        ["tunnel", "listen", String(origin.port), "--name", "bg", "--detach", `--inspect=${port}`],
+        { home, env },
+      );
+      assert.equal(started.code, 0, started.stderr);
+      assert.match(started.stderr, /datumctl tunnel inspect --name bg/);
+      assert.doesNotMatch(started.stdout + started.stderr, /token=/, "the token is not printed");
+      try {
+        const res = await runCli(["tunnel", "inspect", "--name", "bg"], { home, env });
+        assert.equal(res.code, 0, res.stderr);
+        const found = new URL(res.stdout.trim());
+        assert.equal(found.host, `127.0.0.1:${port}`);
+        const list = await fetch(`${found.origin}/api/requests`, {
+          headers: { authorization: `Bearer ${found.searchParams.get("token")}` },
+        });
+        assert.equal(list.status, 200);
+        const { requests } = await list.json();
+        assert.ok(requests.length >= 1, "the readiness probes were captured");
+      } finally {
+        const stop = await runCli(["tunnel", "stop", "--name", "bg"], { home, env });
+        assert.equal(stop.code, 0, stop.stderr);
+      }
+    });
   } finally {
     listener.signal("SIGKILL");
     await listener.exited().catch(() => {});
