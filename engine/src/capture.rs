@@ -313,10 +313,7 @@ impl Capture {
         };
         let mut summaries: Vec<Summary> = slots.iter().map(|s| summarize(s)).collect();
         summaries.sort_by_key(|s| s.seq);
-        let latest = summaries
-            .last()
-            .map_or(since, |s| s.seq)
-            .max(since);
+        let latest = summaries.last().map_or(since, |s| s.seq).max(since);
         (summaries, latest)
     }
 
@@ -377,7 +374,14 @@ impl Capture {
         };
         let exchange = self.push(record, settings);
         let tap = exchange.request_tap();
-        if let Some(body) = request.body().clone().collect().await.ok().map(|b| b.to_bytes()) {
+        if let Some(body) = request
+            .body()
+            .clone()
+            .collect()
+            .await
+            .ok()
+            .map(|b| b.to_bytes())
+        {
             tap.data(&body);
         }
         drop(tap);
@@ -932,7 +936,9 @@ fn id_from_js(id: f64) -> napi::Result<u64> {
     if id.is_finite() && id >= 0.0 && id.fract() == 0.0 {
         Ok(id as u64)
     } else {
-        Err(napi::Error::from_reason(format!("{id} is not a request id")))
+        Err(napi::Error::from_reason(format!(
+            "{id} is not a request id"
+        )))
     }
 }
 
@@ -1130,7 +1136,11 @@ mod tests {
         let (_, seq) = capture.changes(0);
         exchange.response_chunk(b"data: one\n\n");
         let (moved, _) = capture.changes(seq);
-        assert_eq!(moved.len(), 1, "the first chunk is reported while the stream runs");
+        assert_eq!(
+            moved.len(),
+            1,
+            "the first chunk is reported while the stream runs"
+        );
         assert!(moved[0].streamed && !moved[0].done);
         exchange.response_chunk(b"data: two\n\n");
         let detail = capture.detail(exchange.id()).unwrap();
@@ -1150,7 +1160,10 @@ mod tests {
             StatusCode::OK,
             &headers(&[("content-length", "5")])
         ));
-        assert!(!is_streamed_response(StatusCode::NO_CONTENT, &HeaderMap::new()));
+        assert!(!is_streamed_response(
+            StatusCode::NO_CONTENT,
+            &HeaderMap::new()
+        ));
     }
 
     #[test]
@@ -1162,7 +1175,14 @@ mod tests {
             ("accept", "*/*"),
         ]);
         let exchange = capture
-            .begin(ExchangeKind::Http, "p", "GET", "/", &request, Instant::now())
+            .begin(
+                ExchangeKind::Http,
+                "p",
+                "GET",
+                "/",
+                &request,
+                Instant::now(),
+            )
             .unwrap();
         exchange.responded(StatusCode::OK, &headers(&[("set-cookie", "s=2")]));
         let detail = capture.detail(exchange.id()).unwrap();
@@ -1176,9 +1196,18 @@ mod tests {
             value(&detail.request_headers, "authorization"),
             (MASK.to_string(), true)
         );
-        assert_eq!(value(&detail.request_headers, "cookie"), (MASK.to_string(), true));
-        assert_eq!(value(&detail.request_headers, "accept"), ("*/*".to_string(), false));
-        assert_eq!(value(&detail.response_headers, "set-cookie"), (MASK.to_string(), true));
+        assert_eq!(
+            value(&detail.request_headers, "cookie"),
+            (MASK.to_string(), true)
+        );
+        assert_eq!(
+            value(&detail.request_headers, "accept"),
+            ("*/*".to_string(), false)
+        );
+        assert_eq!(
+            value(&detail.response_headers, "set-cookie"),
+            (MASK.to_string(), true)
+        );
 
         let shown = Arc::new(Capture::default());
         shown
@@ -1188,7 +1217,14 @@ mod tests {
             })
             .unwrap();
         let exchange = shown
-            .begin(ExchangeKind::Http, "p", "GET", "/", &request, Instant::now())
+            .begin(
+                ExchangeKind::Http,
+                "p",
+                "GET",
+                "/",
+                &request,
+                Instant::now(),
+            )
             .unwrap();
         let detail = shown.detail(exchange.id()).unwrap();
         assert_eq!(
@@ -1282,10 +1318,17 @@ mod tests {
         let (request, _) = replay_request(&slot.lock(), edits).unwrap();
         assert_eq!(request.method(), Method::PUT);
         assert_eq!(request.uri(), "http://127.0.0.1:8080/other");
-        assert_eq!(request.headers()["authorization"], "Bearer abc", "the mask is restored");
+        assert_eq!(
+            request.headers()["authorization"],
+            "Bearer abc",
+            "the mask is restored"
+        );
         assert_eq!(request.headers()["x-edit"], "1");
         assert_eq!(request.headers()["content-length"], "8");
-        assert!(!request.headers().contains_key("host"), "headers were replaced");
+        assert!(
+            !request.headers().contains_key("host"),
+            "headers were replaced"
+        );
     }
 
     #[test]

@@ -150,9 +150,9 @@ impl OriginProxy {
             _ if is_websocket_upgrade(&request.headers) => ExchangeKind::WebSocket,
             _ => ExchangeKind::Http,
         };
-        let captured =
-            self.capture
-                .begin(kind, &peer, &method, &path, &request.headers, started);
+        let captured = self
+            .capture
+            .begin(kind, &peer, &method, &path, &request.headers, started);
         let outcome = Outcome {
             log: &self.requests,
             method: &method,
