@@ -33,6 +33,7 @@ import { register as tunnelDaemon } from "./commands/tunnel-daemon.ts";
 import { register as tunnelService } from "./commands/tunnel-service.ts";
 import { register as versionCommand } from "./commands/version.ts";
 import { register as configCommand } from "./commands/config.ts";
+import { register as tunnelInspect } from "./commands/tunnel-inspect.ts";
 
 // The order here is the order of `datumctl --help`.
 const commandGroups: RegisterCommands[] = [
@@ -48,6 +49,7 @@ const commandGroups: RegisterCommands[] = [
   tunnelSelfTest, // adds itself to the tunnel group: keep it after tunnelCommands
   tunnelDaemon, // likewise
   tunnelService, // likewise
+  tunnelInspect, // likewise
   mcpCommands,
   completion,
   update,

@@ -6,6 +6,8 @@
  * Paths measured, in one run, against one origin process:
  *   direct       the client talks to the origin
  *   datumctl     client → Gateway (this process) → iroh QUIC → Agent (own process) → origin
+ *   + inspector  the same with the request inspector on in the agent (capture and its server);
+ *                its ratio to the plain tunnel is printed at the end
  *   frp (TLS)    client → frps → TLS + yamux → frpc → origin (frp v0.65.0, built with go install)
  *   bore         client → bore server → bore local → origin (plain TCP; cargo install bore-cli)
  *   rathole      client → server → Noise → client → origin (cargo install rathole)
@@ -20,6 +22,8 @@
  */
 import { cacheDir } from "../lib/store/paths.ts";
 import { generateSecretKey, startAgent, startGateway } from "../lib/tunnel/engine.ts";
+import { DEFAULT_BODY_LIMIT, DEFAULT_CAPACITY } from "../lib/tunnel/inspector/address.ts";
+import { startInspector } from "../lib/tunnel/inspector/server.ts";
 
 const MiB = 1024 * 1024;
 const SMALL_BODY = new Uint8Array(64).fill(0x61);
@@ -158,13 +162,24 @@ async function serveOriginConn(wire: Wire) {
 // ---------------------------------------------------------------------------------------------
 // Agent role: the user's side, in its own process as it would be on a user's machine.
 
-async function serveAgent(originPort: number) {
+async function serveAgent(originPort: number, inspect: boolean) {
   const agent = await startAgent({
     secretKey: generateSecretKey(),
     relays: "disabled",
     bindAddr: "127.0.0.1:0",
   });
   agent.setAllowlist([{ host: "127.0.0.1", port: originPort, enabled: true }]);
+  if (inspect) {
+    // What `tunnel listen --inspect` runs: the capture with its defaults, and the page's server.
+    startInspector(agent.capture(), {
+      hostname: "127.0.0.1",
+      port: 0,
+      portIsDefault: false,
+      bodyLimit: DEFAULT_BODY_LIMIT,
+      capacity: DEFAULT_CAPACITY,
+      showSecrets: false,
+    });
+  }
   console.log(JSON.stringify(agent.address()));
   // The engine's threads do not keep Deno's event loop alive: a timer does, until killed.
   setInterval(() => agent.stats(), 60_000);
@@ -399,7 +414,7 @@ interface PathSetup {
   start(originPort: number): Promise<Target>;
 }
 
-async function startDatumctl(originPort: number): Promise<Target> {
+async function startDatumctl(originPort: number, inspect = false): Promise<Target> {
   const { line } = await spawn(Deno.execPath(), [
     "run",
     "-A",
@@ -408,6 +423,7 @@ async function startDatumctl(originPort: number): Promise<Target> {
     "agent",
     "--origin-port",
     String(originPort),
+    ...(inspect ? ["--inspect"] : []),
   ], { readyLine: true });
   const address = JSON.parse(line!) as { endpointId: string; directAddresses: string[] };
   const gateway = await startGateway();
@@ -574,6 +590,19 @@ async function measure(target: Target, bytes: number): Promise<Measured> {
   };
 }
 
+/** Throughput with the inspector on divided by without it, when both were measured. */
+function inspectorCost(
+  results: PathResult[],
+): { downloadMiBps: number; uploadMiBps: number } | undefined {
+  const off = results.find((r) => r.name === "datumctl tunnel" && !r.skipped);
+  const on = results.find((r) => r.name === "datumctl tunnel + inspector" && !r.skipped);
+  if (!off || !on) return undefined;
+  return {
+    downloadMiBps: round(on.downloadMiBps! / off.downloadMiBps!, 3),
+    uploadMiBps: round(on.uploadMiBps! / off.uploadMiBps!, 3),
+  };
+}
+
 function round(n: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
@@ -646,7 +675,9 @@ function flag(name: string): string | undefined {
 async function main() {
   const role = flag("--role");
   if (role === "origin") return await serveOrigin();
-  if (role === "agent") return await serveAgent(Number(flag("--origin-port")));
+  if (role === "agent") {
+    return await serveAgent(Number(flag("--origin-port")), Deno.args.includes("--inspect"));
+  }
 
   const json = Deno.args.includes("--json");
   const mib = Number(flag("--mib") ?? 1024);
@@ -658,6 +689,11 @@ async function main() {
       name: "datumctl tunnel",
       note: "gateway (bench process) + agent (own process) over iroh QUIC, relays disabled",
       start: startDatumctl,
+    },
+    {
+      name: "datumctl tunnel + inspector",
+      note: "the same, the request inspector on in the agent (64 KiB body prefixes, last 500)",
+      start: (port: number) => startDatumctl(port, true),
     },
     { name: "frp (TLS)", note: `frp ${FRP_VERSION}, tcp proxy, TLS + yamux`, start: startFrp },
     { name: "bore", note: `bore-cli ${BORE_VERSION}, plain TCP, no encryption`, start: startBore },
@@ -704,6 +740,7 @@ async function main() {
     r.ratios = Object.fromEntries(FIGURES.map((f) => [f, round(r[f]! / direct[f]!, 3)]));
     for (const f of FIGURES) r[f] = round(r[f]!, f.endsWith("MiBps") ? 1 : 3);
   }
+  const inspector = inspectorCost(results);
   if (json) {
     console.log(JSON.stringify(
       {
@@ -712,12 +749,20 @@ async function main() {
         mibEachWay: mib,
         cpus: navigator.hardwareConcurrency,
         paths: results,
+        ...(inspector ? { inspectorOnOff: inspector } : {}),
       },
       null,
       2,
     ));
   } else {
     console.log(table(results, mib));
+    if (inspector) {
+      console.log(
+        `\ninspector on / off: download ${inspector.downloadMiBps.toFixed(2)}×, upload ${
+          inspector.uploadMiBps.toFixed(2)
+        }× (1.00 = no cost; the budget is 0.90, loopback figures vary by ±10% between runs)`,
+      );
+    }
   }
 }
 

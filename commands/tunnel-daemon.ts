@@ -26,6 +26,10 @@ export interface DetachFlags {
   wait: string;
   yes?: boolean;
   json: boolean;
+  /** `--inspect [ADDR]`, `--inspect-body-limit`, `--inspect-show-secrets`, passed on as given. */
+  inspect?: string | boolean;
+  inspectBodyLimit?: string;
+  inspectShowSecrets?: boolean;
 }
 
 /** The named tunnel of `status|logs|stop`: the argument or `--name` (the same, when both). */
@@ -130,6 +134,12 @@ export async function detachListen(
     ...(auth.sessionName ? ["--session", auth.sessionName] : []),
     ...(repo !== undefined ? ["--repo", repo] : []),
     ...(flags.yes ? ["--yes"] : []),
+    ...(flags.inspect === true ? ["--inspect"] : []),
+    ...(typeof flags.inspect === "string" ? [`--inspect=${flags.inspect}`] : []),
+    ...(flags.inspectBodyLimit !== undefined
+      ? ["--inspect-body-limit", flags.inspectBodyLimit]
+      : []),
+    ...(flags.inspectShowSecrets ? ["--inspect-show-secrets"] : []),
   ];
   if (!flags.json) io.err(`Starting named tunnel ${name} in the background...\n`);
   const outcome = await startDetachedTunnel({ args, files, waitMs });
@@ -165,7 +175,8 @@ export async function detachListen(
     io.out(terminalLine(`Tunnel ready: ${status!.url}`));
     io.err(
       `Named tunnel ${name} is serving in the background (pid ${outcome.pid}).\n` +
-        `  datumctl tunnel logs --name ${name} --follow\n  datumctl tunnel stop --name ${name}\n`,
+        `  datumctl tunnel logs --name ${name} --follow\n  datumctl tunnel stop --name ${name}\n` +
+        (flags.inspect !== undefined ? `  datumctl tunnel inspect --name ${name}\n` : ""),
     );
     return;
   }

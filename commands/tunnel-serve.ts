@@ -14,6 +14,7 @@ import { terminalLine } from "../lib/ui/terminal-text.ts";
 import type { IO } from "../lib/ui/io.ts";
 import type { TunnelEvent } from "../lib/tunnel/events.ts";
 import type { RunMode } from "../lib/tunnel/daemon/record.ts";
+import type { InspectSettings } from "../lib/tunnel/inspector/address.ts";
 
 /** What to serve, and how this process runs. */
 export interface ServeRequest {
@@ -32,6 +33,8 @@ export interface ServeRequest {
   session?: string;
   /** `detached`: no terminal at all, events only to the log. `service`: JSON lines + log. */
   mode: RunMode;
+  /** Serve the request inspector (`--inspect`). */
+  inspect?: InspectSettings;
 }
 
 function envFlag(value: string | undefined): boolean {
@@ -66,6 +69,8 @@ interface EventSink {
   record(): Promise<void>;
   emit(event: TunnelEvent): void;
   stats(stats: import("../lib/tunnel/agent.ts").AgentStats): void;
+  /** Tells the person at the terminal where the request inspector is. */
+  inspector(url: string): void;
   failure(err: unknown): Promise<void>;
   close(): Promise<void>;
   readonly stopped: boolean;
@@ -143,6 +148,10 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
     record: openRecord,
     emit: (event) => deliver(event),
     stats: (s) => renderer?.stats(s),
+    inspector: (url) => {
+      if (renderer) renderer.inspector(url);
+      else io.err(`Request inspector: ${url}\n`);
+    },
     get stopped() {
       return stopped;
     },
@@ -226,6 +235,7 @@ async function serve(
   // Without a terminal there is no picker to protect: a signal means "stop" from the start.
   if (request.mode !== "foreground") listenForSignals();
   const interactive = request.mode === "foreground" && io.stdinIsTTY && !request.json;
+  let inspector: import("../lib/tunnel/inspector/session.ts").InspectorSession | undefined;
   try {
     await runListen({
       client: project.client,
@@ -244,7 +254,23 @@ async function serve(
         // The picker is over: from here on a signal means "stop and disable".
         listenForSignals();
         const { startEngineAgent } = await import("../lib/tunnel/engine-agent.ts");
-        return await startEngineAgent(options);
+        const agent = await startEngineAgent(options);
+        if (request.inspect) {
+          const { openInspector } = await import("../lib/tunnel/inspector/session.ts");
+          try {
+            inspector = await openInspector(agent, request.inspect, {
+              name: request.name,
+              env: io.env,
+            });
+          } catch (err) {
+            await agent.close().catch(() => {});
+            throw err;
+          }
+          // Not an event: the URL carries the session's token, which must stay out of logs.
+          // A service's output goes to its journal: it is found with `tunnel inspect --name`.
+          if (request.mode === "foreground") sink.inspector(inspector.url);
+        }
+        return agent;
       },
       interactive,
       confirm: (question) => ui.confirmOnTerminal(io, question),
@@ -258,6 +284,7 @@ async function serve(
       connectorClass: io.env("DATUMCTL_CONNECTOR_CLASS")?.trim() || undefined,
     });
   } finally {
+    await inspector?.close();
     if (listening) { for (const s of signals) Deno.removeSignalListener(s, onSignal); }
   }
 }

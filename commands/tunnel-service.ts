@@ -52,6 +52,7 @@ function registerInstall(tunnel: Command, ctx: CommandContext) {
     .addOption(systemOption())
     .option("--no-start", "enable it without starting it now")
     .option("--dry-run", "run the checks and print the unit and definition; write nothing")
+    .option("--inspect [addr]", "serve the request inspector (127.0.0.1:4040, or ADDR)")
     .addOption(
       new Option("--platform <manager>", "with --dry-run: render for this service manager")
         .choices([...MANAGERS]),
@@ -101,6 +102,15 @@ interface InstallFlags {
   dryRun?: boolean;
   platform?: (typeof MANAGERS)[number];
   output?: string;
+  inspect?: string | boolean;
+}
+
+/** `--inspect [ADDR]` as the definition stores it (`on` or the checked address). */
+async function inspectValue(value: string | boolean | undefined): Promise<string | undefined> {
+  if (value === undefined) return undefined;
+  const { parseInspectAddress } = await import("../lib/tunnel/inspector/address.ts");
+  parseInspectAddress(value);
+  return value === true ? "on" : String(value);
 }
 
 async function installAction(ctx: CommandContext, cmd: Command, flags: InstallFlags) {
@@ -127,6 +137,7 @@ async function installAction(ctx: CommandContext, cmd: Command, flags: InstallFl
     command: selfCommand(),
     manager: flags.platform,
     warn: warnTo(ctx),
+    inspect: await inspectValue(flags.inspect),
   });
   const svc = plan.service;
   const document = {
@@ -298,6 +309,9 @@ ${EXIT_CODES}`,
         project: definition.project,
         session: definition.session,
         mode: "service",
+        inspect: definition.inspect === undefined ? undefined : (await import(
+          "../lib/tunnel/inspector/address.ts"
+        )).inspectSettings({ inspect: definition.inspect === "on" ? true : definition.inspect }),
       });
     });
 }

@@ -139,6 +139,9 @@ function registerListen(tunnel: Command, ctx: CommandContext) {
     .option("--timeout <duration>", "time allowed for the whole setup, checks included", "10m")
     .option("-y, --yes", "relabel an existing tunnel without asking")
     .addOption(outputOption())
+    .option("--inspect [addr]", "serve the request inspector (default 127.0.0.1:4040)")
+    .option("--inspect-body-limit <size>", "bytes kept of each body: KiB, or 512B/1MiB (0: none)")
+    .option("--inspect-show-secrets", "show Authorization/Cookie headers unmasked in the inspector")
     .addHelpText(
       "after",
       `
@@ -163,6 +166,16 @@ Then it shows each setup step, verifies that the local service answers and that 
 the public URL reaches it through the tunnel, prints "Tunnel ready after N sec: https://…",
 and keeps serving. Ctrl-C (or SIGTERM) disables the tunnel (the hostname is kept for --id).
 
+Request inspector:
+  --inspect [ADDR]         serve a page listing every request live (headers, the first 64 KiB
+                           of each body, replay, copy as curl) and a JSON API under
+                           /api/requests, on 127.0.0.1:4040 (the next free port if taken) or
+                           ADDR (a port or loopback host:port; put the endpoint first or write
+                           --inspect=ADDR). It prints the URL with this run's token; the token
+                           is required, and Authorization, Cookie, Set-Cookie and
+                           Proxy-Authorization values are masked unless --inspect-show-secrets.
+                           A named tunnel's URL: 'datumctl tunnel inspect --name N'.
+
 With -o json every event is one JSON line on stdout (schema datumctl.tunnel.events/v1, see
 docs/tunnel-events.md): identity, phase, tunnel, step, verify, ready, stats, path, warning,
 error, stopped.
@@ -172,6 +185,7 @@ Examples:
   datumctl tunnel listen --endpoint localhost:11434 --label ollama
   datumctl tunnel listen --id tunnel-gchhg
   datumctl tunnel listen 11434 --name ollama --detach
+  datumctl tunnel listen 8080 --inspect
   datumctl tunnel listen 3000 --name web --detach -o json
   datumctl tunnel listen 3000 --project web-app -o json | jq -c 'select(.type=="ready")'
 ${ENVIRONMENT}
@@ -190,6 +204,10 @@ ${EXIT_CODES}`,
       // A bare port means localhost:PORT however it is given (argument or --endpoint).
       const given = argument ?? flags.endpoint;
       const endpoint = given !== undefined ? endpointFromArgument(given) : undefined;
+      const inspect = flags.inspect !== undefined ||
+          flags.inspectBodyLimit !== undefined || flags.inspectShowSecrets
+        ? (await import("../lib/tunnel/inspector/address.ts")).inspectSettings(flags)
+        : undefined;
       if (flags.detach) {
         const { detachListen } = await import("./tunnel-daemon.ts");
         await detachListen(ctx, cmd, { ...flags, endpoint, json });
@@ -206,6 +224,7 @@ ${EXIT_CODES}`,
         json,
         session: flags.session,
         mode: flags.daemonChild ? "detached" : "foreground",
+        inspect,
       });
     });
 }
@@ -222,6 +241,9 @@ interface ListenFlags {
   detach?: boolean;
   wait: string;
   daemonChild?: boolean;
+  inspect?: string | boolean;
+  inspectBodyLimit?: string;
+  inspectShowSecrets?: boolean;
 }
 
 function registerUpdate(tunnel: Command, ctx: CommandContext) {

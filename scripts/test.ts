@@ -78,6 +78,8 @@ async function ensureSystemPackages() {
     "strace": "strace",
     "groff": "groff-base",
     "systemd-analyze": "systemd",
+    // The request inspector's page is tested in headless Chromium.
+    "chromium": "chromium",
   };
   const missing = new Set<string>();
   for (const [bin, pkg] of Object.entries(wanted)) if (!(await have(bin))) missing.add(pkg);

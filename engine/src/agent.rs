@@ -21,6 +21,7 @@ use tokio::{runtime::Handle, task::JoinHandle};
 
 use crate::{
     authorizer::{AllowEntry, Allowlist},
+    capture::{Capture, RequestCapture},
     endpoint::{EndpointSettings, RelayChoice, address_parts, bind, parse_bind_addr},
     keys::{endpoint_id_hex, secret_key_from_bytes},
     requests::RequestLog,
@@ -115,6 +116,7 @@ pub struct Agent {
     counters: Arc<Counters>,
     peers: Arc<PeerRegistry>,
     requests: Arc<RequestLog>,
+    capture: Arc<Capture>,
     runtime: Handle,
     watchers: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -146,12 +148,16 @@ pub async fn start_agent(options: AgentOptions) -> napi::Result<Agent> {
     let counters = Arc::new(Counters::default());
     let peers = Arc::new(PeerRegistry::default());
     let requests = Arc::new(RequestLog::default());
-    let proxy = Arc::new(OriginProxy::new(
-        allowlist.clone(),
-        counters.clone(),
-        peers.clone(),
-        requests.clone(),
-    ));
+    let capture = Arc::new(Capture::default());
+    let proxy = Arc::new(
+        OriginProxy::new(
+            allowlist.clone(),
+            counters.clone(),
+            peers.clone(),
+            requests.clone(),
+        )
+        .with_capture(capture.clone()),
+    );
     let router = Router::builder(endpoint.clone())
         .accept(ALPN, proxy.clone())
         .accept(LEGACY_ALPN, proxy)
@@ -163,6 +169,7 @@ pub async fn start_agent(options: AgentOptions) -> napi::Result<Agent> {
         counters,
         peers,
         requests,
+        capture,
         runtime: Handle::current(),
         watchers: Mutex::default(),
     })
@@ -306,6 +313,12 @@ impl Agent {
                 .collect(),
             dropped: dropped as f64,
         }
+    }
+
+    /// The request inspector's capture (off until its `enable`).
+    #[napi]
+    pub fn capture(&self) -> RequestCapture {
+        RequestCapture::new(self.capture.clone())
     }
 
     /// Waits until a relay connection is up; false if that took longer than `timeout_ms`.

@@ -9,6 +9,7 @@
 
 pub mod agent;
 pub mod authorizer;
+pub mod capture;
 pub mod downstream;
 pub mod endpoint;
 pub mod gateway;

@@ -30,6 +30,8 @@ use tokio::net::TcpStream;
 
 use crate::{
     authorizer::{Allowlist, DialTarget},
+    capture::{Capture, Exchange as Captured, ExchangeKind, Tapped},
+    keys::endpoint_id_hex,
     requests::RequestLog,
     splice::splice,
     stats::{Counters, PeerRegistry},
@@ -53,6 +55,7 @@ pub struct OriginProxy {
     counters: Arc<Counters>,
     peers: Arc<PeerRegistry>,
     requests: Arc<RequestLog>,
+    capture: Arc<Capture>,
     client: Client<HttpConnector, OriginBody>,
 }
 
@@ -82,18 +85,27 @@ impl OriginProxy {
             counters,
             peers,
             requests,
+            capture: Arc::default(),
             client,
         }
+    }
+
+    /// Records requests into `capture` (the inspector) while it is enabled.
+    pub fn with_capture(mut self, capture: Arc<Capture>) -> Self {
+        self.capture = capture;
+        self
     }
 }
 
 impl ProtocolHandler for OriginProxy {
     async fn accept(&self, connection: Connection) -> Result<(), AcceptError> {
         self.peers.add(&connection);
+        let peer: Arc<str> = endpoint_id_hex(&connection.remote_id()).into();
         // Ends when the gateway closes the connection or the endpoint shuts down.
         while let Ok((send, recv)) = connection.accept_bi().await {
             let proxy = self.clone();
-            tokio::spawn(async move { proxy.serve_stream(send, recv).await });
+            let peer = peer.clone();
+            tokio::spawn(async move { proxy.serve_stream(send, recv, peer).await });
         }
         Ok(())
     }
@@ -107,7 +119,7 @@ async fn reply(send: &mut SendStream, bytes: &[u8]) {
 }
 
 impl OriginProxy {
-    async fn serve_stream(self, mut send: SendStream, mut recv: RecvStream) {
+    async fn serve_stream(self, mut send: SendStream, mut recv: RecvStream, peer: Arc<str>) {
         let _active = self.counters.stream_started();
         let started = Instant::now();
         let (head, pending) = match read_head(&mut recv, HttpRequest::parse_with_len).await {
@@ -133,17 +145,29 @@ impl OriginProxy {
                     .map_or_else(|| "/".to_string(), |p| p.to_string()),
             ),
         };
+        let kind = match &request.kind {
+            HttpProxyRequestKind::Tunnel { .. } => ExchangeKind::Connect,
+            _ if is_websocket_upgrade(&request.headers) => ExchangeKind::WebSocket,
+            _ => ExchangeKind::Http,
+        };
+        let captured = self
+            .capture
+            .begin(kind, &peer, &method, &path, &request.headers, started);
         let outcome = Outcome {
             log: &self.requests,
             method: &method,
             path: &path,
             started,
+            captured,
         };
         let Some(target) = self.allowlist.resolve(&authority.host, authority.port) else {
             self.counters.denied();
             outcome.record(StatusCode::FORBIDDEN);
             return reply(&mut send, FORBIDDEN).await;
         };
+        if let Some(c) = &outcome.captured {
+            c.dialed(&target);
+        }
         match request.kind {
             HttpProxyRequestKind::Tunnel { .. } => {
                 self.tunnel(target, send, recv, pending, outcome).await;
@@ -189,7 +213,8 @@ impl OriginProxy {
         if send.write_all(CONNECTED).await.is_err() {
             return;
         }
-        let (mut tcp_read, mut tcp_write) = tcp.into_split();
+        let (tcp_read, tcp_write) = tcp.into_split();
+        let (mut tcp_read, mut tcp_write) = outcome.tapped(tcp_read, tcp_write);
         splice(
             &mut send,
             &mut recv,
@@ -219,7 +244,10 @@ impl OriginProxy {
         let (recv, pending) = if upgrade {
             (Some(recv), pending)
         } else {
-            *request.body_mut() = self.request_body(request.headers(), recv, pending).await;
+            let tap = outcome.captured.as_ref().map(Captured::request_tap);
+            *request.body_mut() = self
+                .request_body(request.headers(), recv, pending, tap)
+                .await;
             (None, Bytes::new())
         };
 
@@ -231,6 +259,9 @@ impl OriginProxy {
                 return reply(&mut send, UNREACHABLE).await;
             }
         };
+        if let Some(c) = &outcome.captured {
+            c.responded(response.status(), response.headers());
+        }
         outcome.record(response.status());
         let switched = upgrade && response.status() == StatusCode::SWITCHING_PROTOCOLS;
         let on_upgrade = switched.then(|| hyper::upgrade::on(&mut response));
@@ -247,7 +278,8 @@ impl OriginProxy {
                 send.reset(VarInt::from_u32(0)).ok();
                 return;
             };
-            let (mut read, mut write) = tokio::io::split(TokioIo::new(upgraded));
+            let (read, write) = tokio::io::split(TokioIo::new(upgraded));
+            let (mut read, mut write) = outcome.tapped(read, write);
             splice(
                 &mut send,
                 &mut recv,
@@ -261,6 +293,7 @@ impl OriginProxy {
             return;
         }
 
+        let tap = outcome.captured.as_ref().map(Captured::response_tap);
         // Each frame goes out as it arrives: SSE and long polls must not wait for more.
         while let Some(frame) = body.frame().await {
             let Ok(frame) = frame else {
@@ -269,6 +302,9 @@ impl OriginProxy {
             };
             if let Ok(data) = frame.into_data() {
                 self.counters.add_from_origin(data.len());
+                if let Some(tap) = &tap {
+                    tap.data(&data);
+                }
                 if send.write_chunk(data).await.is_err() {
                     return;
                 }
@@ -286,6 +322,7 @@ impl OriginProxy {
         headers: &HeaderMap,
         mut recv: RecvStream,
         pending: Bytes,
+        tap: Option<crate::capture::BodyTap>,
     ) -> OriginBody {
         let first = if !pending.is_empty() || headers.contains_key(header::CONTENT_LENGTH) {
             pending
@@ -306,6 +343,9 @@ impl OriginProxy {
             .map(move |chunk| {
                 if let Ok(c) = &chunk {
                     counters.add_to_origin(c.len());
+                    if let Some(tap) = &tap {
+                        tap.data(c);
+                    }
                 }
                 chunk.map(Frame::data)
             });
@@ -313,19 +353,42 @@ impl OriginProxy {
     }
 }
 
-/// What the request log needs to know about one request once its status is known.
+/// What the request log needs to know about one request once its status is known, and the
+/// inspector's record of it while the inspector is on.
 struct Outcome<'a> {
     log: &'a RequestLog,
     method: &'a str,
     path: &'a str,
     started: Instant,
+    captured: Option<Captured>,
 }
 
 impl Outcome<'_> {
     fn record(&self, status: StatusCode) {
         self.log
             .record(self.method, self.path, status.as_u16(), self.started);
+        if let Some(c) = &self.captured {
+            c.answered(status);
+        }
     }
+
+    /// A splice's halves, with the inspector watching the first chunk each way.
+    fn tapped<R, W>(&self, read: R, write: W) -> (Tapped<R>, Tapped<W>) {
+        let c = self.captured.as_ref();
+        (
+            Tapped::new(read, c.map(Captured::response_tap)),
+            Tapped::new(write, c.map(Captured::request_tap)),
+        )
+    }
+}
+
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::UPGRADE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
 }
 
 fn empty_body() -> OriginBody {
@@ -343,12 +406,7 @@ struct Exchange {
 impl Exchange {
     /// `Upgrade: websocket` is the only upgrade carried (datum-api.md §7.3).
     fn is_websocket_upgrade(&self) -> bool {
-        self.headers
-            .get_all(header::UPGRADE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
+        is_websocket_upgrade(&self.headers)
     }
 
     /// Rewrites the request to go to the stored target, keeping the visitor's `Host`.

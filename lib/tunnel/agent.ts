@@ -9,6 +9,7 @@ import type { AgentAddress } from "./details.ts";
 import type { Target } from "./endpoint.ts";
 import type { RelaySettings } from "./relays.ts";
 import type { AgentStats as EngineAgentStats, ServedRequest } from "./engine.ts";
+import type { RequestCapture } from "./inspector/capture.ts";
 
 /** How traffic reaches the agent from one remote peer (the gateway). */
 export interface PeerStats {
@@ -37,6 +38,8 @@ export interface TunnelAgent {
   stats(): AgentStats;
   /** The requests served since the last call (and how many were dropped for lack of room). */
   drainRequests(): { requests: ServedRequest[]; dropped: number };
+  /** The request inspector's capture (off until enabled); absent when the agent has none. */
+  capture?(): RequestCapture;
   close(): Promise<void>;
 }
 

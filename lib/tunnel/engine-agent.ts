@@ -41,6 +41,7 @@ export const startEngineAgent: StartAgent = async ({ secretKey, relay, udpPort }
       };
     },
     drainRequests: () => agent.drainRequests(),
+    capture: () => agent.capture(),
     close: () => agent.close(),
   };
   return adapted;

@@ -16,6 +16,7 @@ import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
 import { fileURLToPath } from "node:url";
 import { CliError, ExitCode } from "../ui/errors.ts";
+import type { RequestCapture } from "./inspector/capture.ts";
 
 /** Relays to use: Datum's (default), none (loopback or LAN only), or the given URLs. */
 export type RelaySetting = "datum" | "disabled" | string[];
@@ -99,6 +100,8 @@ export interface Agent {
   stats(): AgentStats;
   /** The requests served since the last call, and how many were dropped for lack of room. */
   drainRequests(): { requests: ServedRequest[]; dropped: number };
+  /** The request inspector's capture (off until enabled). */
+  capture(): RequestCapture;
   /** Resolves true once a relay connection is up, false after `timeoutMs`. */
   waitOnline(timeoutMs: number): Promise<boolean>;
   /** Stops serving; open streams are cut. */
@@ -166,8 +169,23 @@ interface NativeAgent {
   setAllowlist(entries: AllowlistEntry[]): void;
   stats(): Omit<AgentStats, "peers"> & { peers: NativePeer[] };
   drainRequests(): { requests: ServedRequest[]; dropped: number };
+  capture(): NativeCapture;
   waitOnline(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** The engine's capture object: napi passes buffers as Node Buffers and options as-is. */
+interface NativeCapture extends Omit<RequestCapture, "replay" | "get"> {
+  get(id: number): ReturnType<RequestCapture["get"]>;
+  replay(
+    id: number,
+    edits?: {
+      method?: string;
+      path?: string;
+      headers?: { name: string; value: string }[];
+      body?: Buffer;
+    },
+  ): Promise<number>;
 }
 
 interface NativeRelayOptions {
@@ -316,8 +334,28 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       };
     },
     drainRequests: () => native.drainRequests(),
+    capture: () => wrapCapture(native.capture()),
     waitOnline: (timeoutMs) => native.waitOnline(Math.max(0, Math.round(timeoutMs))),
     close: () => native.close(),
+  };
+}
+
+function wrapCapture(native: NativeCapture): RequestCapture {
+  return {
+    get enabled() {
+      return native.enabled;
+    },
+    enable: (settings) => native.enable(settings),
+    changes: (since) => native.changes(since),
+    get: (id) => native.get(id),
+    replay: (id, edits) =>
+      native.replay(
+        id,
+        edits && {
+          ...edits,
+          body: edits.body === undefined ? undefined : Buffer.from(edits.body),
+        },
+      ),
   };
 }
 

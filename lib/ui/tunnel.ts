@@ -108,12 +108,42 @@ export function statusLineText(stats: AgentStats): string {
 
 const RULE = "=".repeat(72);
 
+/** Requests shown under the live status line. */
+export const RECENT_REQUESTS = 5;
+
+/** One request under the status line: method, path, status, duration (ngrok-console style). */
+export function requestLineText(
+  request: { method: string; path: string; status: number; duration_ms: number },
+  width = 80,
+): string {
+  // A visitor chose the path: no control characters reach the terminal.
+  // deno-lint-ignore no-control-regex
+  const clean = request.path.replace(/[\x00-\x1f\x7f-\x9f]/g, "?");
+  const tail = ` ${String(request.status).padStart(3)} ${
+    request.duration_ms.toFixed(request.duration_ms < 10 ? 1 : 0).padStart(6)
+  } ms`;
+  const room = Math.max(8, width - 8 - tail.length);
+  const path = clean.length > room ? clean.slice(0, room - 1) + "…" : clean.padEnd(room);
+  return `${request.method.slice(0, 7).padEnd(7)} ${path}${tail}`;
+}
+
+function terminalWidth(): number {
+  try {
+    return Math.max(40, Math.min(Deno.consoleSize().columns, 160));
+  } catch {
+    return 80;
+  }
+}
+
 /** Renders listen events for a person (stderr, ready URL on stdout) or as JSON lines (stdout). */
 export class TunnelEventRenderer {
   readonly #io: IO;
   readonly #json: boolean;
   readonly #live: boolean;
   #status = "";
+  #recent: string[] = [];
+  /** Lines of the live block below the status line that are on screen now. */
+  #drawnRecent = 0;
   #lastHeartbeatWarning = "";
   #lastPath = "";
   #ready = false;
@@ -129,13 +159,27 @@ export class TunnelEventRenderer {
   }
 
   #clearStatus(): void {
-    if (this.#live && this.#status) this.#io.err("\r\x1b[2K");
+    if (!this.#live || !this.#status) return;
+    // Back up over the requests drawn under the status line, clearing each line.
+    this.#io.err("\r\x1b[2K" + "\x1b[1A\x1b[2K".repeat(this.#drawnRecent));
+    this.#drawnRecent = 0;
   }
 
   #redrawStatus(): void {
-    if (this.#live && this.#status) {
-      this.#io.err(`\r\x1b[2K  ${sanitizeForTerminal(this.#status)}`);
+    if (!this.#live || !this.#status) return;
+    this.#clearStatus();
+    const below = this.#recent.map((line) => `\n    ${sanitizeForTerminal(line)}`).join("");
+    this.#io.err(`\r\x1b[2K  ${sanitizeForTerminal(this.#status)}${below}`);
+    this.#drawnRecent = this.#recent.length;
+  }
+
+  /** Says where the request inspector is (stderr: with -o json, stdout stays JSON lines). */
+  inspector(url: string): void {
+    if (this.#json) {
+      this.#io.err(`Request inspector: ${url}\n`);
+      return;
     }
+    this.#line(`Request inspector: ${url}`);
   }
 
   // Our own escapes (clearing the status line) are written above; the text is data.
@@ -161,8 +205,9 @@ export class TunnelEventRenderer {
   /** Ends the status line so the next output starts on a clean line. */
   finish(): void {
     if (this.#live && this.#status) {
-      this.#io.err("\r\x1b[2K");
+      this.#clearStatus();
       this.#status = "";
+      this.#recent = [];
     }
   }
 
@@ -238,7 +283,12 @@ export class TunnelEventRenderer {
       case "stats":
         return;
       case "request":
-        // Shown by -o json and a named tunnel's log; the live status line counts them here.
+        // On a terminal the last few sit under the status line; -o json and logs have them all.
+        if (!this.#live || !this.#ready) return;
+        this.#recent = [...this.#recent, requestLineText(event, terminalWidth() - 5)].slice(
+          -RECENT_REQUESTS,
+        );
+        this.#redrawStatus();
         return;
       case "path": {
         // Reconnects after an idle close are not news; a change of path is.

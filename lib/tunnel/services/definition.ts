@@ -38,6 +38,8 @@ export interface ServiceDefinition {
   created_at: string;
   /** The identity (email) of the session at install time. */
   created_by: string;
+  /** Serve the request inspector: `on` (127.0.0.1:4040) or a loopback address. */
+  inspect?: string;
 }
 
 const REQUIRED = ["name", "label", "endpoint", "project", "session", "api_host", "scope"] as const;
@@ -100,6 +102,7 @@ export function parseServiceDefinition(text: string, path: string): ServiceDefin
     scope: raw.scope,
     created_at: optional("created_at") ?? "",
     created_by: optional("created_by") ?? "",
+    ...(optional("inspect") !== undefined ? { inspect: optional("inspect") } : {}),
   };
 }
 
@@ -117,6 +120,7 @@ export function serializeServiceDefinition(definition: ServiceDefinition): strin
     "scope",
     "created_at",
     "created_by",
+    "inspect",
   ];
   for (const key of keys) {
     const value = definition[key];

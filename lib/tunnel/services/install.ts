@@ -65,6 +65,8 @@ export interface InstallRequest {
   isRoot?: () => boolean;
   /** Receives warnings for the person, one sentence each. */
   warn: (message: string) => void;
+  /** `--inspect [ADDR]`: `on` or a loopback address (checked by the caller). */
+  inspect?: string;
 }
 
 /** A checked install, ready to write. */
@@ -228,6 +230,7 @@ export async function planInstall(request: InstallRequest): Promise<InstallPlan>
     scope,
     created_at: new Date().toISOString(),
     created_by: auth.identity.email,
+    inspect: request.inspect,
   };
   const service = describeService(definition, env, manager);
   const systemdVersion = request.dryRun ? undefined : await managerVersion(service);
