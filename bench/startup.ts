@@ -18,16 +18,24 @@ import { emptyConfig, serializeConfig } from "../lib/store/config.ts";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const TIME = "/usr/bin/time";
 
-/** Writes ~/.datumctl/config with one login, two contexts and a context cache fresh as of now. */
-export async function seedLoggedInHome(home: string): Promise<void> {
-  const session = "alice@example.com@api.datum.net";
+/**
+ * Writes ~/.datumctl/config with one login, two contexts and a context cache fresh as of now,
+ * and (file store) that login's credentials with an access token valid for another hour.
+ * `api` is the login's API server (a local stack's, to run `get` against it).
+ */
+export async function seedLoggedInHome(
+  home: string,
+  api = "https://api.datum.net",
+  accessToken = "bench-access-token",
+): Promise<void> {
+  const session = `alice@example.com@${new URL(api).host}`;
   const config = emptyConfig();
   config.sessions = [{
     name: session,
     "user-key": "alice@example.com@auth.datum.net",
     "user-email": "alice@example.com",
     "user-name": "Alice Example",
-    endpoint: { server: "https://api.datum.net", "auth-hostname": "auth.datum.net" },
+    endpoint: { server: api, "auth-hostname": "auth.datum.net" },
   }];
   config.contexts = [
     { name: `${session}/acme-corp`, session, "organization-id": "acme-corp" },
@@ -46,7 +54,32 @@ export async function seedLoggedInHome(home: string): Promise<void> {
     "last-refreshed": new Date().toISOString(),
   };
   await Deno.mkdir(`${home}/.datumctl`, { recursive: true, mode: 0o700 });
-  await Deno.writeTextFile(`${home}/.datumctl/config`, serializeConfig(config), { mode: 0o600 });
+  await Deno.writeTextFile(`${home}/.datumctl/config`, await serializeConfig(config), {
+    mode: 0o600,
+  });
+  const credentials = {
+    hostname: "auth.datum.net",
+    api_hostname: new URL(api).host,
+    client_id: "datumctl",
+    endpoint_auth_url: "https://auth.datum.net/oauth/v2/authorize",
+    endpoint_token_url: "https://auth.datum.net/oauth/v2/token",
+    scopes: ["openid", "profile", "email", "offline_access"],
+    token: {
+      access_token: accessToken,
+      token_type: "Bearer",
+      refresh_token: "bench-refresh-token",
+      expiry: new Date(Date.now() + 3600_000).toISOString(),
+    },
+    user_name: "Alice Example",
+    user_email: "alice@example.com",
+    subject: "alice",
+  };
+  const store = {
+    "datumctl-auth": { "alice@example.com@auth.datum.net": JSON.stringify(credentials) },
+  };
+  await Deno.writeTextFile(`${home}/.datumctl/credentials.json`, JSON.stringify(store, null, 2), {
+    mode: 0o600,
+  });
 }
 
 interface Sample {

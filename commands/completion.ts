@@ -9,7 +9,8 @@
  */
 import { Argument, type Command } from "commander";
 import type { RegisterCommands } from "./context.ts";
-import type { Candidate, CompletionValues, Shell } from "../lib/ui/completion.ts";
+import type { Shell } from "../lib/ui/completion.ts";
+import { localValues } from "./completion-values.ts";
 
 const SHELL_NAMES = ["bash", "zsh", "fish", "powershell"];
 
@@ -28,37 +29,6 @@ Examples:
 
   # PowerShell:
   datumctl completion powershell | Out-String | Invoke-Expression`;
-
-async function contextCandidates(): Promise<Candidate[]> {
-  try {
-    const { loadConfig } = await import("../lib/store/config.ts");
-    const config = await loadConfig();
-    return config.contexts.map((c) => ({ value: c.name, description: c.session }));
-  } catch {
-    // A missing or broken config must not break TAB; `ctx` reports it properly.
-    return [];
-  }
-}
-
-async function tunnelCandidates(): Promise<Candidate[]> {
-  try {
-    const { readTunnelState } = await import("../lib/tunnel/state.ts");
-    const { connectRepo } = await import("../lib/tunnel/keys.ts");
-    const entries = await readTunnelState(connectRepo(undefined));
-    return entries.map((e) => ({ value: e.id, description: e.label }));
-  } catch {
-    return [];
-  }
-}
-
-async function localValues(words: string[]): Promise<CompletionValues> {
-  const wantsTunnels = words.includes("tunnel");
-  const [contexts, tunnelIds] = await Promise.all([
-    contextCandidates(),
-    wantsTunnels ? tunnelCandidates() : Promise.resolve([]),
-  ]);
-  return { contexts, tunnelIds };
-}
 
 /** Registers `completion` and the hidden `complete` it relies on. */
 export const register: RegisterCommands = (program, ctx) => {

@@ -13,6 +13,7 @@
 import type { Command } from "commander";
 import {
   type CommandContext,
+  type FlagSource,
   globalOptions,
   type RegisterCommands,
   scopeInputs,
@@ -150,7 +151,8 @@ function parseTypeArgs(args: string[]): TypeRequest[] {
 // ---------------------------------------------------------------------------------------------
 // get
 
-interface GetOptions {
+/** The flags of `get`, as commander names them. */
+export interface GetOptions {
   output?: string;
   selector?: string;
   fieldSelector?: string;
@@ -164,7 +166,7 @@ interface GetOptions {
 }
 
 async function getOrganizations(
-  cmd: Command,
+  cmd: FlagSource,
   ctx: CommandContext,
   names: string[],
   output: ResourceOutput,
@@ -219,7 +221,7 @@ async function getOrganizations(
 
 /** Opens the control plane a type request goes to (the organization's for projects). */
 async function clientFor(
-  cmd: Command,
+  cmd: FlagSource,
   ctx: CommandContext,
   word: string,
   opts: { namespace?: string },
@@ -243,7 +245,13 @@ function readOptions(opts: GetOptions): ReadOptions {
   };
 }
 
-async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetOptions) {
+/** `get`: lists or shows resources. */
+export async function get(
+  cmd: FlagSource,
+  ctx: CommandContext,
+  args: string[],
+  opts: GetOptions,
+) {
   const output = parseResourceOutput(opts.output);
   const requests = parseTypeArgs(args);
   if (requests.length === 0) {
@@ -363,7 +371,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
 }
 
 /** Reports every NotFound but the last on stderr and throws the last (kubectl: one line each). */
-function throwMissing(cmd: Command, ctx: CommandContext, missing: unknown[]): void {
+function throwMissing(cmd: FlagSource, ctx: CommandContext, missing: unknown[]): void {
   if (missing.length === 0) return;
   for (const err of missing.slice(0, -1)) {
     ctx.io.err(formatError(err, globalOptions(cmd).errorFormat));

@@ -2,7 +2,7 @@
  * Printers, kept apart from fetching (as kubectl does): tables for people, JSON and YAML for
  * programs. Commands hand data here and write the returned string to stdout.
  */
-import { stringify } from "yaml";
+import { loadedYaml } from "../yaml.ts";
 import { UsageError } from "./errors.ts";
 import type { IO } from "./io.ts";
 
@@ -12,7 +12,7 @@ export type StructuredFormat = "json" | "yaml";
 /** Renders a value as pretty JSON or YAML, ending in a newline. */
 export function renderStructured(value: unknown, format: StructuredFormat): string {
   if (format === "json") return JSON.stringify(value, null, 2) + "\n";
-  return stringify(value, { indentSeq: false, lineWidth: 0 });
+  return loadedYaml().stringify(value, { indentSeq: false, lineWidth: 0 });
 }
 
 /** Renders rows under upper-case headers with two-space gaps, as kubectl does. */

@@ -7,7 +7,7 @@
  * (the NAME/AGE fallback when a server offers no Table), {@link humanAge} (kubectl's AGE) and
  * {@link describeObject}. They return strings; commands write them through the IO.
  */
-import { stringify } from "yaml";
+import { loadedYaml } from "../yaml.ts";
 import { renderStructured, renderTable } from "./output.ts";
 import { UsageError } from "./errors.ts";
 import { formatJsonPathValue, parseJsonPathExpression, parseJsonPathTemplate } from "./jsonpath.ts";
@@ -318,7 +318,7 @@ export function describeObject(object: KubeObject): string {
 export function editableYaml(object: KubeObject): string {
   const copy = structuredClone(object);
   if (copy.metadata) delete copy.metadata.managedFields;
-  return stringify(copy, { indentSeq: false, lineWidth: 0 });
+  return loadedYaml().stringify(copy, { indentSeq: false, lineWidth: 0 });
 }
 
 /** Column widths of a header and rows, for rows printed later under the same header (watch). */
