@@ -16,25 +16,11 @@ import type { CommandContext, FlagSource } from "./context.ts";
 /**
  * `import()` by a computed specifier: `deno run` loads every module a literal `import("…")`
  * names before the program starts, so literal ones here would load every hot command's modules
- * for each of them. scripts/compile.ts embeds these ({@link FAST_PATH_MODULES}).
+ * for each of them. scripts/compile.ts embeds these (`COMPUTED_IMPORTS` in ./groups.ts).
  */
 function importModule<T>(specifier: string): Promise<T> {
   return import(specifier);
 }
-
-/** The modules the fast path imports (relative to commands/), for `deno compile --include`. */
-export const FAST_PATH_MODULES = [
-  "./ctx.ts",
-  "./whoami.ts",
-  "./context.ts",
-  "./auth-token.ts",
-  "./resources.ts",
-  "./landing.ts",
-  "./tree-cache.ts",
-  "./completion-values.ts",
-  "../lib/ui/completion.ts",
-  "../lib/yaml.ts",
-];
 
 /** A flag as the fast path reads it. */
 interface Flag {

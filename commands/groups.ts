@@ -53,6 +53,23 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   { names: ["update"], modules: ["./update.ts"], always: true },
 ];
 
+/**
+ * Every module main.ts, ./program.ts and ./fast-path.ts import by a computed specifier
+ * (relative to commands/), the groups' modules included: `deno compile` embeds only what it can
+ * see, so scripts/compile.ts passes each with `--include`.
+ */
+export const COMPUTED_IMPORTS: string[] = [
+  "./program.ts",
+  ...COMMAND_GROUPS.flatMap((g) => g.modules),
+  "./context.ts",
+  "./auth-token.ts",
+  "./landing.ts",
+  "./tree-cache.ts",
+  "./completion-values.ts",
+  "../lib/ui/completion.ts",
+  "../lib/yaml.ts",
+];
+
 /** The root flags that take a value, so a flag's value is not taken for the command name. */
 const ROOT_VALUE_FLAGS = ["--error-format", "--context", "--project", "--organization"];
 

@@ -11,6 +11,7 @@ import { groupsFor } from "./groups.ts";
 /**
  * `import()` by a computed specifier: `deno run` loads every module a literal `import("…")`
  * names before the program starts, which would load every command for every command line.
+ * scripts/compile.ts embeds these (`COMPUTED_IMPORTS` in ./groups.ts).
  */
 function importModule<T>(specifier: string): Promise<T> {
   return import(specifier);

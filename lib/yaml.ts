@@ -14,7 +14,10 @@ let loaded: YamlModule | undefined;
 
 /** Imports `yaml` (once) and returns it. */
 export async function loadYaml(): Promise<YamlModule> {
-  loaded ??= await import("yaml");
+  // A computed specifier: `deno run` resolves every npm package a literal `import("…")` names
+  // when it loads the importing module, which costs every command that reads the config.
+  const specifier = "yaml";
+  loaded ??= await import(specifier) as YamlModule;
   return loaded;
 }
 

@@ -31,6 +31,16 @@ import {
 } from "../lib/release/platform.ts";
 import { formatSums, sha256Hex } from "../lib/release/checksums.ts";
 import { engineFileName as engineFileNameFor } from "../lib/tunnel/engine.ts";
+import { COMPUTED_IMPORTS } from "../commands/groups.ts";
+
+/**
+ * The modules datumctl imports by computed specifiers (so `deno run` does not load every command
+ * up front), repo-relative: `deno compile` embeds only the imports it can see, so each is
+ * passed with `--include`.
+ */
+export const LAZY_MODULES: readonly string[] = [
+  ...new Set(COMPUTED_IMPORTS.map((m) => new URL(m, "file:///commands/").pathname.slice(1))),
+];
 
 /**
  * The permissions baked into the binary. Each is as narrow as what datumctl does allows:
@@ -160,6 +170,7 @@ export function planCompile(opts: CompileOptions): TargetPlan[] {
       ...(opts.noCheck ? ["--no-check"] : []),
       "--include",
       engineStaged,
+      ...LAZY_MODULES.flatMap((m) => ["--include", m]),
       ...COMPILE_PERMISSIONS,
       "main.ts",
     ];

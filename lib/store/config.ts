@@ -168,9 +168,9 @@ export async function serializeConfig(config: DatumctlConfig): Promise<string> {
 }
 
 /**
- * `<cache>/parsed-config.json`: the last config text's SHA-256 and what it parsed to, so a read
- * of an unchanged config skips the YAML parser (loading it costs more than the whole command).
- * Keyed by content, not by path or time, so it can never answer for other text.
+ * `<cache>/parsed-config.json`: the last config text and what it parsed to, so a read of an
+ * unchanged config skips the YAML parser (loading it costs more than the whole command). A hit
+ * needs the very same text, so it can never answer for another file or a changed one.
  */
 function parsedConfigCachePath(): string | undefined {
   try {
@@ -178,11 +178,6 @@ function parsedConfigCachePath(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Whether JSON holds `value` exactly (YAML can also give non-finite numbers). */
@@ -198,11 +193,10 @@ function jsonExact(value: unknown): boolean {
 
 async function cachedParse(text: string, path: string): Promise<DatumctlConfig> {
   const cachePath = parsedConfigCachePath();
-  const hash = await sha256Hex(text);
   if (cachePath) {
     try {
       const cached = JSON.parse(await Deno.readTextFile(cachePath));
-      if (cached?.sha256 === hash && cached.config) return cached.config as DatumctlConfig;
+      if (cached?.text === text && cached.config) return cached.config as DatumctlConfig;
     } catch {
       // Missing or damaged: parse the YAML and write a fresh one.
     }
@@ -210,7 +204,7 @@ async function cachedParse(text: string, path: string): Promise<DatumctlConfig> 
   const config = await parseConfig(text, path);
   if (cachePath && jsonExact(config)) {
     // Best effort: a cache that cannot be written only costs the next read the YAML parser.
-    await writePrivateFile(cachePath, JSON.stringify({ sha256: hash, config })).catch(() => {});
+    await writePrivateFile(cachePath, JSON.stringify({ text, config })).catch(() => {});
   }
   return config;
 }
