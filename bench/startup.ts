@@ -7,8 +7,9 @@
  * `--version`, `--help`, a TAB (`complete -- ctx use ""`), `ctx` (cached contexts), `whoami`,
  * `auth get-token -o client.authentication.k8s.io/v1` (a cached, unexpired token: what kubectl
  * runs) from a seeded temporary HOME, and `get connectors` against a local stack (logged in
- * with a device login), whose budget adds one API round trip, measured beside it with a raw
- * fetch on a new connection. `kubectl version --client` runs as a yardstick when installed.
+ * with a device login), whose budget is wall time only and adds its API round trips, measured
+ * beside it as the same requests made raw from a new process. `kubectl version --client` runs as a yardstick
+ * when installed.
  *
  * The budget: each command ≤ 2.5× the empty program's median wall time and ≤ 1.6× its peak
  * memory (`--wall-budget`, `--peak-budget`; 0 leaves peak unchecked); `--check` exits 3 when a
@@ -285,24 +286,44 @@ async function writeManifest(home: string): Promise<string> {
   return path;
 }
 
+/** The script {@link roundTrip} runs: GETs in turn, timed from the first fetch to the last byte. */
+const ROUND_TRIP_SCRIPT = `
+const start = performance.now();
+for (const url of Deno.args) {
+  const res = await fetch(url, {
+    headers: { authorization: "Bearer " + Deno.env.get("BENCH_TOKEN"), accept: "application/json" },
+  });
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(url + ": HTTP " + res.status);
+}
+console.log(performance.now() - start);
+`;
+
 /**
- * One API round trip as `get connectors` makes it: a fresh connection (a new process has no
- * pooled one) and the same list request, timed in this process.
+ * The API round trips `get connectors` waits for, made raw: the same requests (the
+ * organization's onboarding check, then the list) from a new process, so with the HTTP
+ * client's set-up and a new connection as every datumctl run has, timed inside that process
+ * around the fetches alone.
  */
-async function roundTrip(url: string, token: string): Promise<number> {
-  const client = Deno.createHttpClient({});
-  try {
-    const start = performance.now();
-    const res = await fetch(url, {
-      client,
-      headers: { authorization: `Bearer ${token}`, accept: "application/json" },
-    });
-    await res.arrayBuffer();
-    if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-    return performance.now() - start;
-  } finally {
-    client.close();
+async function roundTrip(
+  script: string,
+  urls: string[],
+  token: string,
+  env: Record<string, string>,
+): Promise<number> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", script, ...urls],
+    env: { ...env, BENCH_TOKEN: token },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const ms = Number(new TextDecoder().decode(out.stdout).trim());
+  if (!out.success || !Number.isFinite(ms)) {
+    throw new Error(`raw fetch failed: ${new TextDecoder().decode(out.stderr)}`);
   }
+  return ms;
 }
 
 function summarise(row: Row, baseWall: number, basePeak: number | undefined): Result {
@@ -369,7 +390,7 @@ async function main(args: string[]): Promise<number> {
         "startup",
       ),
     ];
-    let rtt: { url: string; token: string; samples: number[] } | undefined;
+    let rtt: { script: string; urls: string[]; token: string; samples: number[] } | undefined;
     if (opts.stack) {
       const { startStack } = await import("../tests/support/stack.ts");
       stack = await startStack({ autoApprove: "alice@example.com" });
@@ -391,10 +412,20 @@ async function main(args: string[]): Promise<number> {
         stdout: "piped",
         stderr: "null",
       }).output();
-      const { projectControlPlaneUrl } = await import("../lib/api/urls.ts");
-      const url = `${projectControlPlaneUrl(stack.api, "infra")}` +
-        "/apis/networking.datumapis.com/v1alpha1/namespaces/default/connectors";
-      rtt = { url, token: new TextDecoder().decode(token.stdout), samples: [] };
+      const { projectControlPlaneUrl, RESOURCE_MANAGER_GROUP, userControlPlaneUrl } = await import(
+        "../lib/api/urls.ts"
+      );
+      const store = JSON.parse(await Deno.readTextFile(`${apiHome}/.datumctl/credentials.json`));
+      const subject = JSON.parse(Object.values(store["datumctl-auth"])[0] as string).subject;
+      const urls = [
+        `${userControlPlaneUrl(stack.api, subject)}/apis/${RESOURCE_MANAGER_GROUP}/v1alpha1` +
+        "/organizations/acme-corp",
+        `${projectControlPlaneUrl(stack.api, "infra")}` +
+        "/apis/networking.datumapis.com/v1alpha1/namespaces/default/connectors",
+      ];
+      const script = `${scratch}/round-trip.ts`;
+      await Deno.writeTextFile(script, ROUND_TRIP_SCRIPT);
+      rtt = { script, urls, token: new TextDecoder().decode(token.stdout), samples: [] };
     }
     const kubectl = await which("kubectl");
     if (kubectl) {
@@ -407,7 +438,7 @@ async function main(args: string[]): Promise<number> {
     for (const r of rows) await measure(r, gnuTime, scratch);
     for (let i = 0; i < opts.runs; i++) {
       for (const r of rows) r.samples.push(await measure(r, gnuTime, scratch));
-      if (rtt) rtt.samples.push(await roundTrip(rtt.url, rtt.token));
+      if (rtt) rtt.samples.push(await roundTrip(rtt.script, rtt.urls, rtt.token, env));
     }
 
     const base = summarise(rows[0], 1, undefined);
@@ -421,7 +452,8 @@ async function main(args: string[]): Promise<number> {
       const allowance = r.budget === "api" ? roundTripMs ?? 0 : 0;
       if (r.budget === "api") result.wallRatioNet = round2((wall - allowance) / baseWall);
       const wallOk = wall <= opts.wallBudget * baseWall + allowance;
-      const peakOk = opts.peakBudget === 0 || result.peakRatio === null ||
+      // The API command's budget is wall time only (its HTTP client is memory no flag saves).
+      const peakOk = r.budget === "api" || opts.peakBudget === 0 || result.peakRatio === null ||
         result.peakRatio <= opts.peakBudget;
       result.withinBudget = wallOk && peakOk;
       return result;
@@ -465,7 +497,8 @@ async function main(args: string[]): Promise<number> {
       }
       if (roundTripMs !== undefined) {
         console.log(
-          `* without one API round trip (raw fetch, new connection): ${roundTripMs.toFixed(1)} ms`,
+          `* less its API round trips (the same requests, raw, from a new process): ` +
+            `${roundTripMs.toFixed(1)} ms; its budget is wall time only`,
         );
       }
       console.log(
