@@ -227,13 +227,17 @@ async function denoDir(): Promise<string | undefined> {
   }
 }
 
+const WINDOWS = Deno.build.os === "windows";
+
 async function which(name: string): Promise<string | undefined> {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      const info = await Deno.stat(`${dir}/${name}`);
-      if (info.isFile) return `${dir}/${name}`;
-    } catch {
-      // not here
+  for (const dir of (Deno.env.get("PATH") ?? "").split(WINDOWS ? ";" : ":")) {
+    for (const file of WINDOWS ? [`${name}.exe`] : [name]) {
+      try {
+        const info = await Deno.stat(`${dir}/${file}`);
+        if (info.isFile) return `${dir}/${file}`;
+      } catch {
+        // not here
+      }
     }
   }
   return undefined;
@@ -363,6 +367,11 @@ async function main(args: string[]): Promise<number> {
       XDG_CACHE_HOME: `${home}/.cache`,
       XDG_CONFIG_HOME: `${home}/.config`,
     };
+    // A Windows process needs its system folders in the environment to start at all.
+    for (const name of WINDOWS ? ["SystemRoot", "windir", "TEMP", "TMP", "PATHEXT"] : []) {
+      const value = Deno.env.get(name);
+      if (value) env[name] = value;
+    }
     // Keep Deno's own cache: a fresh one under the temporary HOME would download and compile.
     const dir = Deno.env.get("DENO_DIR") ?? await denoDir();
     if (dir) env.DENO_DIR = dir;
