@@ -18,7 +18,10 @@ async function contextCandidates(): Promise<Candidate[]> {
 
 async function tunnelCandidates(): Promise<Candidate[]> {
   try {
-    const { readTunnelState } = await import("../lib/tunnel/state.ts");
+    // A computed specifier: the state file's yaml package must not load (or be resolved) for
+    // the TABs that never ask for tunnel ids.
+    const specifier = "../lib/tunnel/state.ts";
+    const { readTunnelState } = await import(specifier) as typeof import("../lib/tunnel/state.ts");
     const { connectRepo } = await import("../lib/tunnel/keys.ts");
     const entries = await readTunnelState(connectRepo(undefined));
     return entries.map((e) => ({ value: e.id, description: e.label }));

@@ -54,9 +54,10 @@ export const COMMAND_GROUPS: CommandGroup[] = [
 ];
 
 /**
- * Every module main.ts, ./program.ts and ./fast-path.ts import by a computed specifier
- * (relative to commands/), the groups' modules included: `deno compile` embeds only what it can
- * see, so scripts/compile.ts passes each with `--include`.
+ * Every datumctl module imported by a computed specifier (relative to commands/), the groups'
+ * modules included: `deno compile` embeds only what it can see, so scripts/compile.ts passes
+ * each with `--include`. (npm packages are never imported only that way: each is also named by
+ * a literal import somewhere, so the binary has it.)
  */
 export const COMPUTED_IMPORTS: string[] = [
   "./program.ts",
@@ -68,6 +69,9 @@ export const COMPUTED_IMPORTS: string[] = [
   "./completion-values.ts",
   "../lib/ui/completion.ts",
   "../lib/yaml.ts",
+  "../lib/tunnel/state.ts",
+  "../lib/resources/manifests.ts",
+  "../lib/resources/edit.ts",
 ];
 
 /** The root flags that take a value, so a flag's value is not taken for the command name. */

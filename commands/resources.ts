@@ -106,8 +106,19 @@ async function forEachReporting<T>(
   }
 }
 
+/**
+ * `import()` by a computed specifier, for modules that pull in the yaml package: `deno run`
+ * resolves every npm package a literal `import("…")` reaches when this module loads, which costs
+ * `get` several milliseconds (docs/performance.md). scripts/compile.ts embeds these.
+ */
+function importYamlModule<T>(specifier: string): Promise<T> {
+  return import(specifier);
+}
+
 async function loadManifestArgs(files: string[], recursive?: boolean): Promise<Manifest[]> {
-  const { loadManifests, readAllStdin } = await import("../lib/resources/manifests.ts");
+  const { loadManifests, readAllStdin } = await importYamlModule<
+    typeof import("../lib/resources/manifests.ts")
+  >("../lib/resources/manifests.ts");
   return await loadManifests(files, { readStdin: readAllStdin, recursive });
 }
 
@@ -654,7 +665,7 @@ async function edit(
     );
   }
   const [{ editObject }, { openInEditor }] = await Promise.all([
-    import("../lib/resources/edit.ts"),
+    importYamlModule<typeof import("../lib/resources/edit.ts")>("../lib/resources/edit.ts"),
     import("../lib/ui/editor.ts"),
   ]);
   const rc = await clientFor(cmd, ctx, requests[0].type, opts);
