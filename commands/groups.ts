@@ -56,8 +56,7 @@ export const COMMAND_GROUPS: CommandGroup[] = [
 /**
  * Every datumctl module imported by a computed specifier (relative to commands/), the groups'
  * modules included: `deno compile` embeds only what it can see, so scripts/compile.ts passes
- * each with `--include`. (npm packages are never imported only that way: each is also named by
- * a literal import somewhere, so the binary has it.)
+ * each with `--include`.
  */
 export const COMPUTED_IMPORTS: string[] = [
   "./program.ts",
@@ -72,6 +71,17 @@ export const COMPUTED_IMPORTS: string[] = [
   "../lib/tunnel/state.ts",
   "../lib/resources/manifests.ts",
   "../lib/resources/edit.ts",
+];
+
+/**
+ * The npm packages imported by a computed specifier somewhere (deno.json import names), which
+ * scripts/compile.ts embeds with `--include npm:…` for the same reason.
+ */
+export const COMPUTED_NPM_IMPORTS: string[] = [
+  "yaml",
+  "@inquirer/prompts",
+  "jose",
+  "@napi-rs/keyring",
 ];
 
 /** The root flags that take a value, so a flag's value is not taken for the command name. */

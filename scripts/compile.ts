@@ -31,7 +31,8 @@ import {
 } from "../lib/release/platform.ts";
 import { formatSums, sha256Hex } from "../lib/release/checksums.ts";
 import { engineFileName as engineFileNameFor } from "../lib/tunnel/engine.ts";
-import { COMPUTED_IMPORTS } from "../commands/groups.ts";
+import { COMPUTED_IMPORTS, COMPUTED_NPM_IMPORTS } from "../commands/groups.ts";
+import denoJson from "../deno.json" with { type: "json" };
 
 /**
  * The modules datumctl imports by computed specifiers (so `deno run` does not load every command
@@ -40,6 +41,8 @@ import { COMPUTED_IMPORTS } from "../commands/groups.ts";
  */
 export const LAZY_MODULES: readonly string[] = [
   ...new Set(COMPUTED_IMPORTS.map((m) => new URL(m, "file:///commands/").pathname.slice(1))),
+  // The npm packages imported that way, pinned as deno.json pins them (`npm:yaml@2.9.1`).
+  ...COMPUTED_NPM_IMPORTS.map((name) => (denoJson.imports as Record<string, string>)[name]),
 ];
 
 /**
