@@ -1,7 +1,7 @@
 /**
  * `deno task bench <name> [args...]`: runs one benchmark, each a script beside this one.
  *
- *   startup   start-up time and peak memory of the offline commands (bench/startup.ts)
+ *   startup   start-up time and peak memory of the hot commands, against a budget (bench/startup.ts)
  *   tunnel    tunnel throughput and latency against direct TCP (bench/tunnel.ts)
  *   restart   restart-to-ready with the edge's DNS TTL emulated (bench/restart.ts)
  *
@@ -9,7 +9,7 @@
  */
 
 const BENCHES: Record<string, { file: string; what: string }> = {
-  startup: { file: "startup.ts", what: "start-up time and peak memory of the offline commands" },
+  startup: { file: "startup.ts", what: "start-up time and peak memory of the hot commands" },
   tunnel: { file: "tunnel.ts", what: "tunnel throughput and latency against direct TCP" },
   restart: { file: "restart.ts", what: "restart-to-ready, same UDP port vs a new one (DNS TTL)" },
 };

@@ -8,7 +8,6 @@ import type { CommandContext, RegisterCommands } from "./context.ts";
 import { CliError, ExitCode, UsageError } from "../lib/ui/errors.ts";
 import {
   labelled,
-  parseOutputFormat,
   parseStructuredOutput,
   renderStructured,
   successLine,
@@ -17,6 +16,7 @@ import { renderTable } from "../lib/ui/table.ts";
 import { sanitizeForTerminal, terminalLine } from "../lib/ui/terminal-text.ts";
 import type { IO } from "../lib/ui/io.ts";
 import type { Session } from "../lib/store/config.ts";
+import { type GetTokenOptions, printToken } from "./auth-token.ts";
 
 /** The `auth` group, created on first use so several modules can add subcommands to it. */
 export function authGroup(program: Command): Command {
@@ -191,8 +191,6 @@ Examples:
     });
 }
 
-const EXEC_CREDENTIAL = "client.authentication.k8s.io/v1";
-
 function registerGetToken(auth: Command, ctx: CommandContext) {
   auth
     .command("get-token")
@@ -218,35 +216,7 @@ Examples:
   datumctl auth get-token -o client.authentication.k8s.io/v1
   datumctl auth get-token --session jane@acme.com@api.datum.net`,
     )
-    .action(async (flags: { output: string; session?: string }) => {
-      const io = ctx.io;
-      const format = parseOutputFormat(flags.output, ["token", EXEC_CREDENTIAL] as const, "token");
-      const [{ resolveAuthContext }, { formatRfc3339 }] = await Promise.all([
-        import("../lib/auth/resolve.ts"),
-        import("../lib/auth/stored-token.ts"),
-      ]);
-      const auth = await resolveAuthContext({
-        session: flags.session,
-        env: (n) => io.env(n),
-        warn: (l) => io.err(terminalLine(l)),
-      });
-      const token = await auth.tokens.accessToken();
-      if (format === "token") {
-        io.out(token);
-        return;
-      }
-      const expiry = (await auth.tokens.expiry()) ?? new Date(Date.now() + 5 * 60_000);
-      io.out(JSON.stringify(
-        {
-          kind: "ExecCredential",
-          apiVersion: EXEC_CREDENTIAL,
-          spec: { interactive: false },
-          status: { expirationTimestamp: formatRfc3339(expiry), token },
-        },
-        null,
-        2,
-      ));
-    });
+    .action(async (flags: GetTokenOptions) => await printToken(ctx, flags));
 }
 
 function registerMoved(auth: Command) {

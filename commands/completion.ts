@@ -12,7 +12,8 @@
  */
 import { Argument, type Command } from "commander";
 import type { RegisterCommands } from "./context.ts";
-import type { Candidate, CompletionValues, Shell } from "../lib/ui/completion.ts";
+import type { Shell } from "../lib/ui/completion.ts";
+import { localValues } from "./completion-values.ts";
 
 const SHELL_NAMES = ["bash", "zsh", "fish", "powershell"];
 
@@ -31,79 +32,6 @@ Examples:
 
   # PowerShell:
   datumctl completion powershell | Out-String | Invoke-Expression`;
-
-async function contextCandidates(): Promise<Candidate[]> {
-  try {
-    const { loadConfig } = await import("../lib/store/config.ts");
-    const config = await loadConfig();
-    return config.contexts.map((c) => ({ value: c.name, description: c.session }));
-  } catch {
-    // A missing or broken config must not break TAB; `ctx` reports it properly.
-    return [];
-  }
-}
-
-async function tunnelCandidates(): Promise<Candidate[]> {
-  try {
-    const { readTunnelState } = await import("../lib/tunnel/state.ts");
-    const { connectRepo } = await import("../lib/tunnel/keys.ts");
-    const entries = await readTunnelState(connectRepo(undefined));
-    return entries.map((e) => ({ value: e.id, description: e.label }));
-  } catch {
-    return [];
-  }
-}
-
-/** The refs `ctx` shows (`org`, `org/project`) of the active login, with display names. */
-async function contextRefCandidates(): Promise<Candidate[]> {
-  try {
-    const [{ loadConfig }, { contextViews }, { activeSession }] = await Promise.all([
-      import("../lib/store/config.ts"),
-      import("../lib/scope/contexts.ts"),
-      import("../lib/auth/sessions.ts"),
-    ]);
-    const config = await loadConfig();
-    const active = activeSession(config)?.name;
-    if (!active) return [];
-    return contextViews(config, [active]).map((v) => ({
-      value: v.ref,
-      description: v.project ? v.project.displayName : v.organization.displayName,
-    }));
-  } catch {
-    return [];
-  }
-}
-
-async function tunnelNameCandidates(): Promise<Candidate[]> {
-  try {
-    const { listNamedTunnelNames } = await import("../lib/tunnel/daemon/record.ts");
-    return (await listNamedTunnelNames()).map((value) => ({ value }));
-  } catch {
-    return [];
-  }
-}
-
-async function resourceTypeCandidates(): Promise<Candidate[]> {
-  try {
-    const { cachedTypeNames } = await import("../lib/resources/type-names.ts");
-    return await cachedTypeNames();
-  } catch {
-    return [];
-  }
-}
-
-async function localValues(words: string[]): Promise<CompletionValues> {
-  const wantsTunnels = words.includes("tunnel");
-  const none = Promise.resolve([] as Candidate[]);
-  const [contexts, contextRefs, tunnelIds, tunnelNames, resourceTypes] = await Promise.all([
-    contextCandidates(),
-    contextRefCandidates(),
-    wantsTunnels ? tunnelCandidates() : none,
-    wantsTunnels ? tunnelNameCandidates() : none,
-    words.length <= 2 || !wantsTunnels ? resourceTypeCandidates() : none,
-  ]);
-  return { contexts, contextRefs, tunnelIds, tunnelNames, resourceTypes };
-}
 
 /** Registers `completion` and the hidden `complete` it relies on. */
 export const register: RegisterCommands = (program, ctx) => {

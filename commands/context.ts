@@ -28,8 +28,14 @@ export interface CommandContext {
 /** The signature every command group module exports as `register`. */
 export type RegisterCommands = (program: Command, ctx: CommandContext) => void;
 
+/**
+ * What the flag readers need of a command: commander's `Command`, or the start-up fast path's
+ * own parse of argv (main.ts runs the hot commands without loading commander).
+ */
+export type FlagSource = Pick<Command, "optsWithGlobals">;
+
 /** Reads the global flags from inside any (sub)command action. */
-export function globalOptions(cmd: Command): GlobalOptions {
+export function globalOptions(cmd: FlagSource): GlobalOptions {
   const all = cmd.optsWithGlobals() as Record<string, unknown>;
   return {
     errorFormat: all.errorFormat === "json" ? "json" : "human",
@@ -40,7 +46,7 @@ export function globalOptions(cmd: Command): GlobalOptions {
 }
 
 /** The scope flags (`--project`, `--organization`, `--context`) and the environment, for lib/scope. */
-export function scopeInputs(cmd: Command, io: IO): ScopeInputs {
+export function scopeInputs(cmd: FlagSource, io: IO): ScopeInputs {
   const g = globalOptions(cmd);
   return {
     project: g.project,

@@ -23,7 +23,8 @@ import { registerCurrent } from "./ctx/current.ts";
 
 const FORMATS = ["table", "json", "yaml"] as const;
 
-interface ListOptions {
+/** The flags of `ctx` / `ctx list`. */
+export interface ListOptions {
   all?: boolean;
   refresh?: boolean;
   output?: string;
@@ -36,7 +37,8 @@ function refreshOptions(ctx: CommandContext): RefreshOptions {
   };
 }
 
-async function listContexts(ctx: CommandContext, opts: ListOptions): Promise<void> {
+/** `ctx` / `ctx list`: prints the contexts. */
+export async function listContexts(ctx: CommandContext, opts: ListOptions): Promise<void> {
   const format = parseOutputFormat(opts.output, FORMATS, "table");
   const { views, sessions } = await contextListing({
     ...refreshOptions(ctx),

@@ -13,6 +13,7 @@
 import type { Command } from "commander";
 import {
   type CommandContext,
+  type FlagSource,
   globalOptions,
   type RegisterCommands,
   scopeInputs,
@@ -112,8 +113,19 @@ export async function forEachReporting<T>(
   }
 }
 
+/**
+ * `import()` by a computed specifier, for modules that pull in the yaml package: `deno run`
+ * resolves every npm package a literal `import("…")` reaches when this module loads, which costs
+ * `get` several milliseconds (docs/performance.md). scripts/compile.ts embeds these.
+ */
+function importYamlModule<T>(specifier: string): Promise<T> {
+  return import(specifier);
+}
+
 async function loadManifestArgs(files: string[], recursive?: boolean): Promise<Manifest[]> {
-  const { loadManifests, readAllStdin } = await import("../lib/resources/manifests.ts");
+  const { loadManifests, readAllStdin } = await importYamlModule<
+    typeof import("../lib/resources/manifests.ts")
+  >("../lib/resources/manifests.ts");
   return await loadManifests(files, { readStdin: readAllStdin, recursive });
 }
 
@@ -166,7 +178,8 @@ function parseTypeWords(args: string[]): TypeRequest[] {
 // ---------------------------------------------------------------------------------------------
 // get
 
-interface GetOptions {
+/** The flags of `get`, as commander names them. */
+export interface GetOptions {
   output?: string;
   selector?: string;
   fieldSelector?: string;
@@ -183,7 +196,7 @@ interface GetOptions {
 }
 
 async function getOrganizations(
-  cmd: Command,
+  cmd: FlagSource,
   ctx: CommandContext,
   names: string[],
   output: ResourceOutput,
@@ -238,7 +251,7 @@ async function getOrganizations(
 
 /** Opens the control plane a type request goes to (the organization's for projects). */
 export async function clientFor(
-  cmd: Command,
+  cmd: FlagSource,
   ctx: CommandContext,
   word: string,
   opts: { namespace?: string },
@@ -275,7 +288,13 @@ function getOutput(opts: GetOptions): ResourceOutput {
   return parseResourceOutput(`jsonpath=${opts.template}`);
 }
 
-async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetOptions) {
+/** `get`: lists or shows resources. */
+export async function get(
+  cmd: FlagSource,
+  ctx: CommandContext,
+  args: string[],
+  opts: GetOptions,
+) {
   const output = getOutput(opts);
   const { parseSortBy, sortByField } = await import("../lib/resources/sort.ts");
   const sortKey = opts.sortBy ? parseSortBy(opts.sortBy) : undefined;
@@ -431,7 +450,7 @@ async function get(cmd: Command, ctx: CommandContext, args: string[], opts: GetO
 }
 
 /** Reports every NotFound but the last on stderr and throws the last (kubectl: one line each). */
-function throwMissing(cmd: Command, ctx: CommandContext, missing: unknown[]): void {
+function throwMissing(cmd: FlagSource, ctx: CommandContext, missing: unknown[]): void {
   if (missing.length === 0) return;
   for (const err of missing.slice(0, -1)) {
     ctx.io.err(formatError(err, globalOptions(cmd).errorFormat));
@@ -746,7 +765,7 @@ async function edit(
     );
   }
   const [{ editObject }, { openInEditor }] = await Promise.all([
-    import("../lib/resources/edit.ts"),
+    importYamlModule<typeof import("../lib/resources/edit.ts")>("../lib/resources/edit.ts"),
     import("../lib/ui/editor.ts"),
   ]);
   const rc = await clientFor(cmd, ctx, requests[0].type, opts);

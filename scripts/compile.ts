@@ -31,6 +31,19 @@ import {
 } from "../lib/release/platform.ts";
 import { formatSums, sha256Hex } from "../lib/release/checksums.ts";
 import { engineFileName as engineFileNameFor } from "../lib/tunnel/engine.ts";
+import { COMPUTED_IMPORTS, COMPUTED_NPM_IMPORTS } from "../commands/groups.ts";
+import denoJson from "../deno.json" with { type: "json" };
+
+/**
+ * The modules datumctl imports by computed specifiers (so `deno run` does not load every command
+ * up front), repo-relative: `deno compile` embeds only the imports it can see, so each is
+ * passed with `--include`.
+ */
+export const LAZY_MODULES: readonly string[] = [
+  ...new Set(COMPUTED_IMPORTS.map((m) => new URL(m, "file:///commands/").pathname.slice(1))),
+  // The npm packages imported that way, pinned as deno.json pins them (`npm:yaml@2.9.1`).
+  ...COMPUTED_NPM_IMPORTS.map((name) => (denoJson.imports as Record<string, string>)[name]),
+];
 
 /**
  * The permissions baked into the binary. Each is as narrow as what datumctl does allows:
@@ -160,6 +173,7 @@ export function planCompile(opts: CompileOptions): TargetPlan[] {
       ...(opts.noCheck ? ["--no-check"] : []),
       "--include",
       engineStaged,
+      ...LAZY_MODULES.flatMap((m) => ["--include", m]),
       ...COMPILE_PERMISSIONS,
       "main.ts",
     ];

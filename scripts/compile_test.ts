@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { COMPILE_PERMISSIONS, engineFileName, planCompile } from "./compile.ts";
+import { COMPILE_PERMISSIONS, engineFileName, LAZY_MODULES, planCompile } from "./compile.ts";
 import { RELEASE_TARGETS } from "../lib/release/platform.ts";
 import { parseSums, sha256Hex } from "../lib/release/checksums.ts";
 
@@ -40,6 +40,8 @@ Deno.test("--dry-run plans one compile per target, each embedding that target's 
     assert.match(line, new RegExp(` --output dist/${binary.replace(".", "\\.")} `));
     assert.match(line, new RegExp(` --include engine/dist/datumctl_engine\\.${platform}\\.node `));
     for (const flag of COMPILE_PERMISSIONS) assert.ok(line.includes(` ${flag} `), flag);
+    // The modules imported by computed specifiers are embedded too (the lazy command groups).
+    for (const m of LAZY_MODULES) assert.ok(line.includes(` --include ${m} `), m);
     assert.doesNotMatch(line, / (-A|--allow-all) /);
     assert.ok(line.endsWith(" main.ts"));
   }
@@ -153,20 +155,27 @@ Deno.test("deno compile accepts the planned flags; sums and sizes are written", 
   }
 });
 
-/** The project's own files in main.ts's module graph (absolute paths; npm packages left out). */
+/**
+ * The project's own files in the module graph of main.ts and of the modules it imports by
+ * computed specifiers (absolute paths; npm packages left out).
+ */
 async function projectModules(): Promise<string[]> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "main.ts"],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  const graph = JSON.parse(dec.decode(out.stdout)) as { modules: { local?: string }[] };
-  return graph.modules
-    .map((m) => m.local)
-    .filter((local): local is string =>
-      !!local?.startsWith(`${ROOT}/`) && !local.includes("/node_modules/")
-    );
+  const locals = new Set<string>();
+  for (const root of ["main.ts", ...LAZY_MODULES]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", root],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const graph = JSON.parse(dec.decode(out.stdout)) as { modules: { local?: string }[] };
+    for (const m of graph.modules) {
+      if (m.local?.startsWith(`${ROOT}/`) && !m.local.includes("/node_modules/")) {
+        locals.add(m.local);
+      }
+    }
+  }
+  return [...locals];
 }
 
 /** The top-level files and folders of the project that main.ts's module graph touches. */

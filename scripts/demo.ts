@@ -81,8 +81,9 @@ class ListenerOutput {
   /** Prints `stream`'s lines until it ends. */
   async forward(stream: ReadableStream<Uint8Array>): Promise<void> {
     let buffer = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
+    const decoder = new TextDecoder();
+    for await (const bytes of stream) {
+      buffer += decoder.decode(bytes, { stream: true });
       let nl;
       while ((nl = buffer.indexOf("\n")) >= 0) {
         this.#line(buffer.slice(0, nl));

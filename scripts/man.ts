@@ -19,7 +19,7 @@ if (!outDir) {
 // SOURCE_DATE_EPOCH keeps release pages reproducible; otherwise today's date.
 const epoch = Deno.env.get("SOURCE_DATE_EPOCH");
 const date = (epoch ? new Date(Number(epoch) * 1000) : new Date()).toISOString().slice(0, 10);
-const program = buildProgram({ io: memoryIO(), version: denoJson.version });
+const program = await buildProgram({ io: memoryIO(), version: denoJson.version });
 const pages = renderManPages(program, { version: denoJson.version, date });
 await Deno.mkdir(outDir, { recursive: true });
 for (const [name, text] of pages) await Deno.writeTextFile(`${outDir}/${name}`, text);

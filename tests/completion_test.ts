@@ -2,14 +2,24 @@ import assert from "node:assert/strict";
 import type { Command } from "commander";
 import { buildProgram } from "../main.ts";
 import { memoryIO } from "../lib/ui/io.ts";
-import { completeWords, completionScript, SHELLS } from "../lib/ui/completion.ts";
+import {
+  type Candidate,
+  type CommandTree,
+  commandTree,
+  completeWords,
+  completionScript,
+  type CompletionValues,
+  SHELLS,
+  type TreeOption,
+} from "../lib/ui/completion.ts";
+import { type Command as TabCommand, RootCommand } from "@bomb.sh/tab";
 import { emptyConfig, serializeConfig } from "../lib/store/config.ts";
 import { cliCommand, isolatedEnv, makeHome, runCli } from "./support/cli.ts";
 
 const NO_VALUES = { contexts: [], tunnelIds: [] };
 
-function program(): Command {
-  return buildProgram({ io: memoryIO(), version: "0.0.0-test" });
+async function program(): Promise<Command> {
+  return await buildProgram({ io: memoryIO(), version: "0.0.0-test" });
 }
 
 function values(answer: string): string[] {
@@ -29,11 +39,11 @@ async function seedContexts(home: string, names: string[]): Promise<void> {
   const config = emptyConfig();
   config.contexts = names.map((name) => ({ name, session: "alice@example.com@api.test" }));
   await Deno.mkdir(`${home}/.datumctl`, { recursive: true });
-  await Deno.writeTextFile(`${home}/.datumctl/config`, serializeConfig(config));
+  await Deno.writeTextFile(`${home}/.datumctl/config`, await serializeConfig(config));
 }
 
 Deno.test("every command of the tree is offered under its parent, none from a fixed list", async () => {
-  const root = program();
+  const root = await program();
   const paths = commandPaths(root);
   assert.ok(paths.includes("completion"));
   for (const path of paths) {
@@ -47,7 +57,7 @@ Deno.test("every command of the tree is offered under its parent, none from a fi
 });
 
 Deno.test("flags complete for the command typed, global flags included", async () => {
-  const root = program();
+  const root = await program();
   const answer = values(await completeWords(root, ["completion", "--"], NO_VALUES));
   assert.ok(answer.includes("--help"));
   assert.ok(answer.includes("--context"), "global flags are accepted after a subcommand");
@@ -60,7 +70,7 @@ Deno.test("flags complete for the command typed, global flags included", async (
 });
 
 Deno.test("--context offers the context names it is given", async () => {
-  const answer = await completeWords(program(), ["--context", ""], {
+  const answer = await completeWords(await program(), ["--context", ""], {
     contexts: [{ value: "alice@api/acme-corp" }, { value: "alice@api/acme-corp/infra" }],
     tunnelIds: [],
   });
@@ -90,6 +100,113 @@ Deno.test("the CLI reads context names from ~/.datumctl/config, without network"
   const broken = await runCli(["complete", "--", "--context", ""], { home });
   assert.equal(broken.code, 0);
   assert.equal(broken.stdout, ":4\n");
+});
+
+/**
+ * The reference: the tree handed to `@bomb.sh/tab`'s own parser, as completion answered before
+ * it had its own (a TAB is now answered without loading tab's npm package).
+ */
+function tabAnswer(tree: CommandTree, words: string[], values: CompletionValues): string {
+  const root = new RootCommand();
+  const forOption = (long: string, path: string): Candidate[] =>
+    long === "context"
+      ? values.contexts
+      : long === "id" && path.split(" ")[0] === "tunnel"
+      ? values.tunnelIds
+      : [];
+  const forArgument = (name: string, path: string): Candidate[] => {
+    const group = path.split(" ")[0];
+    if (["ctx", "context"].includes(group) && /^(context|name|ref)$/.test(name)) {
+      return values.contexts;
+    }
+    return group === "tunnel" && /^(id|tunnel)$/.test(name) ? values.tunnelIds : [];
+  };
+  const addOptions = (target: TabCommand, options: TreeOption[], path: string) => {
+    for (const o of options) {
+      const long = o.long?.replace(/^--/, "");
+      if (!long) continue;
+      const short = o.short?.replace(/^-/, "");
+      const alias = short && !short.startsWith("-") ? short : undefined;
+      if (!o.takesValue) {
+        target.option(long, o.description, alias);
+        continue;
+      }
+      target.option(long, o.description, (complete) => {
+        for (const c of o.choices ?? []) complete(c, "");
+        for (const c of forOption(long, path)) complete(c.value, c.description ?? "");
+      }, alias);
+    }
+  };
+  const globals = tree.options.filter((o) => o.long !== "--version");
+  addOptions(root, tree.options, "");
+  const walk = (cmd: CommandTree, prefix: string) => {
+    for (const sub of cmd.commands.filter((c) => c.visible)) {
+      const path = prefix ? `${prefix} ${sub.name}` : sub.name;
+      const node = root.command(path, sub.description);
+      const own = new Set(sub.options.map((o) => o.long));
+      addOptions(node, [...sub.options, ...globals.filter((g) => !own.has(g.long))], path);
+      for (const a of sub.arguments) {
+        const dynamic = forArgument(a.name, path);
+        if ((a.choices ?? []).length === 0 && dynamic.length === 0) {
+          node.argument(a.name, undefined, a.variadic);
+          continue;
+        }
+        node.argument(a.name, (complete) => {
+          for (const c of a.choices ?? []) complete(c, "");
+          for (const c of dynamic) complete(c.value, c.description ?? "");
+        }, a.variadic);
+      }
+      walk(sub, path);
+    }
+  };
+  walk(tree, "");
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => lines.push(args.map(String).join(" "));
+  try {
+    root.parse([...words]);
+  } finally {
+    console.log = log;
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Word lists around every command: new words, flag prefixes, flag values, positionals. */
+function sampleWords(tree: CommandTree): string[][] {
+  const out: string[][] = [[], [""], ["-"], ["--"], ["--c"], ["--context", ""], ["--context=a"]];
+  const walk = (cmd: CommandTree, path: string[]) => {
+    for (const sub of cmd.commands) {
+      const here = [...path, sub.name];
+      out.push([...here, ""], [...here, "-"], [...here, "--"], [...path, sub.name.slice(0, 1)]);
+      out.push([...here, "x", ""], [...here, "x", "y", ""], [...here, "--context", "b", ""]);
+      for (const o of [...sub.options, ...sub.hiddenOptions]) {
+        for (const flag of [o.long, o.short].filter((f): f is string => !!f)) {
+          out.push([...here, flag, ""], [...here, flag, "a"], [...here, `${flag}=`]);
+          out.push([...here, flag, "v", ""], [...here, flag, "-"]);
+        }
+      }
+      walk(sub, here);
+    }
+  };
+  walk(tree, []);
+  return out;
+}
+
+Deno.test("every answer is the one @bomb.sh/tab's parser gives for the same tree", async () => {
+  const tree = commandTree(await program());
+  const values: CompletionValues = {
+    contexts: [{ value: "alice@api/acme-corp", description: "alice" }, { value: "b@api/x" }],
+    tunnelIds: [{ value: "t-1", description: "web" }],
+  };
+  const samples = sampleWords(tree);
+  assert.ok(samples.length > 500, `only ${samples.length} samples`);
+  for (const words of samples) {
+    const ours = (await completeWords(tree, words, values)).split("\n");
+    const tab = tabAnswer(tree, words, values).split("\n");
+    // Flags that take a path end in ":0" (the shell lists files); tab always says ":4".
+    assert.deepEqual(ours.slice(0, -2), tab.slice(0, -2), JSON.stringify(words));
+    assert.ok([":4", ":0"].includes(ours.at(-2)!), JSON.stringify(words));
+  }
 });
 
 /** A tmux server on its own socket, torn down by {@link Pty.close}. */

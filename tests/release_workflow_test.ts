@@ -86,11 +86,90 @@ Deno.test("publishing checks the tag, writes SHA256SUMS and VERSION, ships insta
   assert.match(script, new RegExp(`-eq ${RELEASE_TARGETS.length}\\b`));
 });
 
-Deno.test("the commands the smoke test runs exist: tunnel listen and the hidden self-test", () => {
-  const program = buildProgram({ io: memoryIO(), version: "test" });
+Deno.test("the commands the smoke test runs exist: tunnel listen and the hidden self-test", async () => {
+  const program = await buildProgram({ io: memoryIO(), version: "test" });
   const tunnel = program.commands.find((c) => c.name() === "tunnel") as Command | undefined;
   assert.ok(tunnel, "no tunnel group");
   const names = tunnel.commands.map((c) => c.name());
   assert.ok(names.includes("listen"));
   assert.ok(names.includes("self-test"));
+});
+
+/** The compile job's step that times the binary's start-up. */
+function startupStep(): Step {
+  const step = workflow.jobs.compile.steps.find((s) => /bench startup/.test(s.run ?? ""));
+  assert.ok(step, "no start-up smoke step in the compile job");
+  return step;
+}
+
+Deno.test("the smoke test times the binary's start-up against an empty program compiled beside it", () => {
+  const steps = workflow.jobs.compile.steps;
+  const step = startupStep();
+  const run = step.run!;
+  // The empty program is compiled in the same job, for the same runner, before the timing.
+  const empty = run.match(/deno compile --output "([^"]+)" "?([^"\s]+)"?/);
+  assert.ok(empty, "the step compiles an empty program");
+  assert.match(run, /: > "\$RUNNER_TEMP\/empty\.ts"|echo "" > "\$RUNNER_TEMP\/empty\.ts"/);
+  assert.ok(steps.indexOf(step) > steps.findIndex((s) => /deno task compile/.test(s.run ?? "")));
+  // The bench runs the compiled datumctl and that empty program, fails above 3×, and prints.
+  assert.match(run, /deno task bench startup --binary "\$smoke\/\$\{\{ matrix\.binary \}\}"/);
+  assert.ok(run.includes(`--baseline-binary "${empty[1]}"`), "the baseline is the empty program");
+  assert.match(run, /--wall-budget 3\b/);
+  assert.match(run, /--check\b/);
+  assert.match(run, /--no-stack\b/);
+  assert.equal(step.if, undefined, "runs on every platform");
+});
+
+Deno.test("the bench accepts the smoke test's flags and prints the same figures for binaries", async () => {
+  // Stand-ins for the two compiled programs (no denort here): scripts that exec deno.
+  const dir = await Deno.makeTempDir({ prefix: "datumctl-bench-binary-" });
+  try {
+    const main = new URL("../main.ts", import.meta.url).pathname;
+    const deno = Deno.execPath();
+    await Deno.writeTextFile(`${dir}/empty.ts`, "");
+    await Deno.writeTextFile(
+      `${dir}/datumctl`,
+      `#!/bin/sh\nexec "${deno}" run -A --quiet "${main}" "$@"\n`,
+    );
+    await Deno.writeTextFile(
+      `${dir}/empty`,
+      `#!/bin/sh\nexec "${deno}" run --quiet "${dir}/empty.ts"\n`,
+    );
+    await Deno.chmod(`${dir}/datumctl`, 0o755);
+    await Deno.chmod(`${dir}/empty`, 0o755);
+    const flags = startupStep().run!.match(/--no-stack --wall-budget 3 --peak-budget 0/)?.[0];
+    assert.ok(flags, "the step passes --no-stack --wall-budget 3 --peak-budget 0");
+    const out = await new Deno.Command(deno, {
+      args: [
+        "run",
+        "-A",
+        new URL("../bench/startup.ts", import.meta.url).pathname,
+        "--binary",
+        `${dir}/datumctl`,
+        "--baseline-binary",
+        `${dir}/empty`,
+        ...flags.split(" "),
+        "--runs",
+        "10",
+        "--json",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const report = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(report.source, `${dir}/datumctl`);
+    assert.equal(report.budget.wallRatio, 3);
+    assert.equal(report.baseline.name, "empty compiled program");
+    const names = report.results.map((r: { name: string }) => r.name);
+    for (const hot of ["--version", "--help", "complete", "ctx", "whoami", "auth get-token"]) {
+      assert.ok(names.some((n: string) => n.includes(hot)), `no ${hot} row`);
+    }
+    for (const r of report.results) {
+      assert.equal(r.runs, 10);
+      assert.ok(r.wallMs > 0 && r.wallRatio > 0, r.name);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -49,9 +49,9 @@ Deno.test("nothing stored means nothing to adopt", async () => {
 Deno.test("bare-email keys move to <email>@<auth host> only for the matching environment", async () => {
   const { store } = await setup();
   await store.putCredentials("jane@acme.com", blob("auth.staging.env.datum.net"));
-  const config = parseConfig(
-    serializeConfig({
-      ...parseConfig("", "x"),
+  const config = await parseConfig(
+    await serializeConfig({
+      ...(await parseConfig("", "x")),
       sessions: [
         {
           name: "jane@acme.com@api.datum.net",
@@ -85,8 +85,8 @@ Deno.test("bare-email keys move to <email>@<auth host> only for the matching env
   assert.equal(await migrateUserKeys(config, store), false, "idempotent");
 });
 
-Deno.test("bare context names become session-qualified with their pointers", () => {
-  const config = parseConfig(
+Deno.test("bare context names become session-qualified with their pointers", async () => {
+  const config = await parseConfig(
     `apiVersion: datumctl.config.datum.net/v1beta1
 kind: DatumctlConfig
 sessions:

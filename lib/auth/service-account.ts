@@ -118,9 +118,12 @@ export async function mintAssertion(
   key: Pick<ServiceAccountKey, "client_id" | "private_key_id" | "private_key">,
   audience: string,
 ): Promise<string> {
+  // Computed specifiers: `deno run` resolves the packages a literal import() names whenever this
+  // module loads, which every command reading credentials would pay (docs/performance.md).
+  const [jose, nodeCrypto] = ["jose", "node:crypto"];
   const [{ SignJWT, importPKCS8 }, { createPrivateKey }] = await Promise.all([
-    import("jose"),
-    import("node:crypto"),
+    import(jose) as Promise<typeof import("jose")>,
+    import(nodeCrypto) as Promise<typeof import("node:crypto")>,
   ]);
   let pkcs8: string;
   try {

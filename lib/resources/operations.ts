@@ -7,7 +7,7 @@
  * {@link withTypeMeta} and {@link TABLE_ACCEPT}. Nothing here prints: every method returns objects, Tables or results
  * whose `ref` reads like kubectl's (`connector.networking/c1`).
  */
-import { stringify } from "yaml";
+import { loadedYaml } from "../yaml.ts";
 import type { ApiClient, KubeList, WatchEvent } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
 import { resourcePath } from "../api/urls.ts";
@@ -134,7 +134,7 @@ export function withTypeMeta(object: KubeObject, type: ResourceType): KubeObject
 }
 
 function toYaml(object: KubeObject | undefined): string {
-  return object ? stringify(object, { indentSeq: false, lineWidth: 0 }) : "";
+  return object ? loadedYaml().stringify(object, { indentSeq: false, lineWidth: 0 }) : "";
 }
 
 /** Resource verbs against one control plane (the scope's), as one login. */

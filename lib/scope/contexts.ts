@@ -104,13 +104,21 @@ export function contextViews(config: DatumctlConfig, sessions?: string[]): Conte
       contextView(config, c)
     );
     own.sort((a, b) =>
-      a.organization.id.localeCompare(b.organization.id) ||
+      byCodeUnit(a.organization.id, b.organization.id) ||
       (a.project ? 1 : 0) - (b.project ? 1 : 0) ||
-      (a.project?.id ?? "").localeCompare(b.project?.id ?? "")
+      byCodeUnit(a.project?.id ?? "", b.project?.id ?? "")
     );
     views.push(...own);
   }
   return views;
+}
+
+/**
+ * Orders ids (lower-case DNS labels, where this is the order localeCompare gives) without
+ * localeCompare, whose collation tables cost `datumctl ctx` a tenth of its memory to load.
+ */
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** What a ref resolved to. */

@@ -82,7 +82,7 @@ Deno.test("views list orgs then their projects with display names and the curren
 Deno.test("useContext stores current-context, active-session and last-context atomically", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/config`;
-  await Deno.writeTextFile(path, serializeConfig(sampleConfig()));
+  await Deno.writeTextFile(path, await serializeConfig(sampleConfig()));
   const view = await useContext("acme-corp/web-app", { configPath: path });
   assert.equal(view.ref, "acme-corp/web-app");
   const config = await loadConfig(path);

@@ -7,9 +7,9 @@
  * writes atomically, so two processes never lose each other's updates. A config that is a
  * symbolic link (a dotfiles repo) stays one: the write lands in its target.
  */
-import { parseDocument, stringify } from "yaml";
 import { CliError, ExitCode } from "../ui/errors.ts";
-import { configPath } from "./paths.ts";
+import { loadYaml } from "../yaml.ts";
+import { cacheDir, configPath } from "./paths.ts";
 import { readTextIfExists, tightenDatumctlDir, withFileLock, writePrivateFile } from "./files.ts";
 
 /** The API endpoint of a session. */
@@ -96,8 +96,9 @@ export function emptyConfig(): DatumctlConfig {
 }
 
 /** Parses config text; `path` is only used in error messages. */
-export function parseConfig(text: string, path: string): DatumctlConfig {
+export async function parseConfig(text: string, path: string): Promise<DatumctlConfig> {
   if (text.trim() === "") return emptyConfig();
+  const { parseDocument } = await loadYaml();
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
@@ -162,8 +163,51 @@ function qualifyContextNames(config: DatumctlConfig): DatumctlConfig {
 }
 
 /** Serialises a config the way Go datumctl lays it out. */
-export function serializeConfig(config: DatumctlConfig): string {
+export async function serializeConfig(config: DatumctlConfig): Promise<string> {
+  const { stringify } = await loadYaml();
   return stringify(config, { indentSeq: false, lineWidth: 0 });
+}
+
+/**
+ * `<cache>/parsed-config.json`: the last config text and what it parsed to, so a read of an
+ * unchanged config skips the YAML parser (loading it costs more than the whole command). A hit
+ * needs the very same text, so it can never answer for another file or a changed one.
+ */
+function parsedConfigCachePath(): string | undefined {
+  try {
+    return `${cacheDir()}/parsed-config.json`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether JSON holds `value` exactly (YAML can also give non-finite numbers). */
+function jsonExact(value: unknown): boolean {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(jsonExact);
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.values(value as Record<string, unknown>).every(jsonExact);
+  }
+  return false;
+}
+
+async function cachedParse(text: string, path: string): Promise<DatumctlConfig> {
+  const cachePath = parsedConfigCachePath();
+  if (cachePath) {
+    try {
+      const cached = JSON.parse(await Deno.readTextFile(cachePath));
+      if (cached?.text === text && cached.config) return cached.config as DatumctlConfig;
+    } catch {
+      // Missing or damaged: parse the YAML and write a fresh one.
+    }
+  }
+  const config = await parseConfig(text, path);
+  if (cachePath && jsonExact(config)) {
+    // Best effort: a cache that cannot be written only costs the next read the YAML parser.
+    await writePrivateFile(cachePath, JSON.stringify({ text, config })).catch(() => {});
+  }
+  return config;
 }
 
 /** Reads the config (an empty one when the file is missing). */
@@ -172,7 +216,8 @@ export async function loadConfig(
 ): Promise<DatumctlConfig> {
   await tightenDatumctlDir(path.slice(0, Math.max(path.lastIndexOf("/"), 1)));
   const text = await readTextIfExists(path);
-  return text === undefined ? emptyConfig() : parseConfig(text, path);
+  if (text === undefined || text.trim() === "") return emptyConfig();
+  return await cachedParse(text, path);
 }
 
 /**
@@ -186,7 +231,7 @@ export async function updateConfig<T>(
   return await withFileLock(path, async () => {
     const config = await loadConfig(path);
     const result = await change(config);
-    await writePrivateFile(path, serializeConfig(config));
+    await writePrivateFile(path, await serializeConfig(config));
     return result;
   });
 }

@@ -26,7 +26,10 @@ type KeyringModule = typeof import("@napi-rs/keyring");
 let keyringModule: Promise<KeyringModule> | undefined;
 
 function loadKeyring(): Promise<KeyringModule> {
-  keyringModule ??= import("@napi-rs/keyring");
+  // A computed specifier: `deno run` resolves the packages a literal import() names whenever this
+  // module loads, which every command reading credentials would pay (docs/performance.md).
+  const specifier = "@napi-rs/keyring";
+  keyringModule ??= import(specifier) as Promise<KeyringModule>;
   return keyringModule;
 }
 

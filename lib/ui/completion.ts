@@ -1,14 +1,14 @@
 /**
- * Shell completion, rendered with `@bomb.sh/tab` from whatever command tree `main.ts` built.
- *
- * Exports {@link completionScript} (the script a shell sources) and {@link completeWords} (the
- * answer to one TAB press: `value<TAB>description` lines, then `:<directive>`). The tree is
- * walked at the moment of the request, so every command, subcommand and flag any group
- * registers is completed without a list kept here. Values that cost nothing to find (context
- * names, locally known tunnel ids) come in through {@link CompletionValues}.
+ * Shell completion: the scripts a shell sources (written by `@bomb.sh/tab`) and the answer to
+ * one TAB press (`value<TAB>description` lines, then `:<directive>`), computed here by the same
+ * rules tab's parser follows, from the command tree as plain data ({@link CommandTree}), so a
+ * TAB loads neither commander nor tab. The tree is whatever commander built (or a cached copy
+ * of it), so every command, subcommand and flag any group registers is completed without a
+ * list kept here. Values that cost nothing to find (context names, locally known tunnel ids)
+ * come in through {@link CompletionValues}.
  */
 import type { Command, Option as CommanderOption } from "commander";
-import type { Command as TabCommand, RootCommand } from "@bomb.sh/tab";
+import type { RootCommand } from "@bomb.sh/tab";
 
 /** The shells `@bomb.sh/tab` writes scripts for. */
 export const SHELLS = ["bash", "zsh", "fish", "powershell"] as const;
@@ -122,18 +122,121 @@ export async function completionScript(shell: Shell, programName = "datumctl"): 
   return script;
 }
 
+/** One flag of a {@link CommandTree} node, as commander describes it. */
+export interface TreeOption {
+  /** As declared, e.g. `-o, --output <format>`. */
+  flags: string;
+  long?: string;
+  short?: string;
+  description: string;
+  takesValue: boolean;
+  choices?: string[];
+}
+
+/** One positional argument of a {@link CommandTree} node. */
+export interface TreeArgument {
+  name: string;
+  variadic: boolean;
+  choices?: string[];
+}
+
+/**
+ * The command tree as plain data (JSON-safe), so a TAB can be answered from a cached copy
+ * without loading commander and every command module.
+ */
+export interface CommandTree {
+  name: string;
+  aliases: string[];
+  /** The summary, else the description. */
+  description: string;
+  /** False for a hidden command: accepted, never offered. */
+  visible: boolean;
+  /** The flags `--help` lists (the help flag included), in its order. */
+  options: TreeOption[];
+  /** Hidden flags: accepted, never offered. */
+  hiddenOptions: TreeOption[];
+  arguments: TreeArgument[];
+  /** Subcommands: the ones `--help` lists, in its order, then the hidden ones. */
+  commands: CommandTree[];
+}
+
+function treeOption(option: CommanderOption): TreeOption {
+  return {
+    flags: option.flags,
+    long: option.long,
+    short: option.short,
+    description: option.description,
+    takesValue: option.required || option.optional,
+    ...(option.argChoices ? { choices: [...option.argChoices] } : {}),
+  };
+}
+
+/** Copies commander's tree into a {@link CommandTree}. */
+export function commandTree(cmd: Command): CommandTree {
+  const help = cmd.createHelp();
+  const visibleOptions = help.visibleOptions(cmd);
+  const visibleCommands = help.visibleCommands(cmd);
+  const hiddenCommands = cmd.commands.filter((c) => !visibleCommands.includes(c));
+  return {
+    name: cmd.name(),
+    aliases: cmd.aliases(),
+    description: cmd.summary() || cmd.description(),
+    visible: true,
+    options: visibleOptions.map(treeOption),
+    hiddenOptions: cmd.options.filter((o) => !visibleOptions.includes(o)).map(treeOption),
+    arguments: cmd.registeredArguments.map((a) => ({
+      name: a.name(),
+      variadic: a.variadic,
+      ...(a.argChoices ? { choices: [...a.argChoices] } : {}),
+    })),
+    commands: [
+      ...visibleCommands.map(commandTree),
+      ...hiddenCommands.map((c) => ({ ...commandTree(c), visible: false })),
+    ],
+  };
+}
+
 /** Whether a flag's value is a path, so the shell should offer file names for it. */
-function takesPath(option: CommanderOption): boolean {
+function takesPath(option: TreeOption): boolean {
   return /<[^>]*(file|path|dir|kubeconfig|credentials)[^>]*>/i.test(option.flags);
 }
 
-function takesValue(option: CommanderOption): boolean {
-  return option.required || option.optional;
+/** A flag as the completion model holds it: keyed by its long name without dashes. */
+interface ModelOption {
+  description: string;
+  alias?: string;
+  isBoolean: boolean;
+  /** What `--flag <TAB>` offers (set for every flag that takes a value). */
+  values?: Candidate[];
+}
+
+interface ModelArgument {
+  variadic: boolean;
+  /** What a TAB at this position offers; undefined when nothing is known. */
+  values?: Candidate[];
+}
+
+interface ModelCommand {
+  /** The space-separated command path ("" for the root). */
+  path: string;
+  description: string;
+  options: Map<string, ModelOption>;
+  arguments: Map<string, ModelArgument>;
+}
+
+interface Model {
+  root: ModelCommand;
+  /** Every visible command by path, depth first. */
+  commands: Map<string, ModelCommand>;
+}
+
+function newCommand(path: string, description: string): ModelCommand {
+  return { path, description, options: new Map(), arguments: new Map() };
 }
 
 function addOptions(
-  target: TabCommand,
-  options: readonly CommanderOption[],
+  target: ModelCommand,
+  options: readonly TreeOption[],
   values: CompletionValues,
   commandPath: string,
 ): void {
@@ -142,18 +245,22 @@ function addOptions(
     if (!long) continue;
     const short = option.short?.replace(/^-/, "");
     const alias = short && !short.startsWith("-") ? short : undefined;
-    if (!takesValue(option)) {
-      target.option(long, option.description, alias);
+    if (!option.takesValue) {
+      target.options.set(long, { description: option.description, alias, isBoolean: true });
       continue;
     }
-    const choices = option.argChoices ?? [];
-    const dynamic = long === "output"
-      ? outputFormats(option.description)
-      : valuesForOption(long, commandPath, values);
-    target.option(long, option.description, (complete) => {
-      for (const choice of choices) complete(choice, "");
-      for (const c of dynamic) complete(c.value, c.description ?? "");
-    }, alias);
+    const offered: Candidate[] = [
+      ...(option.choices ?? []).map((value) => ({ value, description: "" })),
+      ...(long === "output"
+        ? outputFormats(option.description)
+        : valuesForOption(long, commandPath, values)),
+    ];
+    target.options.set(long, {
+      description: option.description,
+      alias,
+      isBoolean: false,
+      values: offered,
+    });
   }
 }
 
@@ -179,47 +286,194 @@ function valuesForArgument(
   return [];
 }
 
-function addArguments(target: TabCommand, cmd: Command, values: CompletionValues, path: string) {
-  for (const argument of cmd.registeredArguments) {
-    const choices = argument.argChoices ?? [];
-    const dynamic = valuesForArgument(argument.name(), path, values);
-    if (choices.length === 0 && dynamic.length === 0) {
-      target.argument(argument.name(), undefined, argument.variadic);
-      continue;
-    }
-    target.argument(argument.name(), (complete) => {
-      for (const choice of choices) complete(choice, "");
-      for (const c of dynamic) complete(c.value, c.description ?? "");
-    }, argument.variadic);
+function addArguments(
+  target: ModelCommand,
+  cmd: CommandTree,
+  values: CompletionValues,
+  path: string,
+) {
+  for (const argument of cmd.arguments) {
+    const offered: Candidate[] = [
+      ...(argument.choices ?? []).map((value) => ({ value, description: "" })),
+      ...valuesForArgument(argument.name, path, values),
+    ];
+    target.arguments.set(argument.name, {
+      variadic: argument.variadic,
+      values: offered.length > 0 ? offered : undefined,
+    });
   }
 }
 
 /**
- * Mirrors the commander tree into tab's model: every visible command as its space-separated
- * path, its flags plus the root's global flags (commander accepts those after a subcommand),
- * its arguments.
+ * The completion model of the tree: every visible command as its space-separated path, its
+ * flags plus the root's global flags (commander accepts those after a subcommand), its
+ * arguments.
  */
-async function buildModel(
-  program: Command,
-  values: CompletionValues,
-): Promise<RootCommand> {
-  const root = await newRoot();
-  const help = program.createHelp();
-  const globals = help.visibleOptions(program).filter((o) => o.long !== "--version");
-  addOptions(root, help.visibleOptions(program), values, "");
-  const walk = (cmd: Command, prefix: string) => {
-    for (const sub of help.visibleCommands(cmd)) {
-      const path = prefix ? `${prefix} ${sub.name()}` : sub.name();
-      const node = root.command(path, sub.summary() || sub.description());
-      const own = help.visibleOptions(sub);
-      const ownLongs = new Set(own.map((o) => o.long));
-      addOptions(node, [...own, ...globals.filter((g) => !ownLongs.has(g.long))], values, path);
+function buildModel(program: CommandTree, values: CompletionValues): Model {
+  const root = newCommand("", "");
+  const commands = new Map<string, ModelCommand>();
+  const globals = program.options.filter((o) => o.long !== "--version");
+  addOptions(root, program.options, values, "");
+  const walk = (cmd: CommandTree, prefix: string) => {
+    for (const sub of cmd.commands) {
+      if (!sub.visible) continue;
+      const path = prefix ? `${prefix} ${sub.name}` : sub.name;
+      const node = newCommand(path, sub.description);
+      commands.set(path, node);
+      const ownLongs = new Set(sub.options.map((o) => o.long));
+      addOptions(
+        node,
+        [...sub.options, ...globals.filter((g) => !ownLongs.has(g.long))],
+        values,
+        path,
+      );
       addArguments(node, sub, values, path);
       walk(sub, path);
     }
   };
   walk(program, "");
-  return root;
+  return { root, commands };
+}
+
+/** The flag `word` names on `cmd`: by long name, with or without dashes, or by its alias. */
+function modelOption(cmd: ModelCommand, word: string): ModelOption | undefined {
+  const found = cmd.options.get(word) ?? cmd.options.get(word.replace(/^-+/, ""));
+  if (found) return found;
+  for (const option of cmd.options.values()) {
+    if (option.alias && `-${option.alias}` === word) return option;
+  }
+  return undefined;
+}
+
+/** The flag `word` names on the root, else on the first command that has one. */
+function anyOption(model: Model, word: string): ModelOption | undefined {
+  const own = modelOption(model.root, word);
+  if (own) return own;
+  for (const cmd of model.commands.values()) {
+    const found = modelOption(cmd, word);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The words that are not flags or flag values. */
+function operands(model: Model, words: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < words.length;) {
+    const word = words[i++];
+    if (!word.startsWith("-")) {
+      out.push(word);
+      continue;
+    }
+    const isBoolean = anyOption(model, word)?.isBoolean ?? false;
+    // A flag that takes a value swallows the next word unless that is a flag too.
+    if (!isBoolean && i < words.length && !words[i].startsWith("-")) i++;
+  }
+  return out;
+}
+
+/** The deepest command the leading operands name, else the root. */
+function matchCommand(model: Model, words: string[]): ModelCommand {
+  const path: string[] = [];
+  let matched: ModelCommand | undefined;
+  for (const word of operands(model, words)) {
+    path.push(word);
+    const cmd = model.commands.get(path.join(" "));
+    if (!cmd) break;
+    matched = cmd;
+  }
+  return matched ?? model.root;
+}
+
+function shouldCompleteFlags(model: Model, previous: string | undefined, current: string) {
+  if (current.startsWith("-")) return true;
+  if (!previous?.startsWith("-")) return false;
+  const option = anyOption(model, previous);
+  return !(option && option.isBoolean);
+}
+
+function flagCandidates(
+  cmd: ModelCommand,
+  current: string,
+  previous: string | undefined,
+): Candidate[] {
+  let valued: string | undefined;
+  if (current.includes("=")) valued = current.split("=")[0];
+  else if (previous?.startsWith("-")) {
+    const option = modelOption(cmd, previous);
+    if (option && !option.isBoolean) valued = previous;
+  }
+  if (valued) return modelOption(cmd, valued)?.values ?? [];
+  const out: Candidate[] = [];
+  if (!current.startsWith("-")) return out;
+  const short = !current.startsWith("--");
+  const typed = current.replace(/^-+/, "");
+  for (const [name, option] of cmd.options) {
+    if (short) {
+      if (option.alias && `-${option.alias}`.startsWith(current)) {
+        out.push({ value: `-${option.alias}`, description: option.description });
+      }
+    } else if (name.startsWith(typed)) {
+      out.push({ value: `--${name}`, description: option.description });
+    }
+  }
+  return out;
+}
+
+function commandCandidates(model: Model, previous: string[], current: string): Candidate[] {
+  const typed = operands(model, previous);
+  const out: Candidate[] = [];
+  for (const [path, cmd] of model.commands) {
+    const parts = path.split(" ");
+    const under = parts.slice(0, typed.length).every((part, i) => part === typed[i]);
+    const next = parts[typed.length];
+    if (under && next?.startsWith(current)) out.push({ value: next, description: cmd.description });
+  }
+  return out;
+}
+
+function argumentCandidates(model: Model, cmd: ModelCommand, previous: string[]): Candidate[] {
+  const args = [...cmd.arguments.values()];
+  if (args.length === 0) return [];
+  const index = Math.max(0, operands(model, previous).length - cmd.path.split(" ").length);
+  const last = args[args.length - 1];
+  const argument = index < args.length ? args[index] : last.variadic ? last : undefined;
+  return argument?.values ?? [];
+}
+
+/**
+ * The answer to `words` (the word under the cursor last): `value<TAB>description` lines of the
+ * candidates that start with that word, then the directive line. The rules are those of the
+ * shell scripts' protocol (cobra's `__complete`, as `@bomb.sh/tab` answers it).
+ */
+function answer(model: Model, words: string[]): string {
+  const rest = [...words];
+  const endsWithNew = rest.at(-1) === "";
+  if (endsWithNew) rest.pop();
+  let current = rest.at(-1) ?? "";
+  const previous = rest.slice(0, -1);
+  if (endsWithNew) {
+    if (current !== "") previous.push(current);
+    current = "";
+  }
+  const cmd = matchCommand(model, previous);
+  const last = previous.at(-1);
+  let candidates: Candidate[];
+  if (shouldCompleteFlags(model, last, current)) {
+    candidates = flagCandidates(cmd, current, last);
+  } else {
+    candidates = current.startsWith("-") ? [] : commandCandidates(model, previous, current);
+    candidates.push(...argumentCandidates(model, cmd, previous));
+  }
+  const typed = current.includes("=") ? current.split("=")[1] : current;
+  const seen = new Set<string>();
+  let out = "";
+  for (const c of candidates) {
+    if (seen.has(c.value)) continue;
+    seen.add(c.value);
+    if (c.value.startsWith(typed)) out += `${c.value}\t${c.description ?? ""}\n`;
+  }
+  return out + `:${NO_FILE_COMPLETION}\n`;
 }
 
 /** The flag whose value the last word is, if any (`--flag <TAB>`, `--flag=<TAB>`, `-f <TAB>`). */
@@ -231,16 +485,17 @@ function flagBeingValued(words: string[]): string | undefined {
 }
 
 /** The option `flag` names for the command the words select (its own, else the root's). */
-function findFlag(program: Command, words: string[], flag: string): CommanderOption | undefined {
+function findFlag(program: CommandTree, words: string[], flag: string): TreeOption | undefined {
   let cmd = program;
   for (const word of words) {
     if (word.startsWith("-")) continue;
-    const sub = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    const sub = cmd.commands.find((c) => c.name === word || c.aliases.includes(word));
     if (!sub) break;
     cmd = sub;
   }
-  const matches = (o: CommanderOption) => o.long === flag || o.short === flag;
-  return cmd.options.find(matches) ?? program.options.find(matches);
+  const matches = (o: TreeOption) => o.long === flag || o.short === flag;
+  const own = [...cmd.options, ...cmd.hiddenOptions];
+  return own.find(matches) ?? [...program.options, ...program.hiddenOptions].find(matches);
 }
 
 /**
@@ -248,19 +503,19 @@ function findFlag(program: Command, words: string[], flag: string): CommanderOpt
  * words typed after the program name, the last one being the word under the cursor ("" for
  * a new word).
  */
-export async function completeWords(
-  program: Command,
+export function completeWords(
+  program: Command | CommandTree,
   words: string[],
   values: CompletionValues,
 ): Promise<string> {
-  const root = await buildModel(program, values);
-  let answer = captureConsole(() => root.parse([...words]));
+  const tree = "createHelp" in program ? commandTree(program) : program;
+  let text = answer(buildModel(tree, values), words);
   const flag = flagBeingValued(words);
   const before = words.slice(0, (words.at(-1) ?? "").startsWith(`${flag}=`) ? -1 : -2);
-  const option = flag ? findFlag(program, before, flag) : undefined;
-  if (option && takesValue(option) && takesPath(option)) {
+  const option = flag ? findFlag(tree, before, flag) : undefined;
+  if (option && option.takesValue && takesPath(option)) {
     // Nothing to offer but files: let the shell list them.
-    answer = answer.replace(new RegExp(`:${NO_FILE_COMPLETION}\\n$`), `:${FILE_COMPLETION}\n`);
+    text = text.replace(new RegExp(`:${NO_FILE_COMPLETION}\\n$`), `:${FILE_COMPLETION}\n`);
   }
-  return answer;
+  return Promise.resolve(text);
 }

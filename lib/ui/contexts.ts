@@ -93,9 +93,12 @@ export async function pickContext(
       `Pass ${options.flag}; run 'datumctl ctx' to list the contexts.`,
     );
   }
+  // Computed specifiers: `deno run` resolves the packages a literal import() names whenever this
+  // module loads, which `datumctl ctx` (no picker) would pay for (docs/performance.md).
+  const [prompts, nodeProcess] = ["@inquirer/prompts", "node:process"];
   const [{ search }, process] = await Promise.all([
-    import("@inquirer/prompts"),
-    import("node:process"),
+    import(prompts) as Promise<typeof import("@inquirer/prompts")>,
+    import(nodeProcess) as Promise<{ default: typeof import("node:process") }>,
   ]);
   const choices = views.map((v) => ({
     value: v.name,

@@ -3,7 +3,7 @@
  * sanitised), success lines for people. Tables are in table.ts. Commands hand data here and write
  * the returned string to stdout.
  */
-import { stringify } from "yaml";
+import { loadedYaml } from "../yaml.ts";
 import { UsageError } from "./errors.ts";
 import type { IO } from "./io.ts";
 import { sanitizeForTerminal } from "./terminal-text.ts";
@@ -14,7 +14,7 @@ export type StructuredFormat = "json" | "yaml";
 /** Renders a value as pretty JSON or YAML, ending in a newline. */
 export function renderStructured(value: unknown, format: StructuredFormat): string {
   if (format === "json") return JSON.stringify(value, null, 2) + "\n";
-  return stringify(value, { indentSeq: false, lineWidth: 0 });
+  return loadedYaml().stringify(value, { indentSeq: false, lineWidth: 0 });
 }
 
 /** Validates an `-o` value against the formats a command supports. */

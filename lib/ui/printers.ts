@@ -10,7 +10,7 @@
  * What a person reads (tables, describe) is sanitised for the terminal; what a program reads
  * (`-o json|yaml|name|jsonpath`) is the exact data.
  */
-import { stringify } from "yaml";
+import { loadedYaml } from "../yaml.ts";
 import { renderStructured } from "./output.ts";
 import { renderTable } from "./table.ts";
 import { sanitizeForTerminal } from "./terminal-text.ts";
@@ -330,5 +330,5 @@ export function describeObject(object: KubeObject): string {
 export function editableYaml(object: KubeObject): string {
   const copy = structuredClone(object);
   if (copy.metadata) delete copy.metadata.managedFields;
-  return stringify(copy, { indentSeq: false, lineWidth: 0 });
+  return loadedYaml().stringify(copy, { indentSeq: false, lineWidth: 0 });
 }

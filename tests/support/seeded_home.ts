@@ -40,7 +40,7 @@ export async function seededHome(): Promise<{ home: string; env: Record<string, 
   ];
   config["current-context"] = `${ALICE}/acme-corp/infra`;
   await Deno.mkdir(`${home}/.datumctl`, { recursive: true });
-  await Deno.writeTextFile(`${home}/.datumctl/config`, serializeConfig(config));
+  await Deno.writeTextFile(`${home}/.datumctl/config`, await serializeConfig(config));
   const discovery = `${home}/.cache/datumctl/discovery/127.0.0.1_39785`;
   await Deno.mkdir(discovery, { recursive: true });
   const type = (plural: string, kind: string) => ({
