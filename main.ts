@@ -7,14 +7,11 @@
  */
 import type { Command } from "commander";
 import denoJson from "./deno.json" with { type: "json" };
-import { processIO } from "./lib/ui/io.ts";
-import {
-  type ErrorFormat,
-  ExitCode,
-  ExitStatus,
-  formatError,
-  toCliError,
-} from "./lib/ui/errors.ts";
+import { processIO } from "./lib/core/io.ts";
+import { takeNotes } from "./lib/core/notes.ts";
+import { terminalLine } from "./lib/ui/terminal-text.ts";
+import { ExitCode, ExitStatus, toCliError } from "./lib/core/errors.ts";
+import { type ErrorFormat, formatError } from "./lib/ui/error-output.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { runFastPath } from "./commands/fast-path.ts";
 
@@ -48,7 +45,11 @@ export async function run(args: string[]): Promise<number> {
   const format = errorFormatFromArgv(args);
   const ctx: CommandContext = { io, version: denoJson.version };
   if (args.includes("--debug") || io.env("DATUMCTL_DEBUG")) {
-    const { debugEnabled, tracingFetch } = await import("./lib/api/trace.ts");
+    // A computed specifier, so that `deno run` does not load it for every command line.
+    const trace = "./lib/api/trace.ts";
+    const { debugEnabled, tracingFetch } = await import(
+      trace
+    ) as typeof import("./lib/api/trace.ts");
     if (args.includes("--debug") || debugEnabled(io.env("DATUMCTL_DEBUG"))) {
       globalThis.fetch = tracingFetch(globalThis.fetch, (line) => io.err(`${line}\n`));
     }
@@ -70,8 +71,7 @@ export async function run(args: string[]): Promise<number> {
     return cliError.exitCode;
   } finally {
     // What lib/store changed on its own (e.g. a folder it closed to other users).
-    const { takeFileNotes } = await import("./lib/store/files.ts");
-    for (const note of takeFileNotes()) io.err(`note: ${note}\n`);
+    for (const note of takeNotes()) io.err(terminalLine(`note: ${note}`));
   }
 }
 

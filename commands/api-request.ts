@@ -10,7 +10,7 @@
  */
 import type { Command } from "commander";
 import { type CommandContext, scopeInputs } from "./context.ts";
-import { UsageError } from "../lib/ui/errors.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import type { Field } from "../lib/api/raw-request.ts";
 
 interface ApiRequestOptions {

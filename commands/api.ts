@@ -9,7 +9,7 @@
  */
 import type { Command } from "commander";
 import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
-import { UsageError } from "../lib/ui/errors.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
 import { registerApiRequest } from "./api-request.ts";
 

@@ -5,7 +5,7 @@
  */
 import { Command, Option } from "commander";
 import type { CommandContext, RegisterCommands } from "./context.ts";
-import { CliError, ExitCode, UsageError } from "../lib/ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../lib/core/errors.ts";
 import {
   labelled,
   parseStructuredOutput,
@@ -14,7 +14,7 @@ import {
 } from "../lib/ui/output.ts";
 import { renderTable } from "../lib/ui/table.ts";
 import { sanitizeForTerminal, terminalLine } from "../lib/ui/terminal-text.ts";
-import type { IO } from "../lib/ui/io.ts";
+import type { IO } from "../lib/core/io.ts";
 import type { Session } from "../lib/store/config.ts";
 import { type GetTokenOptions, printToken } from "./auth-token.ts";
 

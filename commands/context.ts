@@ -3,8 +3,8 @@
  * {@link globalOptions} (and as the scope rule takes them with {@link scopeInputs}).
  */
 import type { Command } from "commander";
-import type { IO } from "../lib/ui/io.ts";
-import type { ErrorFormat } from "../lib/ui/errors.ts";
+import type { IO } from "../lib/core/io.ts";
+import type { ErrorFormat } from "../lib/ui/error-output.ts";
 import type { ScopeInputs } from "../lib/scope/resolve.ts";
 
 /** Flags accepted by every command (defined once on the root program). */

@@ -17,7 +17,7 @@ import {
 } from "../lib/scope/listing.ts";
 import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 import { pickContext, renderContextTable, switchedMessage } from "../lib/ui/contexts.ts";
-import { UsageError } from "../lib/ui/errors.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
 import { registerCurrent } from "./ctx/current.ts";
 

@@ -80,6 +80,7 @@ export const COMPUTED_IMPORTS: string[] = [
   "./completion-values.ts",
   "../lib/ui/completion.ts",
   "../lib/yaml.ts",
+  "../lib/api/trace.ts",
   "../lib/tunnel/state.ts",
   "../lib/resources/manifests.ts",
   "../lib/resources/edit.ts",

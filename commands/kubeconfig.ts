@@ -11,7 +11,7 @@
 import { type Command, Option } from "commander";
 import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
 import { authGroup } from "./auth.ts";
-import { CliError, ExitCode } from "../lib/ui/errors.ts";
+import { CliError, ExitCode } from "../lib/core/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
 import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 

@@ -3,7 +3,7 @@
  * and secrets (service-account key files included).
  */
 import type { RegisterCommands } from "./context.ts";
-import { UsageError } from "../lib/ui/errors.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import { successLine } from "../lib/ui/output.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
 

@@ -4,7 +4,7 @@
  * UsageErrors. main.ts loads this only for command lines its fast path does not take.
  */
 import { Command, CommanderError, Option } from "commander";
-import { UsageError } from "../lib/ui/errors.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import type { CommandContext, RegisterCommands } from "./context.ts";
 import { groupsFor } from "./groups.ts";
 

@@ -18,7 +18,8 @@ import {
   type RegisterCommands,
   scopeInputs,
 } from "./context.ts";
-import { CliError, ExitCode, ExitStatus, formatError, UsageError } from "../lib/ui/errors.ts";
+import { CliError, ExitCode, ExitStatus, UsageError } from "../lib/core/errors.ts";
+import { formatError } from "../lib/ui/error-output.ts";
 import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
 import { alignedRow, columnWidths, renderTable } from "../lib/ui/table.ts";
 import { terminalBlock, terminalLine } from "../lib/ui/terminal-text.ts";

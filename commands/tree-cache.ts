@@ -9,7 +9,7 @@
  * file makes it miss and be rebuilt, never answer for another program.
  */
 import type { CommandTree } from "../lib/ui/completion.ts";
-import type { IO } from "../lib/ui/io.ts";
+import type { IO } from "../lib/core/io.ts";
 import { cacheDir } from "../lib/store/paths.ts";
 
 /** What the cache holds. */

@@ -11,7 +11,7 @@ import { type Command, Option } from "commander";
 import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
 import { EXIT_CODES } from "./tunnel.ts";
 import { parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
-import { CliError, ExitCode, UsageError } from "../lib/ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../lib/core/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
 
 /** The flags `listen --detach` passes on. */

@@ -10,7 +10,7 @@ import { Option } from "commander";
 import type { CommandContext, RegisterCommands } from "./context.ts";
 import { EXIT_CODES } from "./tunnel.ts";
 import { parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
-import { CliError, ExitCode, UsageError } from "../lib/ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../lib/core/errors.ts";
 
 async function inspectNamed(ctx: CommandContext, flags: InspectFlags): Promise<void> {
   const io = ctx.io;

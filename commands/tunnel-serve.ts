@@ -9,9 +9,9 @@
  */
 import type { Command } from "commander";
 import { type CommandContext, scopeInputs } from "./context.ts";
-import { UsageError } from "../lib/ui/errors.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
-import type { IO } from "../lib/ui/io.ts";
+import type { IO } from "../lib/core/io.ts";
 import type { TunnelEvent } from "../lib/tunnel/events.ts";
 import type { RunMode } from "../lib/tunnel/daemon/record.ts";
 import type { InspectSettings } from "../lib/tunnel/inspector/address.ts";
@@ -156,7 +156,7 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
       return stopped;
     },
     async failure(err) {
-      const { toCliError } = await import("../lib/ui/errors.ts");
+      const { toCliError } = await import("../lib/core/errors.ts");
       const e = toCliError(err);
       // A foreground human run prints the error once, through main's error handler.
       const render = request.mode !== "foreground" || request.json;

@@ -14,7 +14,7 @@ import type { CommandContext, RegisterCommands } from "./context.ts";
 import { scopeInputs } from "./context.ts";
 import { EXIT_CODES } from "./tunnel.ts";
 import { parseStructuredOutput, renderStructured, successLine } from "../lib/ui/output.ts";
-import { CliError, ExitCode, UsageError } from "../lib/ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../lib/core/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
 
 const SERVICE_EXIT_CAUSES = `

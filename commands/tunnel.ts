@@ -8,9 +8,9 @@
 import { Command, Option } from "commander";
 import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
 import { parseOutputFormat, parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
-import { UsageError } from "../lib/ui/errors.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
-import type { IO } from "../lib/ui/io.ts";
+import type { IO } from "../lib/core/io.ts";
 
 /** The tunnel commands' exit-code table, printed once: at the end of `tunnel --help`. */
 const EXIT_CODE_TABLE = `

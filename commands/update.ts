@@ -7,7 +7,7 @@
  */
 import { type Command, Option } from "commander";
 import type { CommandContext, RegisterCommands } from "./context.ts";
-import type { IO } from "../lib/ui/io.ts";
+import type { IO } from "../lib/core/io.ts";
 import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 import { releasesUrl } from "../lib/release/platform.ts";
 import { type InstallKind, installKind } from "../lib/release/update.ts";

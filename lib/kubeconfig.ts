@@ -11,7 +11,7 @@
 import { type Document, isMap, isSeq, parseDocument, type YAMLMap } from "yaml";
 import { datumctlDir, homeDir } from "./store/paths.ts";
 import { readTextIfExists, withFileLock, writePrivateFile } from "./store/files.ts";
-import { CliError, ExitCode } from "./ui/errors.ts";
+import { CliError, ExitCode } from "./core/errors.ts";
 import { ApiError } from "./api/errors.ts";
 import {
   organizationControlPlaneUrl,

@@ -3,7 +3,7 @@
  * generated from the command tree `main.ts` builds. Read one with `man -l dist/man/datumctl.1`.
  */
 import { buildProgram } from "../main.ts";
-import { memoryIO } from "../lib/ui/io.ts";
+import { memoryIO } from "../lib/core/io.ts";
 import { renderManPages } from "../lib/ui/manpage.ts";
 import denoJson from "../deno.json" with { type: "json" };
 

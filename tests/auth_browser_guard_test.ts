@@ -4,7 +4,7 @@ import { cliCommand, isolatedEnv, makeHome, runCli } from "./support/cli.ts";
 import { startStack } from "./support/stack.ts";
 import { loginFlags, readCredentialsFile, scriptedBrowser } from "./support/auth.ts";
 import { discover, identityFromTokenResponse, publicClient } from "../lib/auth/oidc.ts";
-import { CliError } from "../lib/ui/errors.ts";
+import { CliError } from "../lib/core/errors.ts";
 
 const FILE = { DATUMCTL_CREDENTIALS_STORE: "file" };
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Command } from "commander";
 import { buildProgram } from "../main.ts";
-import { memoryIO } from "../lib/ui/io.ts";
+import { memoryIO } from "../lib/core/io.ts";
 import {
   type Candidate,
   type CommandTree,

@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import type { Command } from "commander";
 import { assetName, RELEASE_TARGETS } from "../lib/release/platform.ts";
 import { buildProgram } from "../main.ts";
-import { memoryIO } from "../lib/ui/io.ts";
+import { memoryIO } from "../lib/core/io.ts";
 
 interface Step {
   name?: string;

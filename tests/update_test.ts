@@ -9,8 +9,8 @@ import {
 } from "../lib/release/update.ts";
 import { updateCheckPath, UpdateNotice } from "../lib/release/update-notice.ts";
 import { attachUpdateNotice, type UpdateEnvironment } from "../commands/update.ts";
-import { memoryIO } from "../lib/ui/io.ts";
-import { CliError } from "../lib/ui/errors.ts";
+import { memoryIO } from "../lib/core/io.ts";
+import { CliError } from "../lib/core/errors.ts";
 import { fakeBinary, withFakeRelease } from "./support/release-server.ts";
 import { makeHome, runCli } from "./support/cli.ts";
 

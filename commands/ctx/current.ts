@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../context.ts";
 import { parseOutputFormat, renderStructured } from "../../lib/ui/output.ts";
-import { CliError } from "../../lib/ui/errors.ts";
+import { CliError } from "../../lib/core/errors.ts";
 
 async function current(ctx: CommandContext, output: string | undefined) {
   const format = parseOutputFormat(output, ["text", "json", "yaml"] as const, "text");

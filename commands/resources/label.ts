@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import type { CommandContext, RegisterCommands } from "../context.ts";
-import { UsageError } from "../../lib/ui/errors.ts";
+import { UsageError } from "../../lib/core/errors.ts";
 import {
   clientFor,
   forEachReporting,

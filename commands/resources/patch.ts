@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import type { CommandContext, RegisterCommands } from "../context.ts";
-import { UsageError } from "../../lib/ui/errors.ts";
+import { UsageError } from "../../lib/core/errors.ts";
 import { clientFor, parseDryRun, parseTypeArgs, writeOutput } from "../resources.ts";
 import { printObjects } from "../../lib/ui/printers.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ApiClient, USER_AGENT } from "./client.ts";
 import { ApiError, isQuotaCheckTimeout } from "./errors.ts";
 import type { AuthContext } from "../auth/token-source.ts";
-import { ExitCode } from "../ui/errors.ts";
+import { ExitCode } from "../core/errors.ts";
 
 const QUOTA_TIMEOUT_MESSAGE =
   "Your request took too long to be checked against your quota. Please try again in a moment — if this keeps happening, contact support.";

@@ -6,7 +6,7 @@
  * {@link isQuotaCheckTimeout}, the predicate for the transient quota-check 403 that must never be
  * reported as real quota exhaustion.
  */
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { apiHost } from "./urls.ts";
 
 /** A Kubernetes `Status` object as the API servers send it on failure. */

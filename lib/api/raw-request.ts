@@ -9,7 +9,7 @@
  */
 import type { ApiClient, Query } from "./client.ts";
 import { apiErrorFromBadBody } from "./errors.ts";
-import { UsageError } from "../ui/errors.ts";
+import { UsageError } from "../core/errors.ts";
 
 /** One `-f key=value` (string) or `-F key=value` (typed) field, in the order given. */
 export interface Field {

@@ -7,7 +7,7 @@
  */
 import type { ApiClient } from "./client.ts";
 import { ApiError } from "./errors.ts";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 
 /** The fields of `/version` datumctl shows (the server may send more; they are kept). */
 export interface ServerVersion {

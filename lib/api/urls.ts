@@ -11,7 +11,7 @@
  * whose segments URL normalisation would rewrite (`.`, `..`, `%2e`, `%2F`, `\`), so that `.`
  * can never turn `…/httpproxies/.` into the whole collection.
  */
-import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 
 /** API group of organizations, memberships and projects. */
 export const RESOURCE_MANAGER_GROUP = "resourcemanager.miloapis.com";

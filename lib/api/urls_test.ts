@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UsageError } from "../ui/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import {
   apiBaseUrl,
   apiHost,

@@ -9,7 +9,7 @@
  * 400 and ignored: a stray or hostile request cannot end (or cancel) the login.
  */
 import * as oauth from "oauth4webapi";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import {
   describe,
   httpOptions,

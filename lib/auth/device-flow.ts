@@ -7,7 +7,7 @@
  * and expired codes end with their own messages; Ctrl-C aborts with exit 130.
  */
 import * as oauth from "oauth4webapi";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import {
   httpOptions,
   identityFromTokenResponse,

@@ -6,7 +6,7 @@
  * {@link clientIdForAuthHost}, {@link hostOf} and {@link portalForHost}. No network and no heavy
  * imports here: `whoami` and the scope resolver use it too.
  */
-import { UsageError } from "../ui/errors.ts";
+import { UsageError } from "../core/errors.ts";
 
 /** A Datum environment's well-known hosts and client id. */
 export interface DatumEnvironment {

@@ -6,7 +6,7 @@ import {
   resolveLoginEndpoints,
   STAGING,
 } from "./endpoints.ts";
-import { UsageError } from "../ui/errors.ts";
+import { UsageError } from "../core/errors.ts";
 
 Deno.test("no flags means production with the datumctl-cli client", () => {
   assert.deepEqual(resolveLoginEndpoints({}), {

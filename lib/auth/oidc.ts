@@ -10,7 +10,7 @@
  */
 import * as oauth from "oauth4webapi";
 import { limitedFetch, MAX_AUTH_RESPONSE_BYTES, ResponseTooLargeError } from "../api/body.ts";
-import { CliError, ExitCode, InterruptedError } from "../ui/errors.ts";
+import { CliError, ExitCode, InterruptedError } from "../core/errors.ts";
 import { isLoopbackHost } from "./endpoints.ts";
 
 /** The scopes every interactive login asks for; `offline_access` yields a refresh token. */

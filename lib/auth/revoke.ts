@@ -6,7 +6,7 @@
  * Exports {@link revokeRefreshToken}. It loads oauth4webapi, so only logout imports it.
  */
 import * as oauth from "oauth4webapi";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { isServiceAccountCredential, type StoredCredentials } from "../store/credentials.ts";
 import { issuerFromAuthHostname } from "./endpoints.ts";
 import { discover, httpOptions, publicClient } from "./oidc.ts";

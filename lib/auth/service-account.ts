@@ -7,7 +7,7 @@
  * {@link serviceAccountCredentials}, {@link mintAssertion}, {@link serviceAccountKeyPath} and
  * {@link ServiceAccountKey}. `jose` is loaded only when an assertion is signed.
  */
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { userConfigDir } from "../store/paths.ts";
 import { postTokenRequest, TokenEndpointError } from "./token-endpoint.ts";
 import type { StoredCredentials } from "../store/credentials.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { mintAssertion, parseServiceAccountKey, serviceAccountKeyPath } from "./service-account.ts";
-import { CliError } from "../ui/errors.ts";
+import { CliError } from "../core/errors.ts";
 
 Deno.test("key files are checked field by field, naming the file", () => {
   const bad = (text: string, pattern: RegExp) =>

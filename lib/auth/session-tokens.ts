@@ -17,7 +17,7 @@
  * {@link KeptTokenSource}, the interface a long-running process (a tunnel) uses to refresh
  * ahead of time.
  */
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { withFileLock, withSignalsDeferred } from "../store/files.ts";
 import { datumctlDir } from "../store/paths.ts";
 import {

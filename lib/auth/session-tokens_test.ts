@@ -6,7 +6,7 @@ import {
   renewCredentials,
   StoredSessionTokens,
 } from "./session-tokens.ts";
-import { CliError } from "../ui/errors.ts";
+import { CliError } from "../core/errors.ts";
 import { CredentialStore, type StoredCredentials } from "../store/credentials.ts";
 import { PRODUCTION, STAGING } from "./endpoints.ts";
 

@@ -21,7 +21,7 @@ import {
   isServiceAccountCredential,
   type StorageKind,
 } from "../store/credentials.ts";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { hostOf } from "./endpoints.ts";
 
 /** The context `current-context` names, if it exists. */

@@ -18,7 +18,7 @@ import type { ResourceClient } from "../resources/operations.ts";
 import { loadConfig } from "../store/config.ts";
 import type { OpenedScope } from "../scope/open.ts";
 import { type ResolvedScope, resolveScope, type ScopeInputs } from "../scope/resolve.ts";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 
 /** A per-call scope chosen by the agent: one of the two, or neither for the server's scope. */
 export interface ScopeOverride {

@@ -19,7 +19,8 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 // @ts-types="@modelcontextprotocol/sdk/types"
 import type { CallToolResult, ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import type { ScopeInputs } from "../scope/resolve.ts";
-import { CliError, formatError, toCliError } from "../ui/errors.ts";
+import { CliError, toCliError } from "../core/errors.ts";
+import { formatError } from "../ui/error-output.ts";
 import { McpScope, summarizeScope } from "./scope.ts";
 import * as schemas from "./schemas.ts";
 import {

@@ -1,6 +1,6 @@
 /** Tool errors read exactly like datumctl's own error output, and carry the error as data. */
 import assert from "node:assert/strict";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { ERROR_META_KEY, toolError } from "./server.ts";
 import { ApplyFailure, readOnlyRefusal } from "./tools.ts";
 

@@ -23,7 +23,7 @@ import { contextListing } from "../scope/listing.ts";
 import type { ResolvedScope } from "../scope/resolve.ts";
 import { readObjects } from "../resources/read.ts";
 import { describeObject } from "../ui/printers.ts";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import type { McpScope, ScopeOverride, ScopeSummary } from "./scope.ts";
 import type {
   ApplyResult,

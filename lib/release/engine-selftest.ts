@@ -7,7 +7,7 @@
  * needs no network, no login and no Datum account: a local origin, an agent allowed to reach
  * it, and a gateway (the stand-in for Datum's edge) that routes to the agent over iroh.
  */
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 
 /** What the self-test saw. */
 export interface EngineSelfTestResult {

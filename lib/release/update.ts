@@ -7,7 +7,7 @@
  * package manager installed is never touched, nor is a `deno run` from source.
  */
 import semver from "semver";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { assetName, SUMS_FILE, VERSION_FILE } from "./platform.ts";
 import { parseSums, sha256Hex } from "./checksums.ts";
 

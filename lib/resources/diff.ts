@@ -7,7 +7,7 @@
  * {@link externalDiff} (kubectl's `KUBECTL_EXTERNAL_DIFF` protocol: LIVE and MERGED folders).
  */
 import { structuredPatch } from "diff";
-import { CliError } from "../ui/errors.ts";
+import { CliError } from "../core/errors.ts";
 import type { KubeObject } from "./objects.ts";
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CliError } from "../ui/errors.ts";
+import { CliError } from "../core/errors.ts";
 import { comparableObject, externalDiff, unifiedDiff } from "./diff.ts";
 
 function lcs(a: string[], b: string[]): number {

@@ -7,7 +7,7 @@ import {
   suggestType,
 } from "./discovery.ts";
 import { ApiClient } from "../api/client.ts";
-import { CliError } from "../ui/errors.ts";
+import { CliError } from "../core/errors.ts";
 
 function type(
   partial: Partial<ResourceType> & Pick<ResourceType, "plural" | "kind">,

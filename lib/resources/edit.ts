@@ -8,7 +8,7 @@
  * (`lib/ui/editor.ts` for the CLI), so nothing here touches the terminal.
  */
 import { parse } from "yaml";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { editableYaml } from "../ui/printers.ts";
 import type { ResourceType } from "./discovery.ts";
 import type { KubeObject } from "./objects.ts";

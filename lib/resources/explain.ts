@@ -8,7 +8,7 @@
  */
 import type { ApiClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import type { ResourceType } from "./discovery.ts";
 import { isPlainObject } from "./objects.ts";
 

@@ -6,7 +6,7 @@
  * key that already has another value needs `overwrite`, and label keys and values are checked
  * against Kubernetes' syntax before anything is sent.
  */
-import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import type { KubeObject } from "./objects.ts";
 
 /** Labels or annotations. */

@@ -12,7 +12,7 @@
  */
 import { parseAllDocuments } from "yaml";
 import { MAX_NAME_LENGTH, MAX_NAMESPACE_LENGTH, resourceNameProblem } from "../api/urls.ts";
-import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import { isPlainObject, type KubeObject } from "./objects.ts";
 
 /** One object read from a manifest source. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadManifests, parseManifests } from "./manifests.ts";
-import { CliError, UsageError } from "../ui/errors.ts";
+import { CliError, UsageError } from "../core/errors.ts";
 
 const TWO = `apiVersion: v1
 kind: Namespace

@@ -12,7 +12,7 @@ import { ApiClient } from "../api/client.ts";
 import { organizationControlPlaneUrl, userControlPlaneUrl } from "../api/urls.ts";
 import type { AuthContext } from "../auth/token-source.ts";
 import { loadConfig } from "../store/config.ts";
-import { CliError } from "../ui/errors.ts";
+import { CliError } from "../core/errors.ts";
 import { type OpenedScope, openScope, storedAuthLoader } from "../scope/open.ts";
 import { resolveScope, type ScopeInputs } from "../scope/resolve.ts";
 import { ResourceClient } from "./operations.ts";

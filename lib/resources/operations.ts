@@ -11,7 +11,7 @@ import { loadedYaml } from "../yaml.ts";
 import type { ApiClient, KubeList, WatchEvent } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
 import { resourcePath } from "../api/urls.ts";
-import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import { comparableObject, unifiedDiff } from "./diff.ts";
 import { Discovery, type ResourceType, typeApiVersion } from "./discovery.ts";
 import {

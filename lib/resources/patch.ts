@@ -6,7 +6,7 @@
  * Exports {@link PatchType}, {@link parsePatchType}, {@link parsePatchText} and {@link patchObject}.
  */
 import { parse as parseYaml } from "yaml";
-import { UsageError } from "../ui/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import type { ResourceType } from "./discovery.ts";
 import { isPlainObject, type KubeObject } from "./objects.ts";
 import { type ResourceClient, withTypeMeta } from "./operations.ts";

@@ -6,7 +6,7 @@
  * as kubectl sorts them.
  */
 import { parseJsonPathExpression } from "../ui/jsonpath.ts";
-import { UsageError } from "../ui/errors.ts";
+import { UsageError } from "../core/errors.ts";
 
 /** A compiled `--sort-by` expression: the value it selects from one object. */
 export interface SortKey {

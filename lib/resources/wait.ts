@@ -8,7 +8,7 @@
  * followed (and re-opened when the server ends it) until the state holds or time runs out.
  */
 import { ApiError } from "../api/errors.ts";
-import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import { formatJsonPathValue, parseJsonPathExpression } from "../ui/jsonpath.ts";
 import type { ResourceType } from "./discovery.ts";
 import { isPlainObject, type KubeObject } from "./objects.ts";

@@ -4,7 +4,7 @@ import { resolveContextForUse, useContext } from "./select.ts";
 import { ALICE, BOB, sampleConfig } from "../../tests/support/scope_fixtures.ts";
 import { applyDiscovery } from "./discovery.ts";
 import { loadConfig, serializeConfig } from "../store/config.ts";
-import { CliError } from "../ui/errors.ts";
+import { CliError } from "../core/errors.ts";
 
 function refOf(match: ReturnType<typeof matchContextRef>): string | undefined {
   return match.kind === "found" ? match.context.name : match.kind;

@@ -14,7 +14,7 @@ import {
   userControlPlaneUrl,
 } from "../api/urls.ts";
 import type { AuthContext } from "../auth/token-source.ts";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { type Context, type DatumctlConfig, updateConfig } from "../store/config.ts";
 
 /** A project as discovery found it. */

@@ -9,7 +9,7 @@
  */
 import { loadConfig } from "../store/config.ts";
 import { activeSession, notLoggedIn } from "../auth/sessions.ts";
-import { CliError } from "../ui/errors.ts";
+import { CliError } from "../core/errors.ts";
 import { type ContextView, contextViews } from "./contexts.ts";
 import { cacheIsStale, refreshSessionContexts } from "./discovery.ts";
 import { useContext } from "./select.ts";

@@ -8,8 +8,8 @@
  * Exports {@link selectContextAfterLogin} and its option and result types.
  */
 import type { AuthContext } from "../auth/token-source.ts";
-import { CliError, UsageError } from "../ui/errors.ts";
-import type { IO } from "../ui/io.ts";
+import { CliError, UsageError } from "../core/errors.ts";
+import type { IO } from "../core/io.ts";
 import { type AccessSummary, pickContext } from "../ui/contexts.ts";
 import { loadConfig, updateConfig } from "../store/config.ts";
 import { type ContextView, contextView, contextViews, matchContextRef } from "./contexts.ts";

@@ -11,7 +11,7 @@ import { ApiClient } from "../api/client.ts";
 import { apiBaseUrl, RESOURCE_MANAGER_GROUP, userControlPlaneUrl } from "../api/urls.ts";
 import type { AuthContext } from "../auth/token-source.ts";
 import { portalForHost } from "../auth/endpoints.ts";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 
 /** The outcome of reading an organization's `OnboardingComplete` condition. */
 export interface OnboardingState {

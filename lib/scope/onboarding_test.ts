@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { assertOnboarded, onboardingStatusWord, portalUrl } from "./onboarding.ts";
 import type { AuthContext } from "../auth/token-source.ts";
-import { CliError } from "../ui/errors.ts";
+import { CliError } from "../core/errors.ts";
 
 const noEnv = () => undefined;
 

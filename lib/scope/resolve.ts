@@ -11,7 +11,7 @@
  * report overrides.
  */
 import type { DatumctlConfig } from "../store/config.ts";
-import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import {
   apiBaseUrl,
   organizationControlPlaneUrl,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { emptyConfig } from "../store/config.ts";
 import { ALICE, BOB, sampleConfig } from "../../tests/support/scope_fixtures.ts";
 import { controlPlaneUrl, NO_CONTEXT_MESSAGE, resolveScope } from "./resolve.ts";
-import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 
 const noEnv = () => undefined;
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name];

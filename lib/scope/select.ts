@@ -6,7 +6,7 @@
  * `auth switch` that reaches it) and {@link useContext} (the locked, atomic config write).
  */
 import { type DatumctlConfig, updateConfig } from "../store/config.ts";
-import { CliError } from "../ui/errors.ts";
+import { CliError } from "../core/errors.ts";
 import { editDistance } from "../resources/edit-distance.ts";
 import { activeSession, notLoggedIn } from "../auth/sessions.ts";
 import {

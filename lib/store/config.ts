@@ -7,7 +7,7 @@
  * writes atomically, so two processes never lose each other's updates. A config that is a
  * symbolic link (a dotfiles repo) stays one: the write lands in its target.
  */
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { loadYaml } from "../yaml.ts";
 import { cacheDir, configPath } from "./paths.ts";
 import { readTextIfExists, tightenDatumctlDir, withFileLock, writePrivateFile } from "./files.ts";

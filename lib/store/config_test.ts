@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadConfig, updateConfig } from "./config.ts";
-import { CliError } from "../ui/errors.ts";
+import { CliError } from "../core/errors.ts";
 
 Deno.test("a config that does not parse names the file and line and is left untouched", async () => {
   const dir = await Deno.makeTempDir();

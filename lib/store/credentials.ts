@@ -13,7 +13,7 @@
  * never look in different places), else the keychain; the first keychain failure switches the
  * process to the file and produces the one warning the user sees.
  */
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import {
   leftoverWritesOf,
   readTextIfExists,

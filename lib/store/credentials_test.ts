@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { credentialsFilePath, CredentialStore, type StoredCredentials } from "./credentials.ts";
-import { CliError } from "../ui/errors.ts";
+import { CliError } from "../core/errors.ts";
 
 async function fileStoreEnv() {
   const home = await Deno.makeTempDir();

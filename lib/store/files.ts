@@ -10,8 +10,9 @@
  * a leftover from a harder kill is handled by {@link recoverLeftoverWrite} under the file's lock.
  * {@link withFileLock} serialises read-modify-write cycles between processes (flock).
  * {@link tightenDatumctlDir} closes a `~/.datumctl` that others can read and queues a note that
- * the command layer prints ({@link takeFileNotes}).
+ * main.ts prints at the end of the command (lib/core/notes.ts).
  */
+import { queueNote, takeNotes } from "../core/notes.ts";
 
 function dirname(path: string): string {
   const i = path.lastIndexOf("/");
@@ -207,13 +208,12 @@ export async function leftoverWritesOf(path: string): Promise<string[]> {
   return found;
 }
 
-const fileNotes: string[] = [];
 const checkedDirs = new Set<string>();
 
 /**
  * Makes sure a `.datumctl` folder (which holds login secrets) is reachable by its owner only:
  * one that others can read or enter is changed to 0700, once per process, with a note queued
- * for {@link takeFileNotes}. Folders of any other name are left alone.
+ * for main.ts to print. Folders of any other name are left alone.
  */
 export async function tightenDatumctlDir(dir: string): Promise<void> {
   if (Deno.build.os === "windows" || basename(dir) !== ".datumctl" || checkedDirs.has(dir)) {
@@ -227,12 +227,12 @@ export async function tightenDatumctlDir(dir: string): Promise<void> {
   const was = mode.toString(8).padStart(4, "0");
   try {
     await Deno.chmod(dir, 0o700);
-    fileNotes.push(
+    queueNote(
       `${dir} was open to other users (mode ${was}); changed it to 0700, as it holds your logins`,
     );
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    fileNotes.push(
+    queueNote(
       `${dir} is open to other users (mode ${was}) and could not be changed to 0700: ${reason}`,
     );
   }
@@ -240,7 +240,7 @@ export async function tightenDatumctlDir(dir: string): Promise<void> {
 
 /** The notes about files queued in this process (and forgets them); the caller prints them. */
 export function takeFileNotes(): string[] {
-  return fileNotes.splice(0);
+  return takeNotes();
 }
 
 /** Whether anything (file, folder, link) is at `path`; errors other than "not found" throw. */

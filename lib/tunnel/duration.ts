@@ -2,7 +2,7 @@
  * Human durations as datum-connect's `--timeout` takes them (humantime): `10m`, `90s`, `1h30m`,
  * `500ms`, `2min`, `1 hour`. Exports {@link parseDuration}.
  */
-import { UsageError } from "../ui/errors.ts";
+import { UsageError } from "../core/errors.ts";
 
 const UNITS: Record<string, number> = {
   ms: 1,

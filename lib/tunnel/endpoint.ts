@@ -6,7 +6,7 @@
  * `host:port` typed as the positional argument) and {@link parseTarget} (the host and port the
  * agent allowlists and dials).
  */
-import { UsageError } from "../ui/errors.ts";
+import { UsageError } from "../core/errors.ts";
 
 /** The host and port a tunnel forwards to. */
 export interface Target {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { endpointFromArgument, formatTarget, normalizeEndpoint, parseTarget } from "./endpoint.ts";
-import { UsageError } from "../ui/errors.ts";
+import { UsageError } from "../core/errors.ts";
 
 Deno.test("normalizeEndpoint trims and adds http:// only when there is no scheme", () => {
   assert.equal(normalizeEndpoint("  127.0.0.1:11434 "), "http://127.0.0.1:11434");

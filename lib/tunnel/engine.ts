@@ -15,7 +15,7 @@
 import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
 import { fileURLToPath } from "node:url";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import type { RequestCapture } from "./inspector/capture.ts";
 
 /** Relays to use: Datum's (default), none (loopback or LAN only), or the given URLs. */

@@ -10,7 +10,7 @@
  * rule) and {@link namedTunnelDir} (the own folder of a `--name N` tunnel under
  * `$XDG_DATA_HOME/datumctl/connect/`, so two named tunnels never share an identity).
  */
-import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import { connectDir, connectRepoDir } from "../store/paths.ts";
 import { withFileLock, writePrivateFile } from "../store/files.ts";
 

@@ -8,7 +8,7 @@ import {
   namedTunnelDir,
   readListenKey,
 } from "./keys.ts";
-import type { CliError } from "../ui/errors.ts";
+import type { CliError } from "../core/errors.ts";
 
 function hex(text: string): Uint8Array {
   return new Uint8Array(text.match(/../g)!.map((b) => parseInt(b, 16)));

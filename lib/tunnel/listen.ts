@@ -14,7 +14,7 @@
  */
 import type { ApiClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
-import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import { readTextIfExists, writePrivateFile } from "../store/files.ts";
 import type { AgentStats, StartAgent, TunnelAgent } from "./agent.ts";
 import { buildConnectionDetails } from "./details.ts";

@@ -11,7 +11,7 @@
 import type { ApiClient } from "../api/client.ts";
 import { openScope, storedAuthLoader } from "../scope/open.ts";
 import type { ScopeInputs } from "../scope/resolve.ts";
-import { UsageError } from "../ui/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import {
   connectRepo,
   endpointIdFromSecret,

@@ -11,7 +11,7 @@
  */
 import { ApiClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { normalizeEndpoint, parseTarget, type Target } from "./endpoint.ts";
 import { sameConnectionDetails } from "./details.ts";
 import { conditionState } from "./progress.ts";

@@ -17,7 +17,7 @@
  * {@link AddressMemory} (writes the file whenever port or relay change).
  */
 import { parseDocument, stringify } from "yaml";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { readTextIfExists, writePrivateFile } from "../store/files.ts";
 import type { StartAgent, TunnelAgent } from "./agent.ts";
 import type { AgentAddress } from "./details.ts";

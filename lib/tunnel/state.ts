@@ -8,7 +8,7 @@
  * know are kept, and a file that does not parse is reported (path and line), never overwritten.
  */
 import { isMap, isSeq, parseDocument, stringify } from "yaml";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { readTextIfExists, withFileLock, writePrivateFile } from "../store/files.ts";
 import type { Target } from "./endpoint.ts";
 

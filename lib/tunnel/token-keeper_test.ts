@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { KeyFileTokens } from "../auth/session-tokens.ts";
 import type { StoredCredentials } from "../store/credentials.ts";
-import { CliError, ExitCode } from "../ui/errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 import { TokenKeeper } from "./token-keeper.ts";
 
 function credentials(n: number, lifetimeSeconds: number): StoredCredentials {

@@ -9,8 +9,8 @@ import type { ContextView } from "../scope/contexts.ts";
 import { labelled } from "./output.ts";
 import { renderTable } from "./table.ts";
 import { sanitizeForTerminal } from "./terminal-text.ts";
-import type { IO } from "./io.ts";
-import { UsageError } from "./errors.ts";
+import type { IO } from "../core/io.ts";
+import { UsageError } from "../core/errors.ts";
 
 /**
  * The `ctx` table: ORGANIZATION, PROJECT, TYPE, CURRENT (display names with ids), with a leading

@@ -4,8 +4,8 @@
  * Exports {@link openInEditor}. Without a terminal and without either variable it fails at once
  * naming them, instead of starting an editor nobody can see.
  */
-import type { IO } from "./io.ts";
-import { CliError, UsageError } from "./errors.ts";
+import type { IO } from "../core/io.ts";
+import { CliError, UsageError } from "../core/errors.ts";
 
 /** Opens `file` in the editor on this terminal and waits until it exits. */
 export async function openInEditor(io: IO, file: string): Promise<void> {

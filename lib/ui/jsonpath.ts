@@ -9,7 +9,7 @@
  * field names (`{.metadata.labels.app\.kubernetes\.io/name}`). Missing keys yield nothing, as
  * `kubectl get -o jsonpath` does.
  */
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../core/errors.ts";
 
 type Segment =
   | { kind: "field"; names: string[] }

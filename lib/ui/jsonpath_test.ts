@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseJsonPathExpression, parseJsonPathTemplate } from "./jsonpath.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../core/errors.ts";
 
 const list = {
   kind: "List",

@@ -4,8 +4,8 @@
  * the returned string to stdout.
  */
 import { loadedYaml } from "../yaml.ts";
-import { UsageError } from "./errors.ts";
-import type { IO } from "./io.ts";
+import { UsageError } from "../core/errors.ts";
+import type { IO } from "../core/io.ts";
 import { sanitizeForTerminal } from "./terminal-text.ts";
 
 /** Structured formats every listing command accepts with `-o`. */

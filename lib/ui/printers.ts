@@ -14,7 +14,7 @@ import { loadedYaml } from "../yaml.ts";
 import { renderStructured } from "./output.ts";
 import { renderTable } from "./table.ts";
 import { sanitizeForTerminal } from "./terminal-text.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { formatJsonPathValue, parseJsonPathExpression, parseJsonPathTemplate } from "./jsonpath.ts";
 import type { JsonPathTemplate } from "./jsonpath.ts";
 import {

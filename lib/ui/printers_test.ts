@@ -7,7 +7,7 @@ import {
   printObjects,
   renderTableView,
 } from "./printers.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../core/errors.ts";
 import type { KubeTable } from "../resources/objects.ts";
 
 const NOW = Date.parse("2026-07-16T12:00:00Z");

@@ -8,11 +8,11 @@
  * messages come from the server, a state file or the engine, so every line for a person is
  * sanitised for the terminal; JSON lines stay exact.
  */
-import type { IO } from "./io.ts";
+import type { IO } from "../core/io.ts";
 import type { TunnelSummary } from "../tunnel/service.ts";
 import type { AgentStats } from "../tunnel/agent.ts";
 import { stampEvent, type TunnelEvent } from "../tunnel/events.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { sanitizeForTerminal, terminalLine } from "./terminal-text.ts";
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { memoryIO } from "./io.ts";
+import { memoryIO } from "../core/io.ts";
 import { pickerRow, renderTunnelList, statusLineText, TunnelEventRenderer } from "./tunnel.ts";
 import type { TunnelSummary } from "../tunnel/service.ts";
 

@@ -12,7 +12,7 @@
  */
 import { ensurePrivateDir, readTextIfExists, writePrivateFile } from "../../store/files.ts";
 import { connectDir } from "../../store/paths.ts";
-import { CliError, ExitCode } from "../../ui/errors.ts";
+import { CliError, ExitCode } from "../../core/errors.ts";
 import type { TunnelEvent } from "../events.ts";
 import { isTunnelName, namedTunnelDir } from "../keys.ts";
 import { isSameProcessAlive, processStartToken } from "./process.ts";

@@ -6,7 +6,7 @@
  * Exports {@link InspectSettings}, {@link parseInspectAddress}, {@link parseBodyLimit},
  * {@link inspectSettings} and the defaults.
  */
-import { UsageError } from "../../ui/errors.ts";
+import { UsageError } from "../../core/errors.ts";
 
 /** The inspector's default port (the one ngrok's inspector made familiar). */
 export const DEFAULT_INSPECT_PORT = 4040;

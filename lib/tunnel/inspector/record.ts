@@ -11,7 +11,7 @@
  * {@link removeInspectorRecord} and {@link readInspectorRecord}.
  */
 import { readTextIfExists, writePrivateFile } from "../../store/files.ts";
-import { CliError, ExitCode } from "../../ui/errors.ts";
+import { CliError, ExitCode } from "../../core/errors.ts";
 
 /** `inspector.json`. */
 export interface InspectorRecord {

@@ -17,7 +17,7 @@
  * Exports {@link startInspector}, {@link Inspector} and {@link describeBody}.
  */
 import { Buffer } from "node:buffer";
-import { CliError, ExitCode } from "../../ui/errors.ts";
+import { CliError, ExitCode } from "../../core/errors.ts";
 import type { InspectSettings } from "./address.ts";
 import type { CapturedRequest, CapturedSummary, ReplayEdits, RequestCapture } from "./capture.ts";
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.ts";

@@ -5,7 +5,7 @@
  *
  * Exports {@link openInspector} and {@link InspectorSession}.
  */
-import { CliError, ExitCode } from "../../ui/errors.ts";
+import { CliError, ExitCode } from "../../core/errors.ts";
 import type { TunnelAgent } from "../agent.ts";
 import { namedTunnelDir } from "../keys.ts";
 import type { InspectSettings } from "./address.ts";

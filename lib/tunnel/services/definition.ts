@@ -13,7 +13,7 @@
 import { parseDocument, stringify } from "yaml";
 import { readTextIfExists, writePrivateFile } from "../../store/files.ts";
 import { datumctlDir } from "../../store/paths.ts";
-import { CliError, ExitCode } from "../../ui/errors.ts";
+import { CliError, ExitCode } from "../../core/errors.ts";
 import { checkTunnelName } from "../keys.ts";
 
 /** Who runs the service: the user's own service manager, or the system's (root). */

@@ -9,7 +9,7 @@ import {
   serviceDefinitionPath,
   writeServiceDefinition,
 } from "./definition.ts";
-import { CliError } from "../../ui/errors.ts";
+import { CliError } from "../../core/errors.ts";
 
 const DEFINITION: ServiceDefinition = {
   name: "web",

@@ -20,7 +20,7 @@ import { resolveScope, type ScopeInputs } from "../../scope/resolve.ts";
 import { loadConfig } from "../../store/config.ts";
 import { CredentialStore, isServiceAccountCredential } from "../../store/credentials.ts";
 import { ensurePrivateDir, pathExists } from "../../store/files.ts";
-import { CliError, ExitCode, UsageError } from "../../ui/errors.ts";
+import { CliError, ExitCode, UsageError } from "../../core/errors.ts";
 import { endpointFromArgument, parseTarget } from "../endpoint.ts";
 import { checkTunnelName } from "../keys.ts";
 import { httpProxyManifest, TUNNEL_KINDS } from "../resources.ts";

@@ -9,7 +9,7 @@
  * {@link managerCommands}, {@link runManager}, {@link mustRunManager}, {@link requireManager}
  * and {@link managerVersion} that install/uninstall use.
  */
-import { CliError, ExitCode } from "../../ui/errors.ts";
+import { CliError, ExitCode } from "../../core/errors.ts";
 import { datumctlDir } from "../../store/paths.ts";
 import {
   readServiceDefinition,

@@ -8,7 +8,7 @@
  */
 import { pathExists } from "../../store/files.ts";
 import { connectDir } from "../../store/paths.ts";
-import { CliError, ExitCode } from "../../ui/errors.ts";
+import { CliError, ExitCode } from "../../core/errors.ts";
 import { namedTunnelDir } from "../keys.ts";
 import {
   readServiceDefinition,

@@ -1,10 +1,10 @@
 /**
- * Typed errors every layer throws and the one place that turns them into exit codes.
+ * The typed errors every layer throws, and the exit codes they carry.
  *
  * `lib/` never prints or exits: it throws a {@link CliError} carrying a stable code, a message,
- * a hint and an exit code; `main.ts` renders it once, in the format the user asked for.
+ * a hint and an exit code; `main.ts` renders it once (lib/ui/error-output.ts), in the format the
+ * user asked for. Part of the floor: imports nothing else of datumctl.
  */
-import { sanitizeForTerminal } from "./terminal-text.ts";
 
 /** Exit codes shared by every command (see README "Exit codes"). */
 export const ExitCode = {
@@ -68,31 +68,6 @@ export class InterruptedError extends CliError {
     super("INTERRUPTED", message, { exitCode: ExitCode.interrupted });
     this.name = "InterruptedError";
   }
-}
-
-/** Error output formats selectable with `--error-format`. */
-export type ErrorFormat = "human" | "json";
-
-/**
- * Renders any thrown value as the lines written to stderr for the chosen format. Messages carry
- * server text (a Status message, an issuer's error_description), so the human form is sanitised
- * for the terminal; the JSON form, for programs, keeps the exact strings.
- */
-export function formatError(err: unknown, format: ErrorFormat): string {
-  const e = toCliError(err);
-  if (format === "json") {
-    const body: Record<string, unknown> = {
-      code: e.code,
-      message: e.message,
-      retryable: e.retryable,
-    };
-    if (e.hint) body.hint = e.hint;
-    if (e.details) body.details = e.details;
-    return JSON.stringify({ error: body }) + "\n";
-  }
-  let text = `error: ${sanitizeForTerminal(e.message, { multiline: true })}\n`;
-  if (e.hint) text += `${sanitizeForTerminal(e.hint, { multiline: true })}\n`;
-  return text;
 }
 
 /** Wraps unexpected errors so that nothing reaches the user as a stack trace. */
