@@ -6,7 +6,7 @@
  * wraps it as `deno task local`; `scripts/demo.ts` starts it in-process.
  */
 
-import { startEmulator } from "./api.ts";
+import { startEmulator } from "./emulator/router.ts";
 import { type LocalGateway, startLocalGateway } from "./gateway.ts";
 import { Controllers, type ControllerSettings } from "./controllers.ts";
 import { FAULT_NAMES, faultCount, type FaultName, Faults } from "./faults.ts";

@@ -1,0 +1,172 @@
+/**
+ * The control-plane emulator's HTTP server: Datum's URL layout (platform, user, organization
+ * and project control planes), bearer-token checks, membership authorisation, the front-end
+ * fault switch, and dispatch to discovery, SelfSubjectReview and resource storage; the
+ * `/_local` admin routes are handled by the stack.
+ *
+ * Exports {@link startEmulator}.
+ */
+
+import { ApiError, forbidden } from "../api_status.ts";
+import { type Faults, UPSTREAM_RESET_MESSAGE } from "../faults.ts";
+import type { OpenApiDocs } from "../openapi.ts";
+import type { TokenIdentity } from "../provider.ts";
+import type { ResourceRegistry } from "../resources.ts";
+import type { SeedAccount } from "../seed.ts";
+import type { ObjectStore } from "../store.ts";
+import { orgPlane, projectPlane, type Tenancy, userPlane } from "../tenancy.ts";
+import { discoveryResponse } from "./discovery.ts";
+import { json, statusResponse, unauthorized, VERSION_INFO } from "./http.ts";
+import { type Plane, splitPlanePath } from "./plane.ts";
+import { resourceResponse, type StorageContext } from "./storage.ts";
+import { WatchRegistry } from "./watch.ts";
+
+/** Options for {@link startEmulator}. */
+export interface EmulatorOptions {
+  /** TCP port on 127.0.0.1; 0 picks a free one. */
+  port: number;
+  store: ObjectStore;
+  registry: ResourceRegistry;
+  tenancy: Tenancy;
+  faults: Faults;
+  openapi: OpenApiDocs;
+  verifyToken(token: string): Promise<TokenIdentity | undefined>;
+  /** Handles `/_local/...` (no token needed: loopback only). */
+  admin(req: Request, url: URL): Promise<Response>;
+  /** Serve HTTPS with this certificate and key (PEM) instead of plain HTTP. */
+  tls?: { cert: string; key: string };
+}
+
+/** A running emulator. */
+export interface Emulator {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The plane a path addresses, after the membership checks. */
+function resolvePlane(
+  tenancy: Tenancy,
+  path: string,
+  account: SeedAccount,
+): { plane: Plane; rest: string } {
+  const found = splitPlanePath(path);
+  if (!found) return { plane: { kind: "platform", key: "platform", prefix: "" }, rest: path };
+  const { kind, id, prefix, rest } = found;
+  if (kind === "user") {
+    if (id !== account.id) {
+      throw forbidden(account.email, "get", { plural: "users", group: "iam.miloapis.com" }, id);
+    }
+    return { plane: { kind, key: userPlane(id), prefix }, rest };
+  }
+  if (kind === "org") {
+    if (!tenancy.organization(id) || !tenancy.isMember(account, id)) {
+      throw forbidden(account.email, "get", {
+        plural: "organizations",
+        group: "resourcemanager.miloapis.com",
+      }, id);
+    }
+    return { plane: { kind, key: orgPlane(id), prefix }, rest };
+  }
+  const org = tenancy.organizationOf(id);
+  if (!org || !tenancy.isMember(account, org)) {
+    throw forbidden(account.email, "get", {
+      plural: "projects",
+      group: "resourcemanager.miloapis.com",
+    }, id);
+  }
+  tenancy.ensureProjectPlane(id);
+  return { plane: { kind, key: projectPlane(id), prefix }, rest };
+}
+
+/** `POST /apis/authentication.k8s.io/v1/selfsubjectreviews`: who the token belongs to. */
+function selfReview(req: Request, account: SeedAccount, rest: string): Response | undefined {
+  if (req.method !== "POST") return undefined;
+  if (rest === "/apis/authentication.k8s.io/v1/selfsubjectreviews") {
+    return json({
+      kind: "SelfSubjectReview",
+      apiVersion: "authentication.k8s.io/v1",
+      metadata: { creationTimestamp: null },
+      status: {
+        userInfo: {
+          username: account.email,
+          uid: account.id,
+          groups: ["system:authenticated"],
+          extra: { "iam.miloapis.com/account-kind": [account.kind] },
+        },
+      },
+    }, 201);
+  }
+  return undefined;
+}
+
+/** Starts the emulator on 127.0.0.1. */
+export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
+  const { registry, tenancy, faults } = opts;
+  const storage: StorageContext = {
+    store: opts.store,
+    registry,
+    tenancy,
+    faults,
+    watches: new WatchRegistry(),
+  };
+
+  async function handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    if (path === "/_local" || path.startsWith("/_local/")) return await opts.admin(req, url);
+    if (faults.take503()) {
+      return new Response(UPSTREAM_RESET_MESSAGE, {
+        status: 503,
+        headers: { "content-type": "text/plain", server: "envoy" },
+      });
+    }
+    if (["/healthz", "/livez", "/readyz"].includes(path)) return new Response("ok");
+    if (path === "/version") return json(VERSION_INFO);
+
+    const auth = req.headers.get("authorization") ?? "";
+    const token = auth.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token) return unauthorized();
+    const identity = await opts.verifyToken(token);
+    if (!identity) return unauthorized();
+    const account = identity.account;
+
+    try {
+      const { plane, rest } = resolvePlane(tenancy, path, account);
+      const found =
+        await discoveryResponse(plane, rest, registry.forPlane(plane.kind), opts.openapi) ??
+          selfReview(req, account, rest) ??
+          await resourceResponse(storage, req, url, plane, account, rest);
+      if (found) return found;
+      return statusResponse(
+        new ApiError(404, "NotFound", "the server could not find the requested resource", {}),
+      );
+    } catch (e) {
+      if (e instanceof ApiError) return statusResponse(e);
+      console.error("local stack: emulator error:", e);
+      return statusResponse(
+        new ApiError(500, "InternalError", `internal error: ${(e as Error).message}`),
+      );
+    }
+  }
+
+  return new Promise((resolve) => {
+    const server = Deno.serve({
+      hostname: "127.0.0.1",
+      port: opts.port,
+      ...(opts.tls ? { cert: opts.tls.cert, key: opts.tls.key } : {}),
+      onListen: () => {},
+      onError: (e) => {
+        console.error("local stack: emulator error:", e);
+        return statusResponse(new ApiError(500, "InternalError", "internal error"));
+      },
+    }, handle);
+    const url = `${opts.tls ? "https" : "http"}://127.0.0.1:${server.addr.port}`;
+    resolve({
+      url,
+      async close() {
+        storage.watches.closeAll();
+        await server.shutdown();
+      },
+    });
+  });
+}
