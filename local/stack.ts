@@ -8,6 +8,7 @@
 
 import { startEmulator } from "./emulator/router.ts";
 import { type LocalGateway, startLocalGateway } from "./gateway.ts";
+import { storeCluster } from "./cluster.ts";
 import { Controllers, type ControllerSettings } from "./controllers.ts";
 import { FAULT_NAMES, faultCount, type FaultName, Faults } from "./faults.ts";
 import { OpenApiDocs } from "./openapi.ts";
@@ -97,7 +98,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     delayMs: opts.controllerDelayMs ?? 300,
     proxyDomain: opts.proxyDomain ?? "datumproxy.localhost",
   };
-  const controllers = new Controllers(store, registry, settings);
+  const controllers = new Controllers(storeCluster(store), registry, settings);
   tenancy.seed();
   controllers.start();
 
@@ -111,7 +112,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
   });
 
   let apiUrl = "";
-  const setFault = (name: string, value: unknown) => {
+  const setFault = async (name: string, value: unknown) => {
     if (!(FAULT_NAMES as readonly string[]).includes(name)) {
       throw new RangeError(`unknown fault "${name}"; known: ${FAULT_NAMES.join(", ")}`);
     }
@@ -129,7 +130,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
         faults.revokedRefreshTokens = !!value;
         break;
       case "delete-lease":
-        controllers.deleteLease(value);
+        await controllers.deleteLease(value);
         break;
       case "iroh-owner-flip":
         controllers.flipIrohOwner(value);
@@ -186,7 +187,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       if (req.method === "GET" && path === "/_local/faults") return reply(faults.snapshot());
       let m = path.match(/^\/_local\/faults\/([^/]+)$/);
       if (m && req.method === "POST") {
-        setFault(m[1], body && typeof body === "object" && "value" in body ? body.value : body);
+        await setFault(
+          m[1],
+          body && typeof body === "object" && "value" in body ? body.value : body,
+        );
         return reply(faults.snapshot());
       }
       if (path === "/_local/auto-approve" && req.method === "POST") {
@@ -258,7 +262,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     controllers,
     faults,
     setAutoApprove: (email) => Promise.resolve().then(() => provider.setAutoApprove(email)),
-    setFault: (name, value) => Promise.resolve().then(() => setFault(name, value)),
+    setFault: (name, value) => setFault(name, value),
     setSettings: (patch) => Promise.resolve().then(() => applySettings(patch)),
     devicePolls: () => provider.devicePolls(),
     setOrganizationOnboarding: (org, reason) =>
