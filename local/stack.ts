@@ -7,8 +7,11 @@
  */
 
 import { startEmulator } from "./emulator/router.ts";
+import { findApiServer } from "./kube/apiserver.ts";
+import { type KubeBackend, startKubeBackend } from "./kube/backend.ts";
+import { makeCertificates, type StackCertificates } from "./tls.ts";
 import { type LocalGateway, startLocalGateway } from "./gateway.ts";
-import { storeCluster } from "./cluster.ts";
+import { type Cluster, storeCluster } from "./cluster.ts";
 import { Controllers, type ControllerSettings } from "./controllers.ts";
 import { FAULT_NAMES, faultCount, type FaultName, Faults } from "./faults.ts";
 import { OpenApiDocs } from "./openapi.ts";
@@ -42,7 +45,14 @@ export interface LocalStackOptions {
   gateway?: boolean;
   /** The gateway keeps a resolved agent address this long, like the edge's iroh DNS (default 0). */
   dnsTtlSeconds?: number;
+  /** What serves the control planes: the in-process emulator (default) or real API servers. */
+  apiBackend?: ApiBackend;
+  /** Serve the API over HTTPS with the stack's own CA (its path is `ca` in the ready line). */
+  tls?: boolean;
 }
+
+/** The control-plane backends: the emulator, or etcd with real Kubernetes API servers. */
+export type ApiBackend = "emulator" | "kube";
 
 /** The ready line's fields. */
 export interface LocalStackInfo {
@@ -50,6 +60,10 @@ export interface LocalStackInfo {
   api: string;
   gateway: string | null;
   clientId: string;
+  /** Which backend serves the control planes. */
+  apiBackend: ApiBackend;
+  /** Path of the CA certificate that signed the API's certificate (with `tls`), else null. */
+  ca: string | null;
 }
 
 /** What `POST /_local/settings` changes: the controller settings and the device-code lifetime. */
@@ -61,8 +75,11 @@ export interface StackSettings extends ControllerSettings {
 
 /** A running stack with its admin methods. */
 export interface RunningLocalStack extends LocalStackInfo {
-  /** The object store behind every control plane (subscribe to watch changes). */
+  /** The stack's store: every control plane with the emulator; the directory and the core
+   * group (namespaces, …) with the real backend. */
   store: ObjectStore;
+  /** The control planes as controllers and the gateway see them, whichever the backend. */
+  cluster: Cluster;
   /** The kinds served; register more with {@link registerKind}. */
   registry: ResourceRegistry;
   controllers: Controllers;
@@ -98,9 +115,17 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     delayMs: opts.controllerDelayMs ?? 300,
     proxyDomain: opts.proxyDomain ?? "datumproxy.localhost",
   };
-  const controllers = new Controllers(storeCluster(store), registry, settings);
   tenancy.seed();
-  controllers.start();
+  const apiBackend = opts.apiBackend ?? "emulator";
+  const binary = apiBackend === "kube" ? await findApiServer() : undefined;
+  if (apiBackend === "kube" && !binary) {
+    throw new Error(
+      "the kube backend needs the API server built once: run 'deno task apiserver' (needs Go)",
+    );
+  }
+  const certs: StackCertificates | undefined = apiBackend === "kube" || opts.tls
+    ? await makeCertificates()
+    : undefined;
 
   const provider = await startIdentityProvider({
     port: opts.port ?? 0,
@@ -112,6 +137,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
   });
 
   let apiUrl = "";
+  // deno-lint-ignore prefer-const
+  let controllers: Controllers;
   const setFault = async (name: string, value: unknown) => {
     if (!(FAULT_NAMES as readonly string[]).includes(name)) {
       throw new RangeError(`unknown fault "${name}"; known: ${FAULT_NAMES.join(", ")}`);
@@ -212,6 +239,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       if (path === "/_local/kinds" && req.method === "POST") {
         const type = kindFromJson(body);
         registry.register(type);
+        await kube?.kindAdded(type);
         return reply(type, 201);
       }
       if (path === "/_local/settings" && req.method === "POST") {
@@ -226,23 +254,41 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     }
   };
 
-  const emulator = await startEmulator({
+  const emulatorOptions = {
     port: opts.apiPort ?? 0,
     store,
     registry,
     tenancy,
     faults,
     openapi: new OpenApiDocs(),
-    verifyToken: (token) => provider.verifyAccessToken(token),
+    verifyToken: (token: string) => provider.verifyAccessToken(token),
     admin,
-  });
+    tls: opts.tls && certs ? { cert: certs.certPem, key: certs.keyPem } : undefined,
+  };
+  let kube: KubeBackend | undefined;
+  let emulator: { url: string; close(): Promise<void> };
+  try {
+    if (apiBackend === "kube") {
+      kube = await startKubeBackend({ ...emulatorOptions, binary: binary!, certs: certs! });
+      emulator = kube;
+    } else {
+      emulator = await startEmulator(emulatorOptions);
+    }
+  } catch (e) {
+    await provider.close();
+    if (certs) await Deno.remove(certs.dir, { recursive: true }).catch(() => {});
+    throw e;
+  }
   apiUrl = emulator.url;
+  const cluster: Cluster = kube ? kube.cluster : storeCluster(store);
+  controllers = new Controllers(cluster, registry, settings);
+  controllers.start();
 
   // The tunnel edge: serves HTTPProxy hostnames through the engine; absent without an engine.
   let gateway: LocalGateway | undefined;
   if (opts.gateway !== false) {
     try {
-      gateway = await startLocalGateway(store, registry, {
+      gateway = await startLocalGateway(cluster, registry, {
         onError: (m) => console.error(m),
         dnsTtlSeconds,
       });
@@ -257,7 +303,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     api: emulator.url,
     gateway: gateway?.url ?? null,
     clientId: provider.clientId,
+    apiBackend,
+    ca: opts.tls && certs ? certs.caPath : null,
     store,
+    cluster,
     registry,
     controllers,
     faults,
@@ -279,11 +328,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       api: emulator.url,
       gateway: gateway?.url ?? null,
       clientId: provider.clientId,
+      apiBackend,
+      ca: opts.tls && certs ? certs.caPath : null,
     }),
     stop() {
       stopped ??= (async () => {
         controllers.stop();
         await Promise.all([emulator.close(), provider.close(), gateway?.close()]);
+        if (certs) await Deno.remove(certs.dir, { recursive: true }).catch(() => {});
       })();
       return stopped;
     },

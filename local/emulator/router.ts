@@ -99,8 +99,18 @@ function selfReview(req: Request, account: SeedAccount, rest: string): Response 
   return undefined;
 }
 
-/** Starts the emulator on 127.0.0.1. */
-export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
+/** The emulator's request handling, without a server (the real backend's router reuses it). */
+export interface EmulatorHandler {
+  /** Everything: admin routes, the 503 fault, health, then {@link serveApi}. */
+  handle(req: Request): Promise<Response>;
+  /** An API request after the front-end checks: token, plane, discovery, storage. */
+  serveApi(req: Request, url: URL, path: string): Promise<Response>;
+  /** Ends every open watch. */
+  closeWatches(): void;
+}
+
+/** The emulator's handlers over a store. */
+export function emulatorHandler(opts: Omit<EmulatorOptions, "port" | "tls">): EmulatorHandler {
   const { registry, tenancy, faults } = opts;
   const storage: StorageContext = {
     store: opts.store,
@@ -110,16 +120,7 @@ export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     watches: new WatchRegistry(),
   };
 
-  async function handle(req: Request): Promise<Response> {
-    const url = new URL(req.url);
-    const path = url.pathname.replace(/\/+$/, "") || "/";
-    if (path === "/_local" || path.startsWith("/_local/")) return await opts.admin(req, url);
-    if (faults.take503()) {
-      return new Response(UPSTREAM_RESET_MESSAGE, {
-        status: 503,
-        headers: { "content-type": "text/plain", server: "envoy" },
-      });
-    }
+  async function serveApi(req: Request, url: URL, path: string): Promise<Response> {
     if (["/healthz", "/livez", "/readyz"].includes(path)) return new Response("ok");
     if (path === "/version") return json(VERSION_INFO);
 
@@ -149,24 +150,53 @@ export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     }
   }
 
-  return new Promise((resolve) => {
-    const server = Deno.serve({
-      hostname: "127.0.0.1",
-      port: opts.port,
-      ...(opts.tls ? { cert: opts.tls.cert, key: opts.tls.key } : {}),
-      onListen: () => {},
-      onError: (e) => {
-        console.error("local stack: emulator error:", e);
-        return statusResponse(new ApiError(500, "InternalError", "internal error"));
-      },
-    }, handle);
-    const url = `${opts.tls ? "https" : "http"}://127.0.0.1:${server.addr.port}`;
-    resolve({
-      url,
-      async close() {
-        storage.watches.closeAll();
-        await server.shutdown();
-      },
-    });
+  async function handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    if (path === "/_local" || path.startsWith("/_local/")) return await opts.admin(req, url);
+    if (faults.take503()) return upstreamReset();
+    return await serveApi(req, url, path);
+  }
+
+  return { handle, serveApi, closeWatches: () => storage.watches.closeAll() };
+}
+
+/** The 503 Datum's front end answers when its upstream resets (the `api-503` fault). */
+export function upstreamReset(): Response {
+  return new Response(UPSTREAM_RESET_MESSAGE, {
+    status: 503,
+    headers: { "content-type": "text/plain", server: "envoy" },
+  });
+}
+
+/** Serves a handler on 127.0.0.1 (HTTPS when `tls` is given); resolves with its URL. */
+export function serveLoopback(
+  port: number,
+  tls: { cert: string; key: string } | undefined,
+  handle: (req: Request) => Promise<Response>,
+): { url: string; server: Deno.HttpServer } {
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port,
+    ...(tls ? { cert: tls.cert, key: tls.key } : {}),
+    onListen: () => {},
+    onError: (e) => {
+      console.error("local stack: API error:", e);
+      return statusResponse(new ApiError(500, "InternalError", "internal error"));
+    },
+  }, handle);
+  return { url: `${tls ? "https" : "http"}://127.0.0.1:${server.addr.port}`, server };
+}
+
+/** Starts the emulator on 127.0.0.1. */
+export function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
+  const handler = emulatorHandler(opts);
+  const { url, server } = serveLoopback(opts.port, opts.tls, handler.handle);
+  return Promise.resolve({
+    url,
+    async close() {
+      handler.closeWatches();
+      await server.shutdown();
+    },
   });
 }

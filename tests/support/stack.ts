@@ -25,6 +25,10 @@ export interface LocalStack {
   /** Public client for the CLI (auth code + PKCE, device flow, refresh). */
   clientId: string;
   gateway: string | null;
+  /** Which backend serves the control planes (`kube` = etcd and real API servers). */
+  apiBackend: "emulator" | "kube";
+  /** Path of the CA that signed the API's certificate when the stack serves HTTPS, else null. */
+  ca: string | null;
   /** Make browser logins and device codes complete as this user without interaction (undefined = off). */
   setAutoApprove(email: string | undefined): Promise<void>;
   /** Turn a fault switch on/off (see local/README.md or local/faults.ts). */
@@ -61,6 +65,20 @@ export interface StackOptions {
   controllerDelayMs?: number;
   /** Lifetime of device codes in seconds (default 600). */
   deviceCodeTtlSeconds?: number;
+  /** The control-plane backend (default: `$DATUMCTL_TEST_APISERVER`, else the emulator). */
+  apiBackend?: "emulator" | "kube";
+  /** Serve the API over HTTPS with the stack's own CA. */
+  tls?: boolean;
+}
+
+/** The backend the tests run against: `DATUMCTL_TEST_APISERVER` (`kube` or `emulator`). */
+export function testApiBackend(): "emulator" | "kube" {
+  const value = Deno.env.get("DATUMCTL_TEST_APISERVER");
+  if (!value || value === "emulator") return "emulator";
+  if (value === "kube") return "kube";
+  throw new Error(
+    `DATUMCTL_TEST_APISERVER must be kube or emulator here (both is for scripts/test.ts), not ${value}`,
+  );
 }
 
 async function admin(api: string, path: string, body?: unknown): Promise<unknown> {
@@ -124,6 +142,8 @@ export async function startStack(opts: StackOptions = {}): Promise<LocalStack> {
   if (opts.deviceCodeTtlSeconds !== undefined) {
     args.push("--device-code-ttl", String(opts.deviceCodeTtlSeconds));
   }
+  args.push("--apiserver", opts.apiBackend ?? testApiBackend());
+  if (opts.tls) args.push("--tls");
   const child = new Deno.Command(Deno.execPath(), {
     args,
     stdin: "null",
@@ -170,6 +190,8 @@ export async function startStack(opts: StackOptions = {}): Promise<LocalStack> {
     api: string;
     gateway: string | null;
     clientId: string;
+    apiBackend: "emulator" | "kube";
+    ca: string | null;
   };
 
   let autoApprove = opts.autoApprove;
