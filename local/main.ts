@@ -141,7 +141,9 @@ console.error(
     `  Users:          alice@example.com, bob@example.com, carol@example.com`,
     "",
     "Log in with:",
-    `  ${info.ca ? `DENO_CERT=${info.ca} ` : ""}datumctl login --endpoint ${info.api} --auth-endpoint ${info.issuer} --client-id ${info.clientId} --no-browser`,
+    `  ${
+      info.ca ? `DENO_CERT=${info.ca} ` : ""
+    }datumctl login --endpoint ${info.api} --auth-endpoint ${info.issuer} --client-id ${info.clientId} --no-browser`,
     "",
     `Admin API: ${info.api}/_local (see local/README.md). Press Ctrl+C to stop.`,
     "",

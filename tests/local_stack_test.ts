@@ -11,7 +11,13 @@ import assert from "node:assert/strict";
 import * as jose from "jose";
 import { deviceFlow, startStack, type TokenSet } from "./support/stack.ts";
 
-const stack = await startStack({ leaseDurationSeconds: 2, controllerDelayMs: 60 });
+// The emulator's own behaviour in detail; tests/conformance_test.ts compares it with the real
+// API server.
+const stack = await startStack({
+  leaseDurationSeconds: 2,
+  controllerDelayMs: 60,
+  apiBackend: "emulator",
+});
 const tokens = new Map<string, TokenSet>();
 
 async function tokenOf(email: string): Promise<string> {
@@ -353,7 +359,7 @@ Deno.test("refresh tokens rotate; the revoked-refresh-tokens fault answers inval
 });
 
 Deno.test("an expired access token is refused", async () => {
-  const short = await startStack({ accessTokenTtlSeconds: 1 });
+  const short = await startStack({ accessTokenTtlSeconds: 1, apiBackend: "emulator" });
   try {
     const set = await short.tokensFor("alice@example.com");
     const path = `${short.api}/apis/iam.miloapis.com/v1alpha1/users/${claims(set.id_token).sub}`;
@@ -945,10 +951,11 @@ Deno.test("fault: a deleted Lease makes the connector not Ready until it is recr
 Deno.test("OpenAPI v3 index and a group-version document with the kind's schema", async () => {
   const index = await call(`${PCP}/openapi/v3`);
   const entry = index.json.paths["apis/networking.datumapis.com/v1alpha1"];
+  // Like Datum's server: relative to the control plane, not the server root.
   assert.ok(
-    entry.serverRelativeURL.startsWith(`${PCP}/openapi/v3/apis/networking.datumapis.com/v1alpha1`),
+    entry.serverRelativeURL.startsWith(`/openapi/v3/apis/networking.datumapis.com/v1alpha1?hash=`),
   );
-  const doc = await call(entry.serverRelativeURL);
+  const doc = await call(`${PCP}${entry.serverRelativeURL}`);
   const schema = doc.json.components.schemas["com.datumapis.networking.v1alpha1.Connector"];
   assert.deepEqual(schema["x-kubernetes-group-version-kind"], [
     { group: "networking.datumapis.com", version: "v1alpha1", kind: "Connector" },
@@ -1110,7 +1117,15 @@ Deno.test("deno task local prints one JSON line and exits 0 on SIGINT and SIGTER
       out += value;
     }
     const info = JSON.parse(out.trim());
-    assert.deepEqual(Object.keys(info), ["issuer", "api", "gateway", "clientId"]);
+    assert.deepEqual(Object.keys(info), [
+      "issuer",
+      "api",
+      "gateway",
+      "clientId",
+      "apiBackend",
+      "ca",
+    ]);
+    assert.equal(info.ca, null);
     child.kill(signal);
     const [status, rest, err] = await Promise.all([
       child.status,

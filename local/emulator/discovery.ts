@@ -54,6 +54,10 @@ export function apiGroup(group: string, types: ResourceType[]) {
   return { name: group, versions, preferredVersion: versions[0] };
 }
 
+function openapiJson(body: unknown): Response {
+  return json(body, 200, { "content-type": "text/plain; charset=utf-8" });
+}
+
 /** Answers a discovery or OpenAPI path of a plane, or undefined when `rest` is not one. */
 export async function discoveryResponse(
   plane: Plane,
@@ -107,12 +111,13 @@ export async function discoveryResponse(
       });
     }
   }
-  if (rest === "/openapi/v3") return json(openapi.index(plane.prefix, types));
+  // Datum's server sends its OpenAPI documents as text/plain.
+  if (rest === "/openapi/v3") return openapiJson(openapi.index(types));
   m = rest.match(/^\/openapi\/v3\/(?:apis\/([^/]+)\/([^/]+)|api\/(v1))$/);
   if (m) {
     const [group, version] = m[3] ? ["", "v1"] : [m[1], m[2]];
     const inGv = types.filter((t) => t.group === group && t.version === version);
-    if (inGv.length) return json(await openapi.document(inGv));
+    if (inGv.length) return openapiJson(await openapi.document(inGv));
   }
   return undefined;
 }

@@ -16,7 +16,7 @@ import { parseFieldSelector, parseLabelSelector, type Selector } from "../select
 import type { KubeObject, ObjectStore, PatchType } from "../store.ts";
 import { toTable, wantsTable } from "../table.ts";
 import type { Tenancy } from "../tenancy.ts";
-import { json } from "./http.ts";
+import { json, objectJson } from "./http.ts";
 import type { Plane } from "./plane.ts";
 import { type WatchRegistry, watchResponse } from "./watch.ts";
 
@@ -195,7 +195,7 @@ export async function resourceResponse(
         next = btoa(String(offset + limit));
       }
       if (table) return json(toTable(type, items, store.resourceVersion, includeObject));
-      return json(listBody(store, type, items, next));
+      return objectJson(listBody(store, type, items, next));
     }
     if (type.namespaced && namespace === undefined) return undefined;
     if (method === "POST") {
@@ -205,7 +205,7 @@ export async function resourceResponse(
         dryRun,
         fieldManager,
       });
-      return json(created, 201);
+      return objectJson(created, 201);
     }
     if (method === "DELETE") {
       if (type.readOnly) throw deny("deletecollection");
@@ -217,7 +217,7 @@ export async function resourceResponse(
       const deleted = store.list(key, type, namespace).filter((o) => field(o) && label(o)).map((
         o,
       ) => store.delete(key, type, namespace, o.metadata.name, { dryRun }));
-      return json(listBody(store, type, deleted));
+      return objectJson(listBody(store, type, deleted));
     }
     throw methodNotAllowed();
   }
@@ -244,13 +244,13 @@ export async function resourceResponse(
       );
     }
     if (table) return json(toTable(type, [obj], obj.metadata.resourceVersion, includeObject));
-    return json(obj);
+    return objectJson(obj);
   }
   if (type.readOnly) {
     throw deny(method === "DELETE" ? "delete" : method === "PUT" ? "update" : "patch");
   }
   if (method === "PUT") {
-    return json(
+    return objectJson(
       store.update(key, type, namespace, name, await readBody(req), {
         dryRun,
         subresource: sub,
@@ -278,7 +278,7 @@ export async function resourceResponse(
         force,
       },
     );
-    return json(object, created ? 201 : 200);
+    return objectJson(object, created ? 201 : 200);
   }
   if (method === "DELETE") {
     const options = await readBody(req).catch(() => undefined) as

@@ -12,6 +12,7 @@ import { groupVersion, type ResourceType } from "../resources.ts";
 import type { Selector } from "../selectors.ts";
 import type { KubeObject, ObjectStore, StoreEvent } from "../store.ts";
 import { toTable, wantsTable } from "../table.ts";
+import { sortKeys } from "./http.ts";
 
 /** How often a watch that allows bookmarks gets one. */
 const BOOKMARK_INTERVAL_MS = 15_000;
@@ -59,7 +60,9 @@ export function watchResponse(
         String((obj as KubeObject).metadata.resourceVersion),
         includeObject,
       )
-      : obj;
+      : type_ === "ERROR"
+      ? obj
+      : sortKeys(obj);
     return encoder.encode(JSON.stringify({ type: type_, object }) + "\n");
   };
   const bookmarks = url.searchParams.get("allowWatchBookmarks") === "true";

@@ -3,10 +3,11 @@
  * first use), the webhooks they authenticate and authorize through, the informer cache the
  * controllers and the gateway read, and the router in front that serves Datum's URL layout.
  *
- * The router forwards a plane's `/apis/<group>/…` and `/openapi/v3…` requests to that plane's
- * server, with the caller's own token, and serves itself what the API server does not: the
- * root discovery `/apis`, the core group `/api/v1` (namespaces, configmaps, events, secrets),
- * SelfSubjectReview, the platform root, the `/_local` admin routes and the front-end faults. The
+ * The router forwards a plane's `/apis/<group>/…` requests to that plane's server, with the
+ * caller's own token, and serves itself what the API server does not: the root discovery
+ * `/apis`, the core group `/api/v1` (namespaces, configmaps, events, secrets), `/openapi/v3`
+ * (from the same schemas as the CRDs), SelfSubjectReview, the platform root, the `/_local`
+ * admin routes and the front-end faults. The
  * directory (users, organizations, memberships, the projects of each organization) stays in the
  * stack's store, which decides memberships; each plane's server gets copies of its plane's
  * objects when it starts, and Projects created in an organization's plane flow back.
@@ -194,10 +195,10 @@ export async function startKubeBackend(opts: KubeBackendOptions): Promise<KubeBa
       const found = splitPlanePath(path);
       if (!found) return undefined;
       const { kind, id, rest } = found;
+      // The API server publishes no OpenAPI for custom resources when run alone (its CRD
+      // OpenAPI controller needs a static spec it is not given), so /openapi stays here.
       const api = rest.match(/^\/apis\/([^/]+)/);
-      const forwardable = (api && api[1] !== "authentication.k8s.io") ||
-        rest.startsWith("/openapi/v3");
-      if (!forwardable) return undefined;
+      if (!api || api[1] === "authentication.k8s.io") return undefined;
       if (kind === "user") {
         return SEED_ACCOUNTS.some((a) => a.id === id) ? { key: userPlane(id), rest } : undefined;
       }
