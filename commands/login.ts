@@ -43,6 +43,7 @@ Examples:
 interface LoginFlags extends EndpointFlags {
   browser: boolean;
   credentials?: string;
+  certificateAuthority?: string;
   output?: string;
 }
 
@@ -56,6 +57,10 @@ export const register: RegisterCommands = (program, ctx) => {
     .option("--client-id <ID>", "OAuth client id (needed only for non-Datum servers)")
     .option("--no-browser", "sign in with a code from any device instead of a local browser")
     .option("--credentials <KEYFILE>", "sign in as a service account with this key file")
+    .option(
+      "--certificate-authority <FILE>",
+      "trust this CA (PEM) for the API; kept in the session for every later request",
+    )
     .addOption(new Option("--hostname <AUTH_HOST>", "auth host (datumctl's flag)").hideHelp())
     .addOption(new Option("--api-hostname <API_HOST>", "API host (datumctl's flag)").hideHelp())
     .option("-o, --output <format>", "print the result as json")
@@ -75,6 +80,7 @@ export const register: RegisterCommands = (program, ctx) => {
         apiHostname: flags.apiHostname,
         noBrowser: flags.browser === false,
         credentials: flags.credentials,
+        certificateAuthority: flags.certificateAuthority,
       }, {
         say: (line) => io.err(`${line}\n`),
         interactive: io.stderrIsTTY,

@@ -26,6 +26,7 @@ const SECOND_BACKEND_FILES = [
   "tests/contexts_test.ts",
   "tests/mcp_test.ts",
   "tests/kubeconfig_test.ts",
+  "tests/tls_test.ts",
 ];
 
 const backendMode = Deno.env.get("DATUMCTL_TEST_APISERVER") || "emulator";

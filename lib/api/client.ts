@@ -9,6 +9,7 @@
  * (get/list/create/patch/apply/delete) and {@link ApiClient.watch}, an unbuffered async iterator
  * over a watch stream. Resource verbs, tunnels, MCP and the API proxy build on it.
  */
+import { httpClientFor } from "./tls.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { AuthContext } from "../auth/token-source.ts";
 import {
@@ -130,10 +131,13 @@ export class ApiClient {
   readonly auth: AuthContext;
   readonly #retry: RetryPolicy;
   readonly #timeoutMs: number;
+  /** Trusts the login's extra CAs (`certificate-authority-data`, `SSL_CERT_FILE`). */
+  readonly #http: Deno.HttpClient | undefined;
 
   constructor(options: ApiClientOptions) {
     this.baseUrl = apiBaseUrl(options.baseUrl);
     this.auth = options.auth;
+    this.#http = httpClientFor(options.auth.caCertificates);
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#timeoutMs = options.timeoutMs ?? 60_000;
   }
@@ -230,6 +234,7 @@ export class ApiClient {
           headers,
           body: init.body ?? undefined,
           signal: init.signal,
+          client: this.#http,
         });
       } catch (err) {
         if (init.signal?.aborted) throw err;
@@ -265,7 +270,7 @@ export class ApiClient {
       ? AbortSignal.any([options.signal, controller.signal])
       : controller.signal;
     try {
-      return await fetch(url, { method, headers, body, signal });
+      return await fetch(url, { method, headers, body, signal, client: this.#http });
     } catch (err) {
       if (controller.signal.aborted && !options.signal?.aborted) throw controller.signal.reason;
       throw err;

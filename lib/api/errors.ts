@@ -7,6 +7,7 @@
  * reported as real quota exhaustion.
  */
 import { CliError, ExitCode } from "../ui/errors.ts";
+import { tlsFailure } from "./tls.ts";
 import { apiHost } from "./urls.ts";
 
 /** A Kubernetes `Status` object as the API servers send it on failure. */
@@ -231,6 +232,18 @@ export function apiErrorFromResponse(
 /** Builds the error for a request that got no answer (refused, reset, timed out). */
 export function apiErrorFromNetwork(method: string, url: string, cause: unknown): ApiError {
   const resource = describeResource(url);
+  const tls = tlsFailure(cause);
+  if (tls) {
+    // Not a network failure: retrying cannot help until the trust is configured.
+    return new ApiError("API_TLS", `${method} ${resource.label}: ${tls} for ${apiHost(url)}`, {
+      httpStatus: 0,
+      hint:
+        "Trust the server's CA: log in with --certificate-authority FILE (kept in the session as endpoint.certificate-authority-data), or set DENO_CERT or SSL_CERT_FILE to the CA file.",
+      exitCode: ExitCode.config,
+      retryable: false,
+      cause,
+    });
+  }
   const timedOut = cause instanceof DOMException && cause.name === "TimeoutError";
   const detail = timedOut
     ? "no answer in time"

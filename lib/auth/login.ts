@@ -15,6 +15,8 @@ import { headlessReason } from "./headless.ts";
 import { sessionNameFor, userKeyFor } from "./migrations.ts";
 import { storedTokenFrom } from "./stored-token.ts";
 import type { LoginReporter } from "./browser-flow.ts";
+import { caDataFromPem } from "../api/tls.ts";
+import { CliError, ExitCode } from "../ui/errors.ts";
 
 export type { LoginReporter } from "./browser-flow.ts";
 
@@ -24,7 +26,33 @@ export interface LoginOptions extends EndpointFlags {
   noBrowser?: boolean;
   /** A service-account key file (`--credentials`). */
   credentials?: string;
+  /** A PEM file of the CA to trust for the API (`--certificate-authority`), kept in the session. */
+  certificateAuthority?: string;
   configPath?: string;
+}
+
+/** Reads `--certificate-authority FILE` as `certificate-authority-data`. */
+async function readCertificateAuthority(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw new CliError(
+      "CA_UNREADABLE",
+      `cannot read the CA file ${path}: ${(err as Error).message}`,
+      {
+        hint: "Pass a PEM file with the server's CA certificate.",
+        exitCode: ExitCode.usage,
+      },
+    );
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new CliError("CA_INVALID", `${path} holds no PEM certificate`, {
+      hint: "Pass a PEM file (-----BEGIN CERTIFICATE-----) with the server's CA certificate.",
+      exitCode: ExitCode.dataError,
+    });
+  }
+  return caDataFromPem(text);
 }
 
 /** What a login produced. */
@@ -47,8 +75,11 @@ export async function login(options: LoginOptions, reporter: LoginReporter): Pro
       (options.credentials ? SERVICE_ACCOUNT_PLACEHOLDER_CLIENT : undefined),
   });
   const store = new CredentialStore({ env: reporter.env, warn: (line) => reporter.say(line) });
-  // Fail on an unreadable config or credential store before anyone signs in for nothing.
+  // Fail on an unreadable config, CA file or credential store before anyone signs in for nothing.
   await loadConfig(options.configPath);
+  const caData = options.certificateAuthority
+    ? await readCertificateAuthority(options.certificateAuthority)
+    : undefined;
   await store.activeUser();
 
   let userKey: string;
@@ -103,7 +134,11 @@ export async function login(options: LoginOptions, reporter: LoginReporter): Pro
     "user-key": userKey,
     "user-email": creds.user_email,
     ...(creds.user_name ? { "user-name": creds.user_name } : {}),
-    endpoint: { server: endpoints.apiBase, "auth-hostname": endpoints.authHost },
+    endpoint: {
+      server: endpoints.apiBase,
+      "auth-hostname": endpoints.authHost,
+      ...(caData ? { "certificate-authority-data": caData } : {}),
+    },
   };
   const saved = await updateConfig((config) => {
     const existing = config.sessions.find((s) => s.name === session.name);

@@ -26,6 +26,7 @@ import {
 } from "./session-tokens.ts";
 import { decodeJwtClaims } from "./stored-token.ts";
 import { updateConfig } from "../store/config.ts";
+import { trustedCertificates } from "../api/tls.ts";
 
 /** Which login to resolve; all optional (then: environment, else the active session). */
 export interface ResolveAuthOptions {
@@ -176,6 +177,21 @@ async function pickSession(
  */
 export async function resolveAuthContext(options: ResolveAuthOptions = {}): Promise<AuthContext> {
   const env = options.env ?? Deno.env.get;
+  const auth = await resolveCredential(options, env);
+  // A stored session's CA is trusted for every request to its server, whoever's token is used.
+  const sessions = (await loadConfig(options.configPath).catch(() => undefined))?.sessions ?? [];
+  const owner = sessions.find((s) => s.name === auth.sessionName) ??
+    sessions.find((s) =>
+      s.endpoint["certificate-authority-data"] && hostOf(s.endpoint.server) === hostOf(auth.apiBase)
+    );
+  const pems = await trustedCertificates(owner?.endpoint["certificate-authority-data"], env);
+  return pems.length ? { ...auth, caCertificates: pems } : auth;
+}
+
+async function resolveCredential(
+  options: ResolveAuthOptions,
+  env: (name: string) => string | undefined,
+): Promise<AuthContext> {
   let lazyStore: CredentialStore | undefined;
   const store = () => (lazyStore ??= new CredentialStore({ env, warn: options.warn }));
 

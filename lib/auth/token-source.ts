@@ -34,4 +34,6 @@ export interface AuthContext {
   /** The config session name, when the credential belongs to a stored session. */
   sessionName?: string;
   tokens: TokenSource;
+  /** Extra CA certificates (PEM) to trust for `apiBase`: the session's and `SSL_CERT_FILE`. */
+  caCertificates?: string[];
 }

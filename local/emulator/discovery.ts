@@ -9,7 +9,6 @@
 import type { OpenApiDocs } from "../openapi.ts";
 import { groupVersion, type ResourceType } from "../resources.ts";
 import { json, VERSION_INFO } from "./http.ts";
-import type { Plane } from "./plane.ts";
 
 const ALL_VERBS = [
   "create",
@@ -60,7 +59,6 @@ function openapiJson(body: unknown): Response {
 
 /** Answers a discovery or OpenAPI path of a plane, or undefined when `rest` is not one. */
 export async function discoveryResponse(
-  plane: Plane,
   rest: string,
   types: ResourceType[],
   openapi: OpenApiDocs,

@@ -133,10 +133,9 @@ export function emulatorHandler(opts: Omit<EmulatorOptions, "port" | "tls">): Em
 
     try {
       const { plane, rest } = resolvePlane(tenancy, path, account);
-      const found =
-        await discoveryResponse(plane, rest, registry.forPlane(plane.kind), opts.openapi) ??
-          selfReview(req, account, rest) ??
-          await resourceResponse(storage, req, url, plane, account, rest);
+      const found = await discoveryResponse(rest, registry.forPlane(plane.kind), opts.openapi) ??
+        selfReview(req, account, rest) ??
+        await resourceResponse(storage, req, url, plane, account, rest);
       if (found) return found;
       return statusResponse(
         new ApiError(404, "NotFound", "the server could not find the requested resource", {}),

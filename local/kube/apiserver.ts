@@ -57,7 +57,7 @@ export async function buildApiServer(
   return binary;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -129,7 +129,7 @@ export interface Etcd {
 
 /** Starts etcd on loopback with its data in `dir`. */
 export async function startEtcd(dir: string): Promise<Etcd> {
-  const [client, peer] = [await freePort(), await freePort()];
+  const [client, peer] = [freePort(), freePort()];
   const url = `http://127.0.0.1:${client}`;
   const child = new Child("etcd", [
     "--name",
@@ -217,7 +217,7 @@ export class PlaneServers {
         "current-context": "stack",
       }),
     );
-    const port = await freePort();
+    const port = freePort();
     const child = new Child(opts.binary, [
       `--etcd-servers=${opts.etcd}`,
       `--etcd-prefix=/datum/${key}`,
