@@ -607,6 +607,42 @@ const NAMESPACE: Schema = obj("A scope for object names.", {
   }),
 });
 
+const stringMap = (description: string): Schema => ({
+  type: "object",
+  additionalProperties: { type: "string" },
+  description,
+});
+
+const CONFIG_MAP: Schema = obj("Configuration data as key/value pairs.", {
+  data: stringMap("UTF-8 values by key."),
+  binaryData: stringMap("Base64 binary values by key."),
+  immutable: bool("When true, data can no longer change."),
+});
+
+const SECRET: Schema = obj("Sensitive data as key/value pairs.", {
+  data: stringMap("Base64 values by key."),
+  stringData: stringMap("Plain values by key, merged into data on write."),
+  type: str("How the data is to be read, e.g. Opaque."),
+  immutable: bool("When true, data can no longer change."),
+});
+
+const EVENT: Schema = obj("Something that happened to an object.", {
+  involvedObject: req(obj("The object it happened to.", {
+    apiVersion: str("Its API version."),
+    kind: str("Its kind."),
+    name: str("Its name."),
+    namespace: str("Its namespace."),
+    uid: str("Its uid."),
+  })),
+  reason: str("Machine-readable cause, CamelCase."),
+  message: str("Human-readable description."),
+  type: str("Normal or Warning."),
+  count: int("How many times it happened.", { format: "int32" }),
+  firstTimestamp: str("When it first happened.", { format: "date-time" }),
+  lastTimestamp: str("When it last happened.", { format: "date-time" }),
+  source: obj("Who reported it.", { component: str("The reporting component.") }),
+});
+
 /** The schema of `metadata`, shared by every kind. */
 export const OBJECT_META_SCHEMA: Schema = obj("Identity and bookkeeping common to all objects.", {
   name: str("Unique name within the namespace (or cluster-wide for cluster kinds)."),
@@ -647,4 +683,7 @@ export const KIND_SCHEMAS: Readonly<Record<string, Schema>> = {
   "networking.datumapis.com/trafficprotectionpolicies": TRAFFIC_PROTECTION_POLICY,
   "coordination.k8s.io/leases": LEASE,
   "/namespaces": NAMESPACE,
+  "/configmaps": CONFIG_MAP,
+  "/secrets": SECRET,
+  "/events": EVENT,
 };

@@ -189,17 +189,20 @@ Deno.test("the emulator accepts the access token and serves the user", async () 
   assert.equal(other.status, 403);
 });
 
-Deno.test("requests without a valid bearer token get a 401 Status", async () => {
-  for (const token of [null, "not-a-token"]) {
-    const { status, json } = await call(
-      `${PCP}/apis/networking.datumapis.com/v1alpha1/namespaces/default/connectors`,
-      { token },
-    );
-    assert.equal(status, 401);
-    assert.equal(json.kind, "Status");
-    assert.equal(json.reason, "Unauthorized");
-    assert.equal(json.code, 401);
-  }
+Deno.test("a bad bearer token gets 401; none at all is the anonymous user's 403", async () => {
+  const path = `${PCP}/apis/networking.datumapis.com/v1alpha1/namespaces/default/connectors`;
+  const bad = await call(path, { token: "not-a-token" });
+  assert.equal(bad.status, 401);
+  assert.equal(bad.json.kind, "Status");
+  assert.equal(bad.json.reason, "Unauthorized");
+  assert.equal(bad.json.code, 401);
+  const anonymous = await call(path, { token: null });
+  assert.equal(anonymous.status, 403);
+  assert.equal(anonymous.json.reason, "Forbidden");
+  assert.equal(
+    anonymous.json.message,
+    'connectors.networking.datumapis.com is forbidden: User "system:anonymous" cannot list resource "connectors" in API group "networking.datumapis.com" in the namespace "default"',
+  );
 });
 
 Deno.test("alice's memberships list acme-corp and personal with their display names", async () => {

@@ -35,8 +35,15 @@ export function apiResources(type: ResourceType) {
     ...(type.categories ? { categories: type.categories } : {}),
     storageVersionHash: btoa(`${groupVersion(type)}/${type.kind}`).slice(0, 11),
   };
-  if (!type.statusSubresource) return [main];
-  return [main, {
+  const extra = (type.extraSubresources ?? []).map((sub) => ({
+    name: `${type.plural}/${sub}`,
+    singularName: "",
+    namespaced: type.namespaced,
+    kind: type.kind,
+    verbs: ["update"],
+  }));
+  if (!type.statusSubresource) return [main, ...extra];
+  return [main, ...extra, {
     name: `${type.plural}/status`,
     singularName: "",
     namespaced: type.namespaced,

@@ -59,7 +59,15 @@ function resolvePlane(
     return { plane: { kind, key: userPlane(id), prefix }, rest };
   }
   if (kind === "org") {
-    if (!tenancy.organization(id) || !tenancy.isMember(account, id)) {
+    if (!tenancy.organization(id)) {
+      throw new ApiError(
+        404,
+        "NotFound",
+        `organizations.resourcemanager.miloapis.com "${id}" not found`,
+        { name: id, group: "resourcemanager.miloapis.com", kind: "organizations" },
+      );
+    }
+    if (!tenancy.isMember(account, id)) {
       throw forbidden(account.email, "get", {
         plural: "organizations",
         group: "resourcemanager.miloapis.com",
@@ -76,6 +84,45 @@ function resolvePlane(
   }
   tenancy.ensureProjectPlane(id);
   return { plane: { kind, key: projectPlane(id), prefix }, rest };
+}
+
+/** Kubernetes' answer to a path it serves nothing at. */
+export function notFoundPage(): Response {
+  return new Response("404 page not found\n", {
+    status: 404,
+    headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
+  });
+}
+
+/** 403 for a request without credentials, worded as Kubernetes refuses `system:anonymous`. */
+function anonymousForbidden(req: Request, url: URL, path: string): ApiError {
+  const rest = splitPlanePath(path)?.rest ?? path;
+  const m = rest.match(
+    /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/(?:namespaces\/([^/]+)\/)?([^/]+)(?:\/([^/]+))?/,
+  );
+  const user = 'User "system:anonymous"';
+  if (!m) {
+    return new ApiError(403, "Forbidden", `forbidden: ${user} cannot get path "${rest}"`, {});
+  }
+  const [, group = "", namespace, plural, name] = m;
+  const watch = url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1";
+  const verb = ({
+    GET: name ? "get" : watch ? "watch" : "list",
+    POST: "create",
+    PUT: "update",
+    PATCH: "patch",
+    DELETE: name ? "delete" : "deletecollection",
+  } as Record<string, string>)[req.method] ?? req.method.toLowerCase();
+  const resource = group ? `${plural}.${group}` : plural;
+  const scope = namespace ? `in the namespace "${namespace}"` : "at the cluster scope";
+  return new ApiError(
+    403,
+    "Forbidden",
+    `${resource}${
+      name ? ` "${name}"` : ""
+    } is forbidden: ${user} cannot ${verb} resource "${plural}" in API group "${group}" ${scope}`,
+    { ...(name ? { name } : {}), group, kind: plural },
+  );
 }
 
 /** `POST /apis/authentication.k8s.io/v1/selfsubjectreviews`: who the token belongs to. */
@@ -126,6 +173,8 @@ export function emulatorHandler(opts: Omit<EmulatorOptions, "port" | "tls">): Em
 
     const auth = req.headers.get("authorization") ?? "";
     const token = auth.match(/^Bearer\s+(\S+)$/i)?.[1];
+    // No credentials at all is the anonymous user, whom Kubernetes authorizes (and refuses).
+    if (!auth) return statusResponse(anonymousForbidden(req, url, path));
     if (!token) return unauthorized();
     const identity = await opts.verifyToken(token);
     if (!identity) return unauthorized();
@@ -137,9 +186,7 @@ export function emulatorHandler(opts: Omit<EmulatorOptions, "port" | "tls">): Em
         selfReview(req, account, rest) ??
         await resourceResponse(storage, req, url, plane, account, rest);
       if (found) return found;
-      return statusResponse(
-        new ApiError(404, "NotFound", "the server could not find the requested resource", {}),
-      );
+      return notFoundPage();
     } catch (e) {
       if (e instanceof ApiError) return statusResponse(e);
       console.error("local stack: emulator error:", e);

@@ -70,8 +70,6 @@ export function patchTypeOf(contentType: string | null): PatchType {
       return "merge";
     case "application/json-patch+json":
       return "json";
-    case "application/strategic-merge-patch+json":
-      return "strategic";
     case "application/apply-patch+yaml":
     case "application/apply-patch+json":
       return "apply";
@@ -94,7 +92,7 @@ function listBody(
     kind: `${type.kind}List`,
     metadata: {
       resourceVersion: store.resourceVersion,
-      ...(continueToken ? { continue: continueToken } : {}),
+      continue: continueToken ?? "",
     },
     items,
   };
@@ -284,11 +282,20 @@ export async function resourceResponse(
     const options = await readBody(req).catch(() => undefined) as
       | { preconditions?: { resourceVersion?: string; uid?: string }; dryRun?: string[] }
       | undefined;
-    return json(store.delete(key, type, namespace, name, {
+    const deleted = store.delete(key, type, namespace, name, {
       dryRun: dryRun || !!options?.dryRun?.includes("All"),
       resourceVersion: options?.preconditions?.resourceVersion,
       uid: options?.preconditions?.uid,
-    }));
+    });
+    // Finalizers keep it (the object is answered); gone, Kubernetes answers a Success Status.
+    if (deleted.metadata.deletionTimestamp) return objectJson(deleted);
+    return json({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Success",
+      details: { name, group: type.group, kind: type.plural, uid: deleted.metadata.uid },
+    });
   }
   throw methodNotAllowed();
 }

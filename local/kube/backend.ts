@@ -19,6 +19,7 @@ import { ApiError } from "../api_status.ts";
 import {
   emulatorHandler,
   type EmulatorOptions,
+  notFoundPage,
   serveLoopback,
   upstreamReset,
 } from "../emulator/router.ts";
@@ -54,12 +55,6 @@ export interface KubeBackend {
   kindAdded(type: ResourceType): Promise<void>;
   close(): Promise<void>;
 }
-
-const notFoundPage = () =>
-  new Response("404 page not found\n", {
-    status: 404,
-    headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
-  });
 
 /** Server-managed metadata dropped when a stored object is copied into a plane's server. */
 function copyable(obj: KubeObject): JsonObject {

@@ -5,7 +5,7 @@
  * schema facts only a real server acts on: status defaults, condition lists keyed by `type`,
  * and the CEL rules Datum's CRDs carry on the fields datumctl writes.
  *
- * Exports {@link crdFor}, {@link crdName} and {@link CRD_KINDS}.
+ * Exports {@link crdFor}, {@link crdName}, {@link hasValidationRules} and {@link CRD_KINDS}.
  */
 
 import { groupVersion, type ResourceType } from "../resources.ts";
@@ -76,6 +76,11 @@ const RULES: Record<string, Record<string, Rule[]>> = {
     ],
   },
 };
+
+/** Whether a kind's CRD carries CEL rules (then schema errors say some rules were not run). */
+export function hasValidationRules(type: Pick<ResourceType, "group" | "plural">): boolean {
+  return `${type.group}/${type.plural}` in RULES;
+}
 
 function at(schema: Schema, path: string): Schema | undefined {
   let node: Schema | undefined = schema;
