@@ -445,7 +445,12 @@ Deno.test("generateName, uid, creationTimestamp; AlreadyExists, NotFound and Inv
   assert.equal(c.metadata.namespace, "default");
   const dup = await call(`${NET}/connectors`, {
     method: "POST",
-    body: { metadata: { name: c.metadata.name }, spec: { connectorClassName: "datum-connect" } },
+    body: {
+      apiVersion: "networking.datumapis.com/v1alpha1",
+      kind: "Connector",
+      metadata: { name: c.metadata.name },
+      spec: { connectorClassName: "datum-connect" },
+    },
   });
   assert.equal(dup.status, 409);
   assert.equal(dup.json.reason, "AlreadyExists");
@@ -458,7 +463,12 @@ Deno.test("generateName, uid, creationTimestamp; AlreadyExists, NotFound and Inv
   ]);
   const bad = await call(`${NET}/connectors`, {
     method: "POST",
-    body: { metadata: { name: "Not_Valid" }, spec: {} },
+    body: {
+      apiVersion: "networking.datumapis.com/v1alpha1",
+      kind: "Connector",
+      metadata: { name: "Not_Valid" },
+      spec: {},
+    },
   });
   assert.equal(bad.status, 422);
   assert.equal(bad.json.reason, "Invalid");
@@ -647,7 +657,12 @@ Deno.test("server-side apply creates, is idempotent, prunes, and reports conflic
   assert.equal((await call(path.replace(/\?.*/, ""))).json.metadata.labels.team, "ops");
   const dry = await call(`${NET}/connectors?dryRun=All`, {
     method: "POST",
-    body: { metadata: { name: `${name}-dry` }, spec: { connectorClassName: "datum-connect" } },
+    body: {
+      apiVersion: "networking.datumapis.com/v1alpha1",
+      kind: "Connector",
+      metadata: { name: `${name}-dry` },
+      spec: { connectorClassName: "datum-connect" },
+    },
   });
   assert.equal(dry.status, 201);
   assert.equal((await call(`${NET}/connectors/${name}-dry`)).status, 404);
@@ -908,6 +923,8 @@ Deno.test("fault: a burst of front-end 503s, then normal answers", async () => {
 Deno.test("fault: quota-check timeouts on create", async () => {
   await stack.setFault("quota-timeout", 1);
   const body = {
+    apiVersion: "networking.datumapis.com/v1alpha1",
+    kind: "Connector",
     metadata: { generateName: "quota-" },
     spec: { connectorClassName: "datum-connect" },
   };
@@ -1236,7 +1253,12 @@ Deno.test("a kind registered at runtime gets discovery and CRUD", async () => {
   assert.deepEqual(list.json.resources.map((r: any) => r.name), ["widgets", "widgets/status"]);
   const made = await call(`${gv}/namespaces/default/widgets`, {
     method: "POST",
-    body: { metadata: { name: "w1" }, spec: { size: 3 } },
+    body: {
+      apiVersion: "example.datumapis.com/v1",
+      kind: "Widget",
+      metadata: { name: "w1" },
+      spec: { size: 3 },
+    },
   });
   assert.equal(made.status, 201);
   assert.equal(made.json.kind, "Widget");

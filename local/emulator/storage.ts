@@ -108,6 +108,17 @@ function quotaCheck(faults: Faults, type: ResourceType, plane: Plane) {
   }
 }
 
+/** A create or update body, which must say its kind, as the real decoder insists. */
+function withKind(type: ResourceType, body: unknown): unknown {
+  if (body && typeof body === "object" && !Array.isArray(body) && !("kind" in body)) {
+    const text = JSON.stringify(body);
+    throw badRequest(
+      `the object provided is unrecognized (must be of type ${type.kind}): Object 'Kind' is missing in '${text}' (${text})`,
+    );
+  }
+  return body;
+}
+
 function methodNotAllowed(): ApiError {
   return new ApiError(
     405,
@@ -199,7 +210,7 @@ export async function resourceResponse(
     if (method === "POST") {
       if (type.readOnly) throw deny("create");
       quotaCheck(faults, type, plane);
-      const created = store.create(key, type, namespace, await readBody(req), {
+      const created = store.create(key, type, namespace, withKind(type, await readBody(req)), {
         dryRun,
         fieldManager,
       });
@@ -249,7 +260,7 @@ export async function resourceResponse(
   }
   if (method === "PUT") {
     return objectJson(
-      store.update(key, type, namespace, name, await readBody(req), {
+      store.update(key, type, namespace, name, withKind(type, await readBody(req)), {
         dryRun,
         subresource: sub,
         fieldManager,
