@@ -522,6 +522,13 @@ async function apply(
       fieldManager: opts.fieldManager,
     });
     printWrite(ctx, result, output);
+    if (result.conflicts) {
+      ctx.io.err(
+        `warning: ${result.ref}: applying for real would conflict with another field manager on:\n${
+          result.conflicts.join("\n")
+        }\nhint: run again with --force-conflicts to take these fields over\n`,
+      );
+    }
   });
 }
 
@@ -594,7 +601,15 @@ async function diff(
     const rc = await openScoped(cmd, ctx, opts.namespace);
     const results = [];
     for (const m of manifests) {
-      results.push(await rc.diff(m.object, { force: opts.forceConflicts }));
+      const result = await rc.diff(m.object, { force: opts.forceConflicts });
+      if (result.conflicts) {
+        ctx.io.err(
+          `warning: ${result.ref}: apply would conflict with another field manager on:\n${
+            result.conflicts.join("\n")
+          }\nhint: the diff shows the change as with --force-conflicts\n`,
+        );
+      }
+      results.push(result);
     }
     const program = ctx.io.env("DATUMCTL_EXTERNAL_DIFF") || ctx.io.env("KUBECTL_EXTERNAL_DIFF");
     if (program) {

@@ -92,8 +92,8 @@ export interface RunningLocalStack extends LocalStackInfo {
   setSettings(patch: Partial<StackSettings>): Promise<StackSettings>;
   /** The most recent device_code polls of the token endpoint and their answers. */
   devicePolls(): DevicePoll[];
-  /** Sets an organization's `OnboardingComplete` reason (`Ready` = complete). */
-  setOrganizationOnboarding(org: string, reason: string): Promise<void>;
+  /** Sets an organization's `OnboardingComplete` reason (`Ready` = complete; null = none). */
+  setOrganizationOnboarding(org: string, reason: string | null): Promise<void>;
   /** The seed service account's key file (JSON object). */
   serviceAccountKeyFile(): Promise<Record<string, string>>;
   /** Adds a kind to the emulator. */
@@ -168,6 +168,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       case "device-slow-down":
         faults.deviceSlowDown = faultCount(value);
         break;
+      case "watch-rv-too-large":
+        faults.watchTooLarge = faultCount(value);
+        break;
     }
   };
 
@@ -228,8 +231,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       m = path.match(/^\/_local\/organizations\/([^/]+)\/onboarding$/);
       if (m && req.method === "POST") {
         const reason = typeof body === "string" ? body : body?.reason;
-        if (!(ONBOARDING_REASONS as readonly string[]).includes(reason)) {
-          return reply({ error: `reason must be one of ${ONBOARDING_REASONS.join(", ")}` }, 400);
+        if (reason !== null && !(ONBOARDING_REASONS as readonly string[]).includes(reason)) {
+          return reply({
+            error: `reason must be one of ${ONBOARDING_REASONS.join(", ")} (or null: none)`,
+          }, 400);
         }
         return reply(tenancy.setOnboarding(m[1], reason));
       }
@@ -316,7 +321,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     devicePolls: () => provider.devicePolls(),
     setOrganizationOnboarding: (org, reason) =>
       Promise.resolve().then(() => {
-        if (!(ONBOARDING_REASONS as readonly string[]).includes(reason)) {
+        if (reason !== null && !(ONBOARDING_REASONS as readonly string[]).includes(reason)) {
           throw new RangeError(`reason must be one of ${ONBOARDING_REASONS.join(", ")}`);
         }
         tenancy.setOnboarding(org, reason);

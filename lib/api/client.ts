@@ -13,6 +13,7 @@ import { httpClientFor } from "./tls.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { AuthContext } from "../auth/token-source.ts";
 import {
+  ApiError,
   apiErrorFromBadBody,
   apiErrorFromNetwork,
   apiErrorFromResponse,
@@ -409,6 +410,34 @@ export class ApiClient {
       signal?: AbortSignal;
     } = {},
   ): AsyncGenerator<WatchEvent<T>> {
+    // Datum's server may open a watch without resourceVersion with a 504 ResourceVersionTooLarge
+    // ERROR event (its cache is behind): wait retryAfterSeconds and start again, a few times.
+    for (let attempt = 0;; attempt++) {
+      let started = false;
+      try {
+        for await (const event of this.#watchOnce<T>(path, options)) {
+          started = true;
+          yield event;
+        }
+        return;
+      } catch (err) {
+        const retryAfter = started || attempt >= 4 ? undefined : resourceVersionTooLarge(err);
+        if (retryAfter === undefined) throw err;
+        await sleep(retryAfter * 1000, options.signal);
+      }
+    }
+  }
+
+  async *#watchOnce<T>(
+    path: string,
+    options: {
+      resourceVersion?: string;
+      labelSelector?: string;
+      fieldSelector?: string;
+      allowWatchBookmarks?: boolean;
+      signal?: AbortSignal;
+    },
+  ): AsyncGenerator<WatchEvent<T>> {
     const response = await this.request("GET", path, {
       query: {
         watch: true,
@@ -460,6 +489,16 @@ export class ApiClient {
     }
     return event as WatchEvent<T>;
   }
+}
+
+/** Seconds to wait before a new watch, for a 504 ResourceVersionTooLarge; else undefined. */
+function resourceVersionTooLarge(err: unknown): number | undefined {
+  if (!(err instanceof ApiError) || err.httpStatus !== 504) return undefined;
+  const details = err.status?.details;
+  const tooLarge = details?.causes?.some((c) => c.reason === "ResourceVersionTooLarge") ||
+    /too large resource version/i.test(err.status?.message ?? "");
+  if (!tooLarge) return undefined;
+  return Math.min(Math.max(details?.retryAfterSeconds ?? 1, 0), 10);
 }
 
 function writeQuery(options: WriteOptions): Query {

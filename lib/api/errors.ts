@@ -192,8 +192,18 @@ export function apiErrorFromResponse(
   const quotaTimeout = httpStatus === 403 && isQuotaCheckTimeout(status?.message ?? body);
   const reason = status?.reason || undefined;
 
+  const conflicts = httpStatus === 409
+    ? (status?.details?.causes ?? []).filter((c) => c.reason === "FieldManagerConflict" && c.field)
+    : [];
   let message: string;
-  if (status?.message) {
+  if (conflicts.length) {
+    // Every conflicting field on its own line, with the manager that owns it.
+    const lines = conflicts.map((c) => `- ${c.field}${c.message ? ` (${c.message})` : ""}`);
+    const what = resource.name ? `${resource.label}: ` : "";
+    message = `${what}apply failed with ${conflicts.length} conflict${
+      conflicts.length > 1 ? "s" : ""
+    }:\n${lines.join("\n")}`;
+  } else if (status?.message) {
     message = oneLine(status.message);
     const named = resource.name ?? status.details?.name;
     const mentions = named
@@ -223,7 +233,9 @@ export function apiErrorFromResponse(
     httpStatus,
     reason,
     status,
-    hint: hintFor(httpStatus, reason, quotaTimeout) || undefined,
+    hint: conflicts.length
+      ? "Another field manager owns these fields; run again with --force-conflicts to take them over."
+      : hintFor(httpStatus, reason, quotaTimeout) || undefined,
     exitCode,
     retryable,
   });

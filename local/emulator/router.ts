@@ -8,7 +8,7 @@
  */
 
 import { ApiError, forbidden } from "../api_status.ts";
-import { type Faults, UPSTREAM_RESET_MESSAGE } from "../faults.ts";
+import { type Faults, UPSTREAM_RESET_MESSAGE, WATCH_TOO_LARGE_EVENT } from "../faults.ts";
 import type { OpenApiDocs } from "../openapi.ts";
 import type { TokenIdentity } from "../provider.ts";
 import type { ResourceRegistry } from "../resources.ts";
@@ -201,10 +201,29 @@ export function emulatorHandler(opts: Omit<EmulatorOptions, "port" | "tls">): Em
     const path = url.pathname.replace(/\/+$/, "") || "/";
     if (path === "/_local" || path.startsWith("/_local/")) return await opts.admin(req, url);
     if (faults.take503()) return upstreamReset();
+    const tooLarge = req.headers.has("authorization") ? watchTooLarge(req, url, faults) : undefined;
+    if (tooLarge) return tooLarge;
     return await serveApi(req, url, path);
   }
 
   return { handle, serveApi, closeWatches: () => storage.watches.closeAll() };
+}
+
+/**
+ * The `watch-rv-too-large` fault: a watch without a resourceVersion gets the 504
+ * ResourceVersionTooLarge ERROR event as its only line; undefined when the fault does not apply.
+ */
+export function watchTooLarge(req: Request, url: URL, faults: Faults): Response | undefined {
+  const watching = url.searchParams.get("watch") === "true" ||
+    url.searchParams.get("watch") === "1" ||
+    /\/watch\//.test(url.pathname);
+  if (req.method !== "GET" || !watching || url.searchParams.get("resourceVersion")) {
+    return undefined;
+  }
+  if (!faults.takeWatchTooLarge()) return undefined;
+  return new Response(JSON.stringify(WATCH_TOO_LARGE_EVENT) + "\n", {
+    headers: { "content-type": "application/json" },
+  });
 }
 
 /** The 503 Datum's front end answers when its upstream resets (the `api-503` fault). */

@@ -148,6 +148,11 @@ export async function startEtcd(dir: string): Promise<Etcd> {
     `datum-local=http://127.0.0.1:${peer}`,
     "--log-level",
     "error",
+    // The planes share one etcd, whose revision runs ahead of each plane's watch cache: a watch
+    // without resourceVersion waits for its cache to reach it (or answers 504
+    // ResourceVersionTooLarge, as Datum's server sometimes does). Progress notifications let
+    // the caches catch up within a second.
+    "--experimental-watch-progress-notify-interval=1s",
     "--unsafe-no-fsync",
   ]);
   try {

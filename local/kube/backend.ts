@@ -22,6 +22,7 @@ import {
   notFoundPage,
   serveLoopback,
   upstreamReset,
+  watchTooLarge,
 } from "../emulator/router.ts";
 import { statusResponse } from "../emulator/http.ts";
 import { splitPlanePath } from "../emulator/plane.ts";
@@ -256,6 +257,10 @@ export async function startKubeBackend(opts: KubeBackendOptions): Promise<KubeBa
       const path = url.pathname.replace(/\/+$/, "") || "/";
       if (path === "/_local" || path.startsWith("/_local/")) return await emulator.handle(req);
       if (faults.take503()) return upstreamReset();
+      const tooLarge = req.headers.has("authorization")
+        ? watchTooLarge(req, url, faults)
+        : undefined;
+      if (tooLarge) return tooLarge;
       const target = forwardTarget(path);
       if (!target) return await emulator.serveApi(req, url, path);
       if (/^\/apis\/apiextensions\.k8s\.io(\/|$)/.test(target.rest)) return notFoundPage();
