@@ -91,7 +91,7 @@ export const register: RegisterCommands = (program, ctx) => {
       const { email, name } = outcome.identity;
       if (format === "human") io.out(successLine(io, `Authenticated as ${labelled(name, email)}`));
 
-      // Context discovery and selection (lib/scope, issue 5).
+      // Context discovery and selection.
       const [{ resolveAuthContext }, { selectContextAfterLogin }] = await Promise.all([
         import("../lib/auth/resolve.ts"),
         import("../lib/scope/login.ts"),

@@ -3,7 +3,7 @@
  * on demand so the CLI's retry and recovery paths can be exercised.
  *
  * Exports {@link Faults} (the live switch board shared by the provider and the emulator) and
- * the exact messages Datum sends, from spec/datum-api.md §8.
+ * the exact messages Datum sends.
  */
 
 /** Body of the front end's transient 503. */

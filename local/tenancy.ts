@@ -12,7 +12,7 @@ import type { KubeObject, ObjectStore } from "./store.ts";
 
 const RM = "resourcemanager.miloapis.com";
 
-/** Reasons of the `OnboardingComplete` condition (datum-api.md §3.2). */
+/** Reasons of the `OnboardingComplete` condition. */
 export const ONBOARDING_REASONS = [
   "Ready",
   "ContactInfoIncomplete",

@@ -1,5 +1,5 @@
 /**
- * Resource verbs end to end against the local stack (issue 6): apply of a two-document manifest
+ * Resource verbs end to end against the local stack: apply of a two-document manifest
  * into acme-corp/infra (twice: the second is a no-op), get in every output format, organizations
  * and projects, describe, diff exit codes, dry runs, edit, watch seeing another client's change,
  * delete -f, api-resources, explain, and "did you mean".
