@@ -1,6 +1,6 @@
 /**
  * `datumctl login` minus the terminal: pick the flow (browser, device, service-account key),
- * run it, store the credentials and upsert the session (behaviour.md §2.1, §6).
+ * run it, store the credentials and upsert the session.
  *
  * Exports {@link login} with its {@link LoginOptions} and {@link LoginOutcome}. The OIDC flows
  * (oauth4webapi) are imported only when they run. Context discovery and the context picker are
@@ -20,6 +20,8 @@ import { headlessReason } from "./headless.ts";
 import { sessionNameFor, userKeyFor } from "./migrations.ts";
 import { storedTokenFrom } from "./stored-token.ts";
 import type { LoginReporter } from "./browser-flow.ts";
+import { caDataFromPem } from "../api/tls.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 
 export type { LoginReporter } from "./browser-flow.ts";
 
@@ -29,7 +31,33 @@ export interface LoginOptions extends EndpointFlags {
   noBrowser?: boolean;
   /** A service-account key file (`--credentials`). */
   credentials?: string;
+  /** A PEM file of the CA to trust for the API (`--certificate-authority`), kept in the session. */
+  certificateAuthority?: string;
   configPath?: string;
+}
+
+/** Reads `--certificate-authority FILE` as `certificate-authority-data`. */
+async function readCertificateAuthority(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw new CliError(
+      "CA_UNREADABLE",
+      `cannot read the CA file ${path}: ${(err as Error).message}`,
+      {
+        hint: "Pass a PEM file with the server's CA certificate.",
+        exitCode: ExitCode.usage,
+      },
+    );
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new CliError("CA_INVALID", `${path} holds no PEM certificate`, {
+      hint: "Pass a PEM file (-----BEGIN CERTIFICATE-----) with the server's CA certificate.",
+      exitCode: ExitCode.dataError,
+    });
+  }
+  return caDataFromPem(text);
 }
 
 /** What a login produced. */
@@ -52,8 +80,11 @@ export async function login(options: LoginOptions, reporter: LoginReporter): Pro
       (options.credentials ? SERVICE_ACCOUNT_PLACEHOLDER_CLIENT : undefined),
   });
   const store = new CredentialStore({ env: reporter.env, warn: (line) => reporter.say(line) });
-  // Fail on an unreadable config or credential store before anyone signs in for nothing.
+  // Fail on an unreadable config, CA file or credential store before anyone signs in for nothing.
   await loadConfig(options.configPath);
+  const caData = options.certificateAuthority
+    ? await readCertificateAuthority(options.certificateAuthority)
+    : undefined;
   await store.activeUser();
 
   let userKey: string;
@@ -108,7 +139,11 @@ export async function login(options: LoginOptions, reporter: LoginReporter): Pro
     "user-key": userKey,
     "user-email": creds.user_email,
     ...(creds.user_name ? { "user-name": creds.user_name } : {}),
-    endpoint: { server: endpoints.apiBase, "auth-hostname": endpoints.authHost },
+    endpoint: {
+      server: endpoints.apiBase,
+      "auth-hostname": endpoints.authHost,
+      ...(caData ? { "certificate-authority-data": caData } : {}),
+    },
   };
   const saved = await updateConfig((config) => {
     const existing = config.sessions.find((s) => s.name === session.name);

@@ -27,6 +27,7 @@ import {
 } from "./session-tokens.ts";
 import { decodeJwtClaims } from "./stored-token.ts";
 import { updateConfig } from "../store/config.ts";
+import { httpClientFor, trustedCertificates } from "../api/tls.ts";
 
 /** Which login to resolve; all optional (then: environment, else the active session). */
 export interface ResolveAuthOptions {
@@ -99,12 +100,62 @@ async function discoveryDocument(issuer: string): Promise<Record<string, unknown
 }
 
 /** Who a raw access token belongs to: its JWT claims, else the issuer's userinfo endpoint. */
-async function identityOfToken(token: string, issuer: string | undefined): Promise<Identity> {
+/**
+ * Who a token belongs to, asked of the API server (`SelfSubjectReview`,
+ * authentication.k8s.io/v1): the answer for tokens that are not JWTs. Undefined when the
+ * server does not say.
+ */
+async function selfSubjectReview(
+  token: string,
+  apiBase: string,
+  http: Deno.HttpClient | undefined,
+): Promise<{ subject: string; email: string } | undefined> {
+  try {
+    const response = await fetch(`${apiBase}/apis/authentication.k8s.io/v1/selfsubjectreviews`, {
+      method: "POST",
+      headers: {
+        accept: "application/json",
+        "content-type": "application/json",
+        "user-agent": "datumctl",
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }),
+      signal: AbortSignal.timeout(15_000),
+      client: http,
+    });
+    if (!response.ok) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    const review = await response.json() as {
+      status?: { userInfo?: { username?: string; uid?: string } };
+    };
+    const info = review.status?.userInfo;
+    if (!info?.uid) return undefined;
+    return { subject: info.uid, email: info.username?.includes("@") ? info.username : "" };
+  } catch {
+    return undefined;
+  }
+}
+
+async function identityOfToken(
+  token: string,
+  issuer: string | undefined,
+  api: { base: string; http: Deno.HttpClient | undefined },
+): Promise<Identity> {
   const claims = decodeJwtClaims(token);
-  const subject = typeof claims?.sub === "string" ? claims.sub : "";
-  const email = typeof claims?.email === "string" ? claims.email : "";
+  let subject = typeof claims?.sub === "string" ? claims.sub : "";
+  let email = typeof claims?.email === "string" ? claims.email : "";
   const name = typeof claims?.name === "string" ? claims.name : undefined;
   if (subject && email) return { subject, email, name };
+  if (!subject) {
+    const reviewed = await selfSubjectReview(token, api.base, api.http);
+    if (reviewed) {
+      subject = reviewed.subject;
+      email ||= reviewed.email;
+      if (email) return { subject, email, name };
+    }
+  }
   if (issuer) {
     try {
       const doc = await discoveryDocument(issuer);
@@ -114,7 +165,7 @@ async function identityOfToken(token: string, issuer: string | undefined): Promi
         });
         if (typeof info.sub === "string") {
           return {
-            subject: info.sub,
+            subject: subject || info.sub,
             email: typeof info.email === "string" ? info.email : email,
             name: typeof info.name === "string" ? info.name : name,
           };
@@ -177,6 +228,21 @@ async function pickSession(
  */
 export async function resolveAuthContext(options: ResolveAuthOptions = {}): Promise<AuthContext> {
   const env = options.env ?? Deno.env.get;
+  const auth = await resolveCredential(options, env);
+  // A stored session's CA is trusted for every request to its server, whoever's token is used.
+  const sessions = (await loadConfig(options.configPath).catch(() => undefined))?.sessions ?? [];
+  const owner = sessions.find((s) => s.name === auth.sessionName) ??
+    sessions.find((s) =>
+      s.endpoint["certificate-authority-data"] && hostOf(s.endpoint.server) === hostOf(auth.apiBase)
+    );
+  const pems = await trustedCertificates(owner?.endpoint["certificate-authority-data"], env);
+  return pems.length ? { ...auth, caCertificates: pems } : auth;
+}
+
+async function resolveCredential(
+  options: ResolveAuthOptions,
+  env: (name: string) => string | undefined,
+): Promise<AuthContext> {
   let lazyStore: CredentialStore | undefined;
   const store = () => (lazyStore ??= new CredentialStore({ env, warn: options.warn }));
 
@@ -188,7 +254,16 @@ export async function resolveAuthContext(options: ResolveAuthOptions = {}): Prom
         const token = env("DATUM_TOKEN")!;
         const apiBase = apiFromEnvironment(env) ?? session?.endpoint.server ??
           `https://${PRODUCTION.apiHost}`;
-        const identity = await identityOfToken(token, issuerFor(env, apiBase, session));
+        const owner = session && hostOf(session.endpoint.server) === hostOf(apiBase)
+          ? session
+          : undefined;
+        const http = httpClientFor(
+          await trustedCertificates(owner?.endpoint["certificate-authority-data"], env),
+        );
+        const identity = await identityOfToken(token, issuerFor(env, apiBase, session), {
+          base: apiBase,
+          http,
+        });
         const exp = decodeJwtClaims(token)?.exp;
         return {
           kind: "DATUM_TOKEN",

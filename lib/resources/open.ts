@@ -10,7 +10,7 @@
  */
 import { ApiClient } from "../api/client.ts";
 import { organizationControlPlaneUrl, userControlPlaneUrl } from "../api/urls.ts";
-import type { AuthContext } from "../auth/token-source.ts";
+import { type AuthContext, subjectOf } from "../auth/token-source.ts";
 import { loadConfig } from "../store/config.ts";
 import { CliError } from "../core/errors.ts";
 import { type OpenedScope, openScope, storedAuthLoader } from "../scope/open.ts";
@@ -107,7 +107,7 @@ export async function openUserPlane(
   const auth = await storedAuthLoader(inputs.env, warn)(sessionName);
   const client = new ApiClient({
     auth,
-    baseUrl: userControlPlaneUrl(auth.apiBase, auth.identity.subject),
+    baseUrl: userControlPlaneUrl(auth.apiBase, subjectOf(auth)),
   });
   return { auth, client };
 }

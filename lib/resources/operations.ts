@@ -57,6 +57,21 @@ export interface WriteResult {
   dryRun?: "server" | "client";
   /** The object as the server returned it (absent for a client dry run or a delete). */
   object?: KubeObject;
+  /**
+   * Fields another manager owns that a real apply would conflict on (server dry run only: the
+   * result shows the change as if forced), one `- .field (conflict with "m")` each.
+   */
+  conflicts?: string[];
+}
+
+/** The conflicting fields of a server-side apply 409, or undefined for any other error. */
+function applyConflicts(err: unknown): string[] | undefined {
+  if (!(err instanceof ApiError) || err.httpStatus !== 409) return undefined;
+  const causes = (err.status?.details?.causes ?? []).filter((c) =>
+    c.reason === "FieldManagerConflict" && c.field
+  );
+  if (causes.length === 0) return undefined;
+  return causes.map((c) => `- ${c.field}${c.message ? ` (${c.message})` : ""}`);
 }
 
 /** Dry-run modes of the write verbs. */
@@ -77,6 +92,8 @@ export interface DiffResult {
   diff: string;
   /** `group.version.Kind.namespace.name`, the file name kubectl diff uses. */
   fileName: string;
+  /** Fields a real apply would conflict on (the diff shows them as if forced). */
+  conflicts?: string[];
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
@@ -306,11 +323,26 @@ export class ResourceClient {
       const action = !live ? "created" : isSubset(manifest, live) ? "unchanged" : "configured";
       return { ref, action, type, dryRun: "client" };
     }
-    const result = await this.api.apply<KubeObject>(this.path(type, name, { namespace }), object, {
-      force: options.force,
-      dryRun: options.dryRun === "server",
-      fieldManager: options.fieldManager ?? "datumctl",
-    });
+    const path = this.path(type, name, { namespace });
+    const fieldManager = options.fieldManager ?? "datumctl";
+    let conflicts: string[] | undefined;
+    let result: KubeObject;
+    try {
+      result = await this.api.apply<KubeObject>(path, object, {
+        force: options.force,
+        dryRun: options.dryRun === "server",
+        fieldManager,
+      });
+    } catch (err) {
+      // A dry run reports what would change; the conflicts come along instead of failing.
+      conflicts = options.dryRun === "server" ? applyConflicts(err) : undefined;
+      if (!conflicts) throw err;
+      result = await this.api.apply<KubeObject>(path, object, {
+        force: true,
+        dryRun: true,
+        fieldManager,
+      });
+    }
     let action: WriteAction = "created";
     if (live) {
       const sameVersion = !!live.metadata?.resourceVersion &&
@@ -326,6 +358,7 @@ export class ResourceClient {
       type,
       object: result,
       dryRun: options.dryRun === "server" ? "server" : undefined,
+      ...(conflicts ? { conflicts } : {}),
     };
   }
 
@@ -442,13 +475,26 @@ export class ResourceClient {
     const object = this.#namespaced(type, manifest);
     const namespace = object.metadata?.namespace;
     const live = comparableObject(await this.find(type, name, { namespace }));
-    const merged = comparableObject(
-      await this.api.apply<KubeObject>(this.path(type, name, { namespace }), object, {
+    const path = this.path(type, name, { namespace });
+    let conflicts: string[] | undefined;
+    let applied: KubeObject;
+    try {
+      applied = await this.api.apply<KubeObject>(path, object, {
         force: options.force,
         dryRun: true,
         fieldManager: "datumctl",
-      }),
-    )!;
+      });
+    } catch (err) {
+      // Like kubectl's diff: show the change, and say which fields an apply would conflict on.
+      conflicts = applyConflicts(err);
+      if (!conflicts) throw err;
+      applied = await this.api.apply<KubeObject>(path, object, {
+        force: true,
+        dryRun: true,
+        fieldManager: "datumctl",
+      });
+    }
+    const merged = comparableObject(applied)!;
     if (live && !live.metadata?.uid && merged.metadata) delete merged.metadata.uid;
     const liveYaml = toYaml(live);
     const mergedYaml = toYaml(merged);
@@ -471,6 +517,7 @@ export class ResourceClient {
         to: `MERGED/${fileName}`,
       }),
       fileName,
+      ...(conflicts ? { conflicts } : {}),
     };
   }
 

@@ -1,5 +1,5 @@
 /**
- * The onboarding gate (datum-api.md §3.2): before work in an organization or project scope, the
+ * The onboarding gate: before work in an organization or project scope, the
  * organization must have finished onboarding in the portal, else the user gets datumctl's
  * friendly two-line message with a portal link instead of a raw 403 later.
  *
@@ -9,14 +9,14 @@
  */
 import { ApiClient } from "../api/client.ts";
 import { apiBaseUrl, RESOURCE_MANAGER_GROUP, userControlPlaneUrl } from "../api/urls.ts";
-import type { AuthContext } from "../auth/token-source.ts";
+import { type AuthContext, subjectOf } from "../auth/token-source.ts";
 import { portalForHost } from "../auth/endpoints.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 
 /** The outcome of reading an organization's `OnboardingComplete` condition. */
 export interface OnboardingState {
   complete: boolean;
-  /** The condition's reason; `ContactInfoIncomplete` when the condition is missing. */
+  /** The condition's reason; `Unknown` when the organization has no such condition. */
   reason: string;
   message?: string;
   organizationId: string;
@@ -63,7 +63,7 @@ export async function readOnboarding(
   options: { client?: ApiClient; signal?: AbortSignal } = {},
 ): Promise<OnboardingState> {
   const base = options.client ?? new ApiClient({ auth, baseUrl: auth.apiBase });
-  const userCp = base.withBase(userControlPlaneUrl(auth.apiBase, auth.identity.subject));
+  const userCp = base.withBase(userControlPlaneUrl(auth.apiBase, subjectOf(auth)));
   const org = await userCp.get<OrganizationObject>(
     `/apis/${RESOURCE_MANAGER_GROUP}/v1alpha1/organizations/${encodeURIComponent(organizationId)}`,
     { signal: options.signal },
@@ -71,11 +71,10 @@ export async function readOnboarding(
   const displayName = org.metadata?.annotations?.["kubernetes.io/display-name"]?.trim() ||
     organizationId;
   const condition = org.status?.conditions?.find((c) => c.type === "OnboardingComplete");
-  if (!condition) {
-    return { complete: false, reason: "ContactInfoIncomplete", organizationId, displayName };
-  }
+  // Absent means unknown (Datum's server does not always report it): only False gates.
+  if (!condition) return { complete: true, reason: "Unknown", organizationId, displayName };
   return {
-    complete: condition.status === "True" && condition.reason === "Ready",
+    complete: condition.status !== "False",
     reason: condition.reason || "ContactInfoIncomplete",
     message: condition.message || undefined,
     organizationId,
