@@ -306,7 +306,7 @@ Deno.test("the emulator and the real API server answer the same requests alike",
         if (known?.part !== "body") assert.deepEqual(e.shape, k.shape, `body shape${detail}`);
       });
     }
-    await t.step("a multi-field conflict names every field on both", async () => {
+    await t.step("a multi-field conflict names every field on both", () => {
       // Both say how many conflicts there are and list them one per line.
       for (const side of ["emulator", "kube"] as const) {
         const body = seen["SSA conflict"][side].body as {
