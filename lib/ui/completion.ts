@@ -9,6 +9,7 @@
  */
 import type { Command, Option as CommanderOption } from "commander";
 import type { Command as TabCommand, RootCommand } from "@bomb.sh/tab";
+import { sanitizeForTerminal } from "./terminal-text.ts";
 
 /** The shells `@bomb.sh/tab` writes scripts for. */
 export const SHELLS = ["bash", "zsh", "fish", "powershell"] as const;
@@ -27,6 +28,11 @@ export interface CompletionValues {
   contexts: Candidate[];
   /** Tunnel ids this machine knows (for `--id` under `tunnel`). */
   tunnelIds: Candidate[];
+}
+
+/** zsh and fish print descriptions (tunnel labels, session names: data) on the terminal. */
+function shownDescription(candidate: Candidate): string {
+  return sanitizeForTerminal(candidate.description ?? "");
 }
 
 /** tab's "no file completion" directive; 0 lets the shell fall back to file names. */
@@ -96,7 +102,7 @@ function addOptions(
     const dynamic = valuesForOption(long, commandPath, values);
     target.option(long, option.description, (complete) => {
       for (const choice of choices) complete(choice, "");
-      for (const c of dynamic) complete(c.value, c.description ?? "");
+      for (const c of dynamic) complete(c.value, shownDescription(c));
     }, alias);
   }
 }
@@ -130,7 +136,7 @@ function addArguments(target: TabCommand, cmd: Command, values: CompletionValues
     }
     target.argument(argument.name(), (complete) => {
       for (const choice of choices) complete(choice, "");
-      for (const c of dynamic) complete(c.value, c.description ?? "");
+      for (const c of dynamic) complete(c.value, shownDescription(c));
     }, argument.variadic);
   }
 }
