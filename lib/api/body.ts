@@ -4,8 +4,9 @@
  *
  * Exports the caps ({@link MAX_API_RESPONSE_BYTES}, {@link MAX_AUTH_RESPONSE_BYTES}), the readers
  * {@link readLimitedText} (fails past the cap) and {@link readTruncatedText} (keeps the start, for
- * error bodies), {@link limitedFetch} (a `fetch` whose answers are already read within a cap, for
- * libraries that read bodies themselves) and {@link ResponseTooLargeError}. Every reader stops
+ * error bodies), {@link copyLimited} (streams a large body, such as a release binary, to a sink
+ * without buffering it), {@link limitedFetch} (a `fetch` whose answers are already read within a
+ * cap, for libraries that read bodies themselves) and {@link ResponseTooLargeError}. Every reader stops
  * reading at the cap and cancels the rest of the stream.
  */
 import { CliError, ExitCode } from "../core/errors.ts";
@@ -91,6 +92,39 @@ export async function readLimitedText(
   what = answerFrom(response, "the server's answer"),
 ): Promise<string> {
   return new TextDecoder().decode(await readLimited(response, limit, what, false));
+}
+
+/**
+ * Hands the body to `write` chunk by chunk (one chunk in memory at a time) and returns its size;
+ * throws {@link ResponseTooLargeError} as soon as the body (or its Content-Length) passes
+ * `limit`, before the chunk that would pass it is written.
+ */
+export async function copyLimited(
+  response: Response,
+  limit: number,
+  write: (chunk: Uint8Array) => Promise<void> | void,
+  what = answerFrom(response, "the server's answer"),
+): Promise<number> {
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => {});
+    throw new ResponseTooLargeError(what, limit);
+  }
+  if (!response.body) return 0;
+  const reader = response.body.getReader();
+  let total = 0;
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) throw new ResponseTooLargeError(what, limit);
+      await write(value);
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return total;
 }
 
 /** The first `limit` bytes of the body as text (for error bodies, which only feed a message). */
