@@ -13,7 +13,7 @@
  */
 import { loadConfig, type Session } from "../store/config.ts";
 import { CredentialStore, isServiceAccountCredential } from "../store/credentials.ts";
-import { MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../api/body.ts";
+import { MAX_API_RESPONSE_BYTES, MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../api/body.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 import type { AuthContext, Identity } from "./token-source.ts";
 import { hostOf, issuerFromAuthHostname, parseServerUrl, PRODUCTION } from "./endpoints.ts";
@@ -123,17 +123,28 @@ async function selfSubjectReview(
       signal: AbortSignal.timeout(15_000),
       client: http,
     });
+    if (response.status === 401) {
+      await response.body?.cancel();
+      throw new CliError("UNAUTHORIZED", "the API server rejected the token in DATUM_TOKEN", {
+        hint: "The token in DATUM_TOKEN was rejected (expired, revoked or not a Datum token): " +
+          "set a fresh one, or unset DATUM_TOKEN to use your stored login.",
+        exitCode: ExitCode.noPermission,
+      });
+    }
     if (!response.ok) {
       await response.body?.cancel();
       return undefined;
     }
-    const review = await response.json() as {
+    const review = JSON.parse(await readLimitedText(response, MAX_API_RESPONSE_BYTES)) as {
       status?: { userInfo?: { username?: string; uid?: string } };
     };
     const info = review.status?.userInfo;
     if (!info?.uid) return undefined;
     return { subject: info.uid, email: info.username?.includes("@") ? info.username : "" };
-  } catch {
+  } catch (err) {
+    // A rejected token or an answer over its size cap is the user's to see; anything else
+    // (no such API, a network blip) leaves the identity to the other sources.
+    if (err instanceof CliError) throw err;
     return undefined;
   }
 }
