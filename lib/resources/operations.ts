@@ -150,15 +150,25 @@ export class ResourceClient {
       namespace?: string;
       discovery?: Discovery;
       env?: (name: string) => string | undefined;
+      /** A better error for a type this plane does not serve (e.g. it lives in projects). */
+      explainUnknownType?: (input: string) => Promise<Error | undefined>;
     } = {},
   ) {
     this.discovery = options.discovery ?? new Discovery(api, { env: options.env });
     this.namespace = options.namespace ?? "default";
+    this.#explainUnknownType = options.explainUnknownType;
   }
 
+  readonly #explainUnknownType?: (input: string) => Promise<Error | undefined>;
+
   /** Resolves a typed name (`connectors`, `tpp`, `HTTPProxy`, `connector.networking`, …). */
-  resolveType(input: string): Promise<ResourceType> {
-    return this.discovery.resolve(input);
+  async resolveType(input: string): Promise<ResourceType> {
+    try {
+      return await this.discovery.resolve(input);
+    } catch (err) {
+      const unknown = err instanceof CliError && err.code === "UNKNOWN_RESOURCE_TYPE";
+      throw (unknown && await this.#explainUnknownType?.(input)) || err;
+    }
   }
 
   /** The type of a manifest object from its apiVersion and kind. */
