@@ -315,7 +315,6 @@ function unknownType(resources: ResourceType[], input: string, word: string): Cl
  */
 function otherVersionsOf(
   resources: ResourceType[],
-  input: string,
   group: string,
   version: string,
   name: string,
@@ -368,7 +367,7 @@ export function resolveTypeIn(resources: ResourceType[], input: string): Resourc
       r.group === group && r.version === version && namesOf(r).includes(lower)
     );
     if (found) return found;
-    throw otherVersionsOf(resources, raw, group, version, lower) ??
+    throw otherVersionsOf(resources, group, version, lower) ??
       unknownType(resources, raw, name);
   }
 
