@@ -14,6 +14,7 @@ import { resourcePath } from "../api/urls.ts";
 import { CliError, ExitCode, UsageError } from "../ui/errors.ts";
 import { comparableObject, unifiedDiff } from "./diff.ts";
 import { Discovery, type ResourceType, typeApiVersion } from "./discovery.ts";
+import { withWideColumns } from "./wide-columns.ts";
 import {
   groupOf,
   isPlainObject,
@@ -241,6 +242,15 @@ export class ResourceClient {
   async table(
     type: ResourceType,
     options: ListOptions & { names?: string[]; includeObject?: "Object" } = {},
+  ): Promise<KubeTable | undefined> {
+    const table = await this.#serverTable(type, options);
+    // With whole objects in the rows, add the columns `-o wide` shows that the server lacks.
+    return table && options.includeObject === "Object" ? withWideColumns(type, table) : table;
+  }
+
+  async #serverTable(
+    type: ResourceType,
+    options: ListOptions & { names?: string[]; includeObject?: "Object" },
   ): Promise<KubeTable | undefined> {
     const headers = { accept: TABLE_ACCEPT };
     if (!options.names || options.names.length === 0) {
