@@ -2,7 +2,8 @@
  * The one scope rule every scoped command uses (behaviour.md §4, issue 5):
  *
  *   `--project` / `--organization` → `DATUM_PROJECT` / `DATUM_ORGANIZATION` →
- *   `--context NAME` / `DATUM_CONTEXT` → the current context →
+ *   `--context NAME` / `DATUM_CONTEXT` → the `project_id` of the `DATUM_CREDENTIALS` key file →
+ *   the current context →
  *   `No context set. Run 'datumctl ctx use' to select a project.`
  *
  * Overrides are per invocation: nothing here writes the config. Exports {@link resolveScope}
@@ -25,6 +26,7 @@ import {
   projectDisplayName,
 } from "./contexts.ts";
 import { activeSession, notLoggedIn } from "../auth/sessions.ts";
+import { keyFileProject } from "./key-file-project.ts";
 
 /** Where a scope came from. */
 export type ScopeSource =
@@ -161,6 +163,25 @@ export function resolveScope(config: DatumctlConfig, inputs: ScopeInputs): Resol
       source: flagContext ? "context-flag" : "context-env",
       reason: flagContext ? "from --context" : "from DATUM_CONTEXT",
       override: flagContext ? `--context ${flagContext}` : `DATUM_CONTEXT=${envContext}`,
+    };
+  }
+  // A service-account key's own project comes before the current context, which belongs to
+  // the stored login rather than to the service account.
+  const keyProject = keyFileProject(inputs.env);
+  if (keyProject) {
+    const orgId = organizationOfProject(config, keyProject, sessionName);
+    return {
+      ...base,
+      kind: "project",
+      projectId: keyProject,
+      organizationId: orgId,
+      organizationDisplayName: orgId
+        ? organizationDisplayName(config, sessionName, orgId)
+        : undefined,
+      projectDisplayName: projectDisplayName(config, sessionName, keyProject),
+      source: "env",
+      reason: "from the project_id of the DATUM_CREDENTIALS key file",
+      override: `DATUM_CREDENTIALS project_id=${keyProject}`,
     };
   }
   if (current) {
