@@ -27,6 +27,7 @@ import {
 } from "./contexts.ts";
 import { activeSession, notLoggedIn } from "../auth/sessions.ts";
 import { keyFileProject } from "./key-file-project.ts";
+import { sessionForEndpoint } from "../auth/endpoint-override.ts";
 
 /** Where a scope came from. */
 export type ScopeSource =
@@ -57,6 +58,8 @@ export interface ResolvedScope {
   override?: string;
   /** The session's API base (scheme, no trailing slash), when a session applies. */
   apiBase?: string;
+  /** `DATUM_ENDPOINT=…` when that variable chose the login (see lib/auth/endpoint-override.ts). */
+  endpointOverride?: string;
 }
 
 /** Inputs of {@link resolveScope}: the global flags and the environment. */
@@ -110,20 +113,36 @@ export function resolveScope(config: DatumctlConfig, inputs: ScopeInputs): Resol
   const envContext = nonEmpty(inputs.env("DATUM_CONTEXT"));
   const explicitRef = flagContext ?? envContext;
   const explicit = explicitRef ? lookupContext(config, explicitRef, !!flagContext) : undefined;
-  const currentName = config["current-context"];
-  const current = currentName ? config.contexts.find((c) => c.name === currentName) : undefined;
-  const frame = explicit ?? current;
+  let currentName = config["current-context"];
+  let current = currentName ? config.contexts.find((c) => c.name === currentName) : undefined;
   const pinnedSession = nonEmpty(inputs.session);
+  // DATUM_ENDPOINT picks the login on that server (gh's GH_HOST); its last context frames the
+  // scope when the current context belongs to a login elsewhere.
+  const endpointSession = explicit || pinnedSession ? undefined : sessionForEndpoint(
+    config,
+    inputs.env,
+    current ? findSession(config, current.session) : undefined,
+  );
+  const endpointNote = endpointSession ? `DATUM_ENDPOINT=${inputs.env("DATUM_ENDPOINT")}` : undefined;
+  if (endpointSession && current?.session !== endpointSession.name) {
+    currentName = endpointSession["last-context"];
+    current = config.contexts.find((c) =>
+      c.name === currentName && c.session === endpointSession.name
+    );
+    if (!current) currentName = undefined;
+  }
+  const frame = explicit ?? current;
   if (pinnedSession && !config.sessions.some((s) => s.name === pinnedSession)) {
     throw new CliError("SESSION_NOT_FOUND", `no session named "${pinnedSession}"`, {
       hint: "Run 'datumctl auth list' to see the stored sessions, or 'datumctl login' to add one.",
       exitCode: ExitCode.noPermission,
     });
   }
-  const sessionName = pinnedSession ?? frame?.session ?? activeSession(config)?.name;
+  const sessionName = pinnedSession ?? frame?.session ?? endpointSession?.name ??
+    activeSession(config)?.name;
   const apiBase = sessionApiBase(config, sessionName);
 
-  const base = { sessionName, apiBase };
+  const base = { sessionName, apiBase, ...(endpointNote ? { endpointOverride: endpointNote } : {}) };
   if (flagProject || (!flagOrg && envProject)) {
     const projectId = (flagProject ?? envProject)!;
     const orgId = frame?.["project-id"] === projectId
@@ -187,6 +206,7 @@ export function resolveScope(config: DatumctlConfig, inputs: ScopeInputs): Resol
   if (current) {
     return {
       ...fromContext(config, current),
+      ...(endpointNote ? { endpointOverride: endpointNote } : {}),
       source: "current-context",
       reason: "from the current context",
     };
