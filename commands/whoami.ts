@@ -1,7 +1,7 @@
 /**
  * `datumctl whoami`: who commands run as, against which server and scope, where the credential is
- * kept, and which overrides are in force. Reads the config only: the keychain and the OIDC client
- * are not loaded (except to adopt a pre-config datumctl login the first time).
+ * kept, and which overrides are in force — after asking the server that the login still works
+ * (an expired or revoked login is exit 77, a server that does not answer 69).
  */
 import { type RegisterCommands, scopeInputs } from "./context.ts";
 import { labelled, parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
@@ -18,6 +18,9 @@ export const register: RegisterCommands = (program, ctx) => {
     .addHelpText(
       "after",
       `
+The login is checked against its server first: an expired or revoked login exits 77,
+a server that cannot be reached 69. 'datumctl auth status' checks every login.
+
 Examples:
   datumctl whoami
   datumctl whoami -o json
@@ -27,8 +30,11 @@ Examples:
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
       const who = await whoami(scopeInputs(cmd, io));
-      const { user, session, endpoint, context, organization, project, credentials, overrides } =
-        who;
+      const { session, endpoint, context, organization, project, credentials, overrides } = who;
+      // Ask the server whether the login still works (gh's `auth status`); fails if not.
+      const { confirmLogin } = await import("../lib/auth/login-check.ts");
+      const checked = await confirmLogin(who, (n) => io.env(n), (l) => io.err(terminalLine(l)));
+      const user = { ...who.user, subject: who.user.subject ?? checked.subject };
 
       if (format) {
         io.out(renderStructured(

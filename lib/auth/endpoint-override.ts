@@ -48,7 +48,9 @@ export function sessionForEndpoint(
     `DATUM_ENDPOINT=${override.value} names ${override.host}, where you have no stored login`,
     {
       hint: `Run 'datumctl login --endpoint ${override.value}'${
-        fallback ? `, or unset DATUM_ENDPOINT to use your login on ${hostOf(fallback.endpoint.server)}` : ""
+        fallback
+          ? `, or unset DATUM_ENDPOINT to use your login on ${hostOf(fallback.endpoint.server)}`
+          : ""
       }.`,
       exitCode: ExitCode.noPermission,
     },

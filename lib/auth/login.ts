@@ -186,9 +186,10 @@ async function serviceAccountLogin(
   const { discover } = await import("./oidc.ts");
   const as = await discover(endpoints.issuer);
   // The key file's own token URL when it belongs to this issuer, else the issuer's.
-  const tokenUrl = key.token_uri && new URL(key.token_uri).origin === new URL(endpoints.issuer).origin
-    ? key.token_uri
-    : as.token_endpoint ?? `${endpoints.issuer}/oauth/v2/token`;
+  const tokenUrl =
+    key.token_uri && new URL(key.token_uri).origin === new URL(endpoints.issuer).origin
+      ? key.token_uri
+      : as.token_endpoint ?? `${endpoints.issuer}/oauth/v2/token`;
   reporter.say(`Signing in as service account ${key.client_email}...`);
   const answer = await exchangeServiceAccountKey(key, tokenUrl);
   const userKey = userKeyFor(key.client_email, endpoints.authHost);

@@ -123,7 +123,9 @@ export function resolveScope(config: DatumctlConfig, inputs: ScopeInputs): Resol
     inputs.env,
     current ? findSession(config, current.session) : undefined,
   );
-  const endpointNote = endpointSession ? `DATUM_ENDPOINT=${inputs.env("DATUM_ENDPOINT")}` : undefined;
+  const endpointNote = endpointSession
+    ? `DATUM_ENDPOINT=${inputs.env("DATUM_ENDPOINT")}`
+    : undefined;
   if (endpointSession && current?.session !== endpointSession.name) {
     currentName = endpointSession["last-context"];
     current = config.contexts.find((c) =>
@@ -142,7 +144,11 @@ export function resolveScope(config: DatumctlConfig, inputs: ScopeInputs): Resol
     activeSession(config)?.name;
   const apiBase = sessionApiBase(config, sessionName);
 
-  const base = { sessionName, apiBase, ...(endpointNote ? { endpointOverride: endpointNote } : {}) };
+  const base = {
+    sessionName,
+    apiBase,
+    ...(endpointNote ? { endpointOverride: endpointNote } : {}),
+  };
   if (flagProject || (!flagOrg && envProject)) {
     const projectId = (flagProject ?? envProject)!;
     const orgId = frame?.["project-id"] === projectId
