@@ -161,7 +161,8 @@ async function main(args: string[]): Promise<void> {
       { name: "datumctl --version", argv: [...datumctl, "--version"], samples: [] },
       { name: "datumctl --help", argv: [...datumctl, "--help"], samples: [] },
       { name: "datumctl ctx (cached)", argv: [...datumctl, "ctx"], samples: [] },
-      { name: "datumctl whoami", argv: [...datumctl, "whoami"], samples: [] },
+      // --offline: the config-only path (plain whoami asks the server).
+      { name: "datumctl whoami", argv: [...datumctl, "whoami", "--offline"], samples: [] },
     ];
     const gnuTime = await haveGnuTime();
     // One warm-up round fills Deno's caches (type-stripped and V8 code), as a second use would.

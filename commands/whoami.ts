@@ -15,26 +15,32 @@ export const register: RegisterCommands = (program, ctx) => {
     .command("whoami")
     .description("Show the current user, server, context and where the login is stored")
     .option("-o, --output <format>", "json or yaml")
+    .option("--offline", "report from the config only, without asking the server (fast)")
     .addHelpText(
       "after",
       `
 The login is checked against its server first: an expired or revoked login exits 77,
-a server that cannot be reached 69. 'datumctl auth status' checks every login.
+a server that cannot be reached 69 (--offline skips the check and reads the config only).
+'datumctl auth status' checks every login.
 
 Examples:
   datumctl whoami
   datumctl whoami -o json
+  datumctl whoami --offline              # no request: for prompts and scripts
   DATUM_PROJECT=sandbox datumctl whoami   # shows the override`,
     )
-    .action(async (flags: { output?: string }, cmd) => {
+    .action(async (flags: { output?: string; offline?: boolean }, cmd) => {
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
       const who = await whoami(scopeInputs(cmd, io));
       const { session, endpoint, context, organization, project, credentials, overrides } = who;
-      // Ask the server whether the login still works (gh's `auth status`); fails if not.
-      const { confirmLogin } = await import("../lib/auth/login-check.ts");
-      const checked = await confirmLogin(who, (n) => io.env(n), (l) => io.err(terminalLine(l)));
-      const user = { ...who.user, subject: who.user.subject ?? checked.subject };
+      let user = who.user;
+      if (!flags.offline) {
+        // Ask the server whether the login still works (gh's `auth status`); fails if not.
+        const { confirmLogin } = await import("../lib/auth/login-check.ts");
+        const checked = await confirmLogin(who, (n) => io.env(n), (l) => io.err(terminalLine(l)));
+        user = { ...who.user, subject: who.user.subject ?? checked.subject };
+      }
 
       if (format) {
         io.out(renderStructured(
