@@ -75,6 +75,30 @@ Deno.test("what datumctl tells a new user is true", async (t) => {
         assertSucceeded(here, "whoami with DATUM_ENDPOINT");
         assert.match(here.stdout, new RegExp(`^Override: +DATUM_ENDPOINT=${stack.api}$`, "m"));
         assert.match(here.stdout, /^Context: +acme-corp\/infra$/m);
+        // Two logins on two servers (the stack by IP and by name): it picks the one it names, in the
+        // context last used there.
+        const two = await makeHome();
+        const byName = stack.api.replace("127.0.0.1", "localhost");
+        const byNameFlags = ["--endpoint", byName, "--auth-endpoint", stack.issuer];
+        assertSucceeded(
+          await cli(["login", ...loginFlags(stack), "--no-browser"], { home: two }),
+          "login by IP",
+        );
+        assertSucceeded(await cli(["ctx", "use", "acme-corp/infra"], { home: two }), "ctx use");
+        assertSucceeded(
+          await cli(
+            ["login", ...byNameFlags, "--client-id", stack.clientId, "--no-browser"],
+            { home: two },
+          ),
+          "login by name",
+        );
+        assertSucceeded(await cli(["ctx", "use", "acme-corp/web-app"], { home: two }), "ctx use");
+        const picked = await cli(["whoami"], { home: two, env: { DATUM_ENDPOINT: stack.api } });
+        assertSucceeded(picked, "whoami picking the login by IP");
+        assert.match(picked.stdout, new RegExp(`^Endpoint: +${new URL(stack.api).host}$`, "m"));
+        assert.match(picked.stdout, /^Context: +acme-corp\/infra$/m);
+        const plain = await cli(["whoami"], { home: two });
+        assert.match(plain.stdout, /^Context: +acme-corp\/web-app$/m);
       },
     );
 
