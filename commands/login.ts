@@ -113,6 +113,7 @@ export const register: RegisterCommands = (program, ctx) => {
         },
       });
       if (result.warning) io.err(terminalLine(`warning: ${result.warning}`));
+      if (result.notice) io.err(terminalLine(result.notice));
       if (result.hint) io.err(terminalLine(result.hint));
       if (format === "json") {
         io.out(renderStructured({

@@ -273,7 +273,8 @@ function readOptions(opts: GetOptions): ReadOptions {
     allNamespaces: opts.allNamespaces,
     labelSelector: opts.selector,
     fieldSelector: opts.fieldSelector,
-    includeObject: opts.sortBy ? "Object" : undefined,
+    // Sorting, and the wide columns datumctl adds (lib/resources/wide-columns.ts), need objects.
+    includeObject: opts.sortBy || opts.output === "wide" ? "Object" : undefined,
   };
 }
 
@@ -468,7 +469,10 @@ async function watchTable(
   listedVersion: string | undefined,
 ): Promise<void> {
   const { rc, type, request } = target;
-  const listOptions = { ...readOptions(opts), includeObject: undefined };
+  const listOptions = {
+    ...readOptions(opts),
+    includeObject: opts.output === "wide" ? "Object" as const : undefined,
+  };
   // Start where the printed table's listing ends (or a fresh list, when it had no version), so
   // only changes after the printed table arrive.
   const resourceVersion = listedVersion ??

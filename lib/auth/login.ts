@@ -13,6 +13,7 @@ import type { Identity } from "./token-source.ts";
 import {
   type EndpointFlags,
   type LoginEndpoints,
+  parseServerUrl,
   resolveLoginEndpoints,
   storedApiHostname,
 } from "./endpoints.ts";
@@ -73,6 +74,7 @@ const SERVICE_ACCOUNT_PLACEHOLDER_CLIENT = "\0service-account";
 
 /** Runs a login end to end and returns the stored session. */
 export async function login(options: LoginOptions, reporter: LoginReporter): Promise<LoginOutcome> {
+  if (options.credentials) options = await withKeyFileEndpoints(options);
   const endpoints = resolveLoginEndpoints({
     ...options,
     // A key file carries its own client id; unknown hosts need no --client-id then.
@@ -180,6 +182,29 @@ export async function login(options: LoginOptions, reporter: LoginReporter): Pro
   };
 }
 
+/**
+ * A key file names its environment (`api_endpoint`, and the issuer through `token_uri`): used
+ * when no endpoint flag is given, so `login --credentials key.json` goes where the key belongs.
+ * Any endpoint flag wins over the file (then the issuer is derived from the flags as usual).
+ */
+async function withKeyFileEndpoints(options: LoginOptions): Promise<LoginOptions> {
+  if (options.endpoint || options.apiHostname || options.authEndpoint || options.hostname) {
+    return options;
+  }
+  const { readServiceAccountKey } = await import("./service-account.ts");
+  const path = options.credentials!;
+  const key = await readServiceAccountKey(path);
+  const result = { ...options };
+  if (key.api_endpoint) {
+    const api = parseServerUrl(key.api_endpoint, `the api_endpoint of ${path}`);
+    result.endpoint = `${api.protocol}//${api.host}${api.pathname}`.replace(/\/+$/, "");
+  }
+  if (key.token_uri) {
+    result.authEndpoint = parseServerUrl(key.token_uri, `the token_uri of ${path}`).origin;
+  }
+  return result;
+}
+
 async function serviceAccountLogin(
   path: string,
   endpoints: LoginEndpoints,
@@ -195,7 +220,11 @@ async function serviceAccountLogin(
   const key = await readServiceAccountKey(path);
   const { discover } = await import("./oidc.ts");
   const as = await discover(endpoints.issuer);
-  const tokenUrl = as.token_endpoint ?? `${endpoints.issuer}/oauth/v2/token`;
+  // The key file's own token URL when it belongs to this issuer, else the issuer's.
+  const tokenUrl =
+    key.token_uri && new URL(key.token_uri).origin === new URL(endpoints.issuer).origin
+      ? key.token_uri
+      : as.token_endpoint ?? `${endpoints.issuer}/oauth/v2/token`;
   reporter.say(`Signing in as service account ${key.client_email}...`);
   const answer = await exchangeServiceAccountKey(key, tokenUrl);
   const userKey = userKeyFor(key.client_email, endpoints.authHost);

@@ -5,8 +5,9 @@
  * Exports {@link resolveAuthContext} and {@link environmentCredential}. Order:
  * 1. `DATUM_TOKEN=<access token>`: used as is (CI, no stored login);
  * 2. `DATUM_CREDENTIALS=<key file>`: a service-account key, tokens minted in memory;
- * 3. a stored session: the one named, else the session of the given context, else the active
- *    session (the current context's session, else `active-session`).
+ * 3. a stored session: the one named, else the session of the given context, else the login on
+ *    the server `DATUM_ENDPOINT` names (lib/auth/endpoint-override.ts), else the active session
+ *    (the current context's session, else `active-session`).
  * For 1 and 2 the API server is `DATUM_ENDPOINT` (or datum-mcp's `DATUM_API_HOSTNAME`), else the
  * key file's `api_endpoint` (2 only), else the chosen session's server, else production; the
  * issuer is `DATUM_AUTH_ENDPOINT`, else derived (`api.X` → `auth.X`).
@@ -18,6 +19,7 @@ import { CliError, ExitCode } from "../core/errors.ts";
 import type { AuthContext, Identity } from "./token-source.ts";
 import { hostOf, issuerFromAuthHostname, parseServerUrl, PRODUCTION } from "./endpoints.ts";
 import { activeSession, notLoggedIn } from "./sessions.ts";
+import { sessionForEndpoint } from "./endpoint-override.ts";
 import { bootstrapLegacySession, migrateUserKeys, needsUserKeyMigration } from "./migrations.ts";
 import {
   KeyFileTokens,
@@ -221,7 +223,7 @@ async function pickSession(
     }
     return session;
   }
-  const active = activeSession(config);
+  const active = sessionForEndpoint(config, options.env ?? Deno.env.get) ?? activeSession(config);
   if (active) return active;
   if (!required) return undefined;
   if (config.sessions.length === 0) {

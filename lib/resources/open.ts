@@ -48,6 +48,16 @@ export async function openResourceScope(options: OpenResourceScopeOptions): Prom
   const resources = new ResourceClient(opened.client, {
     namespace: options.namespace,
     env: options.inputs.env,
+    explainUnknownType: async (input) => {
+      const { wrongPlaneError } = await import("./plane-hint.ts");
+      return await wrongPlaneError(
+        input,
+        opened.scope,
+        opened.client,
+        await loadConfig(),
+        options.inputs.env,
+      );
+    },
   });
   return { opened, resources };
 }

@@ -14,6 +14,7 @@ import { resourcePath } from "../api/urls.ts";
 import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import { comparableObject, unifiedDiff } from "./diff.ts";
 import { Discovery, type ResourceType, typeApiVersion } from "./discovery.ts";
+import { withWideColumns } from "./wide-columns.ts";
 import {
   groupOf,
   isPlainObject,
@@ -167,15 +168,25 @@ export class ResourceClient {
       namespace?: string;
       discovery?: Discovery;
       env?: (name: string) => string | undefined;
+      /** A better error for a type this plane does not serve (e.g. it lives in projects). */
+      explainUnknownType?: (input: string) => Promise<Error | undefined>;
     } = {},
   ) {
     this.discovery = options.discovery ?? new Discovery(api, { env: options.env });
     this.namespace = options.namespace ?? "default";
+    this.#explainUnknownType = options.explainUnknownType;
   }
 
+  readonly #explainUnknownType?: (input: string) => Promise<Error | undefined>;
+
   /** Resolves a typed name (`connectors`, `tpp`, `HTTPProxy`, `connector.networking`, …). */
-  resolveType(input: string): Promise<ResourceType> {
-    return this.discovery.resolve(input);
+  async resolveType(input: string): Promise<ResourceType> {
+    try {
+      return await this.discovery.resolve(input);
+    } catch (err) {
+      const unknown = err instanceof CliError && err.code === "UNKNOWN_RESOURCE_TYPE";
+      throw (unknown && await this.#explainUnknownType?.(input)) || err;
+    }
   }
 
   /** The type of a manifest object from its apiVersion and kind. */
@@ -248,6 +259,15 @@ export class ResourceClient {
   async table(
     type: ResourceType,
     options: ListOptions & { names?: string[]; includeObject?: "Object" } = {},
+  ): Promise<KubeTable | undefined> {
+    const table = await this.#serverTable(type, options);
+    // With whole objects in the rows, add the columns `-o wide` shows that the server lacks.
+    return table && options.includeObject === "Object" ? withWideColumns(type, table) : table;
+  }
+
+  async #serverTable(
+    type: ResourceType,
+    options: ListOptions & { names?: string[]; includeObject?: "Object" },
   ): Promise<KubeTable | undefined> {
     const headers = { accept: TABLE_ACCEPT };
     if (!options.names || options.names.length === 0) {

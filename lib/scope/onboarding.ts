@@ -5,7 +5,7 @@
  *
  * Exports {@link readOnboarding} (the check), {@link assertOnboarded} (the gate, throwing the
  * message), {@link onboardingStatusWord} (the words `get organizations` shows), {@link portalUrl}
- * (the session environment's portal) and {@link noOrganizationError}.
+ * (the session environment's portal) and {@link noOrganizationNotice}.
  */
 import { ApiClient } from "../api/client.ts";
 import { apiBaseUrl, RESOURCE_MANAGER_GROUP, userControlPlaneUrl } from "../api/urls.ts";
@@ -143,17 +143,19 @@ export async function assertOnboarded(
   return state;
 }
 
-/** The error for a login that belongs to no organization at all. */
-export function noOrganizationError(
+/**
+ * What `login` tells a user who belongs to no organization: the login is kept (it is valid, and
+ * the organization they create next needs no new sign-in), there is just nothing to pick yet.
+ */
+export function noOrganizationNotice(
   apiBase: string,
   env: (name: string) => string | undefined,
-): CliError {
-  return new CliError(
-    "NO_ORGANIZATION",
-    "You're signed in, but you don't have an organization yet.",
-    {
-      hint: `Head to ${portalUrl(apiBase, env)} to finish up, then run 'datumctl ctx --refresh'.`,
-      exitCode: ExitCode.error,
-    },
-  );
+): { message: string; hint: string } {
+  return {
+    message:
+      "You're signed in, but you don't have an organization yet, so there is no context to pick.",
+    hint: `Create one at ${
+      portalUrl(apiBase, env)
+    }, then run 'datumctl ctx --refresh' and 'datumctl ctx use'.`,
+  };
 }
