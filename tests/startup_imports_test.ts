@@ -42,22 +42,22 @@ const HOT_COMMANDS: {
     entries: ["commands/tree-cache.ts", "lib/ui/completion.ts", "commands/completion-values.ts"],
     budget: { executed: 12, total: 17 },
   },
-  { argv: ["ctx"], entries: ["commands/ctx.ts"], budget: { executed: 32, total: 41 } },
+  { argv: ["ctx"], entries: ["commands/ctx.ts"], budget: { executed: 32, total: 42 } },
   {
     // --offline: the config-only path (plain whoami also asks the server).
     argv: ["whoami", "--offline"],
     entries: ["commands/whoami.ts", "commands/context.ts"],
-    budget: { executed: 31, total: 34 },
+    budget: { executed: 33, total: 36 },
   },
   {
     argv: ["auth", "get-token", "-o", "client.authentication.k8s.io/v1"],
     entries: ["commands/auth-token.ts"],
-    budget: { executed: 11, total: 29 },
+    budget: { executed: 11, total: 30 },
   },
   {
     argv: ["get", "connectors"],
     entries: ["commands/resources.ts"],
-    budget: { executed: 20, total: 61 },
+    budget: { executed: 20, total: 65 },
   },
 ];
 
