@@ -1,5 +1,5 @@
 /**
- * Contexts end to end against the local stack (issue 5): discovery at login, `ctx`, `ctx use`
+ * Contexts end to end against the local stack: discovery at login, `ctx`, `ctx use`
  * (by ref, through the picker on a real terminal, from another session), the scope rule with
  * its overrides and errors, the onboarding gate, and concurrent config writers.
  */

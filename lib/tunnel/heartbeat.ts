@@ -1,5 +1,5 @@
 /**
- * The heartbeat that keeps a tunnel routable (behaviour.md §5.4): it publishes this agent's
+ * The heartbeat that keeps a tunnel routable: it publishes this agent's
  * connection details on its Connector (only when they change) and renews the Connector's Lease at
  * half its duration plus a little jitter. Without it the Connector goes not-Ready and the edge
  * answers `503 Tunnel not online`.

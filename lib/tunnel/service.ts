@@ -1,5 +1,5 @@
 /**
- * The tunnel operations on a project control plane (behaviour.md §5.3): find or ensure this
+ * The tunnel operations on a project control plane: find or ensure this
  * agent's Connector (only by its public key: a foreign Connector is never adopted), and create,
  * list, get, update, enable/disable and delete tunnels (HTTPProxy + same-named
  * ConnectorAdvertisement, optional TrafficProtectionPolicy), keeping `state.yml` in step.
