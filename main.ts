@@ -12,7 +12,7 @@ import { takeNotes } from "./lib/core/notes.ts";
 import { terminalLine } from "./lib/ui/terminal-text.ts";
 import { ExitCode, ExitStatus, toCliError } from "./lib/core/errors.ts";
 import { type ErrorFormat, formatError } from "./lib/ui/error-output.ts";
-import type { CommandContext } from "./commands/context.ts";
+import type { CommandContext } from "./commands/command-context.ts";
 import { runFastPath } from "./commands/fast-path.ts";
 
 /** commands/program.ts (commander and the command groups), for the command lines that need it. */

@@ -21,12 +21,11 @@ export interface CommandGroup {
 
 /** Every group, in help order. */
 export const COMMAND_GROUPS: CommandGroup[] = [
-  { names: ["login"], modules: ["./login.ts"] },
-  { names: ["logout"], modules: ["./logout.ts"] },
-  { names: ["whoami"], modules: ["./whoami.ts"] },
-  // kubeconfig adds `auth update-kubeconfig` to the group auth creates.
-  { names: ["auth"], modules: ["./auth.ts", "./kubeconfig.ts"] },
-  { names: ["ctx", "context"], modules: ["./ctx.ts"] },
+  { names: ["login"], modules: ["./auth/login.ts"] },
+  { names: ["logout"], modules: ["./auth/logout.ts"] },
+  { names: ["whoami"], modules: ["./auth/whoami.ts"] },
+  { names: ["auth"], modules: ["./auth/auth.ts"] },
+  { names: ["ctx", "context"], modules: ["./ctx/ctx.ts"] },
   {
     names: [
       "get",
@@ -46,7 +45,7 @@ export const COMMAND_GROUPS: CommandGroup[] = [
     ],
     modules: ["./resources.ts"],
   },
-  { names: ["api"], modules: ["./api.ts"] },
+  { names: ["api"], modules: ["./api/proxy.ts"] },
   // tunnel.ts creates the group; the others add to it, so they come after it.
   {
     names: ["tunnel"],
@@ -58,11 +57,11 @@ export const COMMAND_GROUPS: CommandGroup[] = [
       "./tunnel-inspect.ts",
     ],
   },
-  { names: ["mcp"], modules: ["./mcp.ts"] },
-  { names: ["completion", "complete"], modules: ["./completion.ts"], wholeTree: true },
-  { names: ["update"], modules: ["./update.ts"], always: true },
-  { names: ["version"], modules: ["./version.ts"] },
-  { names: ["config"], modules: ["./config.ts"] },
+  { names: ["mcp"], modules: ["./mcp/mcp.ts"] },
+  { names: ["completion", "complete"], modules: ["./completion/completion.ts"], wholeTree: true },
+  { names: ["update"], modules: ["./update/update.ts"], always: true },
+  { names: ["version"], modules: ["./version/version.ts"] },
+  { names: ["config"], modules: ["./config/config.ts"] },
 ];
 
 /**
@@ -73,11 +72,11 @@ export const COMMAND_GROUPS: CommandGroup[] = [
 export const COMPUTED_IMPORTS: string[] = [
   "./program.ts",
   ...COMMAND_GROUPS.flatMap((g) => g.modules),
-  "./context.ts",
-  "./auth-token.ts",
-  "./landing.ts",
+  "./command-context.ts",
+  "./auth/get-token.ts",
+  "./bare-invocation.ts",
   "./tree-cache.ts",
-  "./completion-values.ts",
+  "./completion/values.ts",
   "../lib/ui/completion.ts",
   "../lib/yaml.ts",
   "../lib/api/trace.ts",

@@ -17,7 +17,7 @@ import {
   globalOptions,
   type RegisterCommands,
   scopeInputs,
-} from "./context.ts";
+} from "./command-context.ts";
 import { CliError, ExitCode, ExitStatus, UsageError } from "../lib/core/errors.ts";
 import { formatError } from "../lib/ui/error-output.ts";
 import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";

@@ -8,7 +8,7 @@
  * Exports {@link register} (adds the commands to the `tunnel` group) and {@link detachListen}.
  */
 import { type Command, Option } from "commander";
-import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
+import { type CommandContext, type RegisterCommands, scopeInputs } from "./command-context.ts";
 import { EXIT_CODES } from "./tunnel.ts";
 import { parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
 import { CliError, ExitCode, UsageError } from "../lib/core/errors.ts";

@@ -7,7 +7,7 @@
  * Exports {@link register}.
  */
 import { Option } from "commander";
-import type { CommandContext, RegisterCommands } from "./context.ts";
+import type { CommandContext, RegisterCommands } from "./command-context.ts";
 import { EXIT_CODES } from "./tunnel.ts";
 import { parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
 import { CliError, ExitCode, UsageError } from "../lib/core/errors.ts";

@@ -6,7 +6,7 @@
  * Registered after the `tunnel` group (main.ts order), which it adds itself to.
  */
 import { Option } from "commander";
-import type { RegisterCommands } from "./context.ts";
+import type { RegisterCommands } from "./command-context.ts";
 import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 
 const FORMATS = ["text", "json", "yaml"] as const;

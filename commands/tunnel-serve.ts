@@ -8,7 +8,7 @@
  * Exports {@link serveTunnel} and {@link ServeRequest}. Heavy modules are imported inside.
  */
 import type { Command } from "commander";
-import { type CommandContext, scopeInputs } from "./context.ts";
+import { type CommandContext, scopeInputs } from "./command-context.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
 import type { IO } from "../lib/core/io.ts";

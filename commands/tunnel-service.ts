@@ -10,8 +10,8 @@
  * lib/tunnel/services/manager.ts.
  */
 import { type Command, Option } from "commander";
-import type { CommandContext, RegisterCommands } from "./context.ts";
-import { scopeInputs } from "./context.ts";
+import type { CommandContext, RegisterCommands } from "./command-context.ts";
+import { scopeInputs } from "./command-context.ts";
 import { EXIT_CODES } from "./tunnel.ts";
 import { parseStructuredOutput, renderStructured, successLine } from "../lib/ui/output.ts";
 import { CliError, ExitCode, UsageError } from "../lib/core/errors.ts";

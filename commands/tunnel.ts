@@ -6,7 +6,7 @@
  * Everything heavy (credentials, the tunnel engine, prompts) is imported inside the actions.
  */
 import { Command, Option } from "commander";
-import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
+import { type CommandContext, type RegisterCommands, scopeInputs } from "./command-context.ts";
 import { parseOutputFormat, parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";

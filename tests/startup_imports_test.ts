@@ -39,18 +39,18 @@ const HOT_COMMANDS: {
   { argv: ["--help"], entries: ["commands/tree-cache.ts"], budget: { executed: 10, total: 11 } },
   {
     argv: ["complete", "--", "ctx", "use", ""],
-    entries: ["commands/tree-cache.ts", "lib/ui/completion.ts", "commands/completion-values.ts"],
+    entries: ["commands/tree-cache.ts", "lib/ui/completion.ts", "commands/completion/values.ts"],
     budget: { executed: 12, total: 17 },
   },
-  { argv: ["ctx"], entries: ["commands/ctx.ts"], budget: { executed: 29, total: 38 } },
+  { argv: ["ctx"], entries: ["commands/ctx/ctx.ts"], budget: { executed: 29, total: 38 } },
   {
     argv: ["whoami"],
-    entries: ["commands/whoami.ts", "commands/context.ts"],
+    entries: ["commands/auth/whoami.ts", "commands/command-context.ts"],
     budget: { executed: 29, total: 32 },
   },
   {
     argv: ["auth", "get-token", "-o", "client.authentication.k8s.io/v1"],
-    entries: ["commands/auth-token.ts"],
+    entries: ["commands/auth/get-token.ts"],
     budget: { executed: 11, total: 27 },
   },
   {

@@ -8,7 +8,7 @@ import {
   replaceBinary,
 } from "../lib/release/update.ts";
 import { updateCheckPath, UpdateNotice } from "../lib/release/update-notice.ts";
-import { attachUpdateNotice, type UpdateEnvironment } from "../commands/update.ts";
+import { attachUpdateNotice, type UpdateEnvironment } from "../commands/update/update.ts";
 import { memoryIO } from "../lib/core/io.ts";
 import { CliError } from "../lib/core/errors.ts";
 import { fakeBinary, withFakeRelease } from "./support/release-server.ts";

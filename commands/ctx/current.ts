@@ -3,7 +3,7 @@
  * `kubectl config current-context`; `-o json|yaml` prints the whole context.
  */
 import type { Command } from "commander";
-import type { CommandContext } from "../context.ts";
+import type { CommandContext } from "../command-context.ts";
 import { parseOutputFormat, renderStructured } from "../../lib/ui/output.ts";
 import { CliError } from "../../lib/core/errors.ts";
 

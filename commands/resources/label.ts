@@ -5,7 +5,7 @@
  *   label|annotate TYPE NAME… KEY=VAL… KEY-…  |  TYPE/NAME… KEY=VAL…  [-l SEL | --all]
  */
 import type { Command } from "commander";
-import type { CommandContext, RegisterCommands } from "../context.ts";
+import type { CommandContext, RegisterCommands } from "../command-context.ts";
 import { UsageError } from "../../lib/core/errors.ts";
 import {
   clientFor,

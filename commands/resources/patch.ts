@@ -4,7 +4,7 @@
  * merge patch).
  */
 import type { Command } from "commander";
-import type { CommandContext, RegisterCommands } from "../context.ts";
+import type { CommandContext, RegisterCommands } from "../command-context.ts";
 import { UsageError } from "../../lib/core/errors.ts";
 import { clientFor, parseDryRun, parseTypeArgs, writeOutput } from "../resources.ts";
 import { printObjects } from "../../lib/ui/printers.ts";

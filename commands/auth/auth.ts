@@ -1,27 +1,25 @@
 /**
  * `datumctl auth`: the stored logins — `list`, `switch`, `get-token` (kubectl and plugin
- * credential helper). Other `auth` subcommands may be added to the same group by other modules:
- * the group is created once and reused.
+ * credential helper) — and `update-kubeconfig` from ./update-kubeconfig.ts.
  */
 import { Command, Option } from "commander";
-import type { CommandContext, RegisterCommands } from "./context.ts";
-import { CliError, ExitCode, UsageError } from "../lib/core/errors.ts";
+import type { CommandContext, RegisterCommands } from "../command-context.ts";
+import { CliError, ExitCode, UsageError } from "../../lib/core/errors.ts";
 import {
   labelled,
   parseStructuredOutput,
   renderStructured,
   successLine,
-} from "../lib/ui/output.ts";
-import { renderTable } from "../lib/ui/table.ts";
-import { sanitizeForTerminal, terminalLine } from "../lib/ui/terminal-text.ts";
-import type { IO } from "../lib/core/io.ts";
-import type { Session } from "../lib/store/config.ts";
-import { type GetTokenOptions, printToken } from "./auth-token.ts";
+} from "../../lib/ui/output.ts";
+import { renderTable } from "../../lib/ui/table.ts";
+import { sanitizeForTerminal, terminalLine } from "../../lib/ui/terminal-text.ts";
+import type { IO } from "../../lib/core/io.ts";
+import type { Session } from "../../lib/store/config.ts";
+import { type GetTokenOptions, printToken } from "./get-token.ts";
+import { registerUpdateKubeconfig } from "./update-kubeconfig.ts";
 
-/** The `auth` group, created on first use so several modules can add subcommands to it. */
-export function authGroup(program: Command): Command {
-  const existing = program.commands.find((c) => c.name() === "auth");
-  if (existing) return existing;
+/** Creates the `auth` group; this module and ./update-kubeconfig.ts add its subcommands. */
+function authGroup(program: Command): Command {
   return program
     .command("auth")
     .description("Manage stored logins: list, switch, print tokens")
@@ -58,8 +56,8 @@ Examples:
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
       const [{ listSessions }, { CredentialStore }] = await Promise.all([
-        import("../lib/auth/sessions.ts"),
-        import("../lib/store/credentials.ts"),
+        import("../../lib/auth/sessions.ts"),
+        import("../../lib/store/credentials.ts"),
       ]);
       const store = new CredentialStore({
         env: (n) => io.env(n),
@@ -110,7 +108,7 @@ async function chooseSession(
     import("@inquirer/prompts"),
     import("node:process"),
   ]);
-  const { hostOf } = await import("../lib/auth/endpoints.ts");
+  const { hostOf } = await import("../../lib/auth/endpoints.ts");
   const endpointsDiffer = new Set(candidates.map((s) => s.endpoint.server)).size > 1;
   return await select<string>({
     message: "Which login session?",
@@ -151,14 +149,14 @@ Examples:
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
       const [{ switchCandidates, switchSession }, { hostOf }] = await Promise.all([
-        import("../lib/auth/sessions.ts"),
-        import("../lib/auth/endpoints.ts"),
+        import("../../lib/auth/sessions.ts"),
+        import("../../lib/auth/endpoints.ts"),
       ]);
       const { candidates, activeName } = await switchCandidates(email, {
         endpoint: flags.endpoint,
       });
       const chosen = await chooseSession(io, candidates, activeName);
-      const { CredentialStore } = await import("../lib/store/credentials.ts");
+      const { CredentialStore } = await import("../../lib/store/credentials.ts");
       const result = await switchSession(
         chosen,
         undefined,
@@ -234,11 +232,15 @@ function registerMoved(auth: Command) {
   }
 }
 
-/** Registers `auth list`, `auth switch`, `auth get-token` (and the moved `auth login/logout`). */
+/**
+ * Registers `auth list`, `auth switch`, `auth get-token`, `auth update-kubeconfig` (and the
+ * moved `auth login/logout`).
+ */
 export const register: RegisterCommands = (program, ctx) => {
   const auth = authGroup(program);
   registerList(auth, ctx);
   registerSwitch(auth, ctx);
   registerGetToken(auth, ctx);
   registerMoved(auth);
+  registerUpdateKubeconfig(auth, ctx);
 };

@@ -9,11 +9,10 @@
  * `auth get-token -o client.authentication.k8s.io/v1 --session NAME`. The target is checked first.
  */
 import { type Command, Option } from "commander";
-import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
-import { authGroup } from "./auth.ts";
-import { CliError, ExitCode } from "../lib/core/errors.ts";
-import { terminalLine } from "../lib/ui/terminal-text.ts";
-import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
+import { type CommandContext, scopeInputs } from "../command-context.ts";
+import { CliError, ExitCode } from "../../lib/core/errors.ts";
+import { terminalLine } from "../../lib/ui/terminal-text.ts";
+import { parseOutputFormat, renderStructured, successLine } from "../../lib/ui/output.ts";
 
 const INTERACTIVE_MODES = ["Never", "IfAvailable", "Always"];
 
@@ -26,9 +25,9 @@ interface UpdateOptions {
 async function updateKubeconfig(cmd: Command, ctx: CommandContext, opts: UpdateOptions) {
   const format = parseOutputFormat(opts.output, ["text", "json", "yaml"] as const, "text");
   const [{ openResourceScope }, kubeconfig, { loadConfig }] = await Promise.all([
-    import("../lib/resources/open.ts"),
-    import("../lib/kubeconfig.ts"),
-    import("../lib/store/config.ts"),
+    import("../../lib/resources/open.ts"),
+    import("../../lib/kubeconfig.ts"),
+    import("../../lib/store/config.ts"),
   ]);
   const env = (name: string) => ctx.io.env(name);
   const { opened } = await openResourceScope({
@@ -122,8 +121,3 @@ Examples:
       await updateKubeconfig(cmd, ctx, opts);
     });
 }
-
-/** Registers `auth update-kubeconfig` in the shared `auth` group. */
-export const register: RegisterCommands = (program, ctx) => {
-  registerUpdateKubeconfig(authGroup(program), ctx);
-};

@@ -8,18 +8,18 @@
  * than an hour); the login code is loaded only when a refresh is actually needed.
  */
 import type { Command } from "commander";
-import type { CommandContext, RegisterCommands } from "./context.ts";
+import type { CommandContext, RegisterCommands } from "../command-context.ts";
 import {
   choosableContexts,
   contextListing,
   type RefreshOptions,
   useContextRefreshing,
-} from "../lib/scope/listing.ts";
-import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
-import { pickContext, renderContextTable, switchedMessage } from "../lib/ui/contexts.ts";
-import { UsageError } from "../lib/core/errors.ts";
-import { terminalLine } from "../lib/ui/terminal-text.ts";
-import { registerCurrent } from "./ctx/current.ts";
+} from "../../lib/scope/listing.ts";
+import { parseOutputFormat, renderStructured, successLine } from "../../lib/ui/output.ts";
+import { pickContext, renderContextTable, switchedMessage } from "../../lib/ui/contexts.ts";
+import { UsageError } from "../../lib/core/errors.ts";
+import { terminalLine } from "../../lib/ui/terminal-text.ts";
+import { registerCurrent } from "./current.ts";
 
 const FORMATS = ["table", "json", "yaml"] as const;
 

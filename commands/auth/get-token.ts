@@ -3,9 +3,9 @@
  * apart from the `auth` group (commands/auth.ts) and free of commander, because kubectl runs
  * it before every call and main.ts runs it without loading the command tree.
  */
-import type { CommandContext } from "./context.ts";
-import { parseOutputFormat } from "../lib/ui/output.ts";
-import { terminalLine } from "../lib/ui/terminal-text.ts";
+import type { CommandContext } from "../command-context.ts";
+import { parseOutputFormat } from "../../lib/ui/output.ts";
+import { terminalLine } from "../../lib/ui/terminal-text.ts";
 
 /** The ExecCredential apiVersion kubectl asks for. */
 export const EXEC_CREDENTIAL = "client.authentication.k8s.io/v1";
@@ -21,8 +21,8 @@ export async function printToken(ctx: CommandContext, flags: GetTokenOptions): P
   const io = ctx.io;
   const format = parseOutputFormat(flags.output, ["token", EXEC_CREDENTIAL] as const, "token");
   const [{ resolveAuthContext }, { formatRfc3339 }] = await Promise.all([
-    import("../lib/auth/resolve.ts"),
-    import("../lib/auth/stored-token.ts"),
+    import("../../lib/auth/resolve.ts"),
+    import("../../lib/auth/stored-token.ts"),
   ]);
   const auth = await resolveAuthContext({
     session: flags.session,

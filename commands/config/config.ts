@@ -4,8 +4,8 @@
  *
  *   config view [--minify] [--raw] [-o yaml|json]
  */
-import type { CommandContext, RegisterCommands } from "./context.ts";
-import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
+import type { CommandContext, RegisterCommands } from "../command-context.ts";
+import { parseOutputFormat, renderStructured } from "../../lib/ui/output.ts";
 
 interface ViewOptions {
   minify?: boolean;
@@ -16,8 +16,8 @@ interface ViewOptions {
 async function view(ctx: CommandContext, opts: ViewOptions) {
   const format = parseOutputFormat(opts.output, ["yaml", "json"] as const, "yaml");
   const [{ loadConfig }, { viewConfig }] = await Promise.all([
-    import("../lib/store/config.ts"),
-    import("../lib/store/config-view.ts"),
+    import("../../lib/store/config.ts"),
+    import("../../lib/store/config-view.ts"),
   ]);
   const config = await loadConfig();
   ctx.io.out(renderStructured(viewConfig(config, { raw: opts.raw, minify: opts.minify }), format));

@@ -11,9 +11,9 @@
  * once.
  */
 import { Argument, type Command } from "commander";
-import type { RegisterCommands } from "./context.ts";
-import type { Shell } from "../lib/ui/completion.ts";
-import { localValues } from "./completion-values.ts";
+import type { RegisterCommands } from "../command-context.ts";
+import type { Shell } from "../../lib/ui/completion.ts";
+import { localValues } from "./values.ts";
 
 const SHELL_NAMES = ["bash", "zsh", "fish", "powershell"];
 
@@ -46,7 +46,7 @@ export const register: RegisterCommands = (program, ctx) => {
     .addArgument(new Argument("<shell>", "the shell to complete in").choices(SHELL_NAMES))
     .addHelpText("after", EXAMPLES)
     .action(async (shell: Shell) => {
-      const { completionScript } = await import("../lib/ui/completion.ts");
+      const { completionScript } = await import("../../lib/ui/completion.ts");
       ctx.io.out(await completionScript(shell));
     });
 
@@ -58,7 +58,7 @@ export const register: RegisterCommands = (program, ctx) => {
     .helpOption(false)
     .allowUnknownOption()
     .action(async (words: string[], _opts: unknown, cmd: Command) => {
-      const { completeWords } = await import("../lib/ui/completion.ts");
+      const { completeWords } = await import("../../lib/ui/completion.ts");
       const root = cmd.parent ?? program;
       ctx.io.out(await completeWords(root, words, await localValues(words)));
     });

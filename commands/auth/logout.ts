@@ -2,10 +2,10 @@
  * `datumctl logout [EMAIL] [--all]`: revoke and forget stored logins — their sessions, contexts
  * and secrets (service-account key files included).
  */
-import type { RegisterCommands } from "./context.ts";
-import { UsageError } from "../lib/core/errors.ts";
-import { successLine } from "../lib/ui/output.ts";
-import { terminalLine } from "../lib/ui/terminal-text.ts";
+import type { RegisterCommands } from "../command-context.ts";
+import { UsageError } from "../../lib/core/errors.ts";
+import { successLine } from "../../lib/ui/output.ts";
+import { terminalLine } from "../../lib/ui/terminal-text.ts";
 
 /** Registers `logout`. */
 export const register: RegisterCommands = (program, ctx) => {
@@ -36,9 +36,9 @@ Examples:
         throw new UsageError("cannot specify an email when using --all", "Give one or the other.");
       }
       const [{ logout }, { CredentialStore }, { hostOf }] = await Promise.all([
-        import("../lib/auth/sessions.ts"),
-        import("../lib/store/credentials.ts"),
-        import("../lib/auth/endpoints.ts"),
+        import("../../lib/auth/sessions.ts"),
+        import("../../lib/store/credentials.ts"),
+        import("../../lib/auth/endpoints.ts"),
       ]);
       const store = new CredentialStore({ env: (n) => io.env(n), warn: (l) => io.err(`${l}\n`) });
       const target = flags.all ? "all" : email ? { email } : "active";

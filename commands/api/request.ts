@@ -9,9 +9,9 @@
  * bodies are printed as they came.
  */
 import type { Command } from "commander";
-import { type CommandContext, scopeInputs } from "./context.ts";
-import { UsageError } from "../lib/core/errors.ts";
-import type { Field } from "../lib/api/raw-request.ts";
+import { type CommandContext, scopeInputs } from "../command-context.ts";
+import { UsageError } from "../../lib/core/errors.ts";
+import type { Field } from "../../lib/api/raw-request.ts";
 
 interface ApiRequestOptions {
   method?: string;
@@ -76,8 +76,8 @@ async function apiRequest(
   opts: ApiRequestOptions,
 ) {
   const [raw, { parseJsonPathTemplate }] = await Promise.all([
-    import("../lib/api/raw-request.ts"),
-    import("../lib/ui/jsonpath.ts"),
+    import("../../lib/api/raw-request.ts"),
+    import("../../lib/ui/jsonpath.ts"),
   ]);
   const template = opts.jsonpath ? parseJsonPathTemplate(opts.jsonpath) : undefined;
   const fieldList = [...opts.rawField, ...opts.field];
@@ -116,13 +116,13 @@ async function apiRequest(
   let client;
   if (opts.root) {
     const [{ openUserPlane }, { apiBaseUrl }] = await Promise.all([
-      import("../lib/resources/open.ts"),
-      import("../lib/api/urls.ts"),
+      import("../../lib/resources/open.ts"),
+      import("../../lib/api/urls.ts"),
     ]);
     const opened = await openUserPlane(scopeInputs(cmd, ctx.io), warn);
     client = opened.client.withBase(apiBaseUrl(opened.auth.apiBase));
   } else {
-    const { openScope, storedAuthLoader } = await import("../lib/scope/open.ts");
+    const { openScope, storedAuthLoader } = await import("../../lib/scope/open.ts");
     const inputs = scopeInputs(cmd, ctx.io);
     const opened = await openScope({
       inputs,

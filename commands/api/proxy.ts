@@ -8,10 +8,10 @@
  * wait for it); the banner and one access-log line per request go to stderr.
  */
 import type { Command } from "commander";
-import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
-import { UsageError } from "../lib/core/errors.ts";
-import { terminalLine } from "../lib/ui/terminal-text.ts";
-import { registerApiRequest } from "./api-request.ts";
+import { type CommandContext, globalOptions, type RegisterCommands } from "../command-context.ts";
+import { UsageError } from "../../lib/core/errors.ts";
+import { terminalLine } from "../../lib/ui/terminal-text.ts";
+import { registerApiRequest } from "./request.ts";
 
 interface ProxyOptions {
   port: string;
@@ -35,9 +35,9 @@ async function proxy(cmd: Command, ctx: CommandContext, opts: ProxyOptions) {
     throw new UsageError("--project and --organization cannot both be set", "Give one of them.");
   }
   const [{ storedAuthLoader }, urls, { startApiProxy }] = await Promise.all([
-    import("../lib/scope/open.ts"),
-    import("../lib/api/urls.ts"),
-    import("../lib/proxy/api-proxy.ts"),
+    import("../../lib/scope/open.ts"),
+    import("../../lib/api/urls.ts"),
+    import("../../lib/proxy/api-proxy.ts"),
   ]);
   const env = (name: string) => ctx.io.env(name);
   const auth = await storedAuthLoader(env, (m) => ctx.io.err(terminalLine(`warning: ${m}`)))(

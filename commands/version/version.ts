@@ -5,8 +5,8 @@
  *   version [--server] [--client] [-o json|yaml]
  */
 import type { Command } from "commander";
-import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
-import { parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
+import { type CommandContext, type RegisterCommands, scopeInputs } from "../command-context.ts";
+import { parseStructuredOutput, renderStructured } from "../../lib/ui/output.ts";
 
 interface VersionOptions {
   server?: boolean;
@@ -16,14 +16,14 @@ interface VersionOptions {
 
 async function version(cmd: Command, ctx: CommandContext, opts: VersionOptions) {
   const format = parseStructuredOutput(opts.output);
-  const { clientVersion, fetchServerVersion } = await import("../lib/api/server-version.ts");
+  const { clientVersion, fetchServerVersion } = await import("../../lib/api/server-version.ts");
   const client = clientVersion(ctx.version);
   let server: Record<string, unknown> | undefined;
   let serverUrl: string | undefined;
   if (opts.server && !opts.client) {
     const [{ openUserPlane }, { apiBaseUrl }] = await Promise.all([
-      import("../lib/resources/open.ts"),
-      import("../lib/api/urls.ts"),
+      import("../../lib/resources/open.ts"),
+      import("../../lib/api/urls.ts"),
     ]);
     const { auth, client: api } = await openUserPlane(
       scopeInputs(cmd, ctx.io),

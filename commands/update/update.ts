@@ -6,12 +6,12 @@
  * A `deno run` from source and a binary a package manager installed are never replaced.
  */
 import { type Command, Option } from "commander";
-import type { CommandContext, RegisterCommands } from "./context.ts";
-import type { IO } from "../lib/core/io.ts";
-import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
-import { releasesUrl } from "../lib/release/platform.ts";
-import { type InstallKind, installKind } from "../lib/release/update.ts";
-import { cacheDir, configPath } from "../lib/store/paths.ts";
+import type { CommandContext, RegisterCommands } from "../command-context.ts";
+import type { IO } from "../../lib/core/io.ts";
+import { parseOutputFormat, renderStructured, successLine } from "../../lib/ui/output.ts";
+import { releasesUrl } from "../../lib/release/platform.ts";
+import { type InstallKind, installKind } from "../../lib/release/update.ts";
+import { cacheDir, configPath } from "../../lib/store/paths.ts";
 
 const FORMATS = ["text", "json", "yaml"] as const;
 
@@ -81,7 +81,7 @@ interface UpdateOptions {
 }
 
 async function setNotice(io: IO, on: boolean): Promise<void> {
-  const { updateConfig } = await import("../lib/store/config.ts");
+  const { updateConfig } = await import("../../lib/store/config.ts");
   await updateConfig((config) => {
     if (on) delete config["update-check"];
     else config["update-check"] = false;
@@ -93,7 +93,7 @@ async function runUpdate(ctx: CommandContext, opts: UpdateOptions, env: UpdateEn
   const format = parseOutputFormat(opts.output, FORMATS, "text");
   if (opts.notice) return await setNotice(ctx.io, opts.notice === "on");
   const { compareVersions, downloadVerified, fetchLatestVersion, notSelfUpdatable, replaceBinary } =
-    await import("../lib/release/update.ts");
+    await import("../../lib/release/update.ts");
   const kind = kindOf(env);
   if (!opts.check && kind.kind !== "standalone") throw notSelfUpdatable(kind);
   const baseUrl = releasesUrl((name) => ctx.io.env(name));
@@ -157,8 +157,8 @@ export function attachUpdateNotice(
     kind = kindOf(env);
     if (kind.kind === "source") return;
     const [{ UpdateNotice }, { loadConfig }] = await Promise.all([
-      import("../lib/release/update-notice.ts"),
-      import("../lib/store/config.ts"),
+      import("../../lib/release/update-notice.ts"),
+      import("../../lib/store/config.ts"),
     ]);
     // The notice is never worth an error: no HOME or an unreadable config just means no notice.
     const config = await (async () => await loadConfig(configPath((name) => io.env(name))))()

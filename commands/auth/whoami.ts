@@ -3,12 +3,12 @@
  * kept, and which overrides are in force. Reads the config only: the keychain and the OIDC client
  * are not loaded (except to adopt a pre-config datumctl login the first time).
  */
-import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
-import type { ScopeInputs } from "../lib/scope/resolve.ts";
-import { labelled, parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
-import { whoami } from "../lib/auth/whoami.ts";
-import { hostOf } from "../lib/auth/endpoints.ts";
-import { terminalLine } from "../lib/ui/terminal-text.ts";
+import { type CommandContext, type RegisterCommands, scopeInputs } from "../command-context.ts";
+import type { ScopeInputs } from "../../lib/scope/resolve.ts";
+import { labelled, parseStructuredOutput, renderStructured } from "../../lib/ui/output.ts";
+import { whoami } from "../../lib/auth/whoami.ts";
+import { hostOf } from "../../lib/auth/endpoints.ts";
+import { terminalLine } from "../../lib/ui/terminal-text.ts";
 
 /** `whoami`: prints who commands run as (text, or `-o json|yaml`). */
 export async function showWhoami(

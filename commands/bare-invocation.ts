@@ -5,7 +5,7 @@
  * It is not a commander action: a root action would turn every mistyped command into "too many
  * arguments" instead of "unknown command … Did you mean …".
  */
-import type { CommandContext } from "./context.ts";
+import type { CommandContext } from "./command-context.ts";
 import { loadConfig } from "../lib/store/config.ts";
 import { landingSummary } from "../lib/scope/landing.ts";
 import { renderLanding } from "../lib/ui/landing.ts";

@@ -3,11 +3,11 @@
  * discover and pick a context.
  */
 import { Option } from "commander";
-import type { RegisterCommands } from "./context.ts";
-import { globalOptions } from "./context.ts";
-import { labelled, parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
-import type { EndpointFlags } from "../lib/auth/endpoints.ts";
-import { terminalLine } from "../lib/ui/terminal-text.ts";
+import type { RegisterCommands } from "../command-context.ts";
+import { globalOptions } from "../command-context.ts";
+import { labelled, parseOutputFormat, renderStructured, successLine } from "../../lib/ui/output.ts";
+import type { EndpointFlags } from "../../lib/auth/endpoints.ts";
+import { terminalLine } from "../../lib/ui/terminal-text.ts";
 
 const HELP_AFTER = `
 Flows:
@@ -67,7 +67,7 @@ export const register: RegisterCommands = (program, ctx) => {
         ? "human"
         : parseOutputFormat(flags.output, ["json"] as const, "json");
       const global = globalOptions(cmd);
-      const { login } = await import("../lib/auth/login.ts");
+      const { login } = await import("../../lib/auth/login.ts");
       const outcome = await login({
         endpoint: flags.endpoint,
         authEndpoint: flags.authEndpoint,
@@ -82,14 +82,14 @@ export const register: RegisterCommands = (program, ctx) => {
         env: (name) => io.env(name),
       });
 
-      const { renderAccessSummary } = await import("../lib/ui/contexts.ts");
+      const { renderAccessSummary } = await import("../../lib/ui/contexts.ts");
       const { email, name } = outcome.identity;
       if (format === "human") io.out(successLine(io, `Authenticated as ${labelled(name, email)}`));
 
       // Context discovery and selection (lib/scope, issue 5).
       const [{ resolveAuthContext }, { selectContextAfterLogin }] = await Promise.all([
-        import("../lib/auth/resolve.ts"),
-        import("../lib/scope/login.ts"),
+        import("../../lib/auth/resolve.ts"),
+        import("../../lib/scope/login.ts"),
       ]);
       const auth = await resolveAuthContext({
         session: outcome.session.name,

@@ -7,8 +7,8 @@
  * start-up line and diagnostics go to stderr. The MCP SDK is imported inside the action.
  */
 import type { Command } from "commander";
-import { type RegisterCommands, scopeInputs } from "./context.ts";
-import { terminalLine } from "../lib/ui/terminal-text.ts";
+import { type RegisterCommands, scopeInputs } from "../command-context.ts";
+import { terminalLine } from "../../lib/ui/terminal-text.ts";
 
 const HELP_AFTER = `
 Tools: whoami, list_contexts, list_resource_types, get, describe, apply, delete, list_tunnels
@@ -57,7 +57,7 @@ export const register: RegisterCommands = (program, ctx) => {
             "'datumctl mcp --help'). Ctrl-C stops it.\n",
         );
       }
-      const { serveStdio } = await import("../lib/mcp/server.ts");
+      const { serveStdio } = await import("../../lib/mcp/server.ts");
       await serveStdio({
         inputs: scopeInputs(cmd, io),
         readOnly: flags.readOnly === true,
