@@ -114,7 +114,9 @@ const GET_FLAGS: Flag[] = [
 
 async function runGet(ctx: CommandContext, parsed: Parsed): Promise<void> {
   await yamlIfAsked(parsed);
-  const { get } = await importModule<typeof import("./resources.ts")>("./resources.ts");
+  const { get } = await importModule<typeof import("./resources/get.ts")>(
+    "./resources/get.ts",
+  );
   await get(flagSource(parsed), ctx, parsed.operands, parsed.opts);
 }
 

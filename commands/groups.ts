@@ -43,7 +43,22 @@ export const COMMAND_GROUPS: CommandGroup[] = [
       "api-versions",
       "explain",
     ],
-    modules: ["./resources.ts"],
+    // One module per verb; label.ts registers annotate too.
+    modules: [
+      "./resources/get.ts",
+      "./resources/describe.ts",
+      "./resources/create.ts",
+      "./resources/apply.ts",
+      "./resources/diff.ts",
+      "./resources/delete.ts",
+      "./resources/edit.ts",
+      "./resources/api-resources.ts",
+      "./resources/api-versions.ts",
+      "./resources/explain.ts",
+      "./resources/patch.ts",
+      "./resources/label.ts",
+      "./resources/wait.ts",
+    ],
   },
   { names: ["api"], modules: ["./api/proxy.ts"] },
   // tunnel.ts creates the group; the others add to it, so they come after it.

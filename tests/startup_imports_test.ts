@@ -55,7 +55,7 @@ const HOT_COMMANDS: {
   },
   {
     argv: ["get", "connectors"],
-    entries: ["commands/resources.ts"],
+    entries: ["commands/resources/get.ts"],
     budget: { executed: 20, total: 58 },
   },
 ];

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import type { CommandContext, RegisterCommands } from "../command-context.ts";
 import { UsageError } from "../../lib/core/errors.ts";
-import { clientFor, parseTypeArgs } from "../resources.ts";
+import { clientFor, parseTypeArgs } from "./shared.ts";
 
 interface WaitOptions {
   for?: string;
