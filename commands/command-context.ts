@@ -28,6 +28,9 @@ export interface CommandContext {
 /** The signature every command group module exports as `register`. */
 export type RegisterCommands = (program: Command, ctx: CommandContext) => void;
 
+/** The signature of a module that adds subcommands to a group its group's index created. */
+export type RegisterInGroup = (group: Command, ctx: CommandContext) => void;
+
 /**
  * What the flag readers need of a command: commander's `Command`, or the start-up fast path's
  * own parse of argv (main.ts runs the hot commands without loading commander).

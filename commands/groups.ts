@@ -61,17 +61,8 @@ export const COMMAND_GROUPS: CommandGroup[] = [
     ],
   },
   { names: ["api"], modules: ["./api/proxy.ts"] },
-  // tunnel.ts creates the group; the others add to it, so they come after it.
-  {
-    names: ["tunnel"],
-    modules: [
-      "./tunnel.ts",
-      "./tunnel-selftest.ts",
-      "./tunnel-daemon.ts",
-      "./tunnel-service.ts",
-      "./tunnel-inspect.ts",
-    ],
-  },
+  // The index creates the group and hands it to each module that adds to it.
+  { names: ["tunnel"], modules: ["./tunnel/index.ts"] },
   { names: ["mcp"], modules: ["./mcp/mcp.ts"] },
   { names: ["completion", "complete"], modules: ["./completion/completion.ts"], wholeTree: true },
   { names: ["update"], modules: ["./update/update.ts"], always: true },

@@ -8,13 +8,13 @@
  * Exports {@link serveTunnel} and {@link ServeRequest}. Heavy modules are imported inside.
  */
 import type { Command } from "commander";
-import { type CommandContext, scopeInputs } from "./command-context.ts";
-import { UsageError } from "../lib/core/errors.ts";
-import { terminalLine } from "../lib/ui/terminal-text.ts";
-import type { IO } from "../lib/core/io.ts";
-import type { TunnelEvent } from "../lib/tunnel/events.ts";
-import type { RunMode } from "../lib/tunnel/daemon/record.ts";
-import type { InspectSettings } from "../lib/tunnel/inspector/address.ts";
+import { type CommandContext, scopeInputs } from "../command-context.ts";
+import { UsageError } from "../../lib/core/errors.ts";
+import { terminalLine } from "../../lib/ui/terminal-text.ts";
+import type { IO } from "../../lib/core/io.ts";
+import type { TunnelEvent } from "../../lib/tunnel/events.ts";
+import type { RunMode } from "../../lib/tunnel/daemon/record.ts";
+import type { InspectSettings } from "../../lib/tunnel/inspector/address.ts";
 
 /** What to serve, and how this process runs. */
 export interface ServeRequest {
@@ -68,7 +68,7 @@ interface EventSink {
   /** Opens a named tunnel's log and writes its PID and status files. */
   record(): Promise<void>;
   emit(event: TunnelEvent): void;
-  stats(stats: import("../lib/tunnel/agent.ts").AgentStats): void;
+  stats(stats: import("../../lib/tunnel/agent.ts").AgentStats): void;
   /** Tells the person at the terminal where the request inspector is. */
   inspector(url: string): void;
   failure(err: unknown): Promise<void>;
@@ -78,8 +78,8 @@ interface EventSink {
 
 async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> {
   const [{ stampEvent }, ui] = await Promise.all([
-    import("../lib/tunnel/events.ts"),
-    import("../lib/ui/tunnel.ts"),
+    import("../../lib/tunnel/events.ts"),
+    import("../../lib/ui/tunnel.ts"),
   ]);
   const toTerminal = request.mode !== "detached";
   const renderer = toTerminal
@@ -87,16 +87,16 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
     : undefined;
   let record: {
     /** A named tunnel's JSON log; an unnamed listen has none (its events go to the terminal). */
-    log?: import("../lib/tunnel/daemon/rotating-log.ts").RotatingLog;
-    status: import("../lib/tunnel/daemon/record.ts").StatusRecorder;
-    files: import("../lib/tunnel/daemon/record.ts").NamedTunnelFiles;
+    log?: import("../../lib/tunnel/daemon/rotating-log.ts").RotatingLog;
+    status: import("../../lib/tunnel/daemon/record.ts").StatusRecorder;
+    files: import("../../lib/tunnel/daemon/record.ts").NamedTunnelFiles;
   } | undefined;
   let nameLock: Deno.FsFile | undefined;
   const openRecord = async () => {
     if (request.name === undefined) {
       // An unnamed foreground listen leaves PID and status files too, so `tunnel ps` lists it.
       if (request.mode !== "foreground") return;
-      const rec = await import("../lib/tunnel/daemon/record.ts");
+      const rec = await import("../../lib/tunnel/daemon/record.ts");
       // Only a convenience for `ps`: a folder we cannot write must not stop the tunnel.
       const files = await rec.openUnnamedRecord(io.env).catch(() => undefined);
       if (!files) return;
@@ -110,8 +110,8 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
       return;
     }
     const [{ RotatingLog }, rec] = await Promise.all([
-      import("../lib/tunnel/daemon/rotating-log.ts"),
-      import("../lib/tunnel/daemon/record.ts"),
+      import("../../lib/tunnel/daemon/rotating-log.ts"),
+      import("../../lib/tunnel/daemon/record.ts"),
     ]);
     const files = rec.namedTunnelFiles(request.name, io.env);
     // Held for the life of the process, before anything is written: one process per name.
@@ -156,7 +156,7 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
       return stopped;
     },
     async failure(err) {
-      const { toCliError } = await import("../lib/core/errors.ts");
+      const { toCliError } = await import("../../lib/core/errors.ts");
       const e = toCliError(err);
       // A foreground human run prints the error once, through main's error handler.
       const render = request.mode !== "foreground" || request.json;
@@ -174,7 +174,7 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
       renderer?.finish();
       if (record) {
         await record.status.flush();
-        const rec = await import("../lib/tunnel/daemon/record.ts");
+        const rec = await import("../../lib/tunnel/daemon/record.ts");
         if (record.log) {
           await rec.removePidRecord(record.files);
           record.log.close();
@@ -195,8 +195,8 @@ async function serve(
 ): Promise<void> {
   const io = ctx.io;
   const [{ parseDuration }, { openTunnelProject }] = await Promise.all([
-    import("../lib/tunnel/duration.ts"),
-    import("../lib/tunnel/open.ts"),
+    import("../../lib/tunnel/duration.ts"),
+    import("../../lib/tunnel/open.ts"),
   ]);
   if (request.label !== undefined && request.label.trim() === "") {
     throw new UsageError("--label cannot be empty", "Leave it out for a random label.");
@@ -216,9 +216,9 @@ async function serve(
     },
   );
   const [{ runListen }, { resolveRelaySettings }, ui] = await Promise.all([
-    import("../lib/tunnel/listen.ts"),
-    import("../lib/tunnel/relays.ts"),
-    import("../lib/ui/tunnel.ts"),
+    import("../../lib/tunnel/listen.ts"),
+    import("../../lib/tunnel/relays.ts"),
+    import("../../lib/ui/tunnel.ts"),
   ]);
 
   // First signal: stop and disable. Second: stop waiting for the clean-up.
@@ -235,7 +235,7 @@ async function serve(
   // Without a terminal there is no picker to protect: a signal means "stop" from the start.
   if (request.mode !== "foreground") listenForSignals();
   const interactive = request.mode === "foreground" && io.stdinIsTTY && !request.json;
-  let inspector: import("../lib/tunnel/inspector/session.ts").InspectorSession | undefined;
+  let inspector: import("../../lib/tunnel/inspector/session.ts").InspectorSession | undefined;
   try {
     await runListen({
       client: project.client,
@@ -253,10 +253,10 @@ async function serve(
       startAgent: async (options) => {
         // The picker is over: from here on a signal means "stop and disable".
         listenForSignals();
-        const { startEngineAgent } = await import("../lib/tunnel/engine-agent.ts");
+        const { startEngineAgent } = await import("../../lib/tunnel/engine-agent.ts");
         const agent = await startEngineAgent(options);
         if (request.inspect) {
-          const { openInspector } = await import("../lib/tunnel/inspector/session.ts");
+          const { openInspector } = await import("../../lib/tunnel/inspector/session.ts");
           try {
             inspector = await openInspector(agent, request.inspect, {
               name: request.name,

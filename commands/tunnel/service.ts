@@ -5,17 +5,16 @@
  * exit or a permanent error. The unit only says `tunnel run --name N`; everything else lives in
  * the definition `~/.datumctl/services/<N>.yaml`.
  *
- * Registered after the `tunnel` group (main.ts order), which it adds itself to. `tunnel stop`
- * and `tunnel status` (commands/tunnel-daemon.ts) cover services through
+ * `tunnel stop` and `tunnel status` (./daemon.ts) cover services through
  * lib/tunnel/services/manager.ts.
  */
 import { type Command, Option } from "commander";
-import type { CommandContext, RegisterCommands } from "./command-context.ts";
-import { scopeInputs } from "./command-context.ts";
-import { EXIT_CODES } from "./tunnel.ts";
-import { parseStructuredOutput, renderStructured, successLine } from "../lib/ui/output.ts";
-import { CliError, ExitCode, UsageError } from "../lib/core/errors.ts";
-import { terminalLine } from "../lib/ui/terminal-text.ts";
+import type { CommandContext, RegisterInGroup } from "../command-context.ts";
+import { scopeInputs } from "../command-context.ts";
+import { EXIT_CODES } from "./help.ts";
+import { parseStructuredOutput, renderStructured, successLine } from "../../lib/ui/output.ts";
+import { CliError, ExitCode, UsageError } from "../../lib/core/errors.ts";
+import { terminalLine } from "../../lib/ui/terminal-text.ts";
 
 const SERVICE_EXIT_CAUSES = `
 For services, besides the table in 'datumctl tunnel --help':
@@ -108,7 +107,7 @@ interface InstallFlags {
 /** `--inspect [ADDR]` as the definition stores it (`on` or the checked address). */
 async function inspectValue(value: string | boolean | undefined): Promise<string | undefined> {
   if (value === undefined) return undefined;
-  const { parseInspectAddress } = await import("../lib/tunnel/inspector/address.ts");
+  const { parseInspectAddress } = await import("../../lib/tunnel/inspector/address.ts");
   parseInspectAddress(value);
   return value === true ? "on" : String(value);
 }
@@ -123,8 +122,8 @@ async function installAction(ctx: CommandContext, cmd: Command, flags: InstallFl
     );
   }
   const [{ planInstall, applyInstall }, { selfCommand }] = await Promise.all([
-    import("../lib/tunnel/services/install.ts"),
-    import("../lib/process/self-command.ts"),
+    import("../../lib/tunnel/services/install.ts"),
+    import("../../lib/process/self-command.ts"),
   ]);
   const plan = await planInstall({
     name: flags.name,
@@ -215,7 +214,7 @@ ${EXIT_CODES}`,
       async (flags: { name: string; system?: boolean; purge?: boolean; output?: string }) => {
         const io = ctx.io;
         const format = parseStructuredOutput(flags.output);
-        const { uninstallService } = await import("../lib/tunnel/services/uninstall.ts");
+        const { uninstallService } = await import("../../lib/tunnel/services/uninstall.ts");
         const result = await uninstallService({
           name: flags.name,
           system: !!flags.system,
@@ -253,7 +252,7 @@ ${EXIT_CODES}`,
     .action(async (flags: { name: string }) => {
       const io = ctx.io;
       const { findInstalledService, requireManager, startService } = await import(
-        "../lib/tunnel/services/manager.ts"
+        "../../lib/tunnel/services/manager.ts"
       );
       const svc = await findInstalledService(flags.name, io.env);
       if (!svc) throw notInstalled(flags.name);
@@ -293,9 +292,9 @@ ${EXIT_CODES}`,
       const io = ctx.io;
       const [{ readServiceDefinition }, { definitionEnvironment }, { serveTunnel }] = await Promise
         .all([
-          import("../lib/tunnel/services/definition.ts"),
-          import("../lib/tunnel/services/environment.ts"),
-          import("./tunnel-serve.ts"),
+          import("../../lib/tunnel/services/definition.ts"),
+          import("../../lib/tunnel/services/environment.ts"),
+          import("./serve.ts"),
         ]);
       const definition = await readServiceDefinition(flags.name, io.env);
       if (!definition) throw notInstalled(flags.name);
@@ -310,16 +309,14 @@ ${EXIT_CODES}`,
         session: definition.session,
         mode: "service",
         inspect: definition.inspect === undefined ? undefined : (await import(
-          "../lib/tunnel/inspector/address.ts"
+          "../../lib/tunnel/inspector/address.ts"
         )).inspectSettings({ inspect: definition.inspect === "on" ? true : definition.inspect }),
       });
     });
 }
 
-/** Adds `install`, `uninstall`, `start` and `run` to the `tunnel` group, when it exists. */
-export const register: RegisterCommands = (program, ctx) => {
-  const tunnel = program.commands.find((c) => c.name() === "tunnel");
-  if (!tunnel) return;
+/** Adds `install`, `uninstall`, `start` and `run` to the `tunnel` group. */
+export const register: RegisterInGroup = (tunnel, ctx) => {
   registerInstall(tunnel, ctx);
   registerUninstall(tunnel, ctx);
   registerStart(tunnel, ctx);

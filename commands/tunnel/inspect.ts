@@ -7,10 +7,10 @@
  * Exports {@link register}.
  */
 import { Option } from "commander";
-import type { CommandContext, RegisterCommands } from "./command-context.ts";
-import { EXIT_CODES } from "./tunnel.ts";
-import { parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
-import { CliError, ExitCode, UsageError } from "../lib/core/errors.ts";
+import type { CommandContext, RegisterInGroup } from "../command-context.ts";
+import { EXIT_CODES } from "./help.ts";
+import { parseStructuredOutput, renderStructured } from "../../lib/ui/output.ts";
+import { CliError, ExitCode, UsageError } from "../../lib/core/errors.ts";
 
 async function inspectNamed(ctx: CommandContext, flags: InspectFlags): Promise<void> {
   const io = ctx.io;
@@ -23,8 +23,8 @@ async function inspectNamed(ctx: CommandContext, flags: InspectFlags): Promise<v
   }
   const format = parseStructuredOutput(flags.output);
   const [rec, { readInspectorRecord }] = await Promise.all([
-    import("../lib/tunnel/daemon/record.ts"),
-    import("../lib/tunnel/inspector/record.ts"),
+    import("../../lib/tunnel/daemon/record.ts"),
+    import("../../lib/tunnel/inspector/record.ts"),
   ]);
   const view = await rec.inspectNamedTunnel(name, io.env);
   if (view.process !== "running" || !view.pid) {
@@ -54,7 +54,7 @@ async function inspectNamed(ctx: CommandContext, flags: InspectFlags): Promise<v
     io.out(`${record.url}\n`);
   }
   if (flags.open) {
-    const { openInBrowser } = await import("../lib/auth/browser-flow.ts");
+    const { openInBrowser } = await import("../../lib/auth/browser-flow.ts");
     openInBrowser(
       record.url,
       io.env,
@@ -69,10 +69,8 @@ interface InspectFlags {
   output?: string;
 }
 
-/** Registers `tunnel inspect` on the existing `tunnel` group. */
-export const register: RegisterCommands = (program, ctx) => {
-  const tunnel = program.commands.find((c) => c.name() === "tunnel");
-  if (!tunnel) throw new Error("register the tunnel group before tunnel inspect");
+/** Adds `tunnel inspect` to the `tunnel` group. */
+export const register: RegisterInGroup = (tunnel, ctx) => {
   tunnel
     .command("inspect")
     .description("Print (or open) the request inspector URL of a running named tunnel")

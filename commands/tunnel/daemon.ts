@@ -4,15 +4,13 @@
  * `tunnel stop --name N`. They read the PID, status and log files a named tunnel's process keeps
  * in its folder (lib/tunnel/daemon/); a PID file whose process is gone is reported as dead,
  * never trusted.
- *
- * Exports {@link register} (adds the commands to the `tunnel` group) and {@link detachListen}.
  */
 import { type Command, Option } from "commander";
-import { type CommandContext, type RegisterCommands, scopeInputs } from "./command-context.ts";
-import { EXIT_CODES } from "./tunnel.ts";
-import { parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
-import { CliError, ExitCode, UsageError } from "../lib/core/errors.ts";
-import { terminalLine } from "../lib/ui/terminal-text.ts";
+import { type CommandContext, type RegisterInGroup, scopeInputs } from "../command-context.ts";
+import { EXIT_CODES } from "./help.ts";
+import { parseStructuredOutput, renderStructured } from "../../lib/ui/output.ts";
+import { CliError, ExitCode, UsageError } from "../../lib/core/errors.ts";
+import { terminalLine } from "../../lib/ui/terminal-text.ts";
 
 /** The flags `listen --detach` passes on. */
 export interface DetachFlags {
@@ -87,10 +85,10 @@ export async function detachListen(
   }
   const [rec, { openTunnelProject }, { startDetachedTunnel }, { parseDuration }] = await Promise
     .all([
-      import("../lib/tunnel/daemon/record.ts"),
-      import("../lib/tunnel/open.ts"),
-      import("../lib/tunnel/daemon/detach.ts"),
-      import("../lib/tunnel/duration.ts"),
+      import("../../lib/tunnel/daemon/record.ts"),
+      import("../../lib/tunnel/open.ts"),
+      import("../../lib/tunnel/daemon/detach.ts"),
+      import("../../lib/tunnel/duration.ts"),
     ]);
   parseDuration(flags.timeout);
   const waitMs = parseDuration(flags.wait, "--wait");
@@ -192,8 +190,8 @@ export async function detachListen(
 /** Every named tunnel with a folder here, and every installed service (which may not have run). */
 async function allViews(ctx: CommandContext) {
   const [rec, { listServiceDefinitions }] = await Promise.all([
-    import("../lib/tunnel/daemon/record.ts"),
-    import("../lib/tunnel/services/definition.ts"),
+    import("../../lib/tunnel/daemon/record.ts"),
+    import("../../lib/tunnel/services/definition.ts"),
   ]);
   const [folders, services] = await Promise.all([
     rec.listNamedTunnelNames(ctx.io.env),
@@ -236,7 +234,7 @@ ${EXIT_CODES}`,
     .action(async (flags: { all?: boolean; output?: string }) => {
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
-      const { psRows, renderPsTable } = await import("../lib/ui/tunnel-records.ts");
+      const { psRows, renderPsTable } = await import("../../lib/ui/tunnel-records.ts");
       const views = await allViews(ctx);
       const rows = psRows(views.map((v) => v.view))
         .map((row, i) => ({ ...row, installed: views[i].installed }))
@@ -280,8 +278,8 @@ ${EXIT_CODES}`,
       const name = requireName(positional, flags.name, "tunnel status");
       const format = parseStructuredOutput(flags.output);
       const [rec, ui] = await Promise.all([
-        import("../lib/tunnel/daemon/record.ts"),
-        import("../lib/ui/tunnel-records.ts"),
+        import("../../lib/tunnel/daemon/record.ts"),
+        import("../../lib/ui/tunnel-records.ts"),
       ]);
       const view = await rec.inspectNamedTunnel(name, io.env);
       const service = await installedServiceState(name, io.env);
@@ -343,9 +341,9 @@ ${EXIT_CODES}`,
       }
       const tail = tailLines(flags);
       const [rec, reader, { formatLogLine }] = await Promise.all([
-        import("../lib/tunnel/daemon/record.ts"),
-        import("../lib/tunnel/daemon/log-reader.ts"),
-        import("../lib/ui/tunnel-records.ts"),
+        import("../../lib/tunnel/daemon/record.ts"),
+        import("../../lib/tunnel/daemon/log-reader.ts"),
+        import("../../lib/ui/tunnel-records.ts"),
       ]);
       const files = rec.namedTunnelFiles(name, io.env);
       const show = (line: string) => io.out((raw ? line : formatLogLine(line)) + "\n");
@@ -402,7 +400,7 @@ function tailLines(flags: LogsFlags): number | undefined {
 type Env = (name: string) => string | undefined;
 
 async function installedService(name: string, env: Env) {
-  const { findInstalledService } = await import("../lib/tunnel/services/manager.ts");
+  const { findInstalledService } = await import("../../lib/tunnel/services/manager.ts");
   return await findInstalledService(name, env);
 }
 
@@ -410,7 +408,7 @@ async function installedService(name: string, env: Env) {
 async function installedServiceState(name: string, env: Env) {
   const svc = await installedService(name, env);
   if (!svc) return undefined;
-  const manager = await import("../lib/tunnel/services/manager.ts");
+  const manager = await import("../../lib/tunnel/services/manager.ts");
   const base = { unit: svc.unitName, manager: svc.manager, scope: svc.scope, path: svc.unitPath };
   try {
     await manager.requireManager(svc, env);
@@ -450,9 +448,9 @@ ${EXIT_CODES}`,
       const name = requireName(positional, flags.name, "tunnel stop");
       const format = parseStructuredOutput(flags.output);
       const [rec, { isSameProcessAlive }, { abortableSleep }] = await Promise.all([
-        import("../lib/tunnel/daemon/record.ts"),
-        import("../lib/tunnel/daemon/process.ts"),
-        import("../lib/tunnel/quota.ts"),
+        import("../../lib/tunnel/daemon/record.ts"),
+        import("../../lib/tunnel/daemon/process.ts"),
+        import("../../lib/tunnel/quota.ts"),
       ]);
       const view = await rec.inspectNamedTunnel(name, io.env);
       const report = (result: Record<string, unknown>, text: string) => {
@@ -462,7 +460,7 @@ ${EXIT_CODES}`,
       // An installed service is stopped through its manager, so it is not restarted behind us.
       const svc = await installedService(name, io.env);
       if (svc) {
-        const manager = await import("../lib/tunnel/services/manager.ts");
+        const manager = await import("../../lib/tunnel/services/manager.ts");
         await manager.requireManager(svc, io.env);
         const state = await manager.serviceState(svc);
         if (state.active) {
@@ -519,7 +517,7 @@ ${EXIT_CODES}`,
         const projectId = view.status?.project;
         let disabled = false;
         if (tunnelId && projectId) {
-          const { openTunnelProject, machineService } = await import("../lib/tunnel/open.ts");
+          const { openTunnelProject, machineService } = await import("../../lib/tunnel/open.ts");
           const project = await openTunnelProject(
             { ...scopeInputs(cmd, io), project: projectId, organization: undefined },
             { name, warn: (m) => io.err(terminalLine(m)) },
@@ -548,10 +546,8 @@ interface StopFlags {
   output?: string;
 }
 
-/** Registers `tunnel ps|status|logs|stop` on the existing `tunnel` group. */
-export const register: RegisterCommands = (program, ctx) => {
-  const tunnel = program.commands.find((c) => c.name() === "tunnel");
-  if (!tunnel) throw new Error("register the tunnel group before its daemon commands");
+/** Adds `tunnel ps|status|logs|stop` to the `tunnel` group. */
+export const register: RegisterInGroup = (tunnel, ctx) => {
   registerPs(tunnel, ctx);
   registerStatus(tunnel, ctx);
   registerLogs(tunnel, ctx);

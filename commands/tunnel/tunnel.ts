@@ -6,56 +6,19 @@
  * Everything heavy (credentials, the tunnel engine, prompts) is imported inside the actions.
  */
 import { Command, Option } from "commander";
-import { type CommandContext, type RegisterCommands, scopeInputs } from "./command-context.ts";
-import { parseOutputFormat, parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
-import { UsageError } from "../lib/core/errors.ts";
-import { terminalLine } from "../lib/ui/terminal-text.ts";
-import type { IO } from "../lib/core/io.ts";
-
-/** The tunnel commands' exit-code table, printed once: at the end of `tunnel --help`. */
-const EXIT_CODE_TABLE = `
-Exit codes (sysexits, the same for every tunnel command):
-  0    success; also a clean Ctrl-C/SIGTERM stop (the tunnel is disabled first)
-  1    generic runtime error (e.g. no project selected anywhere)
-  2    misuse: invalid flag or value, missing or conflicting options, nothing to choose
-       without a terminal
-  64   rejected on meaning: no such tunnel, --id and --endpoint disagree, a name already
-       served or installed, a tunnel deleted on the server
-  65   data error: a malformed local file (listen_key, state.yml, endpoint.yml, a service
-       definition) or server answer; the file is left as it is
-  69   service unavailable: control plane unreachable or failing (retryable)
-  75   temporary failure: still provisioning or not yet reachable within --timeout, or a
-       stop still in progress (retryable)
-  77   permission denied: not logged in, login expired or revoked, not allowed in the
-       project, --system without root
-  78   configuration: install --system without a service-account session, no service
-       definition or service manager, iroh DNS owned by another Connector
-       (DeferredToOwner), no tunnel engine for this platform
-A supervisor should restart on 69 and 75 and stop on 64, 65, 77 and 78.`;
-
-/** The one line every tunnel subcommand's help ends with, pointing at the table. */
-export const EXIT_CODES = `
-Exit codes: see 'datumctl tunnel --help' (restart on 69 and 75; stop on 64, 65, 77, 78).`;
-
-const ENVIRONMENT = `
-Environment:
-  DATUM_PROJECT                 the project for one command (like --project)
-  DATUM_CONNECT_REPO            data folder shared with datum-connect (like --repo)
-  DATUM_CONNECT_RELAY_URLS      iroh relays to use instead of Datum's (comma/space separated)
-  DATUMCTL_TUNNEL_RELAY         datum | disabled | relay URLs; wins over the above. Relays are
-                                disabled by default when the API is on a loopback address
-  DATUMCTL_TUNNEL_BIND          ip:port for the agent's UDP socket
-  DATUMCTL_TUNNEL_GATEWAY       send the public-URL check to this local gateway with the
-                                tunnel's hostname as Host. Not needed for the local stack: its
-                                gateway is found in the HTTPProxy status (.localhost only)
-  DATUM_CONNECT_CREATE_TRAFFIC_PROTECTION_POLICIES=1  also create an OWASP policy per tunnel`;
+import { type CommandContext, type RegisterInGroup, scopeInputs } from "../command-context.ts";
+import { ENVIRONMENT, EXIT_CODES } from "./help.ts";
+import { parseOutputFormat, parseStructuredOutput, renderStructured } from "../../lib/ui/output.ts";
+import { UsageError } from "../../lib/core/errors.ts";
+import { terminalLine } from "../../lib/ui/terminal-text.ts";
+import type { IO } from "../../lib/core/io.ts";
 
 function repoFlag(cmd: Command): string | undefined {
   return (cmd.optsWithGlobals() as { repo?: string }).repo;
 }
 
 async function openProject(cmd: Command, io: IO, name?: string) {
-  const { openTunnelProject } = await import("../lib/tunnel/open.ts");
+  const { openTunnelProject } = await import("../../lib/tunnel/open.ts");
   return await openTunnelProject(scopeInputs(cmd, io), {
     repo: repoFlag(cmd),
     name,
@@ -105,13 +68,13 @@ ${EXIT_CODES}`,
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
       const project = await openProject(cmd, io, flags.name);
-      const { listingService } = await import("../lib/tunnel/open.ts");
+      const { listingService } = await import("../../lib/tunnel/open.ts");
       const tunnels = await (await listingService(project)).list();
       if (format) {
         io.out(renderStructured(tunnels, format));
         return;
       }
-      const { renderTunnelList } = await import("../lib/ui/tunnel.ts");
+      const { renderTunnelList } = await import("../../lib/ui/tunnel.ts");
       io.out(renderTunnelList(tunnels));
     });
 }
@@ -200,20 +163,20 @@ ${EXIT_CODES}`,
           "e.g. 'datumctl tunnel listen localhost:8080'.",
         );
       }
-      const { endpointFromArgument } = await import("../lib/tunnel/endpoint.ts");
+      const { endpointFromArgument } = await import("../../lib/tunnel/endpoint.ts");
       // A bare port means localhost:PORT however it is given (argument or --endpoint).
       const given = argument ?? flags.endpoint;
       const endpoint = given !== undefined ? endpointFromArgument(given) : undefined;
       const inspect = flags.inspect !== undefined ||
           flags.inspectBodyLimit !== undefined || flags.inspectShowSecrets
-        ? (await import("../lib/tunnel/inspector/address.ts")).inspectSettings(flags)
+        ? (await import("../../lib/tunnel/inspector/address.ts")).inspectSettings(flags)
         : undefined;
       if (flags.detach) {
-        const { detachListen } = await import("./tunnel-daemon.ts");
+        const { detachListen } = await import("./daemon.ts");
         await detachListen(ctx, cmd, { ...flags, endpoint, json });
         return;
       }
-      const { serveTunnel } = await import("./tunnel-serve.ts");
+      const { serveTunnel } = await import("./serve.ts");
       await serveTunnel(ctx, cmd, {
         endpoint,
         id: flags.id,
@@ -274,13 +237,13 @@ ${EXIT_CODES}`,
       ) => {
         const io = ctx.io;
         const format = parseStructuredOutput(flags.output);
-        const { endpointFromArgument, parseTarget } = await import("../lib/tunnel/endpoint.ts");
+        const { endpointFromArgument, parseTarget } = await import("../../lib/tunnel/endpoint.ts");
         const endpoint = flags.endpoint !== undefined
           ? endpointFromArgument(flags.endpoint)
           : undefined;
         if (endpoint !== undefined) parseTarget(endpoint);
         const project = await openProject(cmd, io, flags.name);
-        const { machineService } = await import("../lib/tunnel/open.ts");
+        const { machineService } = await import("../../lib/tunnel/open.ts");
         const service = await machineService(project, {
           onNotice: (text) => io.err(terminalLine(text)),
           connectorClass: connectorClassFrom(io),
@@ -331,8 +294,8 @@ ${EXIT_CODES}`,
       const format = parseStructuredOutput(flags.output);
       const project = await openProject(cmd, io, flags.name);
       const [{ deletingService }, { tunnelNotFound }] = await Promise.all([
-        import("../lib/tunnel/open.ts"),
-        import("../lib/tunnel/service.ts"),
+        import("../../lib/tunnel/open.ts"),
+        import("../../lib/tunnel/service.ts"),
       ]);
       const service = await deletingService(project);
       const existed = await service.delete(flags.id, (m) => io.err(terminalLine(`warning: ${m}`)));
@@ -345,30 +308,8 @@ ${EXIT_CODES}`,
     });
 }
 
-/** Registers `tunnel` and its subcommands. */
-export const register: RegisterCommands = (program, ctx) => {
-  const tunnel = program
-    .command("tunnel")
-    .description("Expose a local service at a public HTTPS URL (iroh tunnels)")
-    .option("-r, --repo <dir>", "data folder shared with datum-connect (env DATUM_CONNECT_REPO)")
-    .addHelpText(
-      "after",
-      `
-Tunnels belong to a project: --project ID, DATUM_PROJECT, or the current context.
-Each machine has one iroh identity per project, in <repo>/projects/<project>/listen_key;
-a named tunnel (--name N) has its own, under $XDG_DATA_HOME/datumctl/connect/N/, and can run
-in the foreground, in the background (listen --detach) or as a system service (install).
-
-Examples:
-  datumctl tunnel listen 8080
-  datumctl tunnel list
-  datumctl tunnel listen 3000 --name web --detach
-  datumctl tunnel ps
-  datumctl tunnel logs web -f
-  datumctl tunnel stop web
-  datumctl tunnel install --name web --endpoint localhost:3000
-${EXIT_CODE_TABLE}`,
-    );
+/** Adds `list`, `listen`, `update` and `delete` to the `tunnel` group. */
+export const register: RegisterInGroup = (tunnel, ctx) => {
   registerList(tunnel, ctx);
   registerListen(tunnel, ctx);
   registerUpdate(tunnel, ctx);
