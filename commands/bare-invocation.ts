@@ -6,11 +6,10 @@
  * arguments" instead of "unknown command … Did you mean …".
  */
 import type { CommandContext } from "./command-context.ts";
-import { loadConfig } from "../lib/store/config.ts";
 import { landingSummary } from "../lib/scope/landing.ts";
 import { renderLanding } from "../lib/ui/landing.ts";
 
 /** Prints the landing page. */
 export async function showLanding(ctx: CommandContext): Promise<void> {
-  ctx.io.out(renderLanding(landingSummary(await loadConfig()), ctx.version));
+  ctx.io.out(renderLanding(landingSummary(await ctx.config()), ctx.version));
 }

@@ -1,9 +1,13 @@
 /**
- * What every command module receives: the IO to write through and the global flags, read with
+ * What every command module receives — the IO to write through, the HTTP client, the clock,
+ * config and credential access ({@link CommandContext}, built by main.ts for a process and by
+ * tests/support/in-process.ts for a test) — and the global flags, read with
  * {@link globalOptions} (and as the scope rule takes them with {@link scopeInputs}).
  */
 import type { Command } from "commander";
 import type { IO } from "../lib/core/io.ts";
+import type { DatumctlConfig } from "../lib/store/config.ts";
+import type { CredentialStore } from "../lib/store/credentials.ts";
 import type { ErrorFormat } from "../lib/ui/error-output.ts";
 import type { ScopeInputs } from "../lib/scope/resolve.ts";
 
@@ -18,11 +22,30 @@ export interface GlobalOptions {
   context?: string;
 }
 
-/** Shared state handed to each command group's `register`. */
+/**
+ * What a command runs with, handed to each command group's `register`: everything that differs
+ * between a process and an in-process test run.
+ */
 export interface CommandContext {
   io: IO;
   /** The datumctl version from deno.json. */
   version: string;
+  /**
+   * The HTTP client. lib/ calls the global `fetch`; main.ts's `run` points it at this one for
+   * the run, so a test can answer every request.
+   */
+  fetch: typeof fetch;
+  /** The clock. */
+  now: () => Date;
+  /** Reads ~/.datumctl/config of the IO's HOME (an empty config when there is none). */
+  config: () => Promise<DatumctlConfig>;
+  /** The credential store of the IO's environment (keychain, or the file under HOME). */
+  credentials: () => Promise<CredentialStore>;
+  /**
+   * All of stdin as text, for `-f -`; absent: the process's stdin, capped
+   * (lib/resources/manifests.ts `readAllStdin`).
+   */
+  readStdin?: () => Promise<string>;
 }
 
 /** The signature every command group module exports as `register`. */

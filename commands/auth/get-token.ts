@@ -34,7 +34,7 @@ export async function printToken(ctx: CommandContext, flags: GetTokenOptions): P
     io.out(token);
     return;
   }
-  const expiry = (await auth.tokens.expiry()) ?? new Date(Date.now() + 5 * 60_000);
+  const expiry = (await auth.tokens.expiry()) ?? new Date(ctx.now().getTime() + 5 * 60_000);
   io.out(JSON.stringify(
     {
       kind: "ExecCredential",

@@ -15,11 +15,8 @@ interface ViewOptions {
 
 async function view(ctx: CommandContext, opts: ViewOptions) {
   const format = parseOutputFormat(opts.output, ["yaml", "json"] as const, "yaml");
-  const [{ loadConfig }, { viewConfig }] = await Promise.all([
-    import("../../lib/store/config.ts"),
-    import("../../lib/store/config-view.ts"),
-  ]);
-  const config = await loadConfig();
+  const { viewConfig } = await import("../../lib/store/config-view.ts");
+  const config = await ctx.config();
   ctx.io.out(renderStructured(viewConfig(config, { raw: opts.raw, minify: opts.minify }), format));
 }
 

@@ -22,7 +22,7 @@ async function apply(
 ) {
   const output = writeOutput(opts.output);
   const dryRun = parseDryRun(opts.dryRun);
-  const manifests = await loadManifestArgs(opts.filename, opts.recursive);
+  const manifests = await loadManifestArgs(ctx, opts.filename, opts.recursive);
   const rc = await openScoped(cmd, ctx, opts.namespace);
   await forEachReporting(cmd, ctx, manifests, async (m) => {
     const result = await rc.apply(m.object, {

@@ -19,7 +19,7 @@ import {
 async function create(cmd: Command, ctx: CommandContext, opts: WriteOptions) {
   const output = writeOutput(opts.output);
   const dryRun = parseDryRun(opts.dryRun);
-  const manifests = await loadManifestArgs(opts.filename, opts.recursive);
+  const manifests = await loadManifestArgs(ctx, opts.filename, opts.recursive);
   const rc = await openScoped(cmd, ctx, opts.namespace);
   await forEachReporting(cmd, ctx, manifests, async (m) => {
     await printWrite(ctx, await rc.create(m.object, { dryRun }), output);

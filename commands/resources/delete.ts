@@ -30,7 +30,7 @@ async function deleteCommand(
   const files = opts.filename ?? [];
   if (files.length > 0) {
     if (args.length > 0) throw new UsageError("give either -f or TYPE NAME…, not both");
-    const manifests = await loadManifestArgs(files, opts.recursive);
+    const manifests = await loadManifestArgs(ctx, files, opts.recursive);
     const rc = await openScoped(cmd, ctx, opts.namespace);
     await forEachReporting(cmd, ctx, manifests, async (m) => {
       const result = await rc.deleteManifest(m.object, {

@@ -15,7 +15,7 @@ async function diff(
   opts: WriteOptions & { forceConflicts?: boolean },
 ): Promise<number> {
   try {
-    const manifests = await loadManifestArgs(opts.filename, opts.recursive);
+    const manifests = await loadManifestArgs(ctx, opts.filename, opts.recursive);
     const rc = await openScoped(cmd, ctx, opts.namespace);
     const results = [];
     for (const m of manifests) {

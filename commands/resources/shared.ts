@@ -108,11 +108,15 @@ export function importYamlModule<T>(specifier: string): Promise<T> {
 }
 
 /** Reads the `-f` manifests (files, folders, `-` for stdin). */
-export async function loadManifestArgs(files: string[], recursive?: boolean): Promise<Manifest[]> {
+export async function loadManifestArgs(
+  ctx: CommandContext,
+  files: string[],
+  recursive?: boolean,
+): Promise<Manifest[]> {
   const { loadManifests, readAllStdin } = await importYamlModule<
     typeof import("../../lib/resources/manifests.ts")
   >("../../lib/resources/manifests.ts");
-  return await loadManifests(files, { readStdin: readAllStdin, recursive });
+  return await loadManifests(files, { readStdin: ctx.readStdin ?? readAllStdin, recursive });
 }
 
 /** Opens the control plane a type request goes to (the organization's for projects). */
