@@ -7,12 +7,12 @@
  */
 import type { Command } from "commander";
 import denoJson from "./deno.json" with { type: "json" };
-import { processIO } from "./lib/core/io.ts";
+import { type IO, processIO } from "./lib/core/io.ts";
 import { takeNotes } from "./lib/core/notes.ts";
 import { terminalLine } from "./lib/ui/terminal-text.ts";
 import { ExitCode, ExitStatus, toCliError } from "./lib/core/errors.ts";
 import { type ErrorFormat, formatError } from "./lib/ui/error-output.ts";
-import type { CommandContext } from "./commands/context.ts";
+import type { CommandContext } from "./commands/command-context.ts";
 import { runFastPath } from "./commands/fast-path.ts";
 
 /** commands/program.ts (commander and the command groups), for the command lines that need it. */
@@ -21,6 +21,44 @@ function programModule(): Promise<typeof import("./commands/program.ts")> {
   // the program starts, which would load commander and every command for `--version` too.
   const specifier = "./commands/program.ts";
   return import(specifier);
+}
+
+/**
+ * A computed-specifier `import()` (see {@link programModule}) of a module the context loads only
+ * when a command asks for it.
+ */
+function importModule<T>(specifier: string): Promise<T> {
+  return import(specifier);
+}
+
+/**
+ * The context of a process run: its stdin/stdout/stderr and environment (or `io`'s), the
+ * network, the clock; config and credentials under the IO's HOME.
+ */
+export function processContext(
+  io: IO = processIO(),
+  version: string = denoJson.version,
+): CommandContext {
+  const env = (name: string) => io.env(name);
+  return {
+    io,
+    version,
+    fetch: globalThis.fetch,
+    now: () => new Date(),
+    config: async () => {
+      const [{ loadConfig }, { configPath }] = await Promise.all([
+        importModule<typeof import("./lib/store/config.ts")>("./lib/store/config.ts"),
+        importModule<typeof import("./lib/store/paths.ts")>("./lib/store/paths.ts"),
+      ]);
+      return await loadConfig(configPath(env));
+    },
+    credentials: async () => {
+      const { CredentialStore } = await importModule<typeof import("./lib/store/credentials.ts")>(
+        "./lib/store/credentials.ts",
+      );
+      return new CredentialStore({ env, warn: (line) => io.err(`${line}\n`) });
+    },
+  };
 }
 
 function errorFormatFromArgv(args: string[]): ErrorFormat {
@@ -39,11 +77,17 @@ export async function buildProgram(ctx: CommandContext, args?: string[]): Promis
   return await (await programModule()).buildProgram(ctx, args);
 }
 
-/** Runs datumctl with `args` and returns the exit code. */
-export async function run(args: string[]): Promise<number> {
-  const io = processIO();
+/**
+ * Runs datumctl with `args` and returns the exit code; `context` is the process's unless a test
+ * passes its own (tests/support/in-process.ts).
+ */
+export async function run(
+  args: string[],
+  context: CommandContext = processContext(),
+): Promise<number> {
+  let ctx = context;
+  const io = ctx.io;
   const format = errorFormatFromArgv(args);
-  const ctx: CommandContext = { io, version: denoJson.version };
   if (args.includes("--debug") || io.env("DATUMCTL_DEBUG")) {
     // A computed specifier, so that `deno run` does not load it for every command line.
     const trace = "./lib/api/trace.ts";
@@ -51,9 +95,12 @@ export async function run(args: string[]): Promise<number> {
       trace
     ) as typeof import("./lib/api/trace.ts");
     if (args.includes("--debug") || debugEnabled(io.env("DATUMCTL_DEBUG"))) {
-      globalThis.fetch = tracingFetch(globalThis.fetch, (line) => io.err(`${line}\n`));
+      ctx = { ...ctx, fetch: tracingFetch(ctx.fetch, (line) => io.err(`${line}\n`)) };
     }
   }
+  // lib/ calls the global fetch: for this run, that is the context's HTTP client.
+  const globalFetch = globalThis.fetch;
+  globalThis.fetch = ctx.fetch;
   try {
     if (!(await runFastPath(args, ctx))) await (await programModule()).runCommander(args, ctx);
     return ExitCode.ok;
@@ -70,6 +117,7 @@ export async function run(args: string[]): Promise<number> {
     io.err(formatError(cliError, format));
     return cliError.exitCode;
   } finally {
+    globalThis.fetch = globalFetch;
     // What lib/store changed on its own (e.g. a folder it closed to other users).
     for (const note of takeNotes()) io.err(terminalLine(`note: ${note}`));
   }

@@ -11,7 +11,7 @@
  * which prints the usual error or help. The actions are the same functions the commander
  * commands call, so output and exit codes are the same.
  */
-import type { CommandContext, FlagSource } from "./context.ts";
+import type { CommandContext, FlagSource } from "./command-context.ts";
 
 /**
  * `import()` by a computed specifier: `deno run` loads every module a literal `import("…")`
@@ -81,21 +81,23 @@ const CTX_FLAGS: Flag[] = [
 
 async function runCtx(ctx: CommandContext, parsed: Parsed): Promise<void> {
   await yamlIfAsked(parsed);
-  const { listContexts } = await importModule<typeof import("./ctx.ts")>("./ctx.ts");
+  const { listContexts } = await importModule<typeof import("./ctx/ctx.ts")>("./ctx/ctx.ts");
   await listContexts(ctx, parsed.opts);
 }
 
 async function runWhoami(ctx: CommandContext, parsed: Parsed): Promise<void> {
   await yamlIfAsked(parsed);
   const [{ showWhoami }, { scopeInputs }] = await Promise.all([
-    importModule<typeof import("./whoami.ts")>("./whoami.ts"),
-    importModule<typeof import("./context.ts")>("./context.ts"),
+    importModule<typeof import("./auth/whoami.ts")>("./auth/whoami.ts"),
+    importModule<typeof import("./command-context.ts")>("./command-context.ts"),
   ]);
   await showWhoami(ctx, parsed.opts, scopeInputs(flagSource(parsed), ctx.io));
 }
 
 async function runGetToken(ctx: CommandContext, parsed: Parsed): Promise<void> {
-  const { printToken } = await importModule<typeof import("./auth-token.ts")>("./auth-token.ts");
+  const { printToken } = await importModule<typeof import("./auth/get-token.ts")>(
+    "./auth/get-token.ts",
+  );
   await printToken(ctx, { output: "token", ...parsed.opts });
 }
 
@@ -112,7 +114,9 @@ const GET_FLAGS: Flag[] = [
 
 async function runGet(ctx: CommandContext, parsed: Parsed): Promise<void> {
   await yamlIfAsked(parsed);
-  const { get } = await importModule<typeof import("./resources.ts")>("./resources.ts");
+  const { get } = await importModule<typeof import("./resources/get.ts")>(
+    "./resources/get.ts",
+  );
   await get(flagSource(parsed), ctx, parsed.operands, parsed.opts);
 }
 
@@ -210,7 +214,7 @@ async function complete(ctx: CommandContext, words: string[]): Promise<boolean> 
   if (!tree) return false;
   const [{ completeWords }, { localValues }] = await Promise.all([
     importModule<typeof import("../lib/ui/completion.ts")>("../lib/ui/completion.ts"),
-    importModule<typeof import("./completion-values.ts")>("./completion-values.ts"),
+    importModule<typeof import("./completion/values.ts")>("./completion/values.ts"),
   ]);
   ctx.io.out(await completeWords(tree, words, await localValues(words)));
   return true;
@@ -222,7 +226,9 @@ async function complete(ctx: CommandContext, words: string[]): Promise<boolean> 
  */
 export async function runFastPath(args: string[], ctx: CommandContext): Promise<boolean> {
   if (args.length === 0) {
-    const { showLanding } = await importModule<typeof import("./landing.ts")>("./landing.ts");
+    const { showLanding } = await importModule<typeof import("./bare-invocation.ts")>(
+      "./bare-invocation.ts",
+    );
     await showLanding(ctx);
     return true;
   }

@@ -21,12 +21,11 @@ export interface CommandGroup {
 
 /** Every group, in help order. */
 export const COMMAND_GROUPS: CommandGroup[] = [
-  { names: ["login"], modules: ["./login.ts"] },
-  { names: ["logout"], modules: ["./logout.ts"] },
-  { names: ["whoami"], modules: ["./whoami.ts"] },
-  // kubeconfig adds `auth update-kubeconfig` to the group auth creates.
-  { names: ["auth"], modules: ["./auth.ts", "./kubeconfig.ts"] },
-  { names: ["ctx", "context"], modules: ["./ctx.ts"] },
+  { names: ["login"], modules: ["./auth/login.ts"] },
+  { names: ["logout"], modules: ["./auth/logout.ts"] },
+  { names: ["whoami"], modules: ["./auth/whoami.ts"] },
+  { names: ["auth"], modules: ["./auth/auth.ts"] },
+  { names: ["ctx", "context"], modules: ["./ctx/ctx.ts"] },
   {
     names: [
       "get",
@@ -44,25 +43,31 @@ export const COMMAND_GROUPS: CommandGroup[] = [
       "api-versions",
       "explain",
     ],
-    modules: ["./resources.ts"],
-  },
-  { names: ["api"], modules: ["./api.ts"] },
-  // tunnel.ts creates the group; the others add to it, so they come after it.
-  {
-    names: ["tunnel"],
+    // One module per verb; label.ts registers annotate too.
     modules: [
-      "./tunnel.ts",
-      "./tunnel-selftest.ts",
-      "./tunnel-daemon.ts",
-      "./tunnel-service.ts",
-      "./tunnel-inspect.ts",
+      "./resources/get.ts",
+      "./resources/describe.ts",
+      "./resources/create.ts",
+      "./resources/apply.ts",
+      "./resources/diff.ts",
+      "./resources/delete.ts",
+      "./resources/edit.ts",
+      "./resources/api-resources.ts",
+      "./resources/api-versions.ts",
+      "./resources/explain.ts",
+      "./resources/patch.ts",
+      "./resources/label.ts",
+      "./resources/wait.ts",
     ],
   },
-  { names: ["mcp"], modules: ["./mcp.ts"] },
-  { names: ["completion", "complete"], modules: ["./completion.ts"], wholeTree: true },
-  { names: ["update"], modules: ["./update.ts"], always: true },
-  { names: ["version"], modules: ["./version.ts"] },
-  { names: ["config"], modules: ["./config.ts"] },
+  { names: ["api"], modules: ["./api/proxy.ts"] },
+  // The index creates the group and hands it to each module that adds to it.
+  { names: ["tunnel"], modules: ["./tunnel/index.ts"] },
+  { names: ["mcp"], modules: ["./mcp/mcp.ts"] },
+  { names: ["completion", "complete"], modules: ["./completion/completion.ts"], wholeTree: true },
+  { names: ["update"], modules: ["./update/update.ts"], always: true },
+  { names: ["version"], modules: ["./version/version.ts"] },
+  { names: ["config"], modules: ["./config/config.ts"] },
 ];
 
 /**
@@ -73,12 +78,15 @@ export const COMMAND_GROUPS: CommandGroup[] = [
 export const COMPUTED_IMPORTS: string[] = [
   "./program.ts",
   ...COMMAND_GROUPS.flatMap((g) => g.modules),
-  "./context.ts",
-  "./auth-token.ts",
-  "./landing.ts",
+  "./command-context.ts",
+  "./auth/get-token.ts",
+  "./bare-invocation.ts",
   "./tree-cache.ts",
-  "./completion-values.ts",
+  "./completion/values.ts",
   "../lib/ui/completion.ts",
+  "../lib/store/config.ts",
+  "../lib/store/paths.ts",
+  "../lib/store/credentials.ts",
   "../lib/yaml.ts",
   "../lib/api/trace.ts",
   "../lib/auth/login-check.ts",

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { UsageError } from "../lib/core/errors.ts";
-import type { CommandContext, RegisterCommands } from "./context.ts";
+import type { CommandContext, RegisterCommands } from "./command-context.ts";
 import { groupsFor } from "./groups.ts";
 
 /**

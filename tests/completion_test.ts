@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Command } from "commander";
-import { buildProgram } from "../main.ts";
+import { buildProgram, processContext } from "../main.ts";
 import { memoryIO } from "../lib/core/io.ts";
 import {
   type Candidate,
@@ -19,7 +19,7 @@ import { cliCommand, isolatedEnv, makeHome, runCli } from "./support/cli.ts";
 const NO_VALUES = { contexts: [], tunnelIds: [] };
 
 async function program(): Promise<Command> {
-  return await buildProgram({ io: memoryIO(), version: "0.0.0-test" });
+  return await buildProgram(processContext(memoryIO(), "0.0.0-test"));
 }
 
 function values(answer: string): string[] {

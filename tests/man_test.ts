@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Command } from "commander";
-import { buildProgram } from "../main.ts";
+import { buildProgram, processContext } from "../main.ts";
 import { memoryIO } from "../lib/core/io.ts";
 import { manPageName } from "../lib/ui/manpage.ts";
 
@@ -23,7 +23,7 @@ Deno.test("`deno task man` writes a page for every command, and groff reads each
       stderr: "piped",
     }).output();
     assert.equal(res.code, 0, new TextDecoder().decode(res.stderr));
-    const paths = commandPaths(await buildProgram({ io: memoryIO(), version: "test" }));
+    const paths = commandPaths(await buildProgram(processContext(memoryIO(), "test")));
     assert.ok(paths.includes("datumctl completion"));
     const written = new Set<string>();
     for await (const entry of Deno.readDir(out)) written.add(entry.name);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { parse } from "yaml";
 import type { Command } from "commander";
 import { assetName, RELEASE_TARGETS } from "../lib/release/platform.ts";
-import { buildProgram } from "../main.ts";
+import { buildProgram, processContext } from "../main.ts";
 import { memoryIO } from "../lib/core/io.ts";
 
 interface Step {
@@ -87,7 +87,7 @@ Deno.test("publishing checks the tag, writes SHA256SUMS and VERSION, ships insta
 });
 
 Deno.test("the commands the smoke test runs exist: tunnel listen and the hidden self-test", async () => {
-  const program = await buildProgram({ io: memoryIO(), version: "test" });
+  const program = await buildProgram(processContext(memoryIO(), "test"));
   const tunnel = program.commands.find((c) => c.name() === "tunnel") as Command | undefined;
   assert.ok(tunnel, "no tunnel group");
   const names = tunnel.commands.map((c) => c.name());

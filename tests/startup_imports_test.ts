@@ -39,24 +39,24 @@ const HOT_COMMANDS: {
   { argv: ["--help"], entries: ["commands/tree-cache.ts"], budget: { executed: 10, total: 12 } },
   {
     argv: ["complete", "--", "ctx", "use", ""],
-    entries: ["commands/tree-cache.ts", "lib/ui/completion.ts", "commands/completion-values.ts"],
+    entries: ["commands/tree-cache.ts", "lib/ui/completion.ts", "commands/completion/values.ts"],
     budget: { executed: 12, total: 17 },
   },
-  { argv: ["ctx"], entries: ["commands/ctx.ts"], budget: { executed: 32, total: 42 } },
+  { argv: ["ctx"], entries: ["commands/ctx/ctx.ts"], budget: { executed: 32, total: 42 } },
   {
     // --offline: the config-only path (plain whoami also asks the server).
     argv: ["whoami", "--offline"],
-    entries: ["commands/whoami.ts", "commands/context.ts"],
+    entries: ["commands/auth/whoami.ts", "commands/command-context.ts"],
     budget: { executed: 33, total: 36 },
   },
   {
     argv: ["auth", "get-token", "-o", "client.authentication.k8s.io/v1"],
-    entries: ["commands/auth-token.ts"],
+    entries: ["commands/auth/get-token.ts"],
     budget: { executed: 11, total: 30 },
   },
   {
     argv: ["get", "connectors"],
-    entries: ["commands/resources.ts"],
+    entries: ["commands/resources/get.ts"],
     budget: { executed: 20, total: 65 },
   },
 ];

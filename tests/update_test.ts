@@ -9,8 +9,9 @@ import {
   replaceBinary,
 } from "../lib/release/update.ts";
 import { updateCheckPath, UpdateNotice } from "../lib/release/update-notice.ts";
-import { attachUpdateNotice, type UpdateEnvironment } from "../commands/update.ts";
+import { attachUpdateNotice, type UpdateEnvironment } from "../commands/update/update.ts";
 import { memoryIO } from "../lib/core/io.ts";
+import { processContext } from "../main.ts";
 import { CliError } from "../lib/core/errors.ts";
 import { fakeBinary, withFakeRelease } from "./support/release-server.ts";
 import { makeHome, runCli } from "./support/cli.ts";
@@ -182,7 +183,7 @@ async function runWithNotice(
     fetch,
     now: () => opts.now,
   };
-  attachUpdateNotice(program, { io, version: "0.1.0" }, env);
+  attachUpdateNotice(program, processContext(io, "0.1.0"), env);
   await program.parseAsync(["ctx"], { from: "user" });
   assert.equal(io.stdout, "contexts\n");
   return io.stderr;
@@ -264,7 +265,7 @@ Deno.test("completion answers and `update` itself never carry the notice", async
       fetch,
       now: () => Date.parse("2026-01-01T00:00:00Z"),
     };
-    attachUpdateNotice(program, { io, version: "0.1.0" }, env);
+    attachUpdateNotice(program, processContext(io, "0.1.0"), env);
     for (const name of ["complete", "completion", "update"]) {
       await program.parseAsync([name], { from: "user" });
     }

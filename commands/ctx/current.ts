@@ -3,18 +3,17 @@
  * `kubectl config current-context`; `-o json|yaml` prints the whole context.
  */
 import type { Command } from "commander";
-import type { CommandContext } from "../context.ts";
+import type { CommandContext } from "../command-context.ts";
 import { parseOutputFormat, renderStructured } from "../../lib/ui/output.ts";
 import { CliError } from "../../lib/core/errors.ts";
 
 async function current(ctx: CommandContext, output: string | undefined) {
   const format = parseOutputFormat(output, ["text", "json", "yaml"] as const, "text");
-  const [{ loadConfig }, { currentContext, notLoggedIn }, { contextView }] = await Promise.all([
-    import("../../lib/store/config.ts"),
+  const [{ currentContext, notLoggedIn }, { contextView }] = await Promise.all([
     import("../../lib/auth/sessions.ts"),
     import("../../lib/scope/contexts.ts"),
   ]);
-  const config = await loadConfig();
+  const config = await ctx.config();
   if (config.sessions.length === 0) throw notLoggedIn();
   const context = currentContext(config);
   if (!context) {

@@ -5,15 +5,9 @@
  *   label|annotate TYPE NAME… KEY=VAL… KEY-…  |  TYPE/NAME… KEY=VAL…  [-l SEL | --all]
  */
 import type { Command } from "commander";
-import type { CommandContext, RegisterCommands } from "../context.ts";
+import type { CommandContext, RegisterCommands } from "../command-context.ts";
 import { UsageError } from "../../lib/core/errors.ts";
-import {
-  clientFor,
-  forEachReporting,
-  parseDryRun,
-  parseTypeArgs,
-  writeOutput,
-} from "../resources.ts";
+import { clientFor, forEachReporting, parseDryRun, parseTypeArgs, writeOutput } from "./shared.ts";
 import { printObjects } from "../../lib/ui/printers.ts";
 import type { MetadataField } from "../../lib/resources/labels.ts";
 

@@ -4,9 +4,9 @@
  * merge patch).
  */
 import type { Command } from "commander";
-import type { CommandContext, RegisterCommands } from "../context.ts";
+import type { CommandContext, RegisterCommands } from "../command-context.ts";
 import { UsageError } from "../../lib/core/errors.ts";
-import { clientFor, parseDryRun, parseTypeArgs, writeOutput } from "../resources.ts";
+import { clientFor, parseDryRun, parseTypeArgs, writeOutput } from "./shared.ts";
 import { printObjects } from "../../lib/ui/printers.ts";
 
 interface PatchOptions {

@@ -4,9 +4,9 @@
  * `--for=jsonpath='{.status.phase}'=Running`, each within `--timeout` (default 30s).
  */
 import type { Command } from "commander";
-import type { CommandContext, RegisterCommands } from "../context.ts";
+import type { CommandContext, RegisterCommands } from "../command-context.ts";
 import { UsageError } from "../../lib/core/errors.ts";
-import { clientFor, parseTypeArgs } from "../resources.ts";
+import { clientFor, parseTypeArgs } from "./shared.ts";
 
 interface WaitOptions {
   for?: string;

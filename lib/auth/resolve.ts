@@ -13,6 +13,7 @@
  * issuer is `DATUM_AUTH_ENDPOINT`, else derived (`api.X` → `auth.X`).
  */
 import { loadConfig, type Session } from "../store/config.ts";
+import { configPath } from "../store/paths.ts";
 import { CredentialStore, isServiceAccountCredential } from "../store/credentials.ts";
 import { MAX_API_RESPONSE_BYTES, MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../api/body.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
@@ -193,7 +194,7 @@ async function pickSession(
   options: ResolveAuthOptions,
   required: boolean,
 ): Promise<Session | undefined> {
-  const config = await loadConfig(options.configPath);
+  const config = await loadConfig(options.configPath ?? configPath(options.env));
   if (options.session) {
     const session = config.sessions.find((s) => s.name === options.session);
     if (!session) {

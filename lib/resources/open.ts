@@ -12,6 +12,7 @@ import { ApiClient } from "../api/client.ts";
 import { organizationControlPlaneUrl, userControlPlaneUrl } from "../api/urls.ts";
 import { type AuthContext, subjectOf } from "../auth/token-source.ts";
 import { loadConfig } from "../store/config.ts";
+import { configPath } from "../store/paths.ts";
 import { CliError } from "../core/errors.ts";
 import { type OpenedScope, openScope, storedAuthLoader } from "../scope/open.ts";
 import { resolveScope, type ScopeInputs } from "../scope/resolve.ts";
@@ -105,7 +106,7 @@ export async function openUserPlane(
 ): Promise<{ auth: AuthContext; client: ApiClient }> {
   let sessionName: string | undefined;
   try {
-    sessionName = resolveScope(await loadConfig(), inputs).sessionName;
+    sessionName = resolveScope(await loadConfig(configPath(inputs.env)), inputs).sessionName;
   } catch (err) {
     // The user control plane needs a login, not a context.
     const explicitContext = inputs.context || inputs.env("DATUM_CONTEXT");

@@ -8,6 +8,7 @@
  * `ctx` from the cache stays light.
  */
 import { loadConfig } from "../store/config.ts";
+import { configPath } from "../store/paths.ts";
 import { activeSession, notLoggedIn } from "../auth/sessions.ts";
 import { CliError } from "../core/errors.ts";
 import { type ContextView, contextViews } from "./contexts.ts";
@@ -65,13 +66,14 @@ export async function contextListing(
 ): Promise<ContextListing> {
   const { environmentCredential } = await import("../auth/resolve.ts");
   if (!options.all && environmentCredential(options.env)) return await environmentListing(options);
-  let config = await loadConfig();
+  // The caller's environment decides whose HOME (an in-process test has its own).
+  let config = await loadConfig(configPath(options.env));
   const active = activeSession(config)?.name;
   const sessions = options.all ? config.sessions.map((s) => s.name) : active ? [active] : [];
   if (sessions.length === 0) throw notLoggedIn();
   if (options.refresh || cacheIsStale(config)) {
     await refreshContexts(sessions, { ...options, lenient: !options.refresh });
-    config = await loadConfig();
+    config = await loadConfig(configPath(options.env));
   }
   return { views: contextViews(config, sessions), sessions };
 }
@@ -130,16 +132,17 @@ export async function useContextRefreshing(
   ref: string,
   options: RefreshOptions,
 ): Promise<ContextView> {
+  const path = configPath(options.env);
   try {
-    return await useContext(ref);
+    return await useContext(ref, { configPath: path });
   } catch (err) {
     if (!(err instanceof CliError) || err.code !== "CONTEXT_NOT_FOUND") throw err;
-    const config = await loadConfig();
+    const config = await loadConfig(path);
     const active = activeSession(config)?.name;
     if (!active || !cacheIsStale(config)) throw err;
     await refreshContexts([active], options).catch(() => {
       throw err;
     });
-    return await useContext(ref);
+    return await useContext(ref, { configPath: path });
   }
 }

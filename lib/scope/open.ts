@@ -8,6 +8,7 @@
 import { ApiClient } from "../api/client.ts";
 import type { AuthContext } from "../auth/token-source.ts";
 import { loadConfig } from "../store/config.ts";
+import { configPath } from "../store/paths.ts";
 import { assertOnboarded } from "./onboarding.ts";
 import { controlPlaneUrl, type ResolvedScope, resolveScope, type ScopeInputs } from "./resolve.ts";
 
@@ -58,7 +59,7 @@ export interface OpenScopeOptions {
  * `--project` the cache does not know skips it, as datumctl does), and returns a client.
  */
 export async function openScope(options: OpenScopeOptions): Promise<OpenedScope> {
-  const config = await loadConfig(options.configPath);
+  const config = await loadConfig(options.configPath ?? configPath(options.inputs.env));
   const scope = resolveScope(config, options.inputs);
   const loadAuth = options.loadAuth ?? storedAuthLoader(options.inputs.env);
   const auth = await loadAuth(scope.sessionName);

@@ -12,7 +12,7 @@
  */
 import { loadedYaml } from "../yaml.ts";
 import { renderStructured } from "./output.ts";
-import { renderTable } from "./table.ts";
+import { renderTable, type TableOptions } from "./table.ts";
 import { sanitizeForTerminal } from "./terminal-text.ts";
 import { UsageError } from "../core/errors.ts";
 import { formatJsonPathValue, parseJsonPathExpression, parseJsonPathTemplate } from "./jsonpath.ts";
@@ -144,6 +144,7 @@ export async function printObjects(
   objects: KubeObject[],
   output: ResourceOutput,
   single: boolean,
+  options: TableOptions = {},
 ): Promise<string> {
   const data = single && objects.length === 1 ? objects[0] : asList(objects);
   switch (output.kind) {
@@ -162,7 +163,7 @@ export async function printObjects(
           return values.length === 0 ? "<none>" : values.map(formatJsonPathValue).join(",");
         })
       );
-      return await renderTable(output.columns.map((c) => c.header), rows);
+      return await renderTable(output.columns.map((c) => c.header), rows, options);
     }
     default:
       throw new Error(`printObjects cannot render ${output.kind}`);

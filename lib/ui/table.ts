@@ -42,15 +42,25 @@ function lineOf(cells: string[], widths: number[], widthOf: WidthOf): string {
     .trimEnd() + "\n";
 }
 
+/** How {@link renderTable} prints. */
+export interface TableOptions {
+  /** Leave out the header line (`--no-headers`); the columns keep the headers' widths. */
+  noHeaders?: boolean;
+}
+
 /** Renders rows under headers with three-space gaps, as kubectl does. */
-export async function renderTable(headers: string[], rows: string[][]): Promise<string> {
+export async function renderTable(
+  headers: string[],
+  rows: string[][],
+  options: TableOptions = {},
+): Promise<string> {
   const safeHeaders = sanitizeRow(headers);
   const safeRows = rows.map(sanitizeRow);
   const widthOf = await measurer([...safeHeaders, ...safeRows.flat()]);
   const widths = safeHeaders.map((h, i) =>
     Math.max(widthOf(h), ...safeRows.map((r) => widthOf(r[i] ?? "")))
   );
-  return lineOf(safeHeaders, widths, widthOf) +
+  return (options.noHeaders ? "" : lineOf(safeHeaders, widths, widthOf)) +
     safeRows.map((r) => lineOf(r, widths, widthOf)).join("");
 }
 
