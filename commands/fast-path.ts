@@ -216,7 +216,9 @@ async function complete(ctx: CommandContext, words: string[]): Promise<boolean> 
  */
 export async function runFastPath(args: string[], ctx: CommandContext): Promise<boolean> {
   if (args.length === 0) {
-    const { showLanding } = await importModule<typeof import("./landing.ts")>("./landing.ts");
+    const { showLanding } = await importModule<typeof import("./bare-datumctl.ts")>(
+      "./bare-datumctl.ts",
+    );
     await showLanding(ctx);
     return true;
   }

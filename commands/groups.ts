@@ -75,7 +75,7 @@ export const COMPUTED_IMPORTS: string[] = [
   ...COMMAND_GROUPS.flatMap((g) => g.modules),
   "./context.ts",
   "./auth-token.ts",
-  "./landing.ts",
+  "./bare-datumctl.ts",
   "./tree-cache.ts",
   "./completion-values.ts",
   "../lib/ui/completion.ts",
@@ -84,6 +84,7 @@ export const COMPUTED_IMPORTS: string[] = [
   "../lib/tunnel/state.ts",
   "../lib/resources/manifests.ts",
   "../lib/resources/edit.ts",
+  "../lib/ui/prompter.ts",
 ];
 
 /**

@@ -82,14 +82,14 @@ export const register: RegisterCommands = (program, ctx) => {
         env: (name) => io.env(name),
       });
 
-      const { renderAccessSummary } = await import("../lib/ui/contexts.ts");
+      const { pickContext, renderAccessSummary } = await import("../lib/ui/contexts.ts");
       const { email, name } = outcome.identity;
       if (format === "human") io.out(successLine(io, `Authenticated as ${labelled(name, email)}`));
 
       // Context discovery and selection (lib/scope, issue 5).
       const [{ resolveAuthContext }, { selectContextAfterLogin }] = await Promise.all([
         import("../lib/auth/resolve.ts"),
-        import("../lib/scope/login.ts"),
+        import("../lib/scope/login-contexts.ts"),
       ]);
       const auth = await resolveAuthContext({
         session: outcome.session.name,
@@ -102,6 +102,11 @@ export const register: RegisterCommands = (program, ctx) => {
         io,
         project: global.project,
         organization: global.organization,
+        pick: (views) =>
+          pickContext(io, views, {
+            message: "Select a context to work in:",
+            flag: "--project ID or --organization ID",
+          }),
         onDiscovered: (summary) => {
           if (format === "human") io.out(`\n${renderAccessSummary(summary)}\n`);
         },

@@ -25,14 +25,17 @@ import { alignedRow, columnWidths, renderTable } from "../lib/ui/table.ts";
 import { terminalBlock, terminalLine } from "../lib/ui/terminal-text.ts";
 import {
   describeObject,
-  humanAge,
-  objectsTable,
   parseResourceOutput,
   printObjects,
   type ResourceOutput,
   tableLines,
 } from "../lib/ui/printers.ts";
-import type { KubeObject, KubeTable } from "../lib/resources/objects.ts";
+import {
+  humanAge,
+  type KubeObject,
+  type KubeTable,
+  objectsTable,
+} from "../lib/resources/objects.ts";
 import type { ResourceType } from "../lib/resources/discovery.ts";
 import type { DryRun, ResourceClient, WriteResult } from "../lib/resources/operations.ts";
 import type { ReadOptions } from "../lib/resources/read.ts";
@@ -123,11 +126,15 @@ function importYamlModule<T>(specifier: string): Promise<T> {
   return import(specifier);
 }
 
-async function loadManifestArgs(files: string[], recursive?: boolean): Promise<Manifest[]> {
+async function loadManifestArgs(
+  ctx: CommandContext,
+  files: string[],
+  recursive?: boolean,
+): Promise<Manifest[]> {
   const { loadManifests, readAllStdin } = await importYamlModule<
     typeof import("../lib/resources/manifests.ts")
   >("../lib/resources/manifests.ts");
-  return await loadManifests(files, { readStdin: readAllStdin, recursive });
+  return await loadManifests(files, { readStdin: () => readAllStdin(ctx.io.stdin), recursive });
 }
 
 /** One `get`/`describe`/`delete` request: a type as typed and the names asked for. */
@@ -619,7 +626,7 @@ export function writeOutput(value: string | undefined): ResourceOutput | undefin
 async function create(cmd: Command, ctx: CommandContext, opts: WriteOptions) {
   const output = writeOutput(opts.output);
   const dryRun = parseDryRun(opts.dryRun);
-  const manifests = await loadManifestArgs(opts.filename, opts.recursive);
+  const manifests = await loadManifestArgs(ctx, opts.filename, opts.recursive);
   const rc = await openScoped(cmd, ctx, opts.namespace);
   await forEachReporting(cmd, ctx, manifests, async (m) => {
     await printWrite(ctx, await rc.create(m.object, { dryRun }), output);
@@ -633,7 +640,7 @@ async function apply(
 ) {
   const output = writeOutput(opts.output);
   const dryRun = parseDryRun(opts.dryRun);
-  const manifests = await loadManifestArgs(opts.filename, opts.recursive);
+  const manifests = await loadManifestArgs(ctx, opts.filename, opts.recursive);
   const rc = await openScoped(cmd, ctx, opts.namespace);
   await forEachReporting(cmd, ctx, manifests, async (m) => {
     const result = await rc.apply(m.object, {
@@ -655,7 +662,7 @@ async function deleteCommand(
   const files = opts.filename ?? [];
   if (files.length > 0) {
     if (args.length > 0) throw new UsageError("give either -f or TYPE NAME…, not both");
-    const manifests = await loadManifestArgs(files, opts.recursive);
+    const manifests = await loadManifestArgs(ctx, files, opts.recursive);
     const rc = await openScoped(cmd, ctx, opts.namespace);
     await forEachReporting(cmd, ctx, manifests, async (m) => {
       const result = await rc.deleteManifest(m.object, {
@@ -710,7 +717,7 @@ async function diff(
   opts: WriteOptions & { forceConflicts?: boolean },
 ): Promise<number> {
   try {
-    const manifests = await loadManifestArgs(opts.filename, opts.recursive);
+    const manifests = await loadManifestArgs(ctx, opts.filename, opts.recursive);
     const rc = await openScoped(cmd, ctx, opts.namespace);
     const results = [];
     for (const m of manifests) {

@@ -6,7 +6,7 @@
 import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
 import type { ScopeInputs } from "../lib/scope/resolve.ts";
 import { labelled, parseStructuredOutput, renderStructured } from "../lib/ui/output.ts";
-import { whoami } from "../lib/auth/whoami.ts";
+import { whoami } from "../lib/scope/whoami.ts";
 import { hostOf } from "../lib/auth/endpoints.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
 

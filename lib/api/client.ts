@@ -28,7 +28,7 @@ import {
   readLimitedText,
   readTruncatedText,
   ResponseTooLargeError,
-} from "./body.ts";
+} from "../core/capped-body.ts";
 
 /** The User-Agent datumctl sends: `datumctl/<version>`. */
 export const USER_AGENT = `datumctl/${denoJson.version}`;

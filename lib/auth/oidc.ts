@@ -9,7 +9,11 @@
  * oauth4webapi, so only login code imports it (dynamically).
  */
 import * as oauth from "oauth4webapi";
-import { limitedFetch, MAX_AUTH_RESPONSE_BYTES, ResponseTooLargeError } from "../api/body.ts";
+import {
+  limitedFetch,
+  MAX_AUTH_RESPONSE_BYTES,
+  ResponseTooLargeError,
+} from "../core/capped-body.ts";
 import { CliError, ExitCode, InterruptedError } from "../core/errors.ts";
 import { isLoopbackHost } from "./endpoints.ts";
 

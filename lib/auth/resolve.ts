@@ -13,7 +13,7 @@
  */
 import { loadConfig, type Session } from "../store/config.ts";
 import { CredentialStore, isServiceAccountCredential } from "../store/credentials.ts";
-import { MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../api/body.ts";
+import { MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../core/capped-body.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 import type { AuthContext, Identity } from "./token-source.ts";
 import { hostOf, issuerFromAuthHostname, parseServerUrl, PRODUCTION } from "./endpoints.ts";

@@ -5,7 +5,7 @@
  *
  * Exports {@link postTokenRequest} and {@link TokenEndpointError}.
  */
-import { MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../api/body.ts";
+import { MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../core/capped-body.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 import { isLoopbackHost } from "./endpoints.ts";
 import type { TokenEndpointAnswer } from "./stored-token.ts";

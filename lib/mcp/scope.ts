@@ -12,7 +12,7 @@
  */
 import type { ApiClient } from "../api/client.ts";
 import type { AuthContext } from "../auth/token-source.ts";
-import { type Whoami, whoami } from "../auth/whoami.ts";
+import { type Whoami, whoami } from "../scope/whoami.ts";
 import { openResourceScope, openUserPlane, organizationPlaneOf } from "../resources/open.ts";
 import type { ResourceClient } from "../resources/operations.ts";
 import { loadConfig } from "../store/config.ts";
@@ -125,7 +125,7 @@ export class McpScope {
     return resolveScope(await loadConfig(), this.inputsFor(override));
   }
 
-  /** Who the server's calls run as, with the stored login loaded (lib/auth/whoami.ts). */
+  /** Who the server's calls run as, with the stored login loaded (lib/scope/whoami.ts). */
   async whoami(): Promise<Whoami> {
     return await whoami(this.inputs, { loadLogin: true, warn: this.#warn });
   }

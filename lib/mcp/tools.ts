@@ -22,7 +22,6 @@ import type { ResourceType } from "../resources/discovery.ts";
 import { contextListing } from "../scope/listing.ts";
 import type { ResolvedScope } from "../scope/resolve.ts";
 import { readObjects } from "../resources/read.ts";
-import { describeObject } from "../ui/printers.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 import type { McpScope, ScopeOverride, ScopeSummary } from "./scope.ts";
 import type {
@@ -219,10 +218,14 @@ export async function getResources(
   };
 }
 
-/** `describe`: kubectl-style descriptions of one object or of a listing. */
+/**
+ * `describe`: kubectl-style descriptions of one object or of a listing, each written by
+ * `describe` (the text `datumctl describe` prints, which lib/ui renders).
+ */
 export async function describeResources(
   scope: McpScope,
   options: ScopeOverride & { type: string; name?: string; labelSelector?: string },
+  describe: (object: KubeObject) => string,
 ): Promise<DescribeResult> {
   const read = await readCall(scope, options);
   return {
@@ -230,7 +233,7 @@ export async function describeResources(
     type: typeSummary(read.type),
     descriptions: read.objects.map((o) => ({
       name: o.metadata?.name ?? "",
-      text: describeObject(o),
+      text: describe(o),
     })),
   };
 }

@@ -13,7 +13,7 @@ import { apiHost } from "../api/urls.ts";
 import { cacheDir } from "../store/paths.ts";
 import { readTextIfExists, writePrivateFile } from "../store/files.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
-import { editDistance } from "./edit-distance.ts";
+import { editDistance } from "../edit-distance.ts";
 
 /** One resource type a control plane serves, at one version. */
 export interface ResourceType {

@@ -224,13 +224,13 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
 }
 
 /**
- * Reads all of the process's stdin as text, refusing more than {@link MAX_MANIFEST_BYTES}
- * (it stops reading at the cap instead of buffering whatever is piped in).
+ * Reads all of stdin (the IO's) as text, refusing more than {@link MAX_MANIFEST_BYTES} (it stops
+ * reading at the cap instead of buffering whatever is piped in).
  */
-export async function readAllStdin(): Promise<string> {
+export async function readAllStdin(stdin: ReadableStream<Uint8Array>): Promise<string> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of Deno.stdin.readable) {
+  for await (const chunk of stdin) {
     total += chunk.byteLength;
     if (total > MAX_MANIFEST_BYTES) throw tooLarge("-");
     chunks.push(chunk);

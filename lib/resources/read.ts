@@ -8,8 +8,7 @@
  */
 import { ApiError } from "../api/errors.ts";
 import type { ResourceType } from "./discovery.ts";
-import { objectsTable } from "../ui/printers.ts";
-import type { KubeObject, KubeTable } from "./objects.ts";
+import { type KubeObject, type KubeTable, objectsTable } from "./objects.ts";
 import type { ResourceClient } from "./operations.ts";
 import { isProjectsType, projectDisplayNameOf } from "./organizations.ts";
 

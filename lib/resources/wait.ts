@@ -9,7 +9,7 @@
  */
 import { ApiError } from "../api/errors.ts";
 import { CliError, ExitCode, UsageError } from "../core/errors.ts";
-import { formatJsonPathValue, parseJsonPathExpression } from "../ui/jsonpath.ts";
+import { formatJsonPathValue, parseJsonPathExpression } from "./jsonpath.ts";
 import type { ResourceType } from "./discovery.ts";
 import { isPlainObject, type KubeObject } from "./objects.ts";
 import type { ResourceClient } from "./operations.ts";

@@ -7,7 +7,7 @@
  */
 import { type DatumctlConfig, updateConfig } from "../store/config.ts";
 import { CliError } from "../core/errors.ts";
-import { editDistance } from "../resources/edit-distance.ts";
+import { editDistance } from "../edit-distance.ts";
 import { activeSession, notLoggedIn } from "../auth/sessions.ts";
 import {
   type ContextView,

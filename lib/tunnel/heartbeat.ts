@@ -16,7 +16,7 @@ import { type AgentAddress, buildConnectionDetails, sameConnectionDetails } from
 import { nextBackoffMs, NudgeableSleep } from "./backoff.ts";
 import type { ConnectionDetails, Connector, Lease } from "./resources.ts";
 import { TUNNEL_KINDS } from "./resources.ts";
-import type { TunnelService } from "./service.ts";
+import type { TunnelService } from "./tunnel-api.ts";
 
 /** The lease duration assumed when the Lease does not say (the operator's default). */
 export const DEFAULT_LEASE_SECONDS = 30;

@@ -19,7 +19,7 @@ import {
   namedTunnelDir,
   readListenKey,
 } from "./keys.ts";
-import { TunnelService, type TunnelServiceOptions } from "./service.ts";
+import { TunnelService, type TunnelServiceOptions } from "./tunnel-api.ts";
 
 /** A project ready for tunnel commands. */
 export interface TunnelProject {

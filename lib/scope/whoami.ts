@@ -12,12 +12,12 @@
 import { loadConfig, type Session } from "../store/config.ts";
 import { credentialsFilePath, CredentialStore, storageKindHint } from "../store/credentials.ts";
 import type { StorageKind } from "../store/credentials.ts";
-import { type ResolvedScope, resolveScope, type ScopeInputs } from "../scope/resolve.ts";
-import { bootstrapLegacySession } from "./migrations.ts";
-import { environmentCredential, resolveAuthContext } from "./resolve.ts";
-import { activeSession, hasMultipleEndpoints, notLoggedIn } from "./sessions.ts";
-import { hostOf, PRODUCTION } from "./endpoints.ts";
-import type { AuthContext } from "./token-source.ts";
+import { type ResolvedScope, resolveScope, type ScopeInputs } from "./resolve.ts";
+import { bootstrapLegacySession } from "../auth/migrations.ts";
+import { environmentCredential, resolveAuthContext } from "../auth/resolve.ts";
+import { activeSession, hasMultipleEndpoints, notLoggedIn } from "../auth/sessions.ts";
+import { hostOf, PRODUCTION } from "../auth/endpoints.ts";
+import type { AuthContext } from "../auth/token-source.ts";
 
 /** Where the credential in use comes from (a stored login says where its secret is kept). */
 export type WhoamiCredentials =

@@ -7,8 +7,8 @@
  */
 import type { CommandContext } from "./context.ts";
 import { loadConfig } from "../lib/store/config.ts";
-import { landingSummary } from "../lib/scope/landing.ts";
-import { renderLanding } from "../lib/ui/landing.ts";
+import { landingSummary } from "../lib/scope/landing-summary.ts";
+import { renderLanding } from "../lib/ui/landing-page.ts";
 
 /** Prints the landing page. */
 export async function showLanding(ctx: CommandContext): Promise<void> {

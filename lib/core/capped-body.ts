@@ -8,7 +8,7 @@
  * libraries that read bodies themselves) and {@link ResponseTooLargeError}. Every reader stops
  * reading at the cap and cancels the rest of the stream.
  */
-import { CliError, ExitCode } from "../core/errors.ts";
+import { CliError, ExitCode } from "./errors.ts";
 
 /** The most datumctl buffers of one control-plane answer: 16 MiB. */
 export const MAX_API_RESPONSE_BYTES = 16 * 1024 * 1024;
