@@ -1,5 +1,5 @@
 /**
- * Turning control-plane failures into one readable line (datum-api.md §8).
+ * Turning control-plane failures into one readable line.
  *
  * Exports {@link ApiError} (a `CliError` that keeps the HTTP status and Kubernetes `reason` so
  * callers can branch on them), the builders the client uses for HTTP and network failures, and

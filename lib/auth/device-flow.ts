@@ -41,7 +41,7 @@ export async function deviceLogin(
   reporter: LoginReporter,
 ): Promise<GrantResult> {
   if (!as.device_authorization_endpoint) {
-    // Zitadel serves it at a fixed path even when discovery is trimmed (datum-api.md §2.2).
+    // Zitadel serves it at a fixed path even when discovery is trimmed.
     if (!clientIdForAuthHost(endpoints.authHost)) {
       throw new CliError(
         "DEVICE_FLOW_UNSUPPORTED",

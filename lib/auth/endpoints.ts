@@ -1,7 +1,7 @@
 /**
  * Which servers a login talks to: the API, the OpenID issuer and the public client id.
  *
- * Exports {@link resolveLoginEndpoints} (flags → endpoints, datum-api.md §1), the known
+ * Exports {@link resolveLoginEndpoints} (flags → endpoints), the known
  * environments, {@link parseServerUrl}, {@link isLoopbackHost}, {@link issuerFromAuthHostname},
  * {@link clientIdForAuthHost}, {@link hostOf} and {@link portalForHost}. No network and no heavy
  * imports here: `whoami` and the scope resolver use it too.
@@ -163,7 +163,7 @@ function pickOne(
 }
 
 /**
- * Resolves the login endpoints from flags (datum-api.md §1): production by default; the issuer
+ * Resolves the login endpoints from flags: production by default; the issuer
  * derived from the API host (`api.X` → `auth.X`) and vice versa; the client id by the auth
  * host's suffix, else `--client-id` is required.
  */

@@ -1,6 +1,6 @@
 /**
  * `datumctl login` minus the terminal: pick the flow (browser, device, service-account key),
- * run it, store the credentials and upsert the session (behaviour.md §2.1, §6).
+ * run it, store the credentials and upsert the session.
  *
  * Exports {@link login} with its {@link LoginOptions} and {@link LoginOutcome}. The OIDC flows
  * (oauth4webapi) are imported only when they run. Context discovery and the context picker are

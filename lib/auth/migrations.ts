@@ -1,6 +1,6 @@
 /**
- * Upgrades logins made by older datumctl releases in place, so nobody has to log in again
- * (behaviour.md §6.1, items 1 and 2; item 3 lives in the config parser).
+ * Upgrades logins made by older datumctl releases in place, so nobody has to log in again (the
+ * config's own older layout is upgraded by its parser, lib/store/config.ts).
  *
  * Exports {@link migrateUserKeys} (session keys without `@<auth host>` are copied to the
  * environment-scoped key) and {@link bootstrapLegacySession} (credentials in the store but no

@@ -2,7 +2,7 @@
  * Turns "which login?" into an {@link AuthContext}: the one entry point API, resource and tunnel
  * code use to get a bearer token.
  *
- * Exports {@link resolveAuthContext} and {@link environmentCredential}. Order:
+ * Order:
  * 1. `DATUM_TOKEN=<access token>`: used as is (CI, no stored login);
  * 2. `DATUM_CREDENTIALS=<key file>`: a service-account key, tokens minted in memory;
  * 3. a stored session: the one named, else the session of the given context, else the active

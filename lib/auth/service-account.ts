@@ -1,5 +1,5 @@
 /**
- * Service-account logins (RFC 7523 JWT bearer, datum-api.md §2.5): read a Datum key file, mint a
+ * Service-account logins (RFC 7523 JWT bearer): read a Datum key file, mint a
  * short-lived RS256 assertion and exchange it for an access token. There is no refresh token; a
  * new assertion is minted whenever the token runs out.
  *
@@ -111,7 +111,7 @@ export async function serviceAccountKeyPath(
 }
 
 /**
- * The RS256 assertion of datum-api.md §2.5: header `kid`/`typ: JWT`; `iss = sub = client_id`,
+ * The RS256 assertion Datum accepts: header `kid`/`typ: JWT`; `iss = sub = client_id`,
  * `aud` = the issuer, `exp = iat + 60`, a random `jti`. Reads PKCS#1 and PKCS#8 keys.
  */
 export async function mintAssertion(

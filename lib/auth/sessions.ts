@@ -1,6 +1,6 @@
 /**
  * Login sessions in `~/.datumctl/config`: which one is active, listing, switching and logging
- * out (behaviour.md §2.2, §3, §8).
+ * out.
  *
  * Exports the pure helpers {@link activeSession}, {@link hasMultipleEndpoints},
  * {@link currentContext}, and the operations {@link listSessions}, {@link switchCandidates},

@@ -37,7 +37,7 @@ export function formatRfc3339(date: Date): string {
 
 /**
  * The token to store after a grant. The previous refresh token is kept when the server does
- * not rotate it (datum-api.md §2.4).
+ * not rotate it.
  */
 export function storedTokenFrom(
   answer: TokenEndpointAnswer,

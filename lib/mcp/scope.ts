@@ -1,14 +1,13 @@
 /**
  * The scope an MCP server works in, and the clients its tools open in it.
  *
- * Exports {@link McpScope}, {@link ScopeOverride} and {@link ScopeSummary}. The scope is
- * resolved once when the server starts, with the normal rule (`--project`/`--organization` →
- * `DATUM_PROJECT`/`DATUM_ORGANIZATION` → `--context`/`DATUM_CONTEXT` → current context), and then
- * pinned to the context that framed it, so a `datumctl ctx use` in another terminal does not move
- * an agent's session to another project mid-conversation. A tool call may still name another
- * project or organization for itself. Opened clients are reused between calls; their login
- * refreshes its token on demand (lib/auth), and an authentication failure drops the cached
- * client so the next call reads the credential store again.
+ * The scope is resolved once when the server starts, with the normal rule
+ * (`--project`/`--organization` → `DATUM_PROJECT`/`DATUM_ORGANIZATION` →
+ * `--context`/`DATUM_CONTEXT` → current context), and then pinned to the context that framed it, so
+ * a `datumctl ctx use` in another terminal does not move an agent's session to another project
+ * mid-conversation. A tool call may still name another project or organization for itself. Opened
+ * clients are reused between calls; their login refreshes its token on demand (lib/auth), and an
+ * authentication failure drops the cached client so the next call reads the credential store again.
  */
 import type { ApiClient } from "../api/client.ts";
 import type { AuthContext } from "../auth/token-source.ts";

@@ -2,9 +2,7 @@
  * The `datumctl mcp` server: the tools of `tools.ts` and a few read-only resources, offered
  * over the Model Context Protocol with the official SDK.
  *
- * Exports {@link createMcpServer} (a configured `McpServer`, for any transport) and
- * {@link serveStdio} (serve on stdin/stdout until the client goes away). This module loads the
- * SDK and zod at import time, so commands import it only inside their action.
+ * This module loads the SDK and zod at import time, so commands import it only inside their action.
  *
  * Failures come back as tool errors (`isError: true`) whose text is exactly what datumctl
  * prints for the same failure (`error: <message>` and the hint line), with the error's code,

@@ -2,11 +2,6 @@
  * What the `datumctl mcp` tools do, as plain functions over an {@link McpScope}: each returns
  * the structured result its output schema (`schemas.ts`) describes, or throws the same
  * `CliError` the matching datumctl command would. Nothing here knows about MCP messages.
- *
- * Exports one function per tool ({@link whoami}, {@link listContexts},
- * {@link listResourceTypes}, {@link getResources}, {@link describeResources},
- * {@link applyManifest}, {@link deleteResource}, {@link listTunnels}), {@link readOnlyRefusal}
- * and {@link ApplyFailure}.
  */
 import { checkResourceName, RESOURCE_MANAGER_GROUP } from "../api/urls.ts";
 import { parseManifests } from "../resources/manifests.ts";

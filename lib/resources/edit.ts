@@ -4,8 +4,8 @@
  * YAML that does not parse, reopens the file with the reason at the top; an empty or unchanged
  * file cancels; saving the same rejected text twice gives up and keeps the file.
  *
- * Exports {@link editObject} and {@link EditOutcome}. The editor itself is the caller's
- * (`lib/ui/editor.ts` for the CLI), so nothing here touches the terminal.
+ * The editor itself is the caller's (`lib/ui/editor.ts` for the CLI), so nothing here touches the
+ * terminal.
  */
 import { parse, stringify } from "yaml";
 import { CliError, ExitCode } from "../core/errors.ts";

@@ -1,10 +1,8 @@
 /**
  * Reading `-f` arguments: files, directories (their `.yaml`, `.yml` and `.json` files, sorted),
  * and `-` for stdin, each holding one or more YAML or JSON documents; `kind: List` documents are
- * expanded into their items.
- *
- * Exports {@link loadManifests} and {@link parseManifests}; both return {@link Manifest}s that
- * remember where they came from so an error can name the file and the document.
+ * expanded into their items. Each manifest remembers where it came from, so an error can name the
+ * file and the document.
  *
  * Manifests are untrusted input: each source is capped at {@link MAX_MANIFEST_BYTES}, parsing
  * is linear in the input (line numbers are computed only for an error), a YAML alias bomb is

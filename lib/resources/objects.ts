@@ -1,10 +1,7 @@
 /**
- * The shapes of Kubernetes objects the resource verbs pass around, and the names kubectl prints
- * for them.
- *
- * Exports {@link KubeObject}, the server-side {@link KubeTable}, and the naming helpers
- * {@link shortGroup} and {@link objectRefName} (`connector.networking/c1`), so every verb's
- * result line and `-o name` read the same.
+ * The shapes of Kubernetes objects the resource verbs pass around, the names kubectl prints for
+ * them (one naming, so every verb's result line and `-o name` read the same), kubectl's AGE of an
+ * object, and the NAME/AGE Table built from objects when a server offers no Table of its own.
  */
 
 /** Metadata fields the verbs read; everything else is passed through untouched. */

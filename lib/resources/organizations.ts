@@ -2,7 +2,7 @@
  * `get organizations` and `get projects` as datumctl shows them.
  *
  * Organizations are the user's OrganizationMemberships on the USER control plane, each with the
- * onboarding status of its organization (datum-api.md §3.1, §3.2); projects come from the
+ * onboarding status of its organization; projects come from the
  * organization control plane. Exports {@link listOrganizationMemberships},
  * {@link organizationRows} / {@link OrganizationRow}, {@link projectDisplayNameOf}, the words
  * `get` accepts for these types and {@link isOrganizationsType} / {@link isProjectsType}.
@@ -35,7 +35,7 @@ export interface OrganizationRow {
   type?: string;
   /** The onboarding reason (`Ready`, `BillingAccountMissing`, …) or undefined when unreadable. */
   reason?: string;
-  /** `ready`, `billing setup needed`, … (datum-api.md §3.2). */
+  /** `ready`, `billing setup needed`, … */
   status: string;
   /** The member: user id and email. */
   user?: string;
@@ -127,7 +127,7 @@ export async function organizationRows(
 }
 
 /**
- * A project's display name (datum-api.md §3.1): annotation `kubernetes.io/display-name`, then
+ * A project's display name: annotation `kubernetes.io/display-name`, then
  * `kubernetes.io/description`, then the id.
  */
 export function projectDisplayNameOf(project: KubeObject | undefined): string {

@@ -138,7 +138,7 @@ function unique(candidates: Context[]): RefMatch | undefined {
 }
 
 /**
- * Resolves a ref among one session's contexts, in datumctl's order (behaviour.md §3.2): exact
+ * Resolves a ref among one session's contexts, in datumctl's order: exact
  * stored name → `org/project` ids → org id → unique project id → `OrgDisplay/ProjectDisplay` →
  * unique organization display name, then project display name. An ambiguous step stops the
  * search (ambiguous is reported, never guessed).

@@ -1,5 +1,5 @@
 /**
- * Context discovery (behaviour.md §3.1, datum-api.md §3.1): the organizations a login belongs to
+ * Context discovery: the organizations a login belongs to
  * and each one's projects, read from the API and written into the config as contexts plus the
  * display-name cache.
  *

@@ -1,11 +1,9 @@
 /**
- * What `login` does once credentials are stored (behaviour.md §2.1, issue 5): discover the
+ * What `login` does once credentials are stored: discover the
  * user's organizations and projects, save them as contexts, then choose the current context —
  * from `--project`/`--organization`, automatically when there is only one, with a picker on a
  * TTY, or not at all (a hint to run `datumctl ctx use`) without one. The chosen organization must
  * have finished onboarding before it becomes current.
- *
- * Exports {@link selectContextAfterLogin} and its option and result types.
  */
 import type { AuthContext } from "../auth/token-source.ts";
 import { CliError, UsageError } from "../core/errors.ts";

@@ -1,5 +1,5 @@
 /**
- * The onboarding gate (datum-api.md §3.2): before work in an organization or project scope, the
+ * The onboarding gate: before work in an organization or project scope, the
  * organization must have finished onboarding in the portal, else the user gets datumctl's
  * friendly two-line message with a portal link instead of a raw 403 later.
  *

@@ -1,5 +1,5 @@
 /**
- * The one scope rule every scoped command uses (behaviour.md §4, issue 5):
+ * The one scope rule every scoped command uses:
  *
  *   `--project` / `--organization` → `DATUM_PROJECT` / `DATUM_ORGANIZATION` →
  *   `--context NAME` / `DATUM_CONTEXT` → the current context →

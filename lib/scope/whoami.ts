@@ -3,11 +3,11 @@
  * credential is kept, and which overrides are in force. One answer for `datumctl whoami` and the
  * MCP `whoami` tool.
  *
- * Exports {@link whoami}, {@link Whoami} and {@link WhoamiCredentials}. By default only the config
- * is read, so `datumctl whoami` stays fast: the keychain is not opened (except to adopt a
- * pre-config datumctl login the first time) and only an environment credential is resolved.
- * `loadLogin` loads the stored login the way an API call would, so a missing credential is an
- * error and the subject and the kind of credential (session or service account) are known.
+ * By default only the config is read, so `datumctl whoami` stays fast: the keychain is not opened
+ * (except to adopt a pre-config datumctl login the first time) and only an environment credential
+ * is resolved. `loadLogin` loads the stored login the way an API call would, so a missing
+ * credential is an error and the subject and the kind of credential (session or service account)
+ * are known.
  */
 import { loadConfig, type Session } from "../store/config.ts";
 import { credentialsFilePath, CredentialStore, storageKindHint } from "../store/credentials.ts";

@@ -137,7 +137,7 @@ export async function parseConfig(text: string, path: string): Promise<DatumctlC
 }
 
 /**
- * Upgrades configs written before context names carried their session (behaviour.md §6.1 #3):
+ * Upgrades configs written before context names carried their session:
  * a bare `org[/project]` name becomes `<session>/org[/project]`, the pointers to it follow, and
  * cache entries without a session are dropped (discovery refills them). Idempotent, so it simply
  * runs on every read.

@@ -1,6 +1,6 @@
 /**
  * The credential store: login secrets in the OS keychain, or in a private file when there is no
- * usable keychain. Layout and JSON match Go datumctl (behaviour.md §6) so both tools read each
+ * usable keychain. Layout and JSON match Go datumctl so both tools read each
  * other's logins.
  *
  * Exports the stored shapes ({@link StoredCredentials}, {@link StoredToken},

@@ -6,7 +6,7 @@
  * {@link KeychainUnavailableError}. Every call is bounded by {@link KEYCHAIN_TIMEOUT_MS} because a
  * Secret Service that waits on an unlock prompt nobody can see would otherwise hang the CLI.
  * On Linux the Secret Service backend is pinned: the kernel keyring fallback neither persists
- * nor reads back reliably (stack.md §5).
+ * nor reads back reliably.
  */
 
 /** How long one keychain call may take before we give up on the keychain. */

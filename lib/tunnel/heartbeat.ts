@@ -1,14 +1,12 @@
 /**
- * The heartbeat that keeps a tunnel routable (behaviour.md §5.4): it publishes this agent's
+ * The heartbeat that keeps a tunnel routable: it publishes this agent's
  * connection details on its Connector (only when they change) and renews the Connector's Lease at
  * half its duration plus a little jitter. Without it the Connector goes not-Ready and the edge
  * answers `503 Tunnel not online`.
  *
- * Exports {@link Heartbeat}, {@link renewDelaySeconds}, {@link nextBackoffMs} (re-exported from
- * backoff.ts: 1 s doubling to 60 s), {@link isLoginLost} and {@link leaseRenewTime}. A Lease 404
- * resets the cache (the next cycle re-resolves Connector and Lease, so a deleted Lease is never
- * renewed forever); a 401 forces a token refresh; anything else keeps the cache and backs off.
- * {@link Heartbeat.recover} starts over from the Connector at once (after the host slept past
+ * A Lease 404 resets the cache (the next cycle re-resolves Connector and Lease, so a deleted Lease
+ * is never renewed forever); a 401 forces a token refresh; anything else keeps the cache and backs
+ * off. {@link Heartbeat.recover} starts over from the Connector at once (after the host slept past
  * its Lease). It serves exactly one project: it never enrols others.
  */
 import { ApiError } from "../api/errors.ts";

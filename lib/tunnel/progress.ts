@@ -34,7 +34,7 @@ interface StepDefinition {
   absentIsReadyAfter?: StepId;
 }
 
-/** The checklist, in order (behaviour.md §5.4). */
+/** The checklist, in order. */
 export const STEPS: readonly StepDefinition[] = [
   { id: "tunnel_accepted", label: "tunnel accepted", kind: "HTTPProxy", condition: "Accepted" },
   {

@@ -8,7 +8,7 @@
  * and {@link withQuotaCheckRetry}.
  */
 
-/** The substring that marks the transient quota timeout (datum-api.md §8). */
+/** The substring that marks the transient quota timeout. */
 export const QUOTA_TIMEOUT_PHRASE = "took too long to be checked against your quota";
 
 /** Sleeps between attempts; after the last one, one final attempt. */

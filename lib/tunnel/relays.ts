@@ -20,7 +20,7 @@ export interface RelaySettings {
   source: string;
 }
 
-/** Datum's relays (datum-api.md §6), used by default. */
+/** Datum's relays, used by default. */
 export const DATUM_RELAYS = [
   "https://iroh-relay.us-east-1.datumconnect.net",
   "https://iroh-relay.us-west-1.datumconnect.net",

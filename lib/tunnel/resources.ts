@@ -1,5 +1,5 @@
 /**
- * The shapes of the tunnel resources datumctl reads and writes (datum-api.md §4), and the
+ * The shapes of the tunnel resources datumctl reads and writes, and the
  * manifests it sends. Only the fields the tool touches are typed; everything else passes through.
  *
  * Exports the resource interfaces, the API paths ({@link TUNNEL_KINDS}), the manifest builders

@@ -2,10 +2,7 @@
  * kubectl's printers for resource verbs: server-side Tables, `-o name`, `-o jsonpath=…`,
  * `-o custom-columns=…`, JSON/YAML of one object or a `List`, and `describe`.
  *
- * Exports {@link parseResourceOutput} (validates `-o`), {@link printObjects} (everything but
- * tables), {@link tableLines} and {@link renderTableView} (Table → text), {@link objectsTable}
- * (the NAME/AGE fallback when a server offers no Table), {@link humanAge} (kubectl's AGE) and
- * {@link describeObject}. They return strings; commands write them through the IO.
+ * Every printer returns a string; commands write it through the IO.
  *
  * What a person reads (tables, describe) is sanitised for the terminal; what a program reads
  * (`-o json|yaml|name|jsonpath`) is the exact data.
