@@ -392,7 +392,8 @@ async function main(args: string[]): Promise<number> {
       // What bash asks on `datumctl ctx use <TAB>`.
       row("datumctl complete (TAB)", [...datumctl, "complete", "--", "ctx", "use", ""], "startup"),
       row("datumctl ctx (cached)", [...datumctl, "ctx"], "startup"),
-      row("datumctl whoami", [...datumctl, "whoami"], "startup"),
+      // --offline: what whoami costs without its server check (plain whoami asks the server).
+      row("datumctl whoami --offline", [...datumctl, "whoami", "--offline"], "startup"),
       row(
         "datumctl auth get-token (kubectl)",
         [...datumctl, "auth", "get-token", "-o", "client.authentication.k8s.io/v1"],

@@ -9,6 +9,7 @@
  */
 import type { Command } from "commander";
 import { type CommandContext, globalOptions, type RegisterCommands } from "./context.ts";
+import { onStopSignal } from "../lib/process/signals.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
 import { registerApiRequest } from "./api-request.ts";
@@ -76,13 +77,12 @@ async function proxy(cmd: Command, ctx: CommandContext, opts: ProxyOptions) {
     // Requests in flight (watches) get 2 s to finish before they are cut.
     server.close(2000).catch(() => {});
   };
-  Deno.addSignalListener("SIGINT", stop);
-  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
+  // Registered, so a signal held while a refreshed token is stored stops the proxy once.
+  const unlisten = onStopSignal(stop, Deno.build.os === "windows" ? ["SIGINT"] : undefined);
   try {
     await server.finished;
   } finally {
-    Deno.removeSignalListener("SIGINT", stop);
-    if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", stop);
+    unlisten();
   }
 }
 

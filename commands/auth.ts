@@ -17,6 +17,7 @@ import { sanitizeForTerminal, terminalLine } from "../lib/ui/terminal-text.ts";
 import type { IO } from "../lib/core/io.ts";
 import type { Session } from "../lib/store/config.ts";
 import { type GetTokenOptions, printToken } from "./auth-token.ts";
+import { registerAuthStatus } from "./auth-status.ts";
 
 /** The `auth` group, created on first use so several modules can add subcommands to it. */
 export function authGroup(program: Command): Command {
@@ -24,12 +25,13 @@ export function authGroup(program: Command): Command {
   if (existing) return existing;
   return program
     .command("auth")
-    .description("Manage stored logins: list, switch, print tokens")
+    .description("Manage stored logins: list, check, switch, print tokens")
     .addHelpText(
       "after",
       `
 Examples:
   datumctl auth list
+  datumctl auth status
   datumctl auth switch jane@acme.com
   datumctl auth get-token -o client.authentication.k8s.io/v1`,
     );
@@ -231,11 +233,12 @@ function registerMoved(auth: Command) {
   }
 }
 
-/** Registers `auth list`, `auth switch`, `auth get-token` (and the moved `auth login/logout`). */
+/** Registers `auth list`, `auth switch`, `auth get-token`, `auth status` (and the moved `auth login/logout`). */
 export const register: RegisterCommands = (program, ctx) => {
   const auth = authGroup(program);
   registerList(auth, ctx);
   registerSwitch(auth, ctx);
   registerGetToken(auth, ctx);
+  registerAuthStatus(auth, ctx);
   registerMoved(auth);
 };

@@ -128,7 +128,13 @@ const ROUTES: Route[] = [
       run: runCtx,
     })),
   ]),
-  { path: ["whoami"], flagsAfter: 1, flags: [OUTPUT], maxOperands: 0, run: runWhoami },
+  {
+    path: ["whoami"],
+    flagsAfter: 1,
+    flags: [OUTPUT, { long: "--offline", key: "offline", takesValue: false, set: true }],
+    maxOperands: 0,
+    run: runWhoami,
+  },
   {
     path: ["auth", "get-token"],
     flagsAfter: 2,

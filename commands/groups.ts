@@ -81,6 +81,7 @@ export const COMPUTED_IMPORTS: string[] = [
   "../lib/ui/completion.ts",
   "../lib/yaml.ts",
   "../lib/api/trace.ts",
+  "../lib/scope/login-check.ts",
   "../lib/tunnel/state.ts",
   "../lib/resources/manifests.ts",
   "../lib/resources/edit.ts",

@@ -13,6 +13,7 @@ import { type CommandContext, type RegisterCommands, scopeInputs } from "./conte
 import { authGroup } from "./auth.ts";
 import { CliError, ExitCode } from "../lib/core/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
+import { caDataFromPem } from "../lib/http/tls.ts";
 import { parseOutputFormat, renderStructured, successLine } from "../lib/ui/output.ts";
 
 const INTERACTIVE_MODES = ["Never", "IfAvailable", "Always"];
@@ -37,18 +38,9 @@ async function updateKubeconfig(cmd: Command, ctx: CommandContext, opts: UpdateO
     onboarding: false,
   });
   const { scope, auth } = opened;
+  // Without a session the exec plugin reads DATUM_TOKEN / DATUM_CREDENTIALS, as kubectl
+  // passes its environment on to it.
   const sessionName = auth.sessionName;
-  if (!sessionName) {
-    throw new CliError(
-      "NO_SESSION",
-      `update-kubeconfig needs a stored login, but the credentials come from ${auth.kind}`,
-      {
-        hint:
-          "Unset DATUM_TOKEN / DATUM_CREDENTIALS and run 'datumctl login' (or 'login --credentials FILE').",
-        exitCode: ExitCode.config,
-      },
-    );
-  }
   if (scope.kind === "user") {
     throw new CliError("NO_TARGET", "update-kubeconfig needs a project or an organization", {
       hint: "Pass --project ID or --organization ID, or run 'datumctl ctx use' first.",
@@ -57,7 +49,12 @@ async function updateKubeconfig(cmd: Command, ctx: CommandContext, opts: UpdateO
   }
   await kubeconfig.assertScopeExists(opened);
 
-  const session = (await loadConfig()).sessions.find((s) => s.name === sessionName);
+  const sessions = (await loadConfig()).sessions;
+  const session = sessions.find((s) => s.name === sessionName) ??
+    sessions.find((s) =>
+      new URL(s.endpoint.server).host === new URL(auth.apiBase).host &&
+      s.endpoint["certificate-authority-data"]
+    );
   const name = scope.kind === "project"
     ? `datum-project-${scope.projectId}`
     : `datum-organization-${scope.organizationId}`;
@@ -66,6 +63,11 @@ async function updateKubeconfig(cmd: Command, ctx: CommandContext, opts: UpdateO
     name,
     server: opened.controlPlane,
     sessionName,
+    userName: sessionName
+      ? undefined
+      : auth.kind === "DATUM_TOKEN"
+      ? "datum-env-token"
+      : "datum-env-credentials",
     interactiveMode: opts.execInteractiveMode,
     tls: session
       ? {
@@ -73,11 +75,17 @@ async function updateKubeconfig(cmd: Command, ctx: CommandContext, opts: UpdateO
         insecureSkipTlsVerify: session.endpoint["insecure-skip-tls-verify"],
         tlsServerName: session.endpoint["tls-server-name"],
       }
+      : auth.caCertificates?.length
+      // SSL_CERT_FILE's CA, so kubectl trusts what datumctl trusts.
+      ? { certificateAuthorityData: caDataFromPem(auth.caCertificates.join("\n")) }
       : undefined,
   }, env);
   if (format !== "text") {
     ctx.io.out(
-      renderStructured({ ...result, server: opened.controlPlane, session: sessionName }, format),
+      renderStructured(
+        { ...result, server: opened.controlPlane, session: sessionName ?? null },
+        format,
+      ),
     );
     return;
   }

@@ -44,6 +44,7 @@ Examples:
 interface LoginFlags extends EndpointFlags {
   browser: boolean;
   credentials?: string;
+  certificateAuthority?: string;
   output?: string;
 }
 
@@ -57,6 +58,10 @@ export const register: RegisterCommands = (program, ctx) => {
     .option("--client-id <ID>", "OAuth client id (needed only for non-Datum servers)")
     .option("--no-browser", "sign in with a code from any device instead of a local browser")
     .option("--credentials <KEYFILE>", "sign in as a service account with this key file")
+    .option(
+      "--certificate-authority <FILE>",
+      "trust this CA (PEM) for the API; kept in the session for every later request",
+    )
     .addOption(new Option("--hostname <AUTH_HOST>", "auth host (datumctl's flag)").hideHelp())
     .addOption(new Option("--api-hostname <API_HOST>", "API host (datumctl's flag)").hideHelp())
     .option("-o, --output <format>", "print the result as json")
@@ -76,6 +81,7 @@ export const register: RegisterCommands = (program, ctx) => {
         apiHostname: flags.apiHostname,
         noBrowser: flags.browser === false,
         credentials: flags.credentials,
+        certificateAuthority: flags.certificateAuthority,
       }, {
         say: (line) => io.err(terminalLine(line)),
         interactive: io.stderrIsTTY,
@@ -86,7 +92,7 @@ export const register: RegisterCommands = (program, ctx) => {
       const { email, name } = outcome.identity;
       if (format === "human") io.out(successLine(io, `Authenticated as ${labelled(name, email)}`));
 
-      // Context discovery and selection (lib/scope, issue 5).
+      // Context discovery and selection.
       const [{ resolveAuthContext }, { selectContextAfterLogin }] = await Promise.all([
         import("../lib/auth/resolve.ts"),
         import("../lib/scope/login-contexts.ts"),
@@ -112,6 +118,7 @@ export const register: RegisterCommands = (program, ctx) => {
         },
       });
       if (result.warning) io.err(terminalLine(`warning: ${result.warning}`));
+      if (result.notice) io.err(terminalLine(result.notice));
       if (result.hint) io.err(terminalLine(result.hint));
       if (format === "json") {
         io.out(renderStructured({

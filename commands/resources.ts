@@ -22,7 +22,7 @@ import { CliError, ExitCode, ExitStatus, UsageError } from "../lib/core/errors.t
 import { formatError } from "../lib/ui/error-output.ts";
 import { parseOutputFormat, renderStructured } from "../lib/ui/output.ts";
 import { alignedRow, columnWidths, renderTable } from "../lib/ui/table.ts";
-import { terminalBlock, terminalLine } from "../lib/ui/terminal-text.ts";
+import { sanitizeForTerminal, terminalBlock, terminalLine } from "../lib/ui/terminal-text.ts";
 import {
   describeObject,
   parseResourceOutput,
@@ -280,7 +280,8 @@ function readOptions(opts: GetOptions): ReadOptions {
     allNamespaces: opts.allNamespaces,
     labelSelector: opts.selector,
     fieldSelector: opts.fieldSelector,
-    includeObject: opts.sortBy ? "Object" : undefined,
+    // Sorting, and the wide columns datumctl adds (lib/resources/wide-columns.ts), need objects.
+    includeObject: opts.sortBy || opts.output === "wide" ? "Object" : undefined,
   };
 }
 
@@ -475,7 +476,10 @@ async function watchTable(
   listedVersion: string | undefined,
 ): Promise<void> {
   const { rc, type, request } = target;
-  const listOptions = { ...readOptions(opts), includeObject: undefined };
+  const listOptions = {
+    ...readOptions(opts),
+    includeObject: opts.output === "wide" ? "Object" as const : undefined,
+  };
   // Start where the printed table's listing ends (or a fresh list, when it had no version), so
   // only changes after the printed table arrive.
   const resourceVersion = listedVersion ??
@@ -649,6 +653,14 @@ async function apply(
       fieldManager: opts.fieldManager,
     });
     await printWrite(ctx, result, output);
+    if (result.conflicts) {
+      ctx.io.err(sanitizeForTerminal(
+        `warning: ${result.ref}: applying for real would conflict with another field manager on:\n${
+          result.conflicts.join("\n")
+        }\nhint: run again with --force-conflicts to take these fields over\n`,
+        { multiline: true },
+      ));
+    }
   });
 }
 
@@ -721,7 +733,15 @@ async function diff(
     const rc = await openScoped(cmd, ctx, opts.namespace);
     const results = [];
     for (const m of manifests) {
-      results.push(await rc.diff(m.object, { force: opts.forceConflicts }));
+      const result = await rc.diff(m.object, { force: opts.forceConflicts });
+      if (result.conflicts) {
+        ctx.io.err(
+          `warning: ${result.ref}: apply would conflict with another field manager on:\n${
+            result.conflicts.join("\n")
+          }\nhint: the diff shows the change as with --force-conflicts\n`,
+        );
+      }
+      results.push(result);
     }
     const program = ctx.io.env("DATUMCTL_EXTERNAL_DIFF") || ctx.io.env("KUBECTL_EXTERNAL_DIFF");
     if (program) {

@@ -9,6 +9,7 @@
  */
 import type { Command } from "commander";
 import { type CommandContext, scopeInputs } from "./context.ts";
+import { onStopSignal } from "../lib/process/signals.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { terminalLine } from "../lib/ui/terminal-text.ts";
 import type { IO } from "../lib/core/io.ts";
@@ -226,11 +227,10 @@ async function serve(
   const force = new AbortController();
   const onSignal = () => (stop.signal.aborted ? force.abort() : stop.abort());
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  let listening = false;
+  // Registered (not a bare Deno listener) so a signal held during a credentials write counts once.
+  let unlisten: (() => void) | undefined;
   const listenForSignals = () => {
-    if (listening) return;
-    listening = true;
-    for (const s of signals) Deno.addSignalListener(s, onSignal);
+    unlisten ??= onStopSignal(onSignal, signals);
   };
   // Without a terminal there is no picker to protect: a signal means "stop" from the start.
   if (request.mode !== "foreground") listenForSignals();
@@ -285,6 +285,6 @@ async function serve(
     });
   } finally {
     await inspector?.close();
-    if (listening) { for (const s of signals) Deno.removeSignalListener(s, onSignal); }
+    unlisten?.();
   }
 }

@@ -92,8 +92,14 @@ async function setNotice(io: IO, on: boolean): Promise<void> {
 async function runUpdate(ctx: CommandContext, opts: UpdateOptions, env: UpdateEnvironment) {
   const format = parseOutputFormat(opts.output, FORMATS, "text");
   if (opts.notice) return await setNotice(ctx.io, opts.notice === "on");
-  const { compareVersions, downloadVerified, fetchLatestVersion, notSelfUpdatable, replaceBinary } =
-    await import("../lib/release/update.ts");
+  const {
+    compareVersions,
+    downloadPathFor,
+    downloadVerified,
+    fetchLatestVersion,
+    notSelfUpdatable,
+    replaceBinary,
+  } = await import("../lib/release/update.ts");
   const kind = kindOf(env);
   if (!opts.check && kind.kind !== "standalone") throw notSelfUpdatable(kind);
   const baseUrl = releasesUrl((name) => ctx.io.env(name));
@@ -121,9 +127,10 @@ async function runUpdate(ctx: CommandContext, opts: UpdateOptions, env: UpdateEn
   const download = await downloadVerified(
     baseUrl,
     { os: Deno.build.os, arch: Deno.build.arch },
+    downloadPathFor(path),
     env.fetch,
   );
-  await replaceBinary(path, download.bytes, latest);
+  await replaceBinary(path, download.path, latest);
   if (format !== "text") {
     return ctx.io.out(
       renderStructured({ ...report, updated: true, sha256: download.sha256 }, format),

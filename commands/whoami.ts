@@ -1,7 +1,7 @@
 /**
  * `datumctl whoami`: who commands run as, against which server and scope, where the credential is
- * kept, and which overrides are in force. Reads the config only: the keychain and the OIDC client
- * are not loaded (except to adopt a pre-config datumctl login the first time).
+ * kept, and which overrides are in force — after asking the server that the login still works
+ * (an expired or revoked login is exit 77, a server that does not answer 69).
  */
 import { type CommandContext, type RegisterCommands, scopeInputs } from "./context.ts";
 import type { ScopeInputs } from "../lib/scope/resolve.ts";
@@ -13,13 +13,21 @@ import { terminalLine } from "../lib/ui/terminal-text.ts";
 /** `whoami`: prints who commands run as (text, or `-o json|yaml`). */
 export async function showWhoami(
   ctx: CommandContext,
-  flags: { output?: string },
+  flags: { output?: string; offline?: boolean },
   inputs: ScopeInputs,
 ): Promise<void> {
   const io = ctx.io;
   const format = parseStructuredOutput(flags.output);
   const who = await whoami(inputs);
-  const { user, session, endpoint, context, organization, project, credentials, overrides } = who;
+  const { session, endpoint, context, organization, project, credentials, overrides } = who;
+  let user = who.user;
+  if (!flags.offline) {
+    // Ask the server whether the login still works (gh's `auth status`); fails if not.
+    const checker = "../lib/scope/login-check.ts";
+    const { confirmLogin } = await import(checker) as typeof import("../lib/scope/login-check.ts");
+    const checked = await confirmLogin(who, (n) => io.env(n), (l) => io.err(terminalLine(l)));
+    user = { ...who.user, subject: who.user.subject ?? checked.subject };
+  }
 
   if (format) {
     io.out(renderStructured(
@@ -59,15 +67,21 @@ export const register: RegisterCommands = (program, ctx) => {
     .command("whoami")
     .description("Show the current user, server, context and where the login is stored")
     .option("-o, --output <format>", "json or yaml")
+    .option("--offline", "report from the config only, without asking the server (fast)")
     .addHelpText(
       "after",
       `
+The login is checked against its server first: an expired or revoked login exits 77,
+a server that cannot be reached 69 (--offline skips the check and reads the config only).
+'datumctl auth status' checks every login.
+
 Examples:
   datumctl whoami
   datumctl whoami -o json
+  datumctl whoami --offline              # no request: for prompts and scripts
   DATUM_PROJECT=sandbox datumctl whoami   # shows the override`,
     )
-    .action(async (flags: { output?: string }, cmd) => {
+    .action(async (flags: { output?: string; offline?: boolean }, cmd) => {
       await showWhoami(ctx, flags, scopeInputs(cmd, ctx.io));
     });
 };

@@ -8,6 +8,7 @@
  * cluster, one context (made current) and one user per session while keeping every other entry
  * and comment in the file, and writes it atomically.
  */
+import { subjectOf } from "./auth/token-source.ts";
 import { type Document, isMap, isSeq, parseDocument, type YAMLMap } from "yaml";
 import { datumctlDir, homeDir } from "./store/paths.ts";
 import { readTextIfExists, withFileLock, writePrivateFile } from "./store/files.ts";
@@ -64,7 +65,13 @@ export interface KubeconfigEntries {
   name: string;
   /** The control-plane URL with scheme. */
   server: string;
-  sessionName: string;
+  /**
+   * The session the exec plugin asks for; undefined when the credentials come from the
+   * environment (`DATUM_TOKEN` / `DATUM_CREDENTIALS`), which kubectl passes on to the plugin.
+   */
+  sessionName?: string;
+  /** The kubeconfig user name when there is no session (e.g. `datum-env-token`). */
+  userName?: string;
   interactiveMode: InteractiveMode;
   /** TLS settings of the session's endpoint, copied onto the cluster. */
   tls?: {
@@ -144,7 +151,9 @@ export async function writeKubeconfigEntries(
   entries: KubeconfigEntries,
   env: (name: string) => string | undefined = Deno.env.get,
 ): Promise<KubeconfigResult> {
-  const user = kubeconfigUserName(entries.sessionName);
+  const user = entries.sessionName
+    ? kubeconfigUserName(entries.sessionName)
+    : entries.userName ?? "datum-env";
   const command = entries.command ?? credentialCommand();
   // kubectl locks with an O_EXCL `<kubeconfig>.lock` it deletes afterwards; a lock file we leave
   // behind there would block kubectl, so our lock lives in datumctl's own folder.
@@ -174,8 +183,7 @@ export async function writeKubeconfigEntries(
           "get-token",
           "-o",
           EXEC_API_VERSION,
-          "--session",
-          entries.sessionName,
+          ...(entries.sessionName ? ["--session", entries.sessionName] : []),
         ],
         env: null,
         interactiveMode: entries.interactiveMode,
@@ -223,7 +231,7 @@ export async function assertScopeExists(opened: OpenedScope): Promise<void> {
         await client.get("/apis");
       }
     } else if (scope.kind === "organization") {
-      await client.withBase(userControlPlaneUrl(auth.apiBase, auth.identity.subject)).get(
+      await client.withBase(userControlPlaneUrl(auth.apiBase, subjectOf(auth))).get(
         `/apis/${RESOURCE_MANAGER_GROUP}/v1alpha1/organizations/${
           encodeURIComponent(scope.organizationId!)
         }`,

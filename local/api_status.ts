@@ -12,7 +12,8 @@ export interface StatusDetails {
   name?: string;
   group?: string;
   kind?: string;
-  causes?: { type?: string; message?: string; field?: string }[];
+  causes?: { reason?: string; message?: string; field?: string }[];
+  uid?: string;
   retryAfterSeconds?: number;
 }
 
@@ -72,23 +73,40 @@ export function conflict(type: ResourceType, name: string): ApiError {
   );
 }
 
-/** 422 with field causes. */
+/** The `reason` Kubernetes gives a field error, read from its message. */
+function fieldReason(message: string): string {
+  if (message.startsWith("Too many")) return "FieldValueTooMany";
+  if (message.startsWith("Too long")) return "FieldValueTooLong";
+  if (message.startsWith("Required value")) return "FieldValueRequired";
+  if (message.startsWith("Unsupported value")) return "FieldValueNotSupported";
+  return "FieldValueInvalid";
+}
+
+/** What a kind with CEL rules adds when schema errors stopped the rules from running. */
+export const RULES_NOT_CHECKED = {
+  field: "<nil>",
+  message:
+    'Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+};
+
+/** 422 with field causes (`[a, b]` when there are several, as Kubernetes writes them). */
 export function invalid(
   type: ResourceType,
   name: string,
-  causes: { field: string; message: string; type?: string }[],
+  causes: { field: string; message: string; reason?: string }[],
 ): ApiError {
   const kind = type.group ? `${type.kind}.${type.group}` : type.kind;
+  const text = causes.map((c) => `${c.field}: ${c.message}`);
   return new ApiError(
     422,
     "Invalid",
-    `${kind} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(", ")}`,
+    `${kind} "${name}" is invalid: ${text.length > 1 ? `[${text.join(", ")}]` : text[0]}`,
     {
       name,
       group: type.group,
       kind: type.kind,
       causes: causes.map((c) => ({
-        type: c.type ?? "FieldValueInvalid",
+        reason: c.reason ?? fieldReason(c.message),
         message: c.message,
         field: c.field,
       })),

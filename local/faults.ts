@@ -3,7 +3,7 @@
  * on demand so the CLI's retry and recovery paths can be exercised.
  *
  * Exports {@link Faults} (the live switch board shared by the provider and the emulator) and
- * the exact messages Datum sends, from spec/datum-api.md §8.
+ * the exact messages Datum sends.
  */
 
 /** Body of the front end's transient 503. */
@@ -24,7 +24,29 @@ export const FAULT_NAMES = [
   "iroh-owner-flip",
   "device-denied",
   "device-slow-down",
+  "watch-rv-too-large",
 ] as const;
+
+/**
+ * The first event of a watch Datum's server may send when started without a resourceVersion
+ * (its watch cache is behind): 504 Timeout, cause ResourceVersionTooLarge, retry after 1 s.
+ */
+export const WATCH_TOO_LARGE_EVENT = {
+  type: "ERROR",
+  object: {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message: "Timeout: Too large resource version: 1, current: 0",
+    reason: "Timeout",
+    details: {
+      causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+      retryAfterSeconds: 1,
+    },
+    code: 504,
+  },
+};
 
 /** One of {@link FAULT_NAMES}. */
 export type FaultName = typeof FAULT_NAMES[number];
@@ -73,6 +95,15 @@ export class Faults {
   }
 
   /** Takes one `slow_down` answer from the burst, if any is left. */
+  /** The next N watches start with {@link WATCH_TOO_LARGE_EVENT} and end. */
+  watchTooLarge = 0;
+
+  takeWatchTooLarge(): boolean {
+    if (this.watchTooLarge <= 0) return false;
+    this.watchTooLarge--;
+    return true;
+  }
+
   takeDeviceSlowDown(): boolean {
     if (this.deviceSlowDown <= 0) return false;
     this.deviceSlowDown--;
@@ -88,6 +119,7 @@ export class Faults {
       "revoked-refresh-tokens": this.revokedRefreshTokens,
       "device-denied": this.deviceDenied,
       "device-slow-down": this.deviceSlowDown,
+      "watch-rv-too-large": this.watchTooLarge,
     };
   }
 }

@@ -24,7 +24,8 @@ import { request } from "node:http";
 import type { Gateway, GatewayRoute } from "../lib/tunnel/engine.ts";
 import { parseTarget } from "../lib/tunnel/endpoint.ts";
 import type { ResourceRegistry, ResourceType } from "./resources.ts";
-import type { KubeObject, ObjectStore, StoreEvent } from "./store.ts";
+import type { ControlPlaneView } from "./cluster.ts";
+import type { KubeObject, StoreEvent } from "./store.ts";
 
 const NET = "networking.datumapis.com";
 const WATCHED = new Set(["connectors", "httpproxies", "connectoradvertisements"]);
@@ -145,7 +146,10 @@ function socketAddress(address: string, port: number): string {
 }
 
 /** The gateway routes the store describes right now (all project control planes). */
-export function routesFromStore(store: ObjectStore, registry: ResourceRegistry): GatewayRoute[] {
+export function routesFromStore(
+  store: ControlPlaneView,
+  registry: ResourceRegistry,
+): GatewayRoute[] {
   const t = types(registry);
   const routes: GatewayRoute[] = [];
   const seen = new Set<string>();
@@ -205,7 +209,7 @@ export function routesFromStore(store: ObjectStore, registry: ResourceRegistry):
  * the engine's `CliError` when the engine is not available on this platform.
  */
 export async function startLocalGateway(
-  store: ObjectStore,
+  store: ControlPlaneView,
   registry: ResourceRegistry,
   options: {
     listen?: string;

@@ -2,7 +2,7 @@
  * `deno task local`: runs the local Datum stack as one process until SIGINT/SIGTERM.
  *
  * When ready it prints exactly one JSON line on stdout
- * (`{"issuer":…,"api":…,"gateway":null,"clientId":…}`) and a banner with the login command on
+ * (`{"issuer":…,"api":…,"gateway":null,"clientId":…,"apiBackend":"emulator","ca":null}`) and a banner with the login command on
  * stderr. See local/README.md for the flags, the admin API and the fault switches.
  */
 
@@ -22,6 +22,9 @@ Options:
   --controller-delay-ms MS  simulated controller delay (default 300)
   --proxy-domain DOMAIN     domain of generated HTTPProxy hostnames (default datumproxy.localhost)
   --dns-ttl SECS            gateway keeps agent addresses this long, like the edge (default 0)
+  --apiserver BACKEND       emulator (default) or kube: etcd and a real Kubernetes API server
+                            per control plane (build it once with 'deno task apiserver')
+  --tls                     serve the API over HTTPS with the stack's own CA (path: "ca")
   -h, --help                show this help
 
 Seed users: alice@example.com, bob@example.com, carol@example.com.
@@ -69,6 +72,17 @@ function parseArgs(args: string[]): LocalStackOptions {
         break;
       case "--dns-ttl":
         opts.dnsTtlSeconds = number(flag, value());
+        break;
+      case "--apiserver": {
+        const backend = value();
+        if (backend !== "emulator" && backend !== "kube") {
+          fail("--apiserver takes emulator or kube");
+        }
+        opts.apiBackend = backend;
+        break;
+      }
+      case "--tls":
+        opts.tls = true;
         break;
       case "-h":
       case "--help":
@@ -119,14 +133,17 @@ console.error(
     "",
     "Local Datum stack is running",
     `  OpenID issuer:  ${info.issuer}`,
-    `  API endpoint:   ${info.api}`,
+    `  API endpoint:   ${info.api} (${info.apiBackend})`,
+    ...(info.ca ? [`  API CA:         ${info.ca}`] : []),
     `  Client id:      ${info.clientId}`,
     `  Tunnel gateway: ${info.gateway ?? "off (no tunnel engine; run 'deno task engine')"}`,
     `  Auto-approve:   ${opts.autoApprove ?? "off (log in on the provider's page by email)"}`,
     `  Users:          alice@example.com, bob@example.com, carol@example.com`,
     "",
     "Log in with:",
-    `  datumctl login --endpoint ${info.api} --auth-endpoint ${info.issuer} --client-id ${info.clientId} --no-browser`,
+    `  ${
+      info.ca ? `DENO_CERT=${info.ca} ` : ""
+    }datumctl login --endpoint ${info.api} --auth-endpoint ${info.issuer} --client-id ${info.clientId} --no-browser`,
     "",
     `Admin API: ${info.api}/_local (see local/README.md). Press Ctrl+C to stop.`,
     "",

@@ -39,12 +39,15 @@ function kindSchema(type: ResourceType): Schema {
 
 /** Builds the OpenAPI documents. */
 export class OpenApiDocs {
-  /** The `/openapi/v3` index for a control plane whose root URL path is `prefix`. */
-  index(prefix: string, types: ResourceType[]): Schema {
+  /**
+   * The `/openapi/v3` index. Like Datum's server, `serverRelativeURL` leaves out the
+   * control-plane prefix (clients join it to the plane's base path).
+   */
+  index(types: ResourceType[]): Schema {
     const paths: Record<string, unknown> = {};
     for (const gv of new Set(types.map(groupVersion))) {
       const key = gv.includes("/") ? `apis/${gv}` : `api/${gv}`;
-      paths[key] = { serverRelativeURL: `${prefix}/openapi/v3/${key}?hash=${hash(gv)}` };
+      paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${hash(gv)}` };
     }
     return { paths };
   }

@@ -37,6 +37,8 @@ export interface ResourceType {
   selectableFields: string[];
   /** The control planes that serve it. */
   planes: PlaneKind[];
+  /** Subresources besides `status` that discovery lists (e.g. a Namespace's `finalize`). */
+  extraSubresources?: string[];
   /** Read-only kinds answer 405 to writes. */
   readOnly?: boolean;
   /** Status written on create (CRD defaults). */
@@ -298,7 +300,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
     namespaced: false,
     shortNames: ["ns"],
     statusSubresource: true,
-    readOnly: true,
+    extraSubresources: ["finalize"],
     printerColumns: [
       { name: "Status", type: "string", jsonPath: ".status.phase" },
       AGE,
@@ -306,6 +308,19 @@ export const RESOURCE_TYPES: ResourceType[] = [
     selectableFields: ["status.phase"],
     planes: ["user", "org", "project"],
   },
+  ...(["ConfigMap", "Secret"] as const).map((kind): ResourceType => ({
+    group: "",
+    version: "v1",
+    kind,
+    plural: `${kind.toLowerCase()}s`,
+    singular: kind.toLowerCase(),
+    namespaced: true,
+    ...(kind === "ConfigMap" ? { shortNames: ["cm"] } : {}),
+    statusSubresource: false,
+    printerColumns: [],
+    selectableFields: [],
+    planes: ["user", "org", "project"],
+  })),
   {
     // Every real plane serves core events; `describe` lists an object's through these fields.
     group: "",

@@ -607,14 +607,33 @@ const NAMESPACE: Schema = obj("A scope for object names.", {
   }),
 });
 
-const EVENT: Schema = obj("Something that happened to an object (core/v1; no spec).", {
-  involvedObject: obj("The object the event is about.", {
-    apiVersion: str("Its apiVersion."),
+const stringMap = (description: string): Schema => ({
+  type: "object",
+  additionalProperties: { type: "string" },
+  description,
+});
+
+const CONFIG_MAP: Schema = obj("Configuration data as key/value pairs.", {
+  data: stringMap("UTF-8 values by key."),
+  binaryData: stringMap("Base64 binary values by key."),
+  immutable: bool("When true, data can no longer change."),
+});
+
+const SECRET: Schema = obj("Sensitive data as key/value pairs.", {
+  data: stringMap("Base64 values by key."),
+  stringData: stringMap("Plain values by key, merged into data on write."),
+  type: str("How the data is to be read, e.g. Opaque."),
+  immutable: bool("When true, data can no longer change."),
+});
+
+const EVENT: Schema = obj("Something that happened to an object.", {
+  involvedObject: req(obj("The object it happened to.", {
+    apiVersion: str("Its API version."),
     kind: str("Its kind."),
     name: str("Its name."),
     namespace: str("Its namespace."),
     uid: str("Its uid."),
-  }),
+  })),
   type: str("Normal or Warning.", { enum: ["Normal", "Warning"] }),
   reason: str("A short, machine-readable reason."),
   message: str("What happened, for people."),
@@ -666,5 +685,7 @@ export const KIND_SCHEMAS: Readonly<Record<string, Schema>> = {
   "networking.datumapis.com/trafficprotectionpolicies": TRAFFIC_PROTECTION_POLICY,
   "coordination.k8s.io/leases": LEASE,
   "/namespaces": NAMESPACE,
+  "/configmaps": CONFIG_MAP,
+  "/secrets": SECRET,
   "/events": EVENT,
 };

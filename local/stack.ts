@@ -6,8 +6,12 @@
  * wraps it as `deno task local`; `scripts/demo.ts` starts it in-process.
  */
 
-import { startEmulator } from "./api.ts";
+import { startEmulator } from "./emulator/router.ts";
+import { findApiServer } from "./kube/apiserver.ts";
+import { type KubeBackend, startKubeBackend } from "./kube/backend.ts";
+import { makeCertificates, type StackCertificates } from "./tls.ts";
 import { type LocalGateway, startLocalGateway } from "./gateway.ts";
+import { type Cluster, storeCluster } from "./cluster.ts";
 import { Controllers, type ControllerSettings } from "./controllers.ts";
 import { FAULT_NAMES, faultCount, type FaultName, Faults } from "./faults.ts";
 import { OpenApiDocs } from "./openapi.ts";
@@ -41,7 +45,14 @@ export interface LocalStackOptions {
   gateway?: boolean;
   /** The gateway keeps a resolved agent address this long, like the edge's iroh DNS (default 0). */
   dnsTtlSeconds?: number;
+  /** What serves the control planes: the in-process emulator (default) or real API servers. */
+  apiBackend?: ApiBackend;
+  /** Serve the API over HTTPS with the stack's own CA (its path is `ca` in the ready line). */
+  tls?: boolean;
 }
+
+/** The control-plane backends: the emulator, or etcd with real Kubernetes API servers. */
+export type ApiBackend = "emulator" | "kube";
 
 /** The ready line's fields. */
 export interface LocalStackInfo {
@@ -49,6 +60,10 @@ export interface LocalStackInfo {
   api: string;
   gateway: string | null;
   clientId: string;
+  /** Which backend serves the control planes. */
+  apiBackend: ApiBackend;
+  /** Path of the CA certificate that signed the API's certificate (with `tls`), else null. */
+  ca: string | null;
 }
 
 /** What `POST /_local/settings` changes: the controller settings and the device-code lifetime. */
@@ -60,8 +75,11 @@ export interface StackSettings extends ControllerSettings {
 
 /** A running stack with its admin methods. */
 export interface RunningLocalStack extends LocalStackInfo {
-  /** The object store behind every control plane (subscribe to watch changes). */
+  /** The stack's store: every control plane with the emulator; the directory and the core
+   * group (namespaces, …) with the real backend. */
   store: ObjectStore;
+  /** The control planes as controllers and the gateway see them, whichever the backend. */
+  cluster: Cluster;
   /** The kinds served; register more with {@link registerKind}. */
   registry: ResourceRegistry;
   controllers: Controllers;
@@ -74,8 +92,8 @@ export interface RunningLocalStack extends LocalStackInfo {
   setSettings(patch: Partial<StackSettings>): Promise<StackSettings>;
   /** The most recent device_code polls of the token endpoint and their answers. */
   devicePolls(): DevicePoll[];
-  /** Sets an organization's `OnboardingComplete` reason (`Ready` = complete). */
-  setOrganizationOnboarding(org: string, reason: string): Promise<void>;
+  /** Sets an organization's `OnboardingComplete` reason (`Ready` = complete; null = none). */
+  setOrganizationOnboarding(org: string, reason: string | null): Promise<void>;
   /** The seed service account's key file (JSON object). */
   serviceAccountKeyFile(): Promise<Record<string, string>>;
   /** Adds a kind to the emulator. */
@@ -97,9 +115,17 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     delayMs: opts.controllerDelayMs ?? 300,
     proxyDomain: opts.proxyDomain ?? "datumproxy.localhost",
   };
-  const controllers = new Controllers(store, registry, settings);
   tenancy.seed();
-  controllers.start();
+  const apiBackend = opts.apiBackend ?? "emulator";
+  const binary = apiBackend === "kube" ? await findApiServer() : undefined;
+  if (apiBackend === "kube" && !binary) {
+    throw new Error(
+      "the kube backend needs the API server built once: run 'deno task apiserver' (needs Go)",
+    );
+  }
+  const certs: StackCertificates | undefined = apiBackend === "kube" || opts.tls
+    ? await makeCertificates()
+    : undefined;
 
   const provider = await startIdentityProvider({
     port: opts.port ?? 0,
@@ -111,7 +137,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
   });
 
   let apiUrl = "";
-  const setFault = (name: string, value: unknown) => {
+  // deno-lint-ignore prefer-const
+  let controllers: Controllers;
+  const setFault = async (name: string, value: unknown) => {
     if (!(FAULT_NAMES as readonly string[]).includes(name)) {
       throw new RangeError(`unknown fault "${name}"; known: ${FAULT_NAMES.join(", ")}`);
     }
@@ -129,7 +157,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
         faults.revokedRefreshTokens = !!value;
         break;
       case "delete-lease":
-        controllers.deleteLease(value);
+        await controllers.deleteLease(value);
         break;
       case "iroh-owner-flip":
         controllers.flipIrohOwner(value);
@@ -139,6 +167,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
         break;
       case "device-slow-down":
         faults.deviceSlowDown = faultCount(value);
+        break;
+      case "watch-rv-too-large":
+        faults.watchTooLarge = faultCount(value);
         break;
     }
   };
@@ -186,7 +217,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       if (req.method === "GET" && path === "/_local/faults") return reply(faults.snapshot());
       let m = path.match(/^\/_local\/faults\/([^/]+)$/);
       if (m && req.method === "POST") {
-        setFault(m[1], body && typeof body === "object" && "value" in body ? body.value : body);
+        await setFault(
+          m[1],
+          body && typeof body === "object" && "value" in body ? body.value : body,
+        );
         return reply(faults.snapshot());
       }
       if (path === "/_local/auto-approve" && req.method === "POST") {
@@ -197,8 +231,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       m = path.match(/^\/_local\/organizations\/([^/]+)\/onboarding$/);
       if (m && req.method === "POST") {
         const reason = typeof body === "string" ? body : body?.reason;
-        if (!(ONBOARDING_REASONS as readonly string[]).includes(reason)) {
-          return reply({ error: `reason must be one of ${ONBOARDING_REASONS.join(", ")}` }, 400);
+        if (reason !== null && !(ONBOARDING_REASONS as readonly string[]).includes(reason)) {
+          return reply({
+            error: `reason must be one of ${ONBOARDING_REASONS.join(", ")} (or null: none)`,
+          }, 400);
         }
         return reply(tenancy.setOnboarding(m[1], reason));
       }
@@ -208,6 +244,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       if (path === "/_local/kinds" && req.method === "POST") {
         const type = kindFromJson(body);
         registry.register(type);
+        await kube?.kindAdded(type);
         return reply(type, 201);
       }
       if (path === "/_local/settings" && req.method === "POST") {
@@ -222,23 +259,41 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     }
   };
 
-  const emulator = await startEmulator({
+  const emulatorOptions = {
     port: opts.apiPort ?? 0,
     store,
     registry,
     tenancy,
     faults,
     openapi: new OpenApiDocs(),
-    verifyToken: (token) => provider.verifyAccessToken(token),
+    verifyToken: (token: string) => provider.verifyAccessToken(token),
     admin,
-  });
+    tls: opts.tls && certs ? { cert: certs.certPem, key: certs.keyPem } : undefined,
+  };
+  let kube: KubeBackend | undefined;
+  let emulator: { url: string; close(): Promise<void> };
+  try {
+    if (apiBackend === "kube") {
+      kube = await startKubeBackend({ ...emulatorOptions, binary: binary!, certs: certs! });
+      emulator = kube;
+    } else {
+      emulator = await startEmulator(emulatorOptions);
+    }
+  } catch (e) {
+    await provider.close();
+    if (certs) await Deno.remove(certs.dir, { recursive: true }).catch(() => {});
+    throw e;
+  }
   apiUrl = emulator.url;
+  const cluster: Cluster = kube ? kube.cluster : storeCluster(store);
+  controllers = new Controllers(cluster, registry, settings);
+  controllers.start();
 
   // The tunnel edge: serves HTTPProxy hostnames through the engine; absent without an engine.
   let gateway: LocalGateway | undefined;
   if (opts.gateway !== false) {
     try {
-      gateway = await startLocalGateway(store, registry, {
+      gateway = await startLocalGateway(cluster, registry, {
         onError: (m) => console.error(m),
         dnsTtlSeconds,
       });
@@ -254,17 +309,20 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     api: emulator.url,
     gateway: gateway?.url ?? null,
     clientId: provider.clientId,
+    apiBackend,
+    ca: opts.tls && certs ? certs.caPath : null,
     store,
+    cluster,
     registry,
     controllers,
     faults,
     setAutoApprove: (email) => Promise.resolve().then(() => provider.setAutoApprove(email)),
-    setFault: (name, value) => Promise.resolve().then(() => setFault(name, value)),
+    setFault: (name, value) => setFault(name, value),
     setSettings: (patch) => Promise.resolve().then(() => applySettings(patch)),
     devicePolls: () => provider.devicePolls(),
     setOrganizationOnboarding: (org, reason) =>
       Promise.resolve().then(() => {
-        if (!(ONBOARDING_REASONS as readonly string[]).includes(reason)) {
+        if (reason !== null && !(ONBOARDING_REASONS as readonly string[]).includes(reason)) {
           throw new RangeError(`reason must be one of ${ONBOARDING_REASONS.join(", ")}`);
         }
         tenancy.setOnboarding(org, reason);
@@ -276,11 +334,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       api: emulator.url,
       gateway: gateway?.url ?? null,
       clientId: provider.clientId,
+      apiBackend,
+      ca: opts.tls && certs ? certs.caPath : null,
     }),
     stop() {
       stopped ??= (async () => {
         controllers.stop();
         await Promise.all([emulator.close(), provider.close(), gateway?.close()]);
+        if (certs) await Deno.remove(certs.dir, { recursive: true }).catch(() => {});
       })();
       return stopped;
     },

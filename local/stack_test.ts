@@ -6,7 +6,7 @@ Deno.test("startLocalStack runs in-process, serves, and stops without leaks", as
   try {
     const discovery = await fetch(`${stack.issuer}/.well-known/openid-configuration`);
     assert.equal((await discovery.json()).issuer, stack.issuer);
-    const denied = await fetch(`${stack.api}/apis`);
+    const denied = await fetch(`${stack.api}/apis`, { headers: { authorization: "Bearer nope" } });
     assert.equal(denied.status, 401);
     await denied.body?.cancel();
     const seen: string[] = [];

@@ -8,7 +8,16 @@
  * plane key: `platform`, `user/<sub>`, `org/<org>` or `project/<project>`.
  */
 
-import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound } from "./api_status.ts";
+import {
+  alreadyExists,
+  ApiError,
+  badRequest,
+  conflict,
+  invalid,
+  notFound,
+  RULES_NOT_CHECKED,
+} from "./api_status.ts";
+import { hasValidationRules } from "./kube/crds.ts";
 import {
   applyMerge,
   deepEqual,
@@ -71,6 +80,34 @@ export interface WriteOptions {
 const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 const HISTORY_LIMIT = 5000;
+
+/** 409 for apply conflicts, worded as Kubernetes' structured-merge-diff words them. */
+function applyConflict(conflicts: { manager: string; path: FieldPath }[]): ApiError {
+  const seen = new Set<string>();
+  const unique = conflicts.map((c) => ({ manager: c.manager, field: `.${c.path.join(".")}` }))
+    .filter((c) => !seen.has(`${c.manager}|${c.field}`) && seen.add(`${c.manager}|${c.field}`));
+  let text: string;
+  if (unique.length === 1) text = `conflict with "${unique[0].manager}": ${unique[0].field}`;
+  else {
+    const managers = [...new Set(unique.map((c) => c.manager))].sort();
+    text = managers.map((m) =>
+      `conflicts with "${m}":` +
+      unique.filter((c) => c.manager === m).map((c) => `\n- ${c.field}`).join("")
+    ).join("\n");
+  }
+  return new ApiError(
+    409,
+    "Conflict",
+    `Apply failed with ${unique.length} conflict${unique.length > 1 ? "s" : ""}: ${text}`,
+    {
+      causes: unique.map((c) => ({
+        reason: "FieldManagerConflict",
+        message: `conflict with "${c.manager}"`,
+        field: c.field,
+      })),
+    },
+  );
+}
 
 /** Now as Kubernetes writes timestamps (seconds, Z). */
 export function kubeNow(): string {
@@ -217,7 +254,9 @@ export class ObjectStore {
     }
     const validator = this.validators.get(`${type.group}/${type.plural}`);
     if (validator) causes.push(...validator(obj));
-    if (causes.length) throw invalid(type, name, causes);
+    if (causes.length) {
+      throw invalid(type, name, hasValidationRules(type) ? [...causes, RULES_NOT_CHECKED] : causes);
+    }
   }
 
   #checkIdentity(type: ResourceType, body: JsonObject) {
@@ -263,7 +302,7 @@ export class ObjectStore {
         throw invalid(type, "", [{
           field: "metadata.name",
           message: "Required value: name or generateName is required",
-          type: "FieldValueRequired",
+          reason: "FieldValueRequired",
         }]);
       }
       do name = meta.generateName + randomSuffix(); while (bucket.has(objectKey(namespace, name)));
@@ -431,7 +470,22 @@ export class ObjectStore {
     opts: WriteOptions,
   ): { object: KubeObject; created: boolean } {
     const manager = opts.fieldManager;
-    if (!manager) throw badRequest("PATCH, fieldManager is required for apply requests");
+    if (!manager) {
+      throw new ApiError(
+        422,
+        "Invalid",
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+        {
+          group: "meta.k8s.io",
+          kind: "PatchOptions",
+          causes: [{
+            reason: "FieldValueRequired",
+            message: "Required value: is required for apply patch",
+            field: "fieldManager",
+          }],
+        },
+      );
+    }
     if (!isObject(applied)) throw badRequest("an apply patch must be an object");
     if (applied.apiVersion === undefined || applied.kind === undefined) {
       throw badRequest("apiVersion and kind must be set in an apply patch");
@@ -480,26 +534,7 @@ export class ObjectStore {
         }
       }
     }
-    if (conflicts.length && !opts.force) {
-      const lines = conflicts.map((c) => `conflict with "${c.manager}": .${c.path.join(".")}`);
-      throw new ApiError(
-        409,
-        "Conflict",
-        `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? "s" : ""}: ${
-          lines.join("; ")
-        }`,
-        {
-          name,
-          group: type.group,
-          kind: type.plural,
-          causes: conflicts.map((c, i) => ({
-            type: "FieldManagerConflict",
-            message: lines[i],
-            field: `.${c.path.join(".")}`,
-          })),
-        },
-      );
-    }
+    if (conflicts.length && !opts.force) throw applyConflict(conflicts);
 
     let merged = applyMerge(current, JSON.parse(JSON.stringify(scoped))) as KubeObject;
     const ownedByOthers = entries.filter((e) => !entryMatches(e)).flatMap((e) =>

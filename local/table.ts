@@ -69,16 +69,16 @@ export function toTable(
         type: "string",
         format: "name",
         description:
-          "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically.",
+          "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
         priority: 0,
       },
       ...columns.map((c) => ({
         name: c.name,
-        type: c.type === "date" ? "string" : c.type,
+        type: c.type,
         format: "",
         description: c.description ??
           (c.name === "Age"
-            ? "CreationTimestamp is a timestamp representing the server time when this object was created."
+            ? "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
             : ""),
         priority: c.priority ?? 0,
       })),

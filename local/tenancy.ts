@@ -12,7 +12,7 @@ import type { KubeObject, ObjectStore } from "./store.ts";
 
 const RM = "resourcemanager.miloapis.com";
 
-/** Reasons of the `OnboardingComplete` condition (datum-api.md §3.2). */
+/** Reasons of the `OnboardingComplete` condition. */
 export const ONBOARDING_REASONS = [
   "Ready",
   "ContactInfoIncomplete",
@@ -182,8 +182,11 @@ export class Tenancy {
     return this.store.get("platform", this.organizations, undefined, org);
   }
 
-  /** Sets the `OnboardingComplete` condition of an organization (Ready = complete). */
-  setOnboarding(org: string, reason: string): KubeObject {
+  /**
+   * Sets the `OnboardingComplete` condition of an organization (Ready = complete); null removes
+   * it, as Datum's server reports none at some versions.
+   */
+  setOnboarding(org: string, reason: string | null): KubeObject {
     if (!this.organization(org)) throw new RangeError(`no organization ${org}`);
     const messages: Record<string, string> = {
       Ready: "Onboarding is complete",
@@ -194,6 +197,8 @@ export class Tenancy {
     return this.store.writeStatus("platform", this.organizations, undefined, org, (obj) => {
       const status = (obj.status ??= {}) as { conditions?: Record<string, unknown>[] };
       const conditions = (status.conditions ??= []).filter((c) => c.type !== "OnboardingComplete");
+      status.conditions = conditions;
+      if (reason === null) return;
       conditions.push({
         type: "OnboardingComplete",
         status: reason === "Ready" ? "True" : "False",

@@ -7,9 +7,34 @@
  * test; each Deno or Rust test counts as itself.
  *
  * Flags: `--only <path>` runs just that test file or folder (no checks).
+ *
+ * `DATUMCTL_TEST_APISERVER` picks the control-plane backend of the end-to-end tests: `emulator`
+ * (default), `kube` (etcd and real API servers, installed and built when missing) or `both`
+ * (everything on the emulator, then {@link SECOND_BACKEND_FILES} again on the real backend).
  */
 
+import { findApiServer } from "../local/kube/apiserver.ts";
 import { cargoTargetDir } from "./engine.ts";
+
+/**
+ * The end-to-end files that run on both backends with `both`: resources, contexts, MCP and
+ * kubectl through the exec credential (the tunnel suite follows once Connectors publish a
+ * `homeRelay`, which Datum's CRD requires, with the relay off too).
+ */
+const SECOND_BACKEND_FILES = [
+  "tests/resources_test.ts",
+  "tests/contexts_test.ts",
+  "tests/mcp_test.ts",
+  "tests/kubeconfig_test.ts",
+  "tests/tls_test.ts",
+];
+
+const backendMode = Deno.env.get("DATUMCTL_TEST_APISERVER") || "emulator";
+if (!["emulator", "kube", "both"].includes(backendMode)) {
+  console.error(`DATUMCTL_TEST_APISERVER must be emulator, kube or both, not ${backendMode}`);
+  Deno.exit(2);
+}
+const needsKube = backendMode !== "emulator";
 
 const decoder = new TextDecoder();
 let passed = 0;
@@ -80,6 +105,11 @@ async function ensureSystemPackages() {
     "systemd-analyze": "systemd",
     // The request inspector's page is tested in headless Chromium.
     "chromium": "chromium",
+    "openssl": "openssl",
+    "kubectl": "kubectl",
+    // The conformance test always runs the real API server; the other suites with `kube`/`both`.
+    "etcd": "etcd-server",
+    ...(await haveGo() ? {} : { go: "golang-go" }),
   };
   const missing = new Set<string>();
   for (const [bin, pkg] of Object.entries(wanted)) if (!(await have(bin))) missing.add(pkg);
@@ -108,7 +138,27 @@ function denoTestCounts(output: string): { passed: number; failed: number } | un
   return m ? { passed: Number(m[1]), failed: Number(m[2]) } : undefined;
 }
 
-async function denoTests(name: string, files: string[], wrapper: string[] = []) {
+async function haveGo(): Promise<boolean> {
+  return await have("go");
+}
+
+/** Builds the real API server once per machine (the Go build is cached too). */
+async function ensureApiServer() {
+  if (await findApiServer()) return;
+  await check("build the API server (once per machine)", [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "scripts/apiserver.ts",
+  ]);
+}
+
+async function denoTests(
+  name: string,
+  files: string[],
+  wrapper: string[] = [],
+  backend: "emulator" | "kube" = "emulator",
+) {
   log(name);
   const deno = Deno.execPath();
   const { code, output } = await run([
@@ -118,7 +168,7 @@ async function denoTests(name: string, files: string[], wrapper: string[] = []) 
     "-A",
     "--parallel",
     ...files,
-  ], { env: { NO_COLOR: "1" } });
+  ], { env: { NO_COLOR: "1", DATUMCTL_TEST_APISERVER: backend } });
   const counts = denoTestCounts(output);
   if (!counts) {
     record(`${name} (no summary; exit ${code})`, false);
@@ -163,9 +213,12 @@ const onlyIndex = Deno.args.indexOf("--only");
 const deno = Deno.execPath();
 
 if (onlyIndex >= 0) {
-  await denoTests("selected tests", Deno.args.slice(onlyIndex + 1));
+  const files = Deno.args.slice(onlyIndex + 1);
+  if (backendMode !== "kube") await denoTests("selected tests", files);
+  if (needsKube) await denoTests("selected tests (real API server)", files, [], "kube");
 } else {
   await ensureSystemPackages();
+  await ensureApiServer();
   await check("deno install", [deno, "install"]);
   await check("type check", [deno, "check", "."]);
   await check("lint", [deno, "lint"]);
@@ -185,7 +238,11 @@ if (onlyIndex >= 0) {
     if (code !== 0) record("engine Rust tests", false);
   }
   const { normal, keychain } = await listTestFiles();
-  if (normal.length > 0) await denoTests("tests", normal);
+  const first = backendMode === "kube" ? "kube" : "emulator";
+  if (normal.length > 0) await denoTests("tests", normal, [], first);
+  if (backendMode === "both") {
+    await denoTests("end-to-end tests on the real API server", SECOND_BACKEND_FILES, [], "kube");
+  }
   if (keychain.length > 0) {
     await denoTests("keychain tests (headless Secret Service)", keychain, [
       "sh",

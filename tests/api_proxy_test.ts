@@ -1,5 +1,5 @@
 /**
- * `api proxy` end to end (issue 6): the first stdout line is the URL, a plain HTTP client through
+ * `api proxy` end to end: the first stdout line is the URL, a plain HTTP client through
  * it sees the same objects as `datumctl get`, inbound credentials are replaced, a non-local Host
  * is refused, a watch stream is relayed unbuffered, each request is logged, and Ctrl-C stops it.
  */

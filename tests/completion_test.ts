@@ -201,6 +201,13 @@ Deno.test("every answer is the one @bomb.sh/tab's parser gives for the same tree
   const samples = sampleWords(tree);
   assert.ok(samples.length > 500, `only ${samples.length} samples`);
   for (const words of samples) {
+    // `-o` values come from the flag's description (lib/ui/completion.ts's outputFormats), which
+    // tab does not know of; tests/completion_shells_test.ts checks them in real shells.
+    if (
+      ["-o", "--output"].includes(words.at(-2) ?? "") || /^(--output|-o)=/.test(words.at(-1) ?? "")
+    ) {
+      continue;
+    }
     const ours = (await completeWords(tree, words, values)).split("\n");
     const tab = tabAnswer(tree, words, values).split("\n");
     // Flags that take a path end in ":0" (the shell lists files); tab always says ":4".

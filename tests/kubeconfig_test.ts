@@ -1,5 +1,5 @@
 /**
- * `auth update-kubeconfig` end to end (issue 6): one kubeconfig user per session, the target is
+ * `auth update-kubeconfig` end to end: one kubeconfig user per session, the target is
  * checked before anything is written, other entries and comments survive, and the exec plugin
  * kubectl would run prints a `client.authentication.k8s.io/v1` ExecCredential whose token the API
  * accepts.

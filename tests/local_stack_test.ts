@@ -11,7 +11,13 @@ import assert from "node:assert/strict";
 import * as jose from "jose";
 import { deviceFlow, startStack, type TokenSet } from "./support/stack.ts";
 
-const stack = await startStack({ leaseDurationSeconds: 2, controllerDelayMs: 60 });
+// The emulator's own behaviour in detail; tests/conformance_test.ts compares it with the real
+// API server.
+const stack = await startStack({
+  leaseDurationSeconds: 2,
+  controllerDelayMs: 60,
+  apiBackend: "emulator",
+});
 const tokens = new Map<string, TokenSet>();
 
 async function tokenOf(email: string): Promise<string> {
@@ -183,17 +189,20 @@ Deno.test("the emulator accepts the access token and serves the user", async () 
   assert.equal(other.status, 403);
 });
 
-Deno.test("requests without a valid bearer token get a 401 Status", async () => {
-  for (const token of [null, "not-a-token"]) {
-    const { status, json } = await call(
-      `${PCP}/apis/networking.datumapis.com/v1alpha1/namespaces/default/connectors`,
-      { token },
-    );
-    assert.equal(status, 401);
-    assert.equal(json.kind, "Status");
-    assert.equal(json.reason, "Unauthorized");
-    assert.equal(json.code, 401);
-  }
+Deno.test("a bad bearer token gets 401; none at all is the anonymous user's 403", async () => {
+  const path = `${PCP}/apis/networking.datumapis.com/v1alpha1/namespaces/default/connectors`;
+  const bad = await call(path, { token: "not-a-token" });
+  assert.equal(bad.status, 401);
+  assert.equal(bad.json.kind, "Status");
+  assert.equal(bad.json.reason, "Unauthorized");
+  assert.equal(bad.json.code, 401);
+  const anonymous = await call(path, { token: null });
+  assert.equal(anonymous.status, 403);
+  assert.equal(anonymous.json.reason, "Forbidden");
+  assert.equal(
+    anonymous.json.message,
+    'connectors.networking.datumapis.com is forbidden: User "system:anonymous" cannot list resource "connectors" in API group "networking.datumapis.com" in the namespace "default"',
+  );
 });
 
 Deno.test("alice's memberships list acme-corp and personal with their display names", async () => {
@@ -353,7 +362,7 @@ Deno.test("refresh tokens rotate; the revoked-refresh-tokens fault answers inval
 });
 
 Deno.test("an expired access token is refused", async () => {
-  const short = await startStack({ accessTokenTtlSeconds: 1 });
+  const short = await startStack({ accessTokenTtlSeconds: 1, apiBackend: "emulator" });
   try {
     const set = await short.tokensFor("alice@example.com");
     const path = `${short.api}/apis/iam.miloapis.com/v1alpha1/users/${claims(set.id_token).sub}`;
@@ -436,7 +445,12 @@ Deno.test("generateName, uid, creationTimestamp; AlreadyExists, NotFound and Inv
   assert.equal(c.metadata.namespace, "default");
   const dup = await call(`${NET}/connectors`, {
     method: "POST",
-    body: { metadata: { name: c.metadata.name }, spec: { connectorClassName: "datum-connect" } },
+    body: {
+      apiVersion: "networking.datumapis.com/v1alpha1",
+      kind: "Connector",
+      metadata: { name: c.metadata.name },
+      spec: { connectorClassName: "datum-connect" },
+    },
   });
   assert.equal(dup.status, 409);
   assert.equal(dup.json.reason, "AlreadyExists");
@@ -449,7 +463,12 @@ Deno.test("generateName, uid, creationTimestamp; AlreadyExists, NotFound and Inv
   ]);
   const bad = await call(`${NET}/connectors`, {
     method: "POST",
-    body: { metadata: { name: "Not_Valid" }, spec: {} },
+    body: {
+      apiVersion: "networking.datumapis.com/v1alpha1",
+      kind: "Connector",
+      metadata: { name: "Not_Valid" },
+      spec: {},
+    },
   });
   assert.equal(bad.status, 422);
   assert.equal(bad.json.reason, "Invalid");
@@ -638,7 +657,12 @@ Deno.test("server-side apply creates, is idempotent, prunes, and reports conflic
   assert.equal((await call(path.replace(/\?.*/, ""))).json.metadata.labels.team, "ops");
   const dry = await call(`${NET}/connectors?dryRun=All`, {
     method: "POST",
-    body: { metadata: { name: `${name}-dry` }, spec: { connectorClassName: "datum-connect" } },
+    body: {
+      apiVersion: "networking.datumapis.com/v1alpha1",
+      kind: "Connector",
+      metadata: { name: `${name}-dry` },
+      spec: { connectorClassName: "datum-connect" },
+    },
   });
   assert.equal(dry.status, 201);
   assert.equal((await call(`${NET}/connectors/${name}-dry`)).status, 404);
@@ -899,6 +923,8 @@ Deno.test("fault: a burst of front-end 503s, then normal answers", async () => {
 Deno.test("fault: quota-check timeouts on create", async () => {
   await stack.setFault("quota-timeout", 1);
   const body = {
+    apiVersion: "networking.datumapis.com/v1alpha1",
+    kind: "Connector",
     metadata: { generateName: "quota-" },
     spec: { connectorClassName: "datum-connect" },
   };
@@ -945,10 +971,11 @@ Deno.test("fault: a deleted Lease makes the connector not Ready until it is recr
 Deno.test("OpenAPI v3 index and a group-version document with the kind's schema", async () => {
   const index = await call(`${PCP}/openapi/v3`);
   const entry = index.json.paths["apis/networking.datumapis.com/v1alpha1"];
+  // Like Datum's server: relative to the control plane, not the server root.
   assert.ok(
-    entry.serverRelativeURL.startsWith(`${PCP}/openapi/v3/apis/networking.datumapis.com/v1alpha1`),
+    entry.serverRelativeURL.startsWith(`/openapi/v3/apis/networking.datumapis.com/v1alpha1?hash=`),
   );
-  const doc = await call(entry.serverRelativeURL);
+  const doc = await call(`${PCP}${entry.serverRelativeURL}`);
   const schema = doc.json.components.schemas["com.datumapis.networking.v1alpha1.Connector"];
   assert.deepEqual(schema["x-kubernetes-group-version-kind"], [
     { group: "networking.datumapis.com", version: "v1alpha1", kind: "Connector" },
@@ -1110,7 +1137,15 @@ Deno.test("deno task local prints one JSON line and exits 0 on SIGINT and SIGTER
       out += value;
     }
     const info = JSON.parse(out.trim());
-    assert.deepEqual(Object.keys(info), ["issuer", "api", "gateway", "clientId"]);
+    assert.deepEqual(Object.keys(info), [
+      "issuer",
+      "api",
+      "gateway",
+      "clientId",
+      "apiBackend",
+      "ca",
+    ]);
+    assert.equal(info.ca, null);
     child.kill(signal);
     const [status, rest, err] = await Promise.all([
       child.status,
@@ -1218,7 +1253,12 @@ Deno.test("a kind registered at runtime gets discovery and CRUD", async () => {
   assert.deepEqual(list.json.resources.map((r: any) => r.name), ["widgets", "widgets/status"]);
   const made = await call(`${gv}/namespaces/default/widgets`, {
     method: "POST",
-    body: { metadata: { name: "w1" }, spec: { size: 3 } },
+    body: {
+      apiVersion: "example.datumapis.com/v1",
+      kind: "Widget",
+      metadata: { name: "w1" },
+      spec: { size: 3 },
+    },
   });
   assert.equal(made.status, 201);
   assert.equal(made.json.kind, "Widget");

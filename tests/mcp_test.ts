@@ -1,5 +1,5 @@
 /**
- * `datumctl mcp` end to end (issue 10): the MCP SDK's own client spawns the CLI over stdio,
+ * `datumctl mcp` end to end: the MCP SDK's own client spawns the CLI over stdio,
  * logged in to the local stack as alice with acme-corp/infra as the context, and lists tools,
  * reads projects, applies a manifest and reads it back, deletes it, is refused writes under
  * --read-only, gets datumctl's error and hint as a tool error, and keeps working across a token

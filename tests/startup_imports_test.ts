@@ -36,27 +36,28 @@ const HOT_COMMANDS: {
   budget: { executed: number; total: number };
 }[] = [
   { argv: ["--version"], entries: [], budget: { executed: 8, total: 8 } },
-  { argv: ["--help"], entries: ["commands/tree-cache.ts"], budget: { executed: 10, total: 11 } },
+  { argv: ["--help"], entries: ["commands/tree-cache.ts"], budget: { executed: 10, total: 12 } },
   {
     argv: ["complete", "--", "ctx", "use", ""],
     entries: ["commands/tree-cache.ts", "lib/ui/completion.ts", "commands/completion-values.ts"],
     budget: { executed: 12, total: 17 },
   },
-  { argv: ["ctx"], entries: ["commands/ctx.ts"], budget: { executed: 29, total: 38 } },
+  { argv: ["ctx"], entries: ["commands/ctx.ts"], budget: { executed: 32, total: 42 } },
   {
-    argv: ["whoami"],
+    // --offline: the config-only path (plain whoami also asks the server).
+    argv: ["whoami", "--offline"],
     entries: ["commands/whoami.ts", "commands/context.ts"],
-    budget: { executed: 29, total: 32 },
+    budget: { executed: 33, total: 36 },
   },
   {
     argv: ["auth", "get-token", "-o", "client.authentication.k8s.io/v1"],
     entries: ["commands/auth-token.ts"],
-    budget: { executed: 11, total: 27 },
+    budget: { executed: 11, total: 30 },
   },
   {
     argv: ["get", "connectors"],
     entries: ["commands/resources.ts"],
-    budget: { executed: 20, total: 58 },
+    budget: { executed: 20, total: 65 },
   },
 ];
 

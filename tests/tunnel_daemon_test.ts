@@ -1,5 +1,5 @@
 /**
- * Background named tunnels end to end (issue 11, items 2 and 7) on the local stack, as an
+ * Background named tunnels end to end on the local stack, as an
  * operator would: `listen --detach` → `ps` shows it → a visitor's request through the gateway →
  * `logs` shows the request → it outlives its access token → `stop` → `ps` shows it stopped and the
  * URL no longer serves; then a

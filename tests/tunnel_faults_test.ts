@@ -1,5 +1,5 @@
 /**
- * `tunnel listen` under every fault switch of the local stack (issue 8): a 503 burst during
+ * `tunnel listen` under every fault switch of the local stack: a 503 burst during
  * setup is ridden out, a quota-check timeout is retried with the exact notice, a deleted Lease is
  * recovered by the heartbeat, an iroh DNS owner flip stops the tunnel with the framed message and
  * exit 78 (and a shared key fails at setup at once), a revoked refresh token stops it with the

@@ -1,5 +1,5 @@
 /**
- * `datumctl tunnel` end to end against the local stack and its gateway (issue 8): listen →
+ * `datumctl tunnel` end to end against the local stack and its gateway: listen →
  * the public URL serves the local origin → Ctrl-C disables it and the URL stops serving; a
  * resume by id keeps the hostname; list, update (idempotent: no PATCH, resourceVersion kept) and
  * delete (also without a Connector); the JSON event stream validates against its schema.

@@ -1,5 +1,5 @@
 /**
- * Tunnels that run for months, compressed (issue 11 items 4 and 7): access tokens live 4 s and
+ * Tunnels that run for months, compressed: access tokens live 4 s and
  * Leases 6 s, so every lifetime the real service measures in hours passes in seconds.
  *
  * A service-account login (JWT-bearer grant) keeps one tunnel serving across several token

@@ -1,5 +1,5 @@
 /**
- * Named tunnels end to end (issue 11, item 1): two `tunnel listen --name` of one project run at
+ * Named tunnels end to end: two `tunnel listen --name` of one project run at
  * once, each with its own iroh identity and folder, and both public URLs answer through the
  * gateway; a second listener with a taken name is refused; a malformed name is a usage error;
  * `list`, `update` and `delete --name` act as that name's identity.

@@ -1,5 +1,5 @@
 /**
- * Fast restart (issue 11, item 6) on the local stack with the gateway emulating the edge's 30 s
+ * Fast restart on the local stack with the gateway emulating the edge's 30 s
  * iroh DNS TTL: a named tunnel restarted right after a stop binds the UDP port of its last run
  * (remembered in `endpoint.yml` beside its key), so the gateway's cached answer stays valid and the
  * public URL answers again well within the TTL; a taken port falls back to a new one with a

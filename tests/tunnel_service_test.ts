@@ -1,5 +1,5 @@
 /**
- * Tunnel services end to end (issue 11, items 3 and 7) on the local stack: `tunnel install`
+ * Tunnel services end to end on the local stack: `tunnel install`
  * writes a definition and a systemd unit that `systemd-analyze verify` accepts, reloads and
  * enables it; every install check fails with its exit code and leaves nothing behind;
  * `uninstall` removes both, `--purge` also the server tunnel; `tunnel run --name` serves the

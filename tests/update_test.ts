@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Command } from "commander";
 import {
   compareVersions,
+  downloadPathFor,
   downloadVerified,
   fetchLatestVersion,
   installKind,
@@ -75,9 +76,9 @@ Deno.test("a verified download replaces the binary atomically and runs", async (
   await withFakeRelease("9.9.9", async (server) => {
     assert.equal(await fetchLatestVersion(server.url), "9.9.9");
     const path = await installedBinary("0.1.0");
-    const download = await downloadVerified(server.url, LINUX);
+    const download = await downloadVerified(server.url, LINUX, downloadPathFor(path));
     assert.equal(download.asset, "datumctl-linux-x86_64");
-    await replaceBinary(path, download.bytes, "9.9.9");
+    await replaceBinary(path, download.path, "9.9.9");
     assert.equal(await run(path), "datumctl 9.9.9");
     assert.equal((await Deno.stat(path)).mode! & 0o777, 0o755);
     // Nothing is left beside it.
@@ -90,31 +91,37 @@ Deno.test("a verified download replaces the binary atomically and runs", async (
 
 Deno.test("a download that does not match SHA256SUMS is refused; nothing changes", async () => {
   await withFakeRelease("9.9.9", async (server) => {
+    const path = await installedBinary("0.1.0");
+    const destination = downloadPathFor(path);
     await assert.rejects(
-      () => downloadVerified(server.url, LINUX),
+      () => downloadVerified(server.url, LINUX, destination),
       (err: CliError) => {
         assert.equal(err.code, "UPDATE_CHECKSUM_MISMATCH");
         assert.match(err.message, /does not match SHA256SUMS/);
         return true;
       },
     );
+    await assert.rejects(Deno.lstat(destination), Deno.errors.NotFound, "the download is removed");
+    assert.equal(await run(path), "datumctl 0.1.0");
   }, { tamper: "datumctl-linux-x86_64" });
 });
 
 Deno.test("a binary that does not start as the expected version is not swapped in", async () => {
   const path = await installedBinary("0.1.0");
-  const bytes = new TextEncoder().encode("#!/bin/sh\nexit 3\n");
+  const downloaded = downloadPathFor(path);
+  await Deno.writeTextFile(downloaded, "#!/bin/sh\nexit 3\n");
   await assert.rejects(
-    () => replaceBinary(path, bytes, "9.9.9"),
+    () => replaceBinary(path, downloaded, "9.9.9"),
     /did not start as datumctl 9\.9\.9/,
   );
   assert.equal(await run(path), "datumctl 0.1.0");
+  await assert.rejects(Deno.lstat(downloaded), Deno.errors.NotFound, "the download is removed");
 });
 
 Deno.test("a platform the release lacks is named", async () => {
   await withFakeRelease("9.9.9", async (server) => {
     await assert.rejects(
-      () => downloadVerified(server.url, { os: "freebsd", arch: "x86_64" }),
+      () => downloadVerified(server.url, { os: "freebsd", arch: "x86_64" }, "/nonexistent/x"),
       /lists no datumctl-freebsd-x86_64/,
     );
   });

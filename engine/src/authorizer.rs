@@ -2,7 +2,7 @@
 //!
 //! The gateway asks for `CONNECT localhost:<port>` whatever host the tunnel was registered
 //! with, so loopback spellings (`localhost`, `127.0.0.1`, `::1`, `[::1]`) count as one host
-//! on both sides (datum-api.md §7.3). A match yields the *stored* entry, which is what the
+//! on both sides. A match yields the *stored* entry, which is what the
 //! agent dials: `localhost` in a request must not resolve to `::1` when the user said
 //! `127.0.0.1`.
 

@@ -1,5 +1,5 @@
 //! The gateway's data path: an HTTP server (HTTP/1.1 and h2c) whose every request becomes one
-//! QUIC stream to the agent that serves the request's host (datum-api.md §7.1, §7.3).
+//! QUIC stream to the agent that serves the request's host.
 //!
 //! It follows iroh-proxy-utils' `DownstreamProxy` (same pool, same wire format) but moves
 //! bodies in large chunks: that proxy reads the agent's stream 4 KiB at a time, which caps a

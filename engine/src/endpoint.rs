@@ -12,7 +12,7 @@ use iroh::{
     endpoint::{PortmapperConfig, QuicTransportConfig, VarInt, presets},
 };
 
-/// Datum's relays, used when the caller does not choose others (datum-api.md §6).
+/// Datum's relays, used when the caller does not choose others.
 pub const DATUM_RELAYS: [&str; 2] = [
     "https://iroh-relay.us-east-1.datumconnect.net",
     "https://iroh-relay.us-west-1.datumconnect.net",

@@ -15,7 +15,7 @@ use iroh_proxy_utils::{Authority, HttpRequest, downstream::SrcAddr};
 
 use crate::keys::parse_endpoint_id;
 
-/// Header naming the agent for a raw CONNECT, as Datum's edge sends it (datum-api.md §7.1).
+/// Header naming the agent for a raw CONNECT, as Datum's edge sends it.
 pub const ENDPOINT_ID_HEADER: &str = "x-iroh-endpoint-id";
 
 /// Headers the edge uses to talk to the gateway; never forwarded to agents.

@@ -1,4 +1,4 @@
-//! The agent's side of the stream protocol (datum-api.md §7.3): one QUIC bidirectional
+//! The agent's side of the stream protocol: one QUIC bidirectional
 //! stream per proxied request, an HTTP/1.1 head on it, then either a CONNECT tunnel or one
 //! absolute-form request forwarded to the local origin.
 //!
@@ -404,7 +404,7 @@ struct Exchange {
 }
 
 impl Exchange {
-    /// `Upgrade: websocket` is the only upgrade carried (datum-api.md §7.3).
+    /// `Upgrade: websocket` is the only upgrade carried.
     fn is_websocket_upgrade(&self) -> bool {
         is_websocket_upgrade(&self.headers)
     }

@@ -1,5 +1,5 @@
-//! HTTP/1.1 heads on QUIC streams, as both ends of the stream protocol write and read them
-//! (datum-api.md §7.3): reading a head without losing the bytes behind it, writing request
+//! HTTP/1.1 heads on QUIC streams, as both ends of the stream protocol write and read them:
+//! reading a head without losing the bytes behind it, writing request
 //! and response heads, and dropping hop-by-hop headers. Parsing itself is iroh-proxy-utils'
 //! (`HttpRequest`/`HttpResponse`), so both sides read the wire the way Datum's gateway does.
 
@@ -7,12 +7,12 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use iroh::endpoint::RecvStream;
 
-/// ALPN Datum's gateway speaks (datum-api.md §7.2).
+/// ALPN Datum's gateway speaks.
 pub const ALPN: &[u8] = iroh_proxy_utils::ALPN;
 /// ALPN of earlier iroh-proxy-utils releases; accepting it costs nothing.
 pub const LEGACY_ALPN: &[u8] = b"iroh-http-proxy";
 
-/// Largest head accepted on a stream (datum-api.md §7.3).
+/// Largest head accepted on a stream.
 pub const HEAD_MAX: usize = 8192;
 
 /// Bytes reserved for each read of a body: below allocators' large-block threshold, so a

@@ -1,4 +1,4 @@
-//! The agent's stream protocol byte for byte (datum-api.md §7.3), spoken by a bare QUIC
+//! The agent's stream protocol byte for byte, spoken by a bare QUIC
 //! client on loopback: the exact 403, 502 and 200 heads, bytes after the head, half-close,
 //! and de-chunked absolute-form responses.
 

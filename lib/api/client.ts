@@ -11,6 +11,7 @@
  * is buffered past {@link MAX_API_RESPONSE_BYTES} (one watch event included); error bodies are
  * read up to {@link ERROR_BODY_BYTES}.
  */
+import { httpClientFor } from "../http/tls.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { AuthContext } from "../auth/token-source.ts";
 import {
@@ -28,7 +29,7 @@ import {
   readLimitedText,
   readTruncatedText,
   ResponseTooLargeError,
-} from "../core/capped-body.ts";
+} from "../http/capped-body.ts";
 
 /** The User-Agent datumctl sends: `datumctl/<version>`. */
 export const USER_AGENT = `datumctl/${denoJson.version}`;
@@ -142,10 +143,13 @@ export class ApiClient {
   readonly auth: AuthContext;
   readonly #retry: RetryPolicy;
   readonly #timeoutMs: number;
+  /** Trusts the login's extra CAs (`certificate-authority-data`, `SSL_CERT_FILE`). */
+  readonly #http: Deno.HttpClient | undefined;
 
   constructor(options: ApiClientOptions) {
     this.baseUrl = apiBaseUrl(options.baseUrl);
     this.auth = options.auth;
+    this.#http = httpClientFor(options.auth.caCertificates);
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#timeoutMs = options.timeoutMs ?? 60_000;
   }
@@ -268,6 +272,7 @@ export class ApiClient {
           headers,
           body: init.body ?? undefined,
           signal: init.signal,
+          client: this.#http,
         });
       } catch (err) {
         if (init.signal?.aborted) throw err;
@@ -303,7 +308,7 @@ export class ApiClient {
       ? AbortSignal.any([options.signal, controller.signal])
       : controller.signal;
     try {
-      return await fetch(url, { method, headers, body, signal });
+      return await fetch(url, { method, headers, body, signal, client: this.#http });
     } catch (err) {
       if (controller.signal.aborted && !options.signal?.aborted) throw controller.signal.reason;
       throw err;
@@ -446,6 +451,34 @@ export class ApiClient {
       signal?: AbortSignal;
     } = {},
   ): AsyncGenerator<WatchEvent<T>> {
+    // Datum's server may open a watch without resourceVersion with a 504 ResourceVersionTooLarge
+    // ERROR event (its cache is behind): wait retryAfterSeconds and start again, a few times.
+    for (let attempt = 0;; attempt++) {
+      let started = false;
+      try {
+        for await (const event of this.#watchOnce<T>(path, options)) {
+          started = true;
+          yield event;
+        }
+        return;
+      } catch (err) {
+        const retryAfter = started || attempt >= 4 ? undefined : resourceVersionTooLarge(err);
+        if (retryAfter === undefined) throw err;
+        await sleep(retryAfter * 1000, options.signal);
+      }
+    }
+  }
+
+  async *#watchOnce<T>(
+    path: string,
+    options: {
+      resourceVersion?: string;
+      labelSelector?: string;
+      fieldSelector?: string;
+      allowWatchBookmarks?: boolean;
+      signal?: AbortSignal;
+    },
+  ): AsyncGenerator<WatchEvent<T>> {
     const response = await this.request("GET", path, {
       query: {
         watch: true,
@@ -507,6 +540,16 @@ export class ApiClient {
     }
     return event as WatchEvent<T>;
   }
+}
+
+/** Seconds to wait before a new watch, for a 504 ResourceVersionTooLarge; else undefined. */
+function resourceVersionTooLarge(err: unknown): number | undefined {
+  if (!(err instanceof ApiError) || err.httpStatus !== 504) return undefined;
+  const details = err.status?.details;
+  const tooLarge = details?.causes?.some((c) => c.reason === "ResourceVersionTooLarge") ||
+    /too large resource version/i.test(err.status?.message ?? "");
+  if (!tooLarge) return undefined;
+  return Math.min(Math.max(details?.retryAfterSeconds ?? 1, 0), 10);
 }
 
 function writeQuery(options: WriteOptions): Query {

@@ -7,6 +7,7 @@
  * reported as real quota exhaustion.
  */
 import { CliError, ExitCode } from "../core/errors.ts";
+import { tlsFailure } from "../http/tls.ts";
 import { apiHost } from "./urls.ts";
 
 /** A Kubernetes `Status` object as the API servers send it on failure. */
@@ -191,8 +192,18 @@ export function apiErrorFromResponse(
   const quotaTimeout = httpStatus === 403 && isQuotaCheckTimeout(status?.message ?? body);
   const reason = status?.reason || undefined;
 
+  const conflicts = httpStatus === 409
+    ? (status?.details?.causes ?? []).filter((c) => c.reason === "FieldManagerConflict" && c.field)
+    : [];
   let message: string;
-  if (status?.message) {
+  if (conflicts.length) {
+    // Every conflicting field on its own line, with the manager that owns it.
+    const lines = conflicts.map((c) => `- ${c.field}${c.message ? ` (${c.message})` : ""}`);
+    const what = resource.name ? `${resource.label}: ` : "";
+    message = `${what}apply failed with ${conflicts.length} conflict${
+      conflicts.length > 1 ? "s" : ""
+    }:\n${lines.join("\n")}`;
+  } else if (status?.message) {
     message = oneLine(status.message);
     const named = resource.name ?? status.details?.name;
     const mentions = named
@@ -222,7 +233,9 @@ export function apiErrorFromResponse(
     httpStatus,
     reason,
     status,
-    hint: hintFor(httpStatus, reason, quotaTimeout) || undefined,
+    hint: conflicts.length
+      ? "Another field manager owns these fields; run again with --force-conflicts to take them over."
+      : hintFor(httpStatus, reason, quotaTimeout) || undefined,
     exitCode,
     retryable,
   });
@@ -231,6 +244,18 @@ export function apiErrorFromResponse(
 /** Builds the error for a request that got no answer (refused, reset, timed out). */
 export function apiErrorFromNetwork(method: string, url: string, cause: unknown): ApiError {
   const resource = describeResource(url);
+  const tls = tlsFailure(cause);
+  if (tls) {
+    // Not a network failure: retrying cannot help until the trust is configured.
+    return new ApiError("API_TLS", `${method} ${resource.label}: ${tls} for ${apiHost(url)}`, {
+      httpStatus: 0,
+      hint:
+        "Trust the server's CA: log in with --certificate-authority FILE (kept in the session as endpoint.certificate-authority-data), or set DENO_CERT or SSL_CERT_FILE to the CA file.",
+      exitCode: ExitCode.config,
+      retryable: false,
+      cause,
+    });
+  }
   const timedOut = cause instanceof DOMException && cause.name === "TimeoutError";
   const detail = timedOut
     ? "no answer in time"

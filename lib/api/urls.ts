@@ -112,15 +112,16 @@ export function resourceNameProblem(name: string, maxLength = MAX_NAME_LENGTH): 
 /**
  * Returns `name` when it is a valid object name ({@link resourceNameProblem}); otherwise throws
  * a usage error (exit 2) before anything is sent. `what` names the thing in the message
- * (`name`, `project`, `organization`, …).
+ * (`name`, `project`, `organization`, …); `hint` says where valid names are listed.
  */
-export function checkResourceName(name: string, what = "name"): string {
+export function checkResourceName(
+  name: string,
+  what = "name",
+  hint = "Names are data, not paths: give the exact name of one object (see 'datumctl get TYPE').",
+): string {
   const problem = typeof name === "string" ? resourceNameProblem(name) : "a name must be a string";
   if (problem) {
-    throw new UsageError(
-      `${shown(String(name))} is not a valid ${what}: ${problem}`,
-      "Names are data, not paths: give the exact name of one object (see 'datumctl get TYPE').",
-    );
+    throw new UsageError(`${shown(String(name))} is not a valid ${what}: ${problem}`, hint);
   }
   return name;
 }

@@ -13,6 +13,7 @@ import type { Identity } from "./token-source.ts";
 import {
   type EndpointFlags,
   type LoginEndpoints,
+  parseServerUrl,
   resolveLoginEndpoints,
   storedApiHostname,
 } from "./endpoints.ts";
@@ -20,6 +21,8 @@ import { headlessReason } from "./headless.ts";
 import { sessionNameFor, userKeyFor } from "./migrations.ts";
 import { storedTokenFrom } from "./stored-token.ts";
 import type { LoginReporter } from "./browser-flow.ts";
+import { caDataFromPem } from "../http/tls.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 
 export type { LoginReporter } from "./browser-flow.ts";
 
@@ -29,7 +32,33 @@ export interface LoginOptions extends EndpointFlags {
   noBrowser?: boolean;
   /** A service-account key file (`--credentials`). */
   credentials?: string;
+  /** A PEM file of the CA to trust for the API (`--certificate-authority`), kept in the session. */
+  certificateAuthority?: string;
   configPath?: string;
+}
+
+/** Reads `--certificate-authority FILE` as `certificate-authority-data`. */
+async function readCertificateAuthority(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw new CliError(
+      "CA_UNREADABLE",
+      `cannot read the CA file ${path}: ${(err as Error).message}`,
+      {
+        hint: "Pass a PEM file with the server's CA certificate.",
+        exitCode: ExitCode.usage,
+      },
+    );
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new CliError("CA_INVALID", `${path} holds no PEM certificate`, {
+      hint: "Pass a PEM file (-----BEGIN CERTIFICATE-----) with the server's CA certificate.",
+      exitCode: ExitCode.dataError,
+    });
+  }
+  return caDataFromPem(text);
 }
 
 /** What a login produced. */
@@ -45,6 +74,7 @@ const SERVICE_ACCOUNT_PLACEHOLDER_CLIENT = "\0service-account";
 
 /** Runs a login end to end and returns the stored session. */
 export async function login(options: LoginOptions, reporter: LoginReporter): Promise<LoginOutcome> {
+  if (options.credentials) options = await withKeyFileEndpoints(options);
   const endpoints = resolveLoginEndpoints({
     ...options,
     // A key file carries its own client id; unknown hosts need no --client-id then.
@@ -52,8 +82,11 @@ export async function login(options: LoginOptions, reporter: LoginReporter): Pro
       (options.credentials ? SERVICE_ACCOUNT_PLACEHOLDER_CLIENT : undefined),
   });
   const store = new CredentialStore({ env: reporter.env, warn: (line) => reporter.say(line) });
-  // Fail on an unreadable config or credential store before anyone signs in for nothing.
+  // Fail on an unreadable config, CA file or credential store before anyone signs in for nothing.
   await loadConfig(options.configPath);
+  const caData = options.certificateAuthority
+    ? await readCertificateAuthority(options.certificateAuthority)
+    : undefined;
   await store.activeUser();
 
   let userKey: string;
@@ -108,7 +141,11 @@ export async function login(options: LoginOptions, reporter: LoginReporter): Pro
     "user-key": userKey,
     "user-email": creds.user_email,
     ...(creds.user_name ? { "user-name": creds.user_name } : {}),
-    endpoint: { server: endpoints.apiBase, "auth-hostname": endpoints.authHost },
+    endpoint: {
+      server: endpoints.apiBase,
+      "auth-hostname": endpoints.authHost,
+      ...(caData ? { "certificate-authority-data": caData } : {}),
+    },
   };
   const saved = await updateConfig((config) => {
     const existing = config.sessions.find((s) => s.name === session.name);
@@ -145,6 +182,29 @@ export async function login(options: LoginOptions, reporter: LoginReporter): Pro
   };
 }
 
+/**
+ * A key file names its environment (`api_endpoint`, and the issuer through `token_uri`): used
+ * when no endpoint flag is given, so `login --credentials key.json` goes where the key belongs.
+ * Any endpoint flag wins over the file (then the issuer is derived from the flags as usual).
+ */
+async function withKeyFileEndpoints(options: LoginOptions): Promise<LoginOptions> {
+  if (options.endpoint || options.apiHostname || options.authEndpoint || options.hostname) {
+    return options;
+  }
+  const { readServiceAccountKey } = await import("./service-account.ts");
+  const path = options.credentials!;
+  const key = await readServiceAccountKey(path);
+  const result = { ...options };
+  if (key.api_endpoint) {
+    const api = parseServerUrl(key.api_endpoint, `the api_endpoint of ${path}`);
+    result.endpoint = `${api.protocol}//${api.host}${api.pathname}`.replace(/\/+$/, "");
+  }
+  if (key.token_uri) {
+    result.authEndpoint = parseServerUrl(key.token_uri, `the token_uri of ${path}`).origin;
+  }
+  return result;
+}
+
 async function serviceAccountLogin(
   path: string,
   endpoints: LoginEndpoints,
@@ -160,7 +220,11 @@ async function serviceAccountLogin(
   const key = await readServiceAccountKey(path);
   const { discover } = await import("./oidc.ts");
   const as = await discover(endpoints.issuer);
-  const tokenUrl = as.token_endpoint ?? `${endpoints.issuer}/oauth/v2/token`;
+  // The key file's own token URL when it belongs to this issuer, else the issuer's.
+  const tokenUrl =
+    key.token_uri && new URL(key.token_uri).origin === new URL(endpoints.issuer).origin
+      ? key.token_uri
+      : as.token_endpoint ?? `${endpoints.issuer}/oauth/v2/token`;
   reporter.say(`Signing in as service account ${key.client_email}...`);
   const answer = await exchangeServiceAccountKey(key, tokenUrl);
   const userKey = userKeyFor(key.client_email, endpoints.authHost);

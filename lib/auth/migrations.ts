@@ -1,6 +1,6 @@
 /**
- * Upgrades logins made by older datumctl releases in place, so nobody has to log in again (the
- * config's own older layout is upgraded by its parser, lib/store/config.ts).
+ * Upgrades logins made by older datumctl releases in place, so nobody has to log in again
+ * (the config's own format upgrades live in the config parser).
  *
  * Exports {@link migrateUserKeys} (session keys without `@<auth host>` are copied to the
  * environment-scoped key) and {@link bootstrapLegacySession} (credentials in the store but no

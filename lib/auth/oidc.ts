@@ -11,7 +11,7 @@ import {
   limitedFetch,
   MAX_AUTH_RESPONSE_BYTES,
   ResponseTooLargeError,
-} from "../core/capped-body.ts";
+} from "../http/capped-body.ts";
 import { CliError, ExitCode, InterruptedError } from "../core/errors.ts";
 import { isLoopbackHost } from "./endpoints.ts";
 

@@ -5,19 +5,25 @@
  * Order:
  * 1. `DATUM_TOKEN=<access token>`: used as is (CI, no stored login);
  * 2. `DATUM_CREDENTIALS=<key file>`: a service-account key, tokens minted in memory;
- * 3. a stored session: the one named, else the session of the given context, else the active
- *    session (the current context's session, else `active-session`).
+ * 3. a stored session: the one named, else the session of the given context, else the login on
+ *    the server `DATUM_ENDPOINT` names (lib/auth/endpoint-override.ts), else the active session
+ *    (the current context's session, else `active-session`).
  * For 1 and 2 the API server is `DATUM_ENDPOINT` (or datum-mcp's `DATUM_API_HOSTNAME`), else the
  * key file's `api_endpoint` (2 only), else the chosen session's server, else production; the
  * issuer is `DATUM_AUTH_ENDPOINT`, else derived (`api.X` → `auth.X`).
  */
 import { loadConfig, type Session } from "../store/config.ts";
 import { CredentialStore, isServiceAccountCredential } from "../store/credentials.ts";
-import { MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../core/capped-body.ts";
+import {
+  MAX_API_RESPONSE_BYTES,
+  MAX_AUTH_RESPONSE_BYTES,
+  readLimitedText,
+} from "../http/capped-body.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 import type { AuthContext, Identity } from "./token-source.ts";
 import { hostOf, issuerFromAuthHostname, parseServerUrl, PRODUCTION } from "./endpoints.ts";
 import { activeSession, notLoggedIn } from "./sessions.ts";
+import { sessionForEndpoint } from "./endpoint-override.ts";
 import { bootstrapLegacySession, migrateUserKeys, needsUserKeyMigration } from "./migrations.ts";
 import {
   KeyFileTokens,
@@ -27,6 +33,7 @@ import {
 } from "./session-tokens.ts";
 import { decodeJwtClaims } from "./stored-token.ts";
 import { updateConfig } from "../store/config.ts";
+import { httpClientFor, trustedCertificates } from "../http/tls.ts";
 
 /** Which login to resolve; all optional (then: environment, else the active session). */
 export interface ResolveAuthOptions {
@@ -99,12 +106,73 @@ async function discoveryDocument(issuer: string): Promise<Record<string, unknown
 }
 
 /** Who a raw access token belongs to: its JWT claims, else the issuer's userinfo endpoint. */
-async function identityOfToken(token: string, issuer: string | undefined): Promise<Identity> {
+/**
+ * Who a token belongs to, asked of the API server (`SelfSubjectReview`,
+ * authentication.k8s.io/v1): the answer for tokens that are not JWTs. Undefined when the
+ * server does not say.
+ */
+async function selfSubjectReview(
+  token: string,
+  apiBase: string,
+  http: Deno.HttpClient | undefined,
+): Promise<{ subject: string; email: string } | undefined> {
+  try {
+    const response = await fetch(`${apiBase}/apis/authentication.k8s.io/v1/selfsubjectreviews`, {
+      method: "POST",
+      headers: {
+        accept: "application/json",
+        "content-type": "application/json",
+        "user-agent": "datumctl",
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }),
+      signal: AbortSignal.timeout(15_000),
+      client: http,
+    });
+    if (response.status === 401) {
+      await response.body?.cancel();
+      throw new CliError("UNAUTHORIZED", "the API server rejected the token in DATUM_TOKEN", {
+        hint: "The token in DATUM_TOKEN was rejected (expired, revoked or not a Datum token): " +
+          "set a fresh one, or unset DATUM_TOKEN to use your stored login.",
+        exitCode: ExitCode.noPermission,
+      });
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    const review = JSON.parse(await readLimitedText(response, MAX_API_RESPONSE_BYTES)) as {
+      status?: { userInfo?: { username?: string; uid?: string } };
+    };
+    const info = review.status?.userInfo;
+    if (!info?.uid) return undefined;
+    return { subject: info.uid, email: info.username?.includes("@") ? info.username : "" };
+  } catch (err) {
+    // A rejected token or an answer over its size cap is the user's to see; anything else
+    // (no such API, a network blip) leaves the identity to the other sources.
+    if (err instanceof CliError) throw err;
+    return undefined;
+  }
+}
+
+async function identityOfToken(
+  token: string,
+  issuer: string | undefined,
+  api: { base: string; http: Deno.HttpClient | undefined },
+): Promise<Identity> {
   const claims = decodeJwtClaims(token);
-  const subject = typeof claims?.sub === "string" ? claims.sub : "";
-  const email = typeof claims?.email === "string" ? claims.email : "";
+  let subject = typeof claims?.sub === "string" ? claims.sub : "";
+  let email = typeof claims?.email === "string" ? claims.email : "";
   const name = typeof claims?.name === "string" ? claims.name : undefined;
   if (subject && email) return { subject, email, name };
+  if (!subject) {
+    const reviewed = await selfSubjectReview(token, api.base, api.http);
+    if (reviewed) {
+      subject = reviewed.subject;
+      email ||= reviewed.email;
+      if (email) return { subject, email, name };
+    }
+  }
   if (issuer) {
     try {
       const doc = await discoveryDocument(issuer);
@@ -114,7 +182,7 @@ async function identityOfToken(token: string, issuer: string | undefined): Promi
         });
         if (typeof info.sub === "string") {
           return {
-            subject: info.sub,
+            subject: subject || info.sub,
             email: typeof info.email === "string" ? info.email : email,
             name: typeof info.name === "string" ? info.name : name,
           };
@@ -159,7 +227,7 @@ async function pickSession(
     }
     return session;
   }
-  const active = activeSession(config);
+  const active = sessionForEndpoint(config, options.env ?? Deno.env.get) ?? activeSession(config);
   if (active) return active;
   if (!required) return undefined;
   if (config.sessions.length === 0) {
@@ -177,6 +245,21 @@ async function pickSession(
  */
 export async function resolveAuthContext(options: ResolveAuthOptions = {}): Promise<AuthContext> {
   const env = options.env ?? Deno.env.get;
+  const auth = await resolveCredential(options, env);
+  // A stored session's CA is trusted for every request to its server, whoever's token is used.
+  const sessions = (await loadConfig(options.configPath).catch(() => undefined))?.sessions ?? [];
+  const owner = sessions.find((s) => s.name === auth.sessionName) ??
+    sessions.find((s) =>
+      s.endpoint["certificate-authority-data"] && hostOf(s.endpoint.server) === hostOf(auth.apiBase)
+    );
+  const pems = await trustedCertificates(owner?.endpoint["certificate-authority-data"], env);
+  return pems.length ? { ...auth, caCertificates: pems } : auth;
+}
+
+async function resolveCredential(
+  options: ResolveAuthOptions,
+  env: (name: string) => string | undefined,
+): Promise<AuthContext> {
   let lazyStore: CredentialStore | undefined;
   const store = () => (lazyStore ??= new CredentialStore({ env, warn: options.warn }));
 
@@ -188,7 +271,16 @@ export async function resolveAuthContext(options: ResolveAuthOptions = {}): Prom
         const token = env("DATUM_TOKEN")!;
         const apiBase = apiFromEnvironment(env) ?? session?.endpoint.server ??
           `https://${PRODUCTION.apiHost}`;
-        const identity = await identityOfToken(token, issuerFor(env, apiBase, session));
+        const owner = session && hostOf(session.endpoint.server) === hostOf(apiBase)
+          ? session
+          : undefined;
+        const http = httpClientFor(
+          await trustedCertificates(owner?.endpoint["certificate-authority-data"], env),
+        );
+        const identity = await identityOfToken(token, issuerFor(env, apiBase, session), {
+          base: apiBase,
+          http,
+        });
         const exp = decodeJwtClaims(token)?.exp;
         return {
           kind: "DATUM_TOKEN",

@@ -21,9 +21,12 @@ export interface ServiceAccountKey {
   /** RSA PEM, PKCS#1 or PKCS#8. */
   private_key: string;
   scope?: string;
-  /** Informational; the environment comes from the login flags (or env for CI). */
+  /** The API server the key belongs to: used unless a flag or `DATUM_ENDPOINT` names one. */
   api_endpoint?: string;
+  /** Its token endpoint; its origin is the issuer unless a flag or env var names one. */
   token_uri?: string;
+  /** The project the service account works in: the default scope of `DATUM_CREDENTIALS`. */
+  project_id?: string;
 }
 
 /** The scope used when the key file names none. */
@@ -94,6 +97,7 @@ export function parseServiceAccountKey(text: string, path: string): ServiceAccou
     scope: str("scope"),
     api_endpoint: str("api_endpoint"),
     token_uri: str("token_uri"),
+    project_id: str("project_id"),
   };
 }
 
@@ -111,7 +115,7 @@ export async function serviceAccountKeyPath(
 }
 
 /**
- * The RS256 assertion Datum accepts: header `kid`/`typ: JWT`; `iss = sub = client_id`,
+ * The RS256 assertion Datum expects: header `kid`/`typ: JWT`; `iss = sub = client_id`,
  * `aud` = the issuer, `exp = iat + 60`, a random `jti`. Reads PKCS#1 and PKCS#8 keys.
  */
 export async function mintAssertion(

@@ -3,7 +3,7 @@
  * at login: `refresh_token` and the service-account `jwt-bearer` exchange. Keeping them off
  * oauth4webapi means ordinary commands never load it.
  */
-import { MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../core/capped-body.ts";
+import { MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../http/capped-body.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 import { isLoopbackHost } from "./endpoints.ts";
 import type { TokenEndpointAnswer } from "./stored-token.ts";

@@ -1,7 +1,9 @@
 /**
  * The one interface every API caller uses to get a bearer token, whatever minted it (a stored
- * OIDC session with refresh, a service-account key, or a raw `DATUM_TOKEN`).
+ * OIDC session with refresh, a service-account key, or a raw `DATUM_TOKEN`), and
+ * {@link subjectOf}, the login's user id.
  */
+import { CliError, ExitCode } from "../core/errors.ts";
 
 /** Identity of whoever the token belongs to, as saved at login. */
 export interface Identity {
@@ -34,4 +36,26 @@ export interface AuthContext {
   /** The config session name, when the credential belongs to a stored session. */
   sessionName?: string;
   tokens: TokenSource;
+  /** Extra CA certificates (PEM) to trust for `apiBase`: the session's and `SSL_CERT_FILE`. */
+  caCertificates?: string[];
+}
+
+/**
+ * The login's user id (`sub`), which the user control plane's URL needs. Throws a clear error
+ * when the token did not say and the server's SelfSubjectReview did not either (rather than
+ * asking for `users//…`).
+ */
+export function subjectOf(auth: AuthContext): string {
+  if (auth.identity.subject) return auth.identity.subject;
+  throw new CliError(
+    "NO_SUBJECT",
+    `cannot tell which user the ${
+      auth.kind === "DATUM_TOKEN" ? "DATUM_TOKEN" : "login"
+    } belongs to: it is not a JWT and the server's SelfSubjectReview did not name a user`,
+    {
+      hint:
+        "Check that the token is valid for this endpoint (DATUM_ENDPOINT), or log in with 'datumctl login'.",
+      exitCode: ExitCode.noPermission,
+    },
+  );
 }

@@ -302,12 +302,13 @@ export async function listTunnels(
   options: { project?: string },
   warn: (message: string) => void,
 ): Promise<ListTunnelsResult> {
-  const { openTunnelProject, readOnlyService } = await import("../tunnel/open.ts");
+  const { openTunnelProject, listingService } = await import("../tunnel/open.ts");
   const project = await openTunnelProject(scope.inputsFor({ project: options.project }), {
     warn,
   });
-  const service = await readOnlyService(project);
-  const tunnels = service ? await service.list() : [];
+  // The server is asked even when this machine has no identity there, so a project the login
+  // cannot see is an error (as `tunnel list` says), not "no tunnels".
+  const tunnels = await (await listingService(project)).list();
   return {
     project: project.projectId,
     tunnels: tunnels.map((t) => ({

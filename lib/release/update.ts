@@ -3,13 +3,16 @@
  * `SHA256SUMS`, and swap it in for the running one atomically.
  *
  * Exports {@link installKind} (may this binary replace itself?), {@link fetchLatestVersion},
- * {@link compareVersions}, {@link downloadVerified} and {@link replaceBinary}. A binary that a
- * package manager installed is never touched, nor is a `deno run` from source.
+ * {@link compareVersions}, {@link downloadPathFor}, {@link downloadVerified},
+ * {@link replaceBinary} and the size caps of what is read from the release folder (the binary
+ * streams to disk and is never buffered whole). A binary that a package manager installed is
+ * never touched, nor is a `deno run` from source.
  */
 import semver from "semver";
 import { CliError, ExitCode } from "../core/errors.ts";
 import { assetName, SUMS_FILE, VERSION_FILE } from "./platform.ts";
-import { parseSums, sha256Hex } from "./checksums.ts";
+import { parseSums } from "./checksums.ts";
+import { copyLimited, readLimitedText } from "../http/capped-body.ts";
 
 /** How the running datumctl was installed. */
 export type InstallKind =
@@ -134,6 +137,13 @@ async function get(url: string, fetchFn: typeof fetch, signal?: AbortSignal): Pr
   return res;
 }
 
+/** The most read of `VERSION` (a version is a few bytes; anything longer is not one). */
+export const MAX_VERSION_BYTES = 4 * 1024;
+/** The most read of `SHA256SUMS` (one short line per platform). */
+export const MAX_SUMS_BYTES = 64 * 1024;
+/** The largest release binary datumctl downloads (they are well under 200 MiB). */
+export const MAX_ASSET_BYTES = 512 * 1024 * 1024;
+
 /** Reads `<base>/VERSION`: the version of the latest release, without a leading `v`. */
 export async function fetchLatestVersion(
   baseUrl: string,
@@ -141,7 +151,8 @@ export async function fetchLatestVersion(
   signal?: AbortSignal,
 ): Promise<string> {
   const url = `${baseUrl}/${VERSION_FILE}`;
-  const text = (await (await get(url, fetchFn, signal)).text()).trim();
+  const text = (await readLimitedText(await get(url, fetchFn, signal), MAX_VERSION_BYTES, url))
+    .trim();
   if (!semver.valid(text)) {
     throw new CliError(
       "UPDATE_BAD_VERSION",
@@ -154,36 +165,99 @@ export async function fetchLatestVersion(
   return text.replace(/^v/, "");
 }
 
+/** A downloaded, verified release binary, not yet in place. */
+export interface VerifiedDownload {
+  asset: string;
+  /** Where it was written (the `destination` given to {@link downloadVerified}). */
+  path: string;
+  sha256: string;
+}
+
+/** Where {@link downloadVerified} may write the new binary: beside the old one, so a rename swaps it. */
+export function downloadPathFor(binaryPath: string): string {
+  const suffix = Deno.build.os === "windows" ? ".exe" : "";
+  return `${binaryPath}.update-${crypto.randomUUID().slice(0, 8)}${suffix}`;
+}
+
 /**
- * Downloads this platform's binary and returns its bytes only if they match the release's
- * `SHA256SUMS`.
+ * Downloads this platform's binary into the new file `destination`, hashing it as it streams
+ * (it is never held in memory whole), and keeps it only if it matches the release's
+ * `SHA256SUMS`; on any failure `destination` is removed. A binary larger than
+ * `maxAssetBytes` (default {@link MAX_ASSET_BYTES}) is refused as bad data.
  */
 export async function downloadVerified(
   baseUrl: string,
   platform: { os: string; arch: string },
+  destination: string,
   fetchFn: typeof fetch = fetch,
-): Promise<{ asset: string; bytes: Uint8Array; sha256: string }> {
+  maxAssetBytes = MAX_ASSET_BYTES,
+): Promise<VerifiedDownload> {
   const asset = assetName(platform.os, platform.arch);
-  const sums = parseSums(await (await get(`${baseUrl}/${SUMS_FILE}`, fetchFn)).text());
+  const sumsUrl = `${baseUrl}/${SUMS_FILE}`;
+  const sums = parseSums(
+    await readLimitedText(await get(sumsUrl, fetchFn), MAX_SUMS_BYTES, sumsUrl),
+  );
   const expected = sums.get(asset);
   if (!expected) {
     throw new CliError("UPDATE_NOT_FOUND", `${SUMS_FILE} of the release lists no ${asset}.`, {
       hint: `datumctl is not released for ${platform.os}-${platform.arch}.`,
     });
   }
-  const bytes = new Uint8Array(await (await get(`${baseUrl}/${asset}`, fetchFn)).arrayBuffer());
-  const actual = await sha256Hex(bytes);
-  if (actual !== expected) {
-    throw new CliError(
-      "UPDATE_CHECKSUM_MISMATCH",
-      `the downloaded ${asset} does not match ${SUMS_FILE} (got ${actual}, want ${expected}); nothing was changed.`,
-      {
-        hint:
-          "Try again later; if it persists, report it: the download may have been tampered with.",
-      },
+  const assetUrl = `${baseUrl}/${asset}`;
+  const response = await get(assetUrl, fetchFn);
+  const { createHash } = await import("node:crypto");
+  const hash = createHash("sha256");
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(destination, { write: true, createNew: true, mode: 0o755 });
+  } catch (err) {
+    await response.body?.cancel().catch(() => {});
+    if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+      throw cannotWrite(dirname(destination), err);
+    }
+    throw err;
+  }
+  try {
+    try {
+      await copyLimited(response, maxAssetBytes, async (chunk) => {
+        hash.update(chunk);
+        try {
+          let written = 0;
+          while (written < chunk.byteLength) written += await file.write(chunk.subarray(written));
+        } catch (err) {
+          throw new CliError(
+            "UPDATE_FAILED",
+            `could not write the download to ${destination}: ${
+              err instanceof Error ? err.message : err
+            }`,
+            { hint: "Free some disk space and try again.", cause: err },
+          );
+        }
+      }, assetUrl);
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    const actual = hash.digest("hex");
+    if (actual !== expected) {
+      throw new CliError(
+        "UPDATE_CHECKSUM_MISMATCH",
+        `the downloaded ${asset} does not match ${SUMS_FILE} (got ${actual}, want ${expected}); nothing was changed.`,
+        {
+          hint:
+            "Try again later; if it persists, report it: the download may have been tampered with.",
+        },
+      );
+    }
+    return { asset, path: destination, sha256: actual };
+  } catch (err) {
+    await Deno.remove(destination).catch(() => {});
+    if (err instanceof CliError) throw err;
+    throw unavailable(
+      `the download of ${assetUrl} failed: ${err instanceof Error ? err.message : err}`,
+      err,
     );
   }
-  return { asset, bytes, sha256: actual };
 }
 
 function dirname(path: string): string {
@@ -205,30 +279,22 @@ function cannotWrite(dir: string, cause: unknown): CliError {
 }
 
 /**
- * Writes `bytes` beside `binaryPath`, checks that the new file runs and reports `version`,
- * then renames it over the old one, so the path always holds a whole, working binary. On
- * Windows, where a running program cannot be overwritten, the old one is moved to `<path>.old`
- * first (removed by the next update).
+ * Checks that the downloaded binary at `downloadedPath` (beside `binaryPath`, see
+ * {@link downloadPathFor}) runs and reports `version`, then renames it over the old one, so the
+ * path always holds a whole, working binary; on failure the download is removed. On Windows,
+ * where a running program cannot be overwritten, the old one is moved to `<path>.old` first
+ * (removed by the next update).
  */
 export async function replaceBinary(
   binaryPath: string,
-  bytes: Uint8Array,
+  downloadedPath: string,
   version: string,
 ): Promise<void> {
   const dir = dirname(binaryPath);
   const windows = Deno.build.os === "windows";
-  const tmp = `${binaryPath}.update-${crypto.randomUUID().slice(0, 8)}${windows ? ".exe" : ""}`;
+  const tmp = downloadedPath;
   try {
-    await Deno.writeFile(tmp, bytes, { mode: 0o755, createNew: true });
     if (!windows) await Deno.chmod(tmp, 0o755);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
-      throw cannotWrite(dir, err);
-    }
-    throw err;
-  }
-  try {
     const out = await new Deno.Command(tmp, {
       args: ["--version"],
       stdin: "null",

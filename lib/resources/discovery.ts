@@ -308,6 +308,34 @@ function unknownType(resources: ResourceType[], input: string, word: string): Cl
   );
 }
 
+/**
+ * The type asked for in a version (or group) the server does not serve it in: name the
+ * group/version(s) it is served in, rather than suggesting the bare name as if it were a typo.
+ */
+function otherVersionsOf(
+  resources: ResourceType[],
+  group: string,
+  version: string,
+  name: string,
+): CliError | undefined {
+  const named = resources.filter((r) => namesOf(r).includes(name));
+  const inGroup = named.filter((r) => r.group === group);
+  const served = inGroup.length > 0 ? inGroup : named;
+  if (served.length === 0) return undefined;
+  const versions = [...new Set(served.map((r) => r.group ? `${r.group}/${r.version}` : r.version))];
+  const asked = group ? `${group}/${version}` : version;
+  return new CliError(
+    "UNKNOWN_RESOURCE_TYPE",
+    `the server doesn't serve ${served[0].plural} in ${asked}: it serves ${served[0].plural} in ${
+      versions.join(", ")
+    }`,
+    {
+      hint: `Use ${versions[0]}, or leave the version out.`,
+      exitCode: ExitCode.error,
+    },
+  );
+}
+
 /** Prefers the preferred version, then the order discovery listed them in. */
 function pickOne(matches: ResourceType[], input: string): ResourceType | undefined {
   if (matches.length === 0) return undefined;
@@ -338,7 +366,8 @@ export function resolveTypeIn(resources: ResourceType[], input: string): Resourc
       r.group === group && r.version === version && namesOf(r).includes(lower)
     );
     if (found) return found;
-    throw unknownType(resources, raw, name);
+    throw otherVersionsOf(resources, group, version, lower) ??
+      unknownType(resources, raw, name);
   }
 
   const lower = raw.toLowerCase();

@@ -10,7 +10,7 @@
  */
 import { ApiClient } from "../api/client.ts";
 import { organizationControlPlaneUrl, userControlPlaneUrl } from "../api/urls.ts";
-import type { AuthContext } from "../auth/token-source.ts";
+import { type AuthContext, subjectOf } from "../auth/token-source.ts";
 import { loadConfig } from "../store/config.ts";
 import { CliError } from "../core/errors.ts";
 import { type OpenedScope, openScope, storedAuthLoader } from "../scope/open.ts";
@@ -48,6 +48,16 @@ export async function openResourceScope(options: OpenResourceScopeOptions): Prom
   const resources = new ResourceClient(opened.client, {
     namespace: options.namespace,
     env: options.inputs.env,
+    explainUnknownType: async (input) => {
+      const { wrongPlaneError } = await import("./plane-hint.ts");
+      return await wrongPlaneError(
+        input,
+        opened.scope,
+        opened.client,
+        await loadConfig(),
+        options.inputs.env,
+      );
+    },
   });
   return { opened, resources };
 }
@@ -107,7 +117,7 @@ export async function openUserPlane(
   const auth = await storedAuthLoader(inputs.env, warn)(sessionName);
   const client = new ApiClient({
     auth,
-    baseUrl: userControlPlaneUrl(auth.apiBase, auth.identity.subject),
+    baseUrl: userControlPlaneUrl(auth.apiBase, subjectOf(auth)),
   });
   return { auth, client };
 }

@@ -14,6 +14,7 @@ import { resourcePath } from "../api/urls.ts";
 import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import { comparableObject, unifiedDiff } from "./diff.ts";
 import { Discovery, type ResourceType, typeApiVersion } from "./discovery.ts";
+import { withWideColumns } from "./wide-columns.ts";
 import {
   groupOf,
   isPlainObject,
@@ -57,6 +58,21 @@ export interface WriteResult {
   dryRun?: "server" | "client";
   /** The object as the server returned it (absent for a client dry run or a delete). */
   object?: KubeObject;
+  /**
+   * Fields another manager owns that a real apply would conflict on (server dry run only: the
+   * result shows the change as if forced), one `- .field (conflict with "m")` each.
+   */
+  conflicts?: string[];
+}
+
+/** The conflicting fields of a server-side apply 409, or undefined for any other error. */
+function applyConflicts(err: unknown): string[] | undefined {
+  if (!(err instanceof ApiError) || err.httpStatus !== 409) return undefined;
+  const causes = (err.status?.details?.causes ?? []).filter((c) =>
+    c.reason === "FieldManagerConflict" && c.field
+  );
+  if (causes.length === 0) return undefined;
+  return causes.map((c) => `- ${c.field}${c.message ? ` (${c.message})` : ""}`);
 }
 
 /** Dry-run modes of the write verbs. */
@@ -77,6 +93,8 @@ export interface DiffResult {
   diff: string;
   /** `group.version.Kind.namespace.name`, the file name kubectl diff uses. */
   fileName: string;
+  /** Fields a real apply would conflict on (the diff shows them as if forced). */
+  conflicts?: string[];
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
@@ -150,15 +168,25 @@ export class ResourceClient {
       namespace?: string;
       discovery?: Discovery;
       env?: (name: string) => string | undefined;
+      /** A better error for a type this plane does not serve (e.g. it lives in projects). */
+      explainUnknownType?: (input: string) => Promise<Error | undefined>;
     } = {},
   ) {
     this.discovery = options.discovery ?? new Discovery(api, { env: options.env });
     this.namespace = options.namespace ?? "default";
+    this.#explainUnknownType = options.explainUnknownType;
   }
 
+  readonly #explainUnknownType?: (input: string) => Promise<Error | undefined>;
+
   /** Resolves a typed name (`connectors`, `tpp`, `HTTPProxy`, `connector.networking`, …). */
-  resolveType(input: string): Promise<ResourceType> {
-    return this.discovery.resolve(input);
+  async resolveType(input: string): Promise<ResourceType> {
+    try {
+      return await this.discovery.resolve(input);
+    } catch (err) {
+      const unknown = err instanceof CliError && err.code === "UNKNOWN_RESOURCE_TYPE";
+      throw (unknown && await this.#explainUnknownType?.(input)) || err;
+    }
   }
 
   /** The type of a manifest object from its apiVersion and kind. */
@@ -231,6 +259,15 @@ export class ResourceClient {
   async table(
     type: ResourceType,
     options: ListOptions & { names?: string[]; includeObject?: "Object" } = {},
+  ): Promise<KubeTable | undefined> {
+    const table = await this.#serverTable(type, options);
+    // With whole objects in the rows, add the columns `-o wide` shows that the server lacks.
+    return table && options.includeObject === "Object" ? withWideColumns(type, table) : table;
+  }
+
+  async #serverTable(
+    type: ResourceType,
+    options: ListOptions & { names?: string[]; includeObject?: "Object" },
   ): Promise<KubeTable | undefined> {
     const headers = { accept: TABLE_ACCEPT };
     if (!options.names || options.names.length === 0) {
@@ -306,11 +343,26 @@ export class ResourceClient {
       const action = !live ? "created" : isSubset(manifest, live) ? "unchanged" : "configured";
       return { ref, action, type, dryRun: "client" };
     }
-    const result = await this.api.apply<KubeObject>(this.path(type, name, { namespace }), object, {
-      force: options.force,
-      dryRun: options.dryRun === "server",
-      fieldManager: options.fieldManager ?? "datumctl",
-    });
+    const path = this.path(type, name, { namespace });
+    const fieldManager = options.fieldManager ?? "datumctl";
+    let conflicts: string[] | undefined;
+    let result: KubeObject;
+    try {
+      result = await this.api.apply<KubeObject>(path, object, {
+        force: options.force,
+        dryRun: options.dryRun === "server",
+        fieldManager,
+      });
+    } catch (err) {
+      // A dry run reports what would change; the conflicts come along instead of failing.
+      conflicts = options.dryRun === "server" ? applyConflicts(err) : undefined;
+      if (!conflicts) throw err;
+      result = await this.api.apply<KubeObject>(path, object, {
+        force: true,
+        dryRun: true,
+        fieldManager,
+      });
+    }
     let action: WriteAction = "created";
     if (live) {
       const sameVersion = !!live.metadata?.resourceVersion &&
@@ -326,6 +378,7 @@ export class ResourceClient {
       type,
       object: result,
       dryRun: options.dryRun === "server" ? "server" : undefined,
+      ...(conflicts ? { conflicts } : {}),
     };
   }
 
@@ -442,13 +495,26 @@ export class ResourceClient {
     const object = this.#namespaced(type, manifest);
     const namespace = object.metadata?.namespace;
     const live = comparableObject(await this.find(type, name, { namespace }));
-    const merged = comparableObject(
-      await this.api.apply<KubeObject>(this.path(type, name, { namespace }), object, {
+    const path = this.path(type, name, { namespace });
+    let conflicts: string[] | undefined;
+    let applied: KubeObject;
+    try {
+      applied = await this.api.apply<KubeObject>(path, object, {
         force: options.force,
         dryRun: true,
         fieldManager: "datumctl",
-      }),
-    )!;
+      });
+    } catch (err) {
+      // Like kubectl's diff: show the change, and say which fields an apply would conflict on.
+      conflicts = applyConflicts(err);
+      if (!conflicts) throw err;
+      applied = await this.api.apply<KubeObject>(path, object, {
+        force: true,
+        dryRun: true,
+        fieldManager: "datumctl",
+      });
+    }
+    const merged = comparableObject(applied)!;
     if (live && !live.metadata?.uid && merged.metadata) delete merged.metadata.uid;
     const liveYaml = toYaml(live);
     const mergedYaml = toYaml(merged);
@@ -471,6 +537,7 @@ export class ResourceClient {
         to: `MERGED/${fileName}`,
       }),
       fileName,
+      ...(conflicts ? { conflicts } : {}),
     };
   }
 

@@ -13,7 +13,7 @@ import {
   RESOURCE_MANAGER_GROUP,
   userControlPlaneUrl,
 } from "../api/urls.ts";
-import type { AuthContext } from "../auth/token-source.ts";
+import { type AuthContext, subjectOf } from "../auth/token-source.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 import { type Context, type DatumctlConfig, updateConfig } from "../store/config.ts";
 
@@ -56,7 +56,7 @@ export async function discoverOrganizations(
   options: { client?: ApiClient; signal?: AbortSignal } = {},
 ): Promise<DiscoveredOrganization[]> {
   const client = options.client ?? new ApiClient({ auth, baseUrl: auth.apiBase });
-  const userCp = client.withBase(userControlPlaneUrl(auth.apiBase, auth.identity.subject));
+  const userCp = client.withBase(userControlPlaneUrl(auth.apiBase, subjectOf(auth)));
   const memberships = await userCp.list<Membership>(
     `/apis/${RESOURCE_MANAGER_GROUP}/v1alpha1/organizationmemberships`,
     { signal: options.signal },

@@ -63,6 +63,8 @@ export interface ContextListing {
 export async function contextListing(
   options: RefreshOptions & { all?: boolean; refresh?: boolean },
 ): Promise<ContextListing> {
+  const { environmentCredential } = await import("../auth/resolve.ts");
+  if (!options.all && environmentCredential(options.env)) return await environmentListing(options);
   let config = await loadConfig();
   const active = activeSession(config)?.name;
   const sessions = options.all ? config.sessions.map((s) => s.name) : active ? [active] : [];
@@ -72,6 +74,37 @@ export async function contextListing(
     config = await loadConfig();
   }
   return { views: contextViews(config, sessions), sessions };
+}
+
+/**
+ * The contexts of `DATUM_TOKEN` / `DATUM_CREDENTIALS`, discovered live: there is no session to
+ * keep them in, so nothing is stored (use `--project` / `--organization` with them).
+ */
+async function environmentListing(options: RefreshOptions): Promise<ContextListing> {
+  const [{ resolveAuthContext }, { discoverOrganizations }] = await Promise.all([
+    import("../auth/resolve.ts"),
+    import("./discovery.ts"),
+  ]);
+  const auth = await resolveAuthContext({ env: options.env, warn: options.warn });
+  const organizations = await discoverOrganizations(auth);
+  const session = auth.kind;
+  const endpoint = new URL(auth.apiBase).host;
+  const views: ContextView[] = [];
+  for (const org of organizations) {
+    const organization = { id: org.id, displayName: org.displayName };
+    const base = { session, email: auth.identity.email, endpoint, organization, current: false };
+    views.push({ ...base, name: `${session}/${org.id}`, ref: org.id, type: "organization" });
+    for (const project of org.projects) {
+      views.push({
+        ...base,
+        name: `${session}/${org.id}/${project.id}`,
+        ref: `${org.id}/${project.id}`,
+        type: "project",
+        project: { id: project.id, displayName: project.displayName },
+      });
+    }
+  }
+  return { views, sessions: [session] };
 }
 
 /** The contexts of the active login to choose from (for the `ctx use` picker); never empty. */

@@ -11,7 +11,7 @@ import type { IO } from "../core/io.ts";
 import { loadConfig, updateConfig } from "../store/config.ts";
 import { type ContextView, contextView, contextViews, matchContextRef } from "./contexts.ts";
 import { applyDiscovery, contextName, discoverOrganizations } from "./discovery.ts";
-import { assertOnboarded, noOrganizationError } from "./onboarding.ts";
+import { assertOnboarded, noOrganizationNotice } from "./onboarding.ts";
 import { setCurrentContext } from "./select.ts";
 import type { ApiClient } from "../api/client.ts";
 
@@ -53,15 +53,18 @@ export interface LoginContextResult {
   selected?: ContextView;
   /** Why no context was selected (no TTY and several choices): a line for the user. */
   hint?: string;
+  /** The login stands but there is nothing to select (no organization): a line for the user. */
+  notice?: string;
   /** Discovery failed: the login stands, contexts were not updated. One line for stderr. */
   warning?: string;
 }
 
 /**
- * Discovers contexts for the fresh login and selects one. Throws (after the session and its
- * contexts are saved) when the user has no organization, when `--project`/`--organization` names
- * nothing, or when the chosen organization has not finished onboarding — the current context is
- * then left unset. Ctrl-C in the picker throws what `pick` throws (an `InterruptedError`, exit 130).
+ * Discovers contexts for the fresh login and selects one. A user with no organization gets a
+ * {@link LoginContextResult.notice} (the login stands). Throws (after the session and its
+ * contexts are saved) when `--project`/`--organization` names nothing, or when the chosen
+ * organization has not finished onboarding — the current context is then left unset. Ctrl-C in
+ * the picker throws what `pick` throws (an `InterruptedError`, exit 130).
  */
 export async function selectContextAfterLogin(
   options: LoginContextOptions,
@@ -96,7 +99,10 @@ export async function selectContextAfterLogin(
       projectCount: o.projects.length,
     })),
   };
-  if (organizations.length === 0) throw noOrganizationError(auth.apiBase, env);
+  if (organizations.length === 0) {
+    const { message, hint } = noOrganizationNotice(auth.apiBase, env);
+    return { summary, notice: message, hint };
+  }
   options.onDiscovered?.(summary);
 
   const config = await loadConfig(options.configPath);

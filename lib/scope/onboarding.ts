@@ -5,18 +5,18 @@
  *
  * Exports {@link readOnboarding} (the check), {@link assertOnboarded} (the gate, throwing the
  * message), {@link onboardingStatusWord} (the words `get organizations` shows), {@link portalUrl}
- * (the session environment's portal) and {@link noOrganizationError}.
+ * (the session environment's portal) and {@link noOrganizationNotice}.
  */
 import { ApiClient } from "../api/client.ts";
 import { apiBaseUrl, RESOURCE_MANAGER_GROUP, userControlPlaneUrl } from "../api/urls.ts";
-import type { AuthContext } from "../auth/token-source.ts";
+import { type AuthContext, subjectOf } from "../auth/token-source.ts";
 import { portalForHost } from "../auth/endpoints.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 
 /** The outcome of reading an organization's `OnboardingComplete` condition. */
 export interface OnboardingState {
   complete: boolean;
-  /** The condition's reason; `ContactInfoIncomplete` when the condition is missing. */
+  /** The condition's reason; `Unknown` when the organization has no such condition. */
   reason: string;
   message?: string;
   organizationId: string;
@@ -63,7 +63,7 @@ export async function readOnboarding(
   options: { client?: ApiClient; signal?: AbortSignal } = {},
 ): Promise<OnboardingState> {
   const base = options.client ?? new ApiClient({ auth, baseUrl: auth.apiBase });
-  const userCp = base.withBase(userControlPlaneUrl(auth.apiBase, auth.identity.subject));
+  const userCp = base.withBase(userControlPlaneUrl(auth.apiBase, subjectOf(auth)));
   const org = await userCp.get<OrganizationObject>(
     `/apis/${RESOURCE_MANAGER_GROUP}/v1alpha1/organizations/${encodeURIComponent(organizationId)}`,
     { signal: options.signal },
@@ -71,11 +71,10 @@ export async function readOnboarding(
   const displayName = org.metadata?.annotations?.["kubernetes.io/display-name"]?.trim() ||
     organizationId;
   const condition = org.status?.conditions?.find((c) => c.type === "OnboardingComplete");
-  if (!condition) {
-    return { complete: false, reason: "ContactInfoIncomplete", organizationId, displayName };
-  }
+  // Absent means unknown (Datum's server does not always report it): only False gates.
+  if (!condition) return { complete: true, reason: "Unknown", organizationId, displayName };
   return {
-    complete: condition.status === "True" && condition.reason === "Ready",
+    complete: condition.status !== "False",
     reason: condition.reason || "ContactInfoIncomplete",
     message: condition.message || undefined,
     organizationId,
@@ -144,17 +143,19 @@ export async function assertOnboarded(
   return state;
 }
 
-/** The error for a login that belongs to no organization at all. */
-export function noOrganizationError(
+/**
+ * What `login` tells a user who belongs to no organization: the login is kept (it is valid, and
+ * the organization they create next needs no new sign-in), there is just nothing to pick yet.
+ */
+export function noOrganizationNotice(
   apiBase: string,
   env: (name: string) => string | undefined,
-): CliError {
-  return new CliError(
-    "NO_ORGANIZATION",
-    "You're signed in, but you don't have an organization yet.",
-    {
-      hint: `Head to ${portalUrl(apiBase, env)} to finish up, then run 'datumctl ctx --refresh'.`,
-      exitCode: ExitCode.error,
-    },
-  );
+): { message: string; hint: string } {
+  return {
+    message:
+      "You're signed in, but you don't have an organization yet, so there is no context to pick.",
+    hint: `Create one at ${
+      portalUrl(apiBase, env)
+    }, then run 'datumctl ctx --refresh' and 'datumctl ctx use'.`,
+  };
 }

@@ -2,7 +2,8 @@
  * The one scope rule every scoped command uses:
  *
  *   `--project` / `--organization` → `DATUM_PROJECT` / `DATUM_ORGANIZATION` →
- *   `--context NAME` / `DATUM_CONTEXT` → the current context →
+ *   `--context NAME` / `DATUM_CONTEXT` → the `project_id` of the `DATUM_CREDENTIALS` key file →
+ *   the current context →
  *   `No context set. Run 'datumctl ctx use' to select a project.`
  *
  * Overrides are per invocation: nothing here writes the config. Exports {@link resolveScope}
@@ -25,6 +26,8 @@ import {
   projectDisplayName,
 } from "./contexts.ts";
 import { activeSession, notLoggedIn } from "../auth/sessions.ts";
+import { keyFileProject } from "./key-file-project.ts";
+import { sessionForEndpoint } from "../auth/endpoint-override.ts";
 
 /** Where a scope came from. */
 export type ScopeSource =
@@ -55,6 +58,8 @@ export interface ResolvedScope {
   override?: string;
   /** The session's API base (scheme, no trailing slash), when a session applies. */
   apiBase?: string;
+  /** `DATUM_ENDPOINT=…` when that variable chose the login (see lib/auth/endpoint-override.ts). */
+  endpointOverride?: string;
 }
 
 /** Inputs of {@link resolveScope}: the global flags and the environment. */
@@ -108,20 +113,42 @@ export function resolveScope(config: DatumctlConfig, inputs: ScopeInputs): Resol
   const envContext = nonEmpty(inputs.env("DATUM_CONTEXT"));
   const explicitRef = flagContext ?? envContext;
   const explicit = explicitRef ? lookupContext(config, explicitRef, !!flagContext) : undefined;
-  const currentName = config["current-context"];
-  const current = currentName ? config.contexts.find((c) => c.name === currentName) : undefined;
-  const frame = explicit ?? current;
+  let currentName = config["current-context"];
+  let current = currentName ? config.contexts.find((c) => c.name === currentName) : undefined;
   const pinnedSession = nonEmpty(inputs.session);
+  // DATUM_ENDPOINT picks the login on that server (gh's GH_HOST); its last context frames the
+  // scope when the current context belongs to a login elsewhere.
+  const endpointSession = explicit || pinnedSession ? undefined : sessionForEndpoint(
+    config,
+    inputs.env,
+    current ? findSession(config, current.session) : undefined,
+  );
+  const endpointNote = endpointSession
+    ? `DATUM_ENDPOINT=${inputs.env("DATUM_ENDPOINT")}`
+    : undefined;
+  if (endpointSession && current?.session !== endpointSession.name) {
+    currentName = endpointSession["last-context"];
+    current = config.contexts.find((c) =>
+      c.name === currentName && c.session === endpointSession.name
+    );
+    if (!current) currentName = undefined;
+  }
+  const frame = explicit ?? current;
   if (pinnedSession && !config.sessions.some((s) => s.name === pinnedSession)) {
     throw new CliError("SESSION_NOT_FOUND", `no session named "${pinnedSession}"`, {
       hint: "Run 'datumctl auth list' to see the stored sessions, or 'datumctl login' to add one.",
       exitCode: ExitCode.noPermission,
     });
   }
-  const sessionName = pinnedSession ?? frame?.session ?? activeSession(config)?.name;
+  const sessionName = pinnedSession ?? frame?.session ?? endpointSession?.name ??
+    activeSession(config)?.name;
   const apiBase = sessionApiBase(config, sessionName);
 
-  const base = { sessionName, apiBase };
+  const base = {
+    sessionName,
+    apiBase,
+    ...(endpointNote ? { endpointOverride: endpointNote } : {}),
+  };
   if (flagProject || (!flagOrg && envProject)) {
     const projectId = (flagProject ?? envProject)!;
     const orgId = frame?.["project-id"] === projectId
@@ -163,9 +190,29 @@ export function resolveScope(config: DatumctlConfig, inputs: ScopeInputs): Resol
       override: flagContext ? `--context ${flagContext}` : `DATUM_CONTEXT=${envContext}`,
     };
   }
+  // A service-account key's own project comes before the current context, which belongs to
+  // the stored login rather than to the service account.
+  const keyProject = keyFileProject(inputs.env);
+  if (keyProject) {
+    const orgId = organizationOfProject(config, keyProject, sessionName);
+    return {
+      ...base,
+      kind: "project",
+      projectId: keyProject,
+      organizationId: orgId,
+      organizationDisplayName: orgId
+        ? organizationDisplayName(config, sessionName, orgId)
+        : undefined,
+      projectDisplayName: projectDisplayName(config, sessionName, keyProject),
+      source: "env",
+      reason: "from the project_id of the DATUM_CREDENTIALS key file",
+      override: `DATUM_CREDENTIALS project_id=${keyProject}`,
+    };
+  }
   if (current) {
     return {
       ...fromContext(config, current),
+      ...(endpointNote ? { endpointOverride: endpointNote } : {}),
       source: "current-context",
       reason: "from the current context",
     };

@@ -16,6 +16,8 @@ import { type ResolvedScope, resolveScope, type ScopeInputs } from "./resolve.ts
 import { bootstrapLegacySession } from "../auth/migrations.ts";
 import { environmentCredential, resolveAuthContext } from "../auth/resolve.ts";
 import { activeSession, hasMultipleEndpoints, notLoggedIn } from "../auth/sessions.ts";
+import { sessionForEndpoint } from "../auth/endpoint-override.ts";
+import { CliError } from "../core/errors.ts";
 import { hostOf, PRODUCTION } from "../auth/endpoints.ts";
 import type { AuthContext } from "../auth/token-source.ts";
 
@@ -77,6 +79,8 @@ export async function whoami(inputs: ScopeInputs, options: WhoamiOptions = {}): 
   try {
     scope = resolveScope(config, inputs);
   } catch (err) {
+    // No login on the server DATUM_ENDPOINT names: there is nobody to report.
+    if (err instanceof CliError && err.code === "NO_LOGIN_FOR_ENDPOINT") throw err;
     scopeError = err;
   }
 
@@ -87,7 +91,7 @@ export async function whoami(inputs: ScopeInputs, options: WhoamiOptions = {}): 
   } else {
     session = scope?.sessionName
       ? config.sessions.find((s) => s.name === scope!.sessionName)
-      : activeSession(config);
+      : sessionForEndpoint(config, env) ?? activeSession(config);
     if (!session && !envCredential && config.sessions.length === 0) {
       // A login made by pre-config datumctl: adopt it once (this reads the credential store).
       session = await bootstrapLegacySession(new CredentialStore({ env }));
@@ -115,6 +119,7 @@ export async function whoami(inputs: ScopeInputs, options: WhoamiOptions = {}): 
   if (envCredential?.kind === "DATUM_CREDENTIALS") {
     overrides.push(`DATUM_CREDENTIALS=${envCredential.path}`);
   }
+  if (scope?.endpointOverride) overrides.push(scope.endpointOverride);
   if (scope?.override) overrides.push(scope.override);
 
   return {

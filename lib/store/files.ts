@@ -13,6 +13,7 @@
  * main.ts prints at the end of the command (lib/core/notes.ts).
  */
 import { queueNote, takeNotes } from "../core/notes.ts";
+import { withSignalsDeferred } from "../process/signals.ts";
 
 function dirname(path: string): string {
   const i = path.lastIndexOf("/");
@@ -23,51 +24,9 @@ function basename(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
-const DEFERRED_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
-  ? ["SIGINT", "SIGBREAK"]
-  : ["SIGINT", "SIGTERM"];
-let deferDepth = 0;
-let deferredSignal: Deno.Signal | undefined;
-const deferHandlers: Array<[Deno.Signal, () => void]> = [];
-
-/**
- * Runs `fn` with SIGINT and SIGTERM held back: a signal that arrives meanwhile is raised again
- * once `fn` (and every overlapping call) has finished, so the process still stops, just not
- * halfway through. Used where stopping halfway would lose a secret (a rotated refresh token).
- */
-export async function withSignalsDeferred<T>(fn: () => Promise<T>): Promise<T> {
-  if (deferDepth++ === 0) {
-    for (const signal of DEFERRED_SIGNALS) {
-      const handler = () => {
-        deferredSignal ??= signal;
-      };
-      try {
-        Deno.addSignalListener(signal, handler);
-        deferHandlers.push([signal, handler]);
-      } catch { /* signal not supported here */ }
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    if (--deferDepth === 0) {
-      for (const [signal, handler] of deferHandlers.splice(0)) {
-        try {
-          Deno.removeSignalListener(signal, handler);
-        } catch { /* already gone */ }
-      }
-      const signal = deferredSignal;
-      deferredSignal = undefined;
-      // With our listener gone the signal has its usual effect again (or reaches the
-      // command's own handler).
-      if (signal) {
-        try {
-          Deno.kill(Deno.pid, signal);
-        } catch { /* cannot signal ourselves here */ }
-      }
-    }
-  }
-}
+// SIGINT and SIGTERM are held back during a write and take effect afterwards, once; commands
+// with their own signal handling register it in lib/process/signals.ts.
+export { withSignalsDeferred };
 
 /** Creates `dir` (and parents) with mode 0700 when missing. */
 export async function ensurePrivateDir(dir: string): Promise<void> {

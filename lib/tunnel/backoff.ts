@@ -1,6 +1,5 @@
 /**
- * The retry schedule of a long-running tunnel (spec/unattended-tunnels.md, "Long-running
- * credentials"): 1 s, doubling, at most 60 s, never giving up. The heartbeat and the token keeper
+ * The retry schedule of a long-running tunnel: 1 s, doubling, at most 60 s, never giving up. The heartbeat and the token keeper
  * both follow it, so a host that lost its network recovers within a minute of getting it back.
  *
  * Exports {@link nextBackoffMs}, {@link BACKOFF_START_MS}, {@link BACKOFF_MAX_MS} and

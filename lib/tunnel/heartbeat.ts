@@ -10,11 +10,15 @@
  * its Lease). It serves exactly one project: it never enrols others.
  */
 import { ApiError } from "../api/errors.ts";
+import { checkResourceName } from "../api/urls.ts";
 import { type AgentAddress, buildConnectionDetails, sameConnectionDetails } from "./details.ts";
 import { nextBackoffMs, NudgeableSleep } from "./backoff.ts";
 import type { ConnectionDetails, Connector, Lease } from "./resources.ts";
 import { TUNNEL_KINDS } from "./resources.ts";
 import type { TunnelService } from "./tunnel-api.ts";
+
+/** A Connector whose `leaseRef` cannot be a name (`.`, `a/b`) is never renewed through a path. */
+const LEASE_NAME_HINT = "The server sent a Lease name that cannot be one; report it.";
 
 /** The lease duration assumed when the Lease does not say (the operator's default). */
 export const DEFAULT_LEASE_SECONDS = 30;
@@ -243,7 +247,9 @@ export class Heartbeat {
       this.#emit({ type: "published", connector: cache.connector, details });
     }
 
-    const leasePath = `${TUNNEL_KINDS.Lease.path}/${encodeURIComponent(cache.lease!)}`;
+    const leasePath = `${TUNNEL_KINDS.Lease.path}/${
+      encodeURIComponent(checkResourceName(cache.lease!, "Lease name", LEASE_NAME_HINT))
+    }`;
     try {
       if (cache.durationSeconds === undefined) {
         const lease = await service.client.get<Lease>(leasePath);

@@ -1,5 +1,5 @@
 /**
- * `tunnel listen` from start to stop (behaviour.md §5.4), as events: choose the tunnel (by
+ * `tunnel listen` from start to stop, as events: choose the tunnel (by
  * `--id`, by endpoint, or with the picker — before the engine starts, so nothing garbles the
  * prompt), start the agent and the heartbeat for this project only, create/adopt/resume and
  * enable, wait for the six-step checklist, prove the path end to end (the origin answers, and a

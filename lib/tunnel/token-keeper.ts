@@ -1,6 +1,5 @@
 /**
- * Keeps a running tunnel's login fresh on a timer (spec/unattended-tunnels.md, "Long-running
- * credentials"), so no request ever meets a stale token: the token is refreshed as soon as it is
+ * Keeps a running tunnel's login fresh on a timer, so no request ever meets a stale token: the token is refreshed as soon as it is
  * due (5 minutes before expiry, half the lifetime for short tokens), a failure that may pass
  * (network, 5xx, timeouts) is retried 1 s, 2 s, 4 s … at most 60 s apart without giving up, and a
  * permanent one (refresh token revoked, service-account key rejected) is reported once so the

@@ -10,6 +10,7 @@
  */
 import { ApiClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
+import { checkResourceName } from "../api/urls.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 import { normalizeEndpoint, parseTarget, type Target } from "./endpoint.ts";
 import { sameConnectionDetails } from "./details.ts";
@@ -171,9 +172,14 @@ export class TunnelService {
     return this.#client;
   }
 
+  /** A collection's path, or one object's when `name` is given (even empty: it is refused). */
   #path(kind: keyof typeof TUNNEL_KINDS, name?: string, sub?: string): string {
     let path = TUNNEL_KINDS[kind].path;
-    if (name) path += `/${encodeURIComponent(name)}`;
+    if (name !== undefined) {
+      path += `/${
+        encodeURIComponent(kind === "Connector" ? checkConnectorName(name) : checkTunnelId(name))
+      }`;
+    }
     if (sub) path += `/${sub}`;
     return path;
   }
@@ -321,6 +327,7 @@ export class TunnelService {
 
   /** One tunnel by id, whichever Connector it points at (works after a Connector rename). */
   async get(id: string): Promise<TunnelSummary | undefined> {
+    checkTunnelId(id);
     const proxy = await this.getProxy(id);
     if (!proxy) return undefined;
     const ad = await this.#getOrUndefined<ConnectorAdvertisement>("ConnectorAdvertisement", id);
@@ -381,6 +388,7 @@ export class TunnelService {
     id: string,
     changes: { label?: string; endpoint?: string } = {},
   ): Promise<UpdateResult> {
+    checkTunnelId(id);
     const connector = await this.ensureConnector();
     const connectorName = connector.metadata.name;
     const proxy = await this.getProxy(id);
@@ -431,6 +439,7 @@ export class TunnelService {
    * deleted) tunnel `id`. The HTTPProxy and its hostname survive a disable.
    */
   async setEnabled(id: string, enabled: boolean): Promise<void> {
+    checkTunnelId(id);
     if (!enabled) {
       await this.#deleteIfPresent("ConnectorAdvertisement", id);
       await setTunnelEntryEnabled(this.repo, id, false);
@@ -461,6 +470,7 @@ export class TunnelService {
    * HTTPProxy existed.
    */
   async delete(id: string, onCleanupError?: (text: string) => void): Promise<boolean> {
+    checkTunnelId(id);
     let connector: Connector | undefined;
     try {
       connector = await this.findConnector();
@@ -509,6 +519,27 @@ export class TunnelService {
   async listAllProxies(): Promise<ObjectList<HTTPProxy>> {
     return await this.#client.list<HTTPProxy>(this.#path("HTTPProxy"));
   }
+}
+
+/**
+ * Returns `id` when it can name a tunnel (the Kubernetes name rules of lib/api/urls.ts: not
+ * `.` or `..`, no `/` or `%`, …), else a usage error (exit 2), whether the id came from the
+ * command line or from the server.
+ */
+export function checkTunnelId(id: string): string {
+  return checkResourceName(
+    id,
+    "tunnel id",
+    "Run 'datumctl tunnel list' to see this machine's tunnels.",
+  );
+}
+
+function checkConnectorName(name: string): string {
+  return checkResourceName(
+    name,
+    "Connector name",
+    "The server sent a Connector name that cannot be one; report it.",
+  );
 }
 
 /** The error for a tunnel id that does not exist in the project. */

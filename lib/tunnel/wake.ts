@@ -1,6 +1,6 @@
 /**
- * Waking up after the host slept (spec/unattended-tunnels.md: "A tunnel whose host slept past its
- * Lease re-enables itself on wake instead of exiting"). While a laptop sleeps or the process is
+ * Waking up after the host slept: a tunnel whose host slept past its Lease re-enables itself on
+ * wake instead of exiting. While a laptop sleeps or the process is
  * stopped, no timer runs: the Lease lapses, the Connector goes not-Ready and the edge answers
  * 503. {@link WakeDetector} notices the gap (a one-second tick that fires much later by the wall
  * clock than scheduled, which covers both a suspended host, whose monotonic clock stood still,

@@ -9,6 +9,7 @@
  */
 import type { Command, Option as CommanderOption } from "commander";
 import type { RootCommand } from "@bomb.sh/tab";
+import { sanitizeForTerminal } from "./terminal-text.ts";
 
 /** The shells `@bomb.sh/tab` writes scripts for. */
 export const SHELLS = ["bash", "zsh", "fish", "powershell"] as const;
@@ -67,6 +68,11 @@ const TYPE_VERBS = [
   "annotate",
   "wait",
 ];
+
+/** zsh and fish print descriptions (tunnel labels, session names: data) on the terminal. */
+function shownDescription(candidate: Candidate): string {
+  return sanitizeForTerminal(candidate.description ?? "");
+}
 
 /** tab's "no file completion" directive; 0 lets the shell fall back to file names. */
 const NO_FILE_COMPLETION = 4;
@@ -471,7 +477,7 @@ function answer(model: Model, words: string[]): string {
   for (const c of candidates) {
     if (seen.has(c.value)) continue;
     seen.add(c.value);
-    if (c.value.startsWith(typed)) out += `${c.value}\t${c.description ?? ""}\n`;
+    if (c.value.startsWith(typed)) out += `${c.value}\t${shownDescription(c)}\n`;
   }
   return out + `:${NO_FILE_COMPLETION}\n`;
 }

@@ -13,6 +13,8 @@ export interface ReleaseServer {
   requests: string[];
   /** Delay every answer by this many ms (to play a slow server). */
   delayMs: number;
+  /** Answers `path` with `respond()` instead of the file (to play a broken or hostile server). */
+  answer(path: string, respond: () => Response): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function writeFakeRelease(
 export function serveReleaseFolder(dir: string): ReleaseServer {
   const abort = new AbortController();
   const state = { requests: [] as string[], delayMs: 0 };
+  const answers = new Map<string, () => Response>();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, signal: abort.signal, onListen: () => {} },
     async (req) => {
@@ -54,6 +57,8 @@ export function serveReleaseFolder(dir: string): ReleaseServer {
       state.requests.push(path);
       if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
       if (path.includes("..")) return new Response("bad path", { status: 400 });
+      const respond = answers.get(path);
+      if (respond) return respond();
       try {
         const bytes = await Deno.readFile(`${dir}${path}`);
         return new Response(bytes);
@@ -73,6 +78,9 @@ export function serveReleaseFolder(dir: string): ReleaseServer {
     },
     set delayMs(ms: number) {
       state.delayMs = ms;
+    },
+    answer(path, respond) {
+      answers.set(path, respond);
     },
     async close() {
       abort.abort();

@@ -25,14 +25,18 @@ export interface LocalStack {
   /** Public client for the CLI (auth code + PKCE, device flow, refresh). */
   clientId: string;
   gateway: string | null;
+  /** Which backend serves the control planes (`kube` = etcd and real API servers). */
+  apiBackend: "emulator" | "kube";
+  /** Path of the CA that signed the API's certificate when the stack serves HTTPS, else null. */
+  ca: string | null;
   /** Make browser logins and device codes complete as this user without interaction (undefined = off). */
   setAutoApprove(email: string | undefined): Promise<void>;
   /** Turn a fault switch on/off (see local/README.md or local/faults.ts). */
   setFault(name: string, value: unknown): Promise<void>;
   /** Get tokens for a user via a device flow done with plain HTTP (for tests that need a token). */
   tokensFor(email: string): Promise<TokenSet>;
-  /** Set an organization's onboarding reason (`Ready`, `BillingAccountMissing`, ...). */
-  setOnboarding(org: string, reason: string): Promise<void>;
+  /** Set an organization's onboarding reason (`Ready`, `BillingAccountMissing`, ...; null = none). */
+  setOnboarding(org: string, reason: string | null): Promise<void>;
   /** The seed service account's key file (`type: datum_service_account`). */
   serviceAccountKeyFile(): Promise<Record<string, string>>;
   /** Changes stack settings (`deviceCodeTtlSeconds`, `leaseDurationSeconds`, `delayMs`, `proxyDomain`). */
@@ -61,13 +65,44 @@ export interface StackOptions {
   controllerDelayMs?: number;
   /** Lifetime of device codes in seconds (default 600). */
   deviceCodeTtlSeconds?: number;
+  /** The control-plane backend (default: `$DATUMCTL_TEST_APISERVER`, else the emulator). */
+  apiBackend?: "emulator" | "kube";
+  /** Serve the API over HTTPS with the stack's own CA. */
+  tls?: boolean;
 }
 
-async function admin(api: string, path: string, body?: unknown): Promise<unknown> {
+/** The backend the tests run against: `DATUMCTL_TEST_APISERVER` (`kube` or `emulator`). */
+export function testApiBackend(): "emulator" | "kube" {
+  const value = Deno.env.get("DATUMCTL_TEST_APISERVER");
+  if (!value || value === "emulator") return "emulator";
+  if (value === "kube") return "kube";
+  throw new Error(
+    `DATUMCTL_TEST_APISERVER must be kube or emulator here (both is for scripts/test.ts), not ${value}`,
+  );
+}
+
+/** HTTP clients trusting a TLS stack's CA, by CA file. */
+const caClients = new Map<string, Deno.HttpClient>();
+
+async function admin(
+  api: string,
+  path: string,
+  body?: unknown,
+  ca?: string | null,
+): Promise<unknown> {
+  let client: Deno.HttpClient | undefined;
+  if (ca) {
+    client = caClients.get(ca);
+    if (!client) {
+      client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(ca)] });
+      caClients.set(ca, client);
+    }
+  }
   const res = await fetch(`${api}/_local${path}`, {
     method: body === undefined ? "GET" : "POST",
     headers: { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
+    client,
   });
   const data = await res.json();
   if (!res.ok) throw new Error(`local stack admin ${path}: ${JSON.stringify(data)}`);
@@ -124,6 +159,8 @@ export async function startStack(opts: StackOptions = {}): Promise<LocalStack> {
   if (opts.deviceCodeTtlSeconds !== undefined) {
     args.push("--device-code-ttl", String(opts.deviceCodeTtlSeconds));
   }
+  args.push("--apiserver", opts.apiBackend ?? testApiBackend());
+  if (opts.tls) args.push("--tls");
   const child = new Deno.Command(Deno.execPath(), {
     args,
     stdin: "null",
@@ -170,6 +207,8 @@ export async function startStack(opts: StackOptions = {}): Promise<LocalStack> {
     api: string;
     gateway: string | null;
     clientId: string;
+    apiBackend: "emulator" | "kube";
+    ca: string | null;
   };
 
   let autoApprove = opts.autoApprove;
@@ -177,11 +216,11 @@ export async function startStack(opts: StackOptions = {}): Promise<LocalStack> {
   const stack: LocalStack = {
     ...info,
     async setAutoApprove(email) {
-      await admin(info.api, "/auto-approve", { email: email ?? null });
+      await admin(info.api, "/auto-approve", { email: email ?? null }, info.ca);
       autoApprove = email;
     },
     async setFault(name, value) {
-      await admin(info.api, `/faults/${encodeURIComponent(name)}`, { value });
+      await admin(info.api, `/faults/${encodeURIComponent(name)}`, { value }, info.ca);
     },
     async tokensFor(email) {
       const previous = autoApprove;
@@ -193,19 +232,27 @@ export async function startStack(opts: StackOptions = {}): Promise<LocalStack> {
       }
     },
     async setOnboarding(org, reason) {
-      await admin(info.api, `/organizations/${encodeURIComponent(org)}/onboarding`, { reason });
+      await admin(
+        info.api,
+        `/organizations/${encodeURIComponent(org)}/onboarding`,
+        { reason },
+        info.ca,
+      );
     },
     async setSettings(patch) {
-      return await admin(info.api, "/settings", patch) as Record<string, unknown>;
+      return await admin(info.api, "/settings", patch, info.ca) as Record<string, unknown>;
     },
     async devicePolls() {
-      return await admin(info.api, "/device-polls") as DevicePoll[];
+      return await admin(info.api, "/device-polls", undefined, info.ca) as DevicePoll[];
     },
     async registerKind(kind) {
-      await admin(info.api, "/kinds", kind);
+      await admin(info.api, "/kinds", kind, info.ca);
     },
     async serviceAccountKeyFile() {
-      return await admin(info.api, "/service-account-key") as Record<string, string>;
+      return await admin(info.api, "/service-account-key", undefined, info.ca) as Record<
+        string,
+        string
+      >;
     },
     stop() {
       stopped ??= (async () => {

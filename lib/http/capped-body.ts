@@ -4,7 +4,7 @@
  *
  * Every reader stops reading at the cap and cancels the rest of the stream.
  */
-import { CliError, ExitCode } from "./errors.ts";
+import { CliError, ExitCode } from "../core/errors.ts";
 
 /** The most datumctl buffers of one control-plane answer: 16 MiB. */
 export const MAX_API_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -87,6 +87,39 @@ export async function readLimitedText(
   what = answerFrom(response, "the server's answer"),
 ): Promise<string> {
   return new TextDecoder().decode(await readLimited(response, limit, what, false));
+}
+
+/**
+ * Hands the body to `write` chunk by chunk (one chunk in memory at a time) and returns its size;
+ * throws {@link ResponseTooLargeError} as soon as the body (or its Content-Length) passes
+ * `limit`, before the chunk that would pass it is written.
+ */
+export async function copyLimited(
+  response: Response,
+  limit: number,
+  write: (chunk: Uint8Array) => Promise<void> | void,
+  what = answerFrom(response, "the server's answer"),
+): Promise<number> {
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => {});
+    throw new ResponseTooLargeError(what, limit);
+  }
+  if (!response.body) return 0;
+  const reader = response.body.getReader();
+  let total = 0;
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) throw new ResponseTooLargeError(what, limit);
+      await write(value);
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return total;
 }
 
 /** The first `limit` bytes of the body as text (for error bodies, which only feed a message). */
