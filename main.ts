@@ -10,7 +10,7 @@ import denoJson from "./deno.json" with { type: "json" };
 import { type IO, processIO } from "./lib/core/io.ts";
 import { takeNotes } from "./lib/core/notes.ts";
 import { terminalLine } from "./lib/ui/terminal-text.ts";
-import { ExitCode, ExitStatus, toCliError } from "./lib/core/errors.ts";
+import { ExitCode, ExitStatus, InterruptedError, toCliError } from "./lib/core/errors.ts";
 import { type ErrorFormat, formatError } from "./lib/ui/error-output.ts";
 import type { CommandContext } from "./commands/command-context.ts";
 import { runFastPath } from "./commands/fast-path.ts";
@@ -108,12 +108,12 @@ export async function run(
     if (err instanceof ExitStatus) return err.exitCode;
     // The reader went away (`datumctl … | head`): it has all it wanted, which is not an error.
     if (err instanceof Deno.errors.BrokenPipe) return ExitCode.ok;
-    // Ctrl-C in a picker: the person chose to stop, so no error line, just exit 130.
-    if (err instanceof Error && err.name === "ExitPromptError") {
-      io.err("\n");
-      return ExitCode.interrupted;
-    }
     const cliError = toCliError(err);
+    // Ctrl-C at a prompt: the person chose to stop, so no error line, just exit 130.
+    if (cliError instanceof InterruptedError && cliError.silent) {
+      io.err("\n");
+      return cliError.exitCode;
+    }
     io.err(formatError(cliError, format));
     return cliError.exitCode;
   } finally {

@@ -6,8 +6,8 @@
  * arguments" instead of "unknown command … Did you mean …".
  */
 import type { CommandContext } from "./command-context.ts";
-import { landingSummary } from "../lib/scope/landing.ts";
-import { renderLanding } from "../lib/ui/landing.ts";
+import { landingSummary } from "../lib/scope/landing-summary.ts";
+import { renderLanding } from "../lib/ui/landing-page.ts";
 
 /** Prints the landing page. */
 export async function showLanding(ctx: CommandContext): Promise<void> {

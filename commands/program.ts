@@ -163,7 +163,7 @@ async function checkHelpTopic(program: Command, topic: string[]): Promise<void> 
     if (word.startsWith("-")) return;
     const next = current.commands.find((c) => c.name() === word || c.aliases().includes(word));
     if (!next) {
-      const { editDistance } = await import("../lib/resources/edit-distance.ts");
+      const { editDistance } = await import("../lib/edit-distance.ts");
       const names = current.commands.map((c) => c.name()).filter((n) => n !== "complete");
       const near = names
         .map((name) => ({ name, d: editDistance(word, name) }))

@@ -1,20 +1,20 @@
 /**
  * Server-side tables (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`): columns from
  * the kinds' printer columns plus Name (and Age where a kind declares none), cells read with
- * datumctl's JSONPath engine and aged with its humanAge (one copy of each, in lib/ui).
+ * datumctl's JSONPath engine and aged with its humanAge (one copy of each, in lib/resources).
  *
  * Exports {@link toTable}, {@link wantsTable}, {@link evalJsonPath} and humanAge.
  */
 
 import type { KubeObject } from "./store.ts";
 import type { PrinterColumn, ResourceType } from "./resources.ts";
-import { type JsonPathTemplate, parseJsonPathExpression } from "../lib/ui/jsonpath.ts";
-import { humanAge } from "../lib/ui/printers.ts";
+import { type JsonPathTemplate, parseJsonPathExpression } from "../lib/resources/jsonpath.ts";
+import { humanAge } from "../lib/resources/objects.ts";
 
 const compiled = new Map<string, JsonPathTemplate>();
 
 /**
- * Evaluates a CRD printer column's JSONPath with datumctl's own engine (lib/ui/jsonpath.ts), so
+ * Evaluates a CRD printer column's JSONPath with datumctl's own engine (lib/resources/jsonpath.ts), so
  * the emulator's tables and `get -o custom-columns` read paths the same way; returns every
  * matched value.
  */

@@ -77,7 +77,7 @@ async function apiRequest(
 ) {
   const [raw, { parseJsonPathTemplate }] = await Promise.all([
     import("../../lib/api/raw-request.ts"),
-    import("../../lib/ui/jsonpath.ts"),
+    import("../../lib/resources/jsonpath.ts"),
   ]);
   const template = opts.jsonpath ? parseJsonPathTemplate(opts.jsonpath) : undefined;
   const fieldList = [...opts.rawField, ...opts.field];

@@ -100,19 +100,12 @@ async function chooseSession(
   activeName: string | undefined,
 ): Promise<string> {
   if (candidates.length === 1) return candidates[0].name;
-  if (!io.stdinIsTTY) {
-    throw new UsageError(
-      "several logins match; choosing one needs a terminal",
-      `Pass the session name instead, one of: ${candidates.map((s) => s.name).join(", ")}.`,
-    );
-  }
-  const [{ select }, process] = await Promise.all([
-    import("@inquirer/prompts"),
-    import("node:process"),
+  const [{ prompter }, { hostOf }] = await Promise.all([
+    import("../../lib/ui/prompter.ts"),
+    import("../../lib/auth/endpoints.ts"),
   ]);
-  const { hostOf } = await import("../../lib/auth/endpoints.ts");
   const endpointsDiffer = new Set(candidates.map((s) => s.endpoint.server)).size > 1;
-  return await select<string>({
+  return await prompter(io).select<string>({
     message: "Which login session?",
     choices: candidates.map((s) => ({
       value: s.name,
@@ -123,7 +116,11 @@ async function chooseSession(
       ),
     })),
     default: activeName,
-  }, { output: process.default.stderr });
+    withoutTerminal: {
+      message: "several logins match; choosing one needs a terminal",
+      hint: `Pass the session name instead, one of: ${candidates.map((s) => s.name).join(", ")}.`,
+    },
+  });
 }
 
 function registerSwitch(auth: Command, ctx: CommandContext) {

@@ -88,14 +88,14 @@ export const register: RegisterCommands = (program, ctx) => {
         env: (name) => io.env(name),
       });
 
-      const { renderAccessSummary } = await import("../../lib/ui/contexts.ts");
+      const { pickContext, renderAccessSummary } = await import("../../lib/ui/contexts.ts");
       const { email, name } = outcome.identity;
       if (format === "human") io.out(successLine(io, `Authenticated as ${labelled(name, email)}`));
 
       // Context discovery and selection.
       const [{ resolveAuthContext }, { selectContextAfterLogin }] = await Promise.all([
         import("../../lib/auth/resolve.ts"),
-        import("../../lib/scope/login.ts"),
+        import("../../lib/scope/login-contexts.ts"),
       ]);
       const auth = await resolveAuthContext({
         session: outcome.session.name,
@@ -108,6 +108,11 @@ export const register: RegisterCommands = (program, ctx) => {
         io,
         project: global.project,
         organization: global.organization,
+        pick: (views) =>
+          pickContext(io, views, {
+            message: "Select a context to work in:",
+            flag: "--project ID or --organization ID",
+          }),
         onDiscovered: (summary) => {
           if (format === "human") io.out(`\n${renderAccessSummary(summary)}\n`);
         },

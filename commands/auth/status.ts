@@ -39,7 +39,7 @@ Examples:
       const io = ctx.io;
       const format = parseStructuredOutput(flags.output);
       const [{ checkAllLogins, loginCommandOf }, { hostOf }] = await Promise.all([
-        import("../../lib/auth/login-check.ts"),
+        import("../../lib/scope/login-check.ts"),
         import("../../lib/auth/endpoints.ts"),
       ]);
       const logins = await checkAllLogins((n) => io.env(n), (l) => io.err(terminalLine(l)));

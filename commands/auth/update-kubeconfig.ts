@@ -13,7 +13,7 @@ import { type CommandContext, scopeInputs } from "../command-context.ts";
 import { CliError, ExitCode } from "../../lib/core/errors.ts";
 import { terminalLine } from "../../lib/ui/terminal-text.ts";
 import { parseOutputFormat, renderStructured, successLine } from "../../lib/ui/output.ts";
-import { caDataFromPem } from "../../lib/api/tls.ts";
+import { caDataFromPem } from "../../lib/http/tls.ts";
 
 const INTERACTIVE_MODES = ["Never", "IfAvailable", "Always"];
 

@@ -6,7 +6,7 @@
 import { type CommandContext, type RegisterCommands, scopeInputs } from "../command-context.ts";
 import type { ScopeInputs } from "../../lib/scope/resolve.ts";
 import { labelled, parseStructuredOutput, renderStructured } from "../../lib/ui/output.ts";
-import { whoami } from "../../lib/auth/whoami.ts";
+import { whoami } from "../../lib/scope/whoami.ts";
 import { hostOf } from "../../lib/auth/endpoints.ts";
 import { terminalLine } from "../../lib/ui/terminal-text.ts";
 
@@ -23,10 +23,10 @@ export async function showWhoami(
   let user = who.user;
   if (!flags.offline) {
     // Ask the server whether the login still works (gh's `auth status`); fails if not.
-    const checker = "../../lib/auth/login-check.ts";
+    const checker = "../../lib/scope/login-check.ts";
     const { confirmLogin } = await import(
       checker
-    ) as typeof import("../../lib/auth/login-check.ts");
+    ) as typeof import("../../lib/scope/login-check.ts");
     const checked = await confirmLogin(who, (n) => io.env(n), (l) => io.err(terminalLine(l)));
     user = { ...who.user, subject: who.user.subject ?? checked.subject };
   }

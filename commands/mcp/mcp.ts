@@ -57,12 +57,17 @@ export const register: RegisterCommands = (program, ctx) => {
             "'datumctl mcp --help'). Ctrl-C stops it.\n",
         );
       }
-      const { serveStdio } = await import("../../lib/mcp/server.ts");
+      const [{ serveStdio }, { formatError }, { describeObject }] = await Promise.all([
+        import("../../lib/mcp/server.ts"),
+        import("../../lib/ui/error-output.ts"),
+        import("../../lib/ui/printers.ts"),
+      ]);
       await serveStdio({
         inputs: scopeInputs(cmd, io),
         readOnly: flags.readOnly === true,
         version: ctx.version,
         log: (line) => io.err(terminalLine(line)),
+        render: { error: (err) => formatError(err, "human"), describe: describeObject },
       });
     });
 };

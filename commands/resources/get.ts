@@ -19,13 +19,12 @@ import { renderStructured } from "../../lib/ui/output.ts";
 import { alignedRow, columnWidths, renderTable } from "../../lib/ui/table.ts";
 import { terminalLine } from "../../lib/ui/terminal-text.ts";
 import {
-  humanAge,
-  objectsTable,
   parseResourceOutput,
   printObjects,
   type ResourceOutput,
   tableLines,
 } from "../../lib/ui/printers.ts";
+import { humanAge, objectsTable } from "../../lib/resources/objects.ts";
 import type { KubeObject, KubeTable } from "../../lib/resources/objects.ts";
 import type { ResourceType } from "../../lib/resources/discovery.ts";
 import type { ResourceClient } from "../../lib/resources/operations.ts";

@@ -116,7 +116,10 @@ export async function loadManifestArgs(
   const { loadManifests, readAllStdin } = await importYamlModule<
     typeof import("../../lib/resources/manifests.ts")
   >("../../lib/resources/manifests.ts");
-  return await loadManifests(files, { readStdin: ctx.readStdin ?? readAllStdin, recursive });
+  return await loadManifests(files, {
+    readStdin: ctx.readStdin ?? (() => readAllStdin(ctx.io.stdin)),
+    recursive,
+  });
 }
 
 /** Opens the control plane a type request goes to (the organization's for projects). */

@@ -295,7 +295,7 @@ ${EXIT_CODES}`,
       const project = await openProject(cmd, io, flags.name);
       const [{ deletingService }, { tunnelNotFound }] = await Promise.all([
         import("../../lib/tunnel/open.ts"),
-        import("../../lib/tunnel/service.ts"),
+        import("../../lib/tunnel/tunnel-api.ts"),
       ]);
       const service = await deletingService(project);
       const existed = await service.delete(flags.id, (m) => io.err(terminalLine(`warning: ${m}`)));

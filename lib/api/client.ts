@@ -11,7 +11,7 @@
  * is buffered past {@link MAX_API_RESPONSE_BYTES} (one watch event included); error bodies are
  * read up to {@link ERROR_BODY_BYTES}.
  */
-import { httpClientFor } from "./tls.ts";
+import { httpClientFor } from "../http/tls.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { AuthContext } from "../auth/token-source.ts";
 import {
@@ -29,7 +29,7 @@ import {
   readLimitedText,
   readTruncatedText,
   ResponseTooLargeError,
-} from "./body.ts";
+} from "../http/capped-body.ts";
 
 /** The User-Agent datumctl sends: `datumctl/<version>`. */
 export const USER_AGENT = `datumctl/${denoJson.version}`;

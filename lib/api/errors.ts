@@ -7,7 +7,7 @@
  * reported as real quota exhaustion.
  */
 import { CliError, ExitCode } from "../core/errors.ts";
-import { tlsFailure } from "./tls.ts";
+import { tlsFailure } from "../http/tls.ts";
 import { apiHost } from "./urls.ts";
 
 /** A Kubernetes `Status` object as the API servers send it on failure. */

@@ -21,7 +21,7 @@ import { headlessReason } from "./headless.ts";
 import { sessionNameFor, userKeyFor } from "./migrations.ts";
 import { storedTokenFrom } from "./stored-token.ts";
 import type { LoginReporter } from "./browser-flow.ts";
-import { caDataFromPem } from "../api/tls.ts";
+import { caDataFromPem } from "../http/tls.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 
 export type { LoginReporter } from "./browser-flow.ts";

@@ -4,12 +4,14 @@
  * (signature against the JWKS plus iss/aud/exp, and nonce when one was sent) and the mapping of
  * OAuth failures to user-facing errors.
  *
- * Exports {@link discover}, {@link httpOptions}, {@link publicClient}, {@link identityFromTokenResponse},
- * {@link oauthFailure}, {@link LOGIN_SCOPES} and {@link InterruptWatch}. This module loads
- * oauth4webapi, so only login code imports it (dynamically).
+ * This module loads oauth4webapi, so only login code imports it (dynamically).
  */
 import * as oauth from "oauth4webapi";
-import { limitedFetch, MAX_AUTH_RESPONSE_BYTES, ResponseTooLargeError } from "../api/body.ts";
+import {
+  limitedFetch,
+  MAX_AUTH_RESPONSE_BYTES,
+  ResponseTooLargeError,
+} from "../http/capped-body.ts";
 import { CliError, ExitCode, InterruptedError } from "../core/errors.ts";
 import { isLoopbackHost } from "./endpoints.ts";
 

@@ -2,7 +2,7 @@
  * Turns "which login?" into an {@link AuthContext}: the one entry point API, resource and tunnel
  * code use to get a bearer token.
  *
- * Exports {@link resolveAuthContext} and {@link environmentCredential}. Order:
+ * Order:
  * 1. `DATUM_TOKEN=<access token>`: used as is (CI, no stored login);
  * 2. `DATUM_CREDENTIALS=<key file>`: a service-account key, tokens minted in memory;
  * 3. a stored session: the one named, else the session of the given context, else the login on
@@ -15,7 +15,11 @@
 import { loadConfig, type Session } from "../store/config.ts";
 import { configPath } from "../store/paths.ts";
 import { CredentialStore, isServiceAccountCredential } from "../store/credentials.ts";
-import { MAX_API_RESPONSE_BYTES, MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../api/body.ts";
+import {
+  MAX_API_RESPONSE_BYTES,
+  MAX_AUTH_RESPONSE_BYTES,
+  readLimitedText,
+} from "../http/capped-body.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 import type { AuthContext, Identity } from "./token-source.ts";
 import { hostOf, issuerFromAuthHostname, parseServerUrl, PRODUCTION } from "./endpoints.ts";
@@ -30,7 +34,7 @@ import {
 } from "./session-tokens.ts";
 import { decodeJwtClaims } from "./stored-token.ts";
 import { updateConfig } from "../store/config.ts";
-import { httpClientFor, trustedCertificates } from "../api/tls.ts";
+import { httpClientFor, trustedCertificates } from "../http/tls.ts";
 
 /** Which login to resolve; all optional (then: environment, else the active session). */
 export interface ResolveAuthOptions {

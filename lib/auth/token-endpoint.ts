@@ -2,10 +2,8 @@
  * A plain `fetch` client for the two token-endpoint grants that run on every command, not just
  * at login: `refresh_token` and the service-account `jwt-bearer` exchange. Keeping them off
  * oauth4webapi means ordinary commands never load it.
- *
- * Exports {@link postTokenRequest} and {@link TokenEndpointError}.
  */
-import { MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../api/body.ts";
+import { MAX_AUTH_RESPONSE_BYTES, readLimitedText } from "../http/capped-body.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 import { isLoopbackHost } from "./endpoints.ts";
 import type { TokenEndpointAnswer } from "./stored-token.ts";

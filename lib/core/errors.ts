@@ -64,16 +64,22 @@ export class UsageError extends CliError {
 
 /** The user pressed Ctrl-C while we waited on them: exit 130. */
 export class InterruptedError extends CliError {
-  constructor(message = "Aborted.") {
+  /** Stopped at a prompt: the person chose to, so there is nothing to explain (no error line). */
+  readonly silent: boolean;
+
+  constructor(message = "Aborted.", options: { silent?: boolean } = {}) {
     super("INTERRUPTED", message, { exitCode: ExitCode.interrupted });
     this.name = "InterruptedError";
+    this.silent = options.silent ?? false;
   }
 }
 
 /** Wraps unexpected errors so that nothing reaches the user as a stack trace. */
 export function toCliError(err: unknown): CliError {
   if (err instanceof CliError) return err;
-  if (err instanceof Error && err.name === "ExitPromptError") return new InterruptedError();
+  if (err instanceof Error && err.name === "ExitPromptError") {
+    return new InterruptedError(undefined, { silent: true });
+  }
   const message = err instanceof Error ? err.message : String(err);
   return new CliError("INTERNAL", message || "unexpected failure", {
     hint: "This is a bug in datumctl; please report it with the command you ran.",

@@ -9,6 +9,8 @@
 export interface IO {
   out(text: string): void;
   err(text: string): void;
+  /** What is piped in (`apply -f -`); read it once. */
+  readonly stdin: ReadableStream<Uint8Array>;
   /** True when stdin is a terminal a prompt may read from. */
   readonly stdinIsTTY: boolean;
   readonly stdoutIsTTY: boolean;
@@ -32,6 +34,11 @@ export function processIO(): IO {
   return {
     out: (text) => writeAllSync(Deno.stdout, text),
     err: (text) => writeAllSync(Deno.stderr, text),
+    // A getter: the stream takes stdin over only when something reads it (a prompt reads the
+    // terminal itself).
+    get stdin() {
+      return Deno.stdin.readable;
+    },
     stdinIsTTY: Deno.stdin.isTerminal(),
     stdoutIsTTY: Deno.stdout.isTerminal(),
     stderrIsTTY,
@@ -40,14 +47,16 @@ export function processIO(): IO {
   };
 }
 
-/** An in-memory IO for tests: collects what was written. */
+/** An in-memory IO for tests: collects what was written; `input` is what stdin holds. */
 export function memoryIO(
   env: Record<string, string> = {},
   tty = false,
+  input = "",
 ): IO & { stdout: string; stderr: string } {
   const io = {
     stdout: "",
     stderr: "",
+    stdin: new Blob([input]).stream(),
     out(text: string) {
       io.stdout += text;
     },

@@ -1,18 +1,17 @@
 /**
  * The scope an MCP server works in, and the clients its tools open in it.
  *
- * Exports {@link McpScope}, {@link ScopeOverride} and {@link ScopeSummary}. The scope is
- * resolved once when the server starts, with the normal rule (`--project`/`--organization` →
- * `DATUM_PROJECT`/`DATUM_ORGANIZATION` → `--context`/`DATUM_CONTEXT` → current context), and then
- * pinned to the context that framed it, so a `datumctl ctx use` in another terminal does not move
- * an agent's session to another project mid-conversation. A tool call may still name another
- * project or organization for itself. Opened clients are reused between calls; their login
- * refreshes its token on demand (lib/auth), and an authentication failure drops the cached
- * client so the next call reads the credential store again.
+ * The scope is resolved once when the server starts, with the normal rule
+ * (`--project`/`--organization` → `DATUM_PROJECT`/`DATUM_ORGANIZATION` →
+ * `--context`/`DATUM_CONTEXT` → current context), and then pinned to the context that framed it, so
+ * a `datumctl ctx use` in another terminal does not move an agent's session to another project
+ * mid-conversation. A tool call may still name another project or organization for itself. Opened
+ * clients are reused between calls; their login refreshes its token on demand (lib/auth), and an
+ * authentication failure drops the cached client so the next call reads the credential store again.
  */
 import type { ApiClient } from "../api/client.ts";
 import type { AuthContext } from "../auth/token-source.ts";
-import { type Whoami, whoami } from "../auth/whoami.ts";
+import { type Whoami, whoami } from "../scope/whoami.ts";
 import { openResourceScope, openUserPlane, organizationPlaneOf } from "../resources/open.ts";
 import type { ResourceClient } from "../resources/operations.ts";
 import { loadConfig } from "../store/config.ts";
@@ -125,7 +124,7 @@ export class McpScope {
     return resolveScope(await loadConfig(), this.inputsFor(override));
   }
 
-  /** Who the server's calls run as, with the stored login loaded (lib/auth/whoami.ts). */
+  /** Who the server's calls run as, with the stored login loaded (lib/scope/whoami.ts). */
   async whoami(): Promise<Whoami> {
     return await whoami(this.inputs, { loadLogin: true, warn: this.#warn });
   }

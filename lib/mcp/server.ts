@@ -2,9 +2,7 @@
  * The `datumctl mcp` server: the tools of `tools.ts` and a few read-only resources, offered
  * over the Model Context Protocol with the official SDK.
  *
- * Exports {@link createMcpServer} (a configured `McpServer`, for any transport) and
- * {@link serveStdio} (serve on stdin/stdout until the client goes away). This module loads the
- * SDK and zod at import time, so commands import it only inside their action.
+ * This module loads the SDK and zod at import time, so commands import it only inside their action.
  *
  * Failures come back as tool errors (`isError: true`) whose text is exactly what datumctl
  * prints for the same failure (`error: <message>` and the hint line), with the error's code,
@@ -20,7 +18,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import type { CallToolResult, ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import type { ScopeInputs } from "../scope/resolve.ts";
 import { CliError, toCliError } from "../core/errors.ts";
-import { formatError } from "../ui/error-output.ts";
+import type { KubeObject } from "../resources/objects.ts";
 import { McpScope, summarizeScope } from "./scope.ts";
 import * as schemas from "./schemas.ts";
 import {
@@ -46,6 +44,16 @@ export interface McpServerOptions {
   version: string;
   /** Diagnostics for the person who started the server (stderr; never stdout). */
   log: (line: string) => void;
+  /** datumctl's text for people, which tool results repeat (the command passes lib/ui's). */
+  render: McpRender;
+}
+
+/** How datumctl writes for a person what the tools return as text too. */
+export interface McpRender {
+  /** An error as datumctl prints it: `error: <message>`, then the hint line. */
+  error: (err: CliError) => string;
+  /** An object as `datumctl describe` prints it. */
+  describe: (object: KubeObject) => string;
 }
 
 /** A server ready to connect, with the scope it resolved at start. */
@@ -73,15 +81,18 @@ function errorMeta(err: CliError) {
   };
 }
 
-/** The tool error for a failure: datumctl's own error text, plus the error as data. */
-export function toolError(err: unknown): CallToolResult {
+/**
+ * The tool error for a failure: datumctl's own error text (written by `errorText`), plus the
+ * error as data.
+ */
+export function toolError(err: unknown, errorText: McpRender["error"]): CallToolResult {
   if (err instanceof ApplyFailure) {
     const lines = err.applied.map((r) =>
       `${r.ref} ${r.action}${r.dryRun ? " (server dry run)" : ""}`
     );
     const errors = err.failures.map((f) => toCliError(f.error));
     for (const [i, e] of errors.entries()) {
-      lines.push(`document ${err.failures[i].document}: ${formatError(e, "human").trimEnd()}`);
+      lines.push(`document ${err.failures[i].document}: ${errorText(e).trimEnd()}`);
     }
     lines.push(`error: ${err.message}`);
     return {
@@ -102,7 +113,7 @@ export function toolError(err: unknown): CallToolResult {
   const e = toCliError(err);
   return {
     isError: true,
-    content: [{ type: "text", text: formatError(e, "human").trimEnd() }],
+    content: [{ type: "text", text: errorText(e).trimEnd() }],
     _meta: { [ERROR_META_KEY]: errorMeta(e) },
   };
 }
@@ -167,7 +178,7 @@ export async function createMcpServer(options: McpServerOptions): Promise<DatumM
       return success(structured, text);
     } catch (err) {
       scope.forgetAfter(err);
-      const result = toolError(err);
+      const result = toolError(err, options.render.error);
       const first = result.content[0];
       const lines = first?.type === "text" ? first.text.split("\n") : [];
       options.log(`${tool}: ${lines.findLast((l) => l.startsWith("error: ")) ?? "failed"}`);
@@ -240,7 +251,7 @@ export async function createMcpServer(options: McpServerOptions): Promise<DatumM
     annotations: { readOnlyHint: true, openWorldHint: false },
   }, (args) =>
     call("describe", async () => {
-      const result = await describeResources(scope, args);
+      const result = await describeResources(scope, args, options.render.describe);
       const text = result.descriptions.length > 0
         ? result.descriptions.map((d) => d.text).join("\n")
         : "No resources found.";
@@ -340,32 +351,26 @@ export async function createMcpServer(options: McpServerOptions): Promise<DatumM
 
 /**
  * Serves MCP on stdin/stdout until the client closes stdin (or the connection). Nothing but
- * protocol messages is written to stdout: `console.log` and friends are sent to stderr while
- * the server runs, in case anything below prints.
+ * protocol messages is written to stdout: the transport is its only writer (lib/ never prints,
+ * and the SDK's own warnings go to stderr), and diagnostics go to `options.log`.
  */
 export async function serveStdio(options: McpServerOptions): Promise<void> {
   const { server, scope } = await createMcpServer(options);
-  const restore = { log: console.log, info: console.info, debug: console.debug };
-  console.log = console.info = console.debug = console.error;
-  try {
-    const mode = options.readOnly ? " (read-only)" : "";
-    options.log(
-      scope.startup instanceof CliError
-        ? `Starting MCP server with no scope${mode}: ${scope.startup.message}`
-        : `Starting MCP server for ${
-          summarizeScope(scope.startup).ref ?? scope.startup.kind
-        }${mode}...`,
-    );
-    const closed = new Promise<void>((resolve) => {
-      server.server.onclose = () => resolve();
-    });
-    const transport = new StdioServerTransport();
-    await server.connect(transport);
-    const onEnd = () => void server.close();
-    process.stdin.once("end", onEnd);
-    process.stdin.once("close", onEnd);
-    await closed;
-  } finally {
-    Object.assign(console, restore);
-  }
+  const mode = options.readOnly ? " (read-only)" : "";
+  options.log(
+    scope.startup instanceof CliError
+      ? `Starting MCP server with no scope${mode}: ${scope.startup.message}`
+      : `Starting MCP server for ${
+        summarizeScope(scope.startup).ref ?? scope.startup.kind
+      }${mode}...`,
+  );
+  const closed = new Promise<void>((resolve) => {
+    server.server.onclose = () => resolve();
+  });
+  const transport = new StdioServerTransport();
+  await server.connect(transport);
+  const onEnd = () => void server.close();
+  process.stdin.once("end", onEnd);
+  process.stdin.once("close", onEnd);
+  await closed;
 }

@@ -2,11 +2,6 @@
  * What the `datumctl mcp` tools do, as plain functions over an {@link McpScope}: each returns
  * the structured result its output schema (`schemas.ts`) describes, or throws the same
  * `CliError` the matching datumctl command would. Nothing here knows about MCP messages.
- *
- * Exports one function per tool ({@link whoami}, {@link listContexts},
- * {@link listResourceTypes}, {@link getResources}, {@link describeResources},
- * {@link applyManifest}, {@link deleteResource}, {@link listTunnels}), {@link readOnlyRefusal}
- * and {@link ApplyFailure}.
  */
 import { checkResourceName, RESOURCE_MANAGER_GROUP } from "../api/urls.ts";
 import { parseManifests } from "../resources/manifests.ts";
@@ -22,7 +17,6 @@ import type { ResourceType } from "../resources/discovery.ts";
 import { contextListing } from "../scope/listing.ts";
 import type { ResolvedScope } from "../scope/resolve.ts";
 import { readObjects } from "../resources/read.ts";
-import { describeObject } from "../ui/printers.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 import type { McpScope, ScopeOverride, ScopeSummary } from "./scope.ts";
 import type {
@@ -219,10 +213,14 @@ export async function getResources(
   };
 }
 
-/** `describe`: kubectl-style descriptions of one object or of a listing. */
+/**
+ * `describe`: kubectl-style descriptions of one object or of a listing, each written by
+ * `describe` (the text `datumctl describe` prints, which lib/ui renders).
+ */
 export async function describeResources(
   scope: McpScope,
   options: ScopeOverride & { type: string; name?: string; labelSelector?: string },
+  describe: (object: KubeObject) => string,
 ): Promise<DescribeResult> {
   const read = await readCall(scope, options);
   return {
@@ -230,7 +228,7 @@ export async function describeResources(
     type: typeSummary(read.type),
     descriptions: read.objects.map((o) => ({
       name: o.metadata?.name ?? "",
-      text: describeObject(o),
+      text: describe(o),
     })),
   };
 }

@@ -12,7 +12,7 @@ import semver from "semver";
 import { CliError, ExitCode } from "../core/errors.ts";
 import { assetName, SUMS_FILE, VERSION_FILE } from "./platform.ts";
 import { parseSums } from "./checksums.ts";
-import { copyLimited, readLimitedText } from "../api/body.ts";
+import { copyLimited, readLimitedText } from "../http/capped-body.ts";
 
 /** How the running datumctl was installed. */
 export type InstallKind =

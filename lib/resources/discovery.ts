@@ -1,11 +1,10 @@
 /**
  * API discovery: which resource types a control plane serves, and what a typed name means.
  *
- * Exports {@link Discovery} (fetches `/api`, `/api/v1`, `/apis` and every `/apis/<g>/<v>`, caches
- * the result on disk for 6 hours under the user cache dir, and refetches once on a miss),
- * {@link resolveTypeIn} (plural, singular, short name or kind, optionally qualified as
- * `TYPE.group`, `TYPE.version.group` or `group/version/TYPE`; a typo gets a "did you mean"),
- * {@link preferredTypes} (what `api-resources` lists) and {@link editDistance}.
+ * Discovery fetches `/api`, `/api/v1`, `/apis` and every `/apis/<g>/<v>`, caches the result on
+ * disk for 6 hours under the user cache dir, and refetches once on a miss. A type is named by its
+ * plural, singular, short name or kind, optionally qualified as `TYPE.group`,
+ * `TYPE.version.group` or `group/version/TYPE`; a typo gets a "did you mean".
  */
 import type { ApiClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
@@ -13,7 +12,7 @@ import { apiHost } from "../api/urls.ts";
 import { cacheDir } from "../store/paths.ts";
 import { readTextIfExists, writePrivateFile } from "../store/files.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
-import { editDistance } from "./edit-distance.ts";
+import { editDistance } from "../edit-distance.ts";
 
 /** One resource type a control plane serves, at one version. */
 export interface ResourceType {

@@ -4,12 +4,11 @@
  * YAML that does not parse, reopens the file with the reason at the top; an empty or unchanged
  * file cancels; saving the same rejected text twice gives up and keeps the file.
  *
- * Exports {@link editObject} and {@link EditOutcome}. The editor itself is the caller's
- * (`lib/ui/editor.ts` for the CLI), so nothing here touches the terminal.
+ * The editor itself is the caller's (`lib/ui/editor.ts` for the CLI), so nothing here touches the
+ * terminal.
  */
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { CliError, ExitCode } from "../core/errors.ts";
-import { editableYaml } from "../ui/printers.ts";
 import type { ResourceType } from "./discovery.ts";
 import type { KubeObject } from "./objects.ts";
 import { mergePatch, type ResourceClient } from "./operations.ts";
@@ -96,4 +95,11 @@ export async function editObject(
   } finally {
     if (!keepFile) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+/** An object as the YAML `edit` opens, without managedFields (kubectl hides them too). */
+export function editableYaml(object: KubeObject): string {
+  const copy = structuredClone(object);
+  if (copy.metadata) delete copy.metadata.managedFields;
+  return stringify(copy, { indentSeq: false, lineWidth: 0 });
 }

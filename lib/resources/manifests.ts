@@ -1,10 +1,8 @@
 /**
  * Reading `-f` arguments: files, directories (their `.yaml`, `.yml` and `.json` files, sorted),
  * and `-` for stdin, each holding one or more YAML or JSON documents; `kind: List` documents are
- * expanded into their items.
- *
- * Exports {@link loadManifests} and {@link parseManifests}; both return {@link Manifest}s that
- * remember where they came from so an error can name the file and the document.
+ * expanded into their items. Each manifest remembers where it came from, so an error can name the
+ * file and the document.
  *
  * Manifests are untrusted input: each source is capped at {@link MAX_MANIFEST_BYTES}, parsing
  * is linear in the input (line numbers are computed only for an error), a YAML alias bomb is
@@ -224,13 +222,13 @@ export async function loadManifests(paths: string[], options: LoadOptions): Prom
 }
 
 /**
- * Reads all of the process's stdin as text, refusing more than {@link MAX_MANIFEST_BYTES}
- * (it stops reading at the cap instead of buffering whatever is piped in).
+ * Reads all of stdin (the IO's) as text, refusing more than {@link MAX_MANIFEST_BYTES} (it stops
+ * reading at the cap instead of buffering whatever is piped in).
  */
-export async function readAllStdin(): Promise<string> {
+export async function readAllStdin(stdin: ReadableStream<Uint8Array>): Promise<string> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of Deno.stdin.readable) {
+  for await (const chunk of stdin) {
     total += chunk.byteLength;
     if (total > MAX_MANIFEST_BYTES) throw tooLarge("-");
     chunks.push(chunk);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { loadManifests, parseManifests } from "./manifests.ts";
-import { CliError, UsageError } from "../core/errors.ts";
+import { loadManifests, MAX_MANIFEST_BYTES, parseManifests, readAllStdin } from "./manifests.ts";
+import { CliError, ExitCode, UsageError } from "../core/errors.ts";
+import { memoryIO } from "../core/io.ts";
 
 const TWO = `apiVersion: v1
 kind: Namespace
@@ -71,4 +72,15 @@ Deno.test("loadManifests: files, folders (sorted, manifest extensions only) and 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("-f - reads the IO's stdin, and stops at the manifest cap", async () => {
+  const io = memoryIO({}, false, "apiVersion: v1\nkind: Namespace\nmetadata: {name: piped}\n");
+  const piped = await loadManifests(["-"], { readStdin: () => readAllStdin(io.stdin) });
+  assert.deepEqual(piped.map((m) => m.object.metadata?.name), ["piped"]);
+  const flood = memoryIO({}, false, "#".repeat(MAX_MANIFEST_BYTES + 1));
+  await assert.rejects(
+    readAllStdin(flood.stdin),
+    (err: unknown) => err instanceof CliError && err.exitCode === ExitCode.dataError,
+  );
 });

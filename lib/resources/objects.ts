@@ -1,10 +1,7 @@
 /**
- * The shapes of Kubernetes objects the resource verbs pass around, and the names kubectl prints
- * for them.
- *
- * Exports {@link KubeObject}, the server-side {@link KubeTable}, and the naming helpers
- * {@link shortGroup} and {@link objectRefName} (`connector.networking/c1`), so every verb's
- * result line and `-o name` read the same.
+ * The shapes of Kubernetes objects the resource verbs pass around, the names kubectl prints for
+ * them (one naming, so every verb's result line and `-o name` read the same), kubectl's AGE of an
+ * object, and the NAME/AGE Table built from objects when a server offers no Table of its own.
  */
 
 /** Metadata fields the verbs read; everything else is passed through untouched. */
@@ -88,4 +85,46 @@ export function objectRefName(kind: string, group: string, name: string): string
 /** True for plain JSON objects (not arrays, not null). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** kubectl's AGE: `45s`, `3m20s`, `17m`, `4h12m`, `2d3h`, `300d`, `2y30d`. */
+export function humanAge(timestamp: string | undefined, now = Date.now()): string {
+  if (!timestamp) return "<unknown>";
+  const then = Date.parse(timestamp);
+  if (Number.isNaN(then)) return "<unknown>";
+  const seconds = Math.floor((now - then) / 1000);
+  if (seconds < -1) return "<invalid>";
+  if (seconds < 0) return "0s";
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) {
+    return hours % 24 === 0 ? `${hours / 24}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  }
+  const days = Math.floor(hours / 24);
+  if (days < 365 * 2) return `${days}d`;
+  if (days < 365 * 8) {
+    return days % 365 === 0 ? `${days / 365}y` : `${Math.floor(days / 365)}y${days % 365}d`;
+  }
+  return `${Math.floor(days / 365)}y`;
+}
+
+/** A NAME/AGE Table built from objects, for servers that offer no server-side Table. */
+export function objectsTable(objects: KubeObject[], now = Date.now()): KubeTable {
+  return {
+    kind: "Table",
+    apiVersion: "meta.k8s.io/v1",
+    columnDefinitions: [
+      { name: "Name", type: "string", format: "name" },
+      { name: "Age", type: "string" },
+    ],
+    rows: objects.map((object) => ({
+      cells: [object.metadata?.name ?? "", humanAge(object.metadata?.creationTimestamp, now)],
+      object,
+    })),
+  };
 }

@@ -2,14 +2,10 @@
  * Reading objects for `get` and `describe`, in the commands and the MCP tools: named objects or a
  * listing, as objects or as the server's Table. As kubectl does, a named object that does not
  * exist is handed to `onMissing` and the others are still read.
- *
- * Exports {@link ReadOptions}, {@link ReadRequest}, {@link readObjects}, {@link readTable} and
- * {@link isNotFound}.
  */
 import { ApiError } from "../api/errors.ts";
 import type { ResourceType } from "./discovery.ts";
-import { objectsTable } from "../ui/printers.ts";
-import type { KubeObject, KubeTable } from "./objects.ts";
+import { type KubeObject, type KubeTable, objectsTable } from "./objects.ts";
 import type { ResourceClient } from "./operations.ts";
 import { isProjectsType, projectDisplayNameOf } from "./organizations.ts";
 

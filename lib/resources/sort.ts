@@ -1,11 +1,10 @@
 /**
  * `get --sort-by=JSONPATH`: kubectl's ordering of listed objects by one field.
  *
- * Exports {@link parseSortBy} and {@link sortByField}. Numbers compare as numbers, everything else
- * as text (RFC 3339 timestamps sort in time order that way); objects without the field come first,
- * as kubectl sorts them.
+ * Numbers compare as numbers, everything else as text (RFC 3339 timestamps sort in time order that
+ * way); objects without the field come first, as kubectl sorts them.
  */
-import { parseJsonPathExpression } from "../ui/jsonpath.ts";
+import { parseJsonPathExpression } from "./jsonpath.ts";
 import { UsageError } from "../core/errors.ts";
 
 /** A compiled `--sort-by` expression: the value it selects from one object. */

@@ -3,13 +3,12 @@
  * (`--for=condition=Ready`, `…=False`), a JSONPath value (`--for=jsonpath={.status.phase}=Up`)
  * or deletion (`--for=delete`), within a deadline.
  *
- * Exports {@link parseWaitFor}, {@link waitFor} and {@link WaitTimeoutError} (exit 75: the state
- * may still be reached, so a caller may retry). The object is read once, then its watch is
- * followed (and re-opened when the server ends it) until the state holds or time runs out.
+ * The object is read once, then its watch is followed (and re-opened when the server ends it) until
+ * the state holds or time runs out.
  */
 import { ApiError } from "../api/errors.ts";
 import { CliError, ExitCode, UsageError } from "../core/errors.ts";
-import { formatJsonPathValue, parseJsonPathExpression } from "../ui/jsonpath.ts";
+import { formatJsonPathValue, parseJsonPathExpression } from "./jsonpath.ts";
 import type { ResourceType } from "./discovery.ts";
 import { isPlainObject, type KubeObject } from "./objects.ts";
 import type { ResourceClient } from "./operations.ts";

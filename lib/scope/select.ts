@@ -1,13 +1,12 @@
 /**
  * Choosing the current context (`ctx use`, the login picker): resolve a ref in the active
  * session and store it as `current-context`, `active-session` and the session's `last-context`.
- *
- * Exports {@link resolveContextForUse} (pure; the errors name another session's owner and the
- * `auth switch` that reaches it) and {@link useContext} (the locked, atomic config write).
+ * Resolving is pure (its errors name another session's owner and the `auth switch` that reaches
+ * it); storing is one locked, atomic config write.
  */
 import { type DatumctlConfig, updateConfig } from "../store/config.ts";
 import { CliError } from "../core/errors.ts";
-import { editDistance } from "../resources/edit-distance.ts";
+import { editDistance } from "../edit-distance.ts";
 import { activeSession, notLoggedIn } from "../auth/sessions.ts";
 import {
   type ContextView,

@@ -4,11 +4,9 @@
  * half its duration plus a little jitter. Without it the Connector goes not-Ready and the edge
  * answers `503 Tunnel not online`.
  *
- * Exports {@link Heartbeat}, {@link renewDelaySeconds}, {@link nextBackoffMs} (re-exported from
- * backoff.ts: 1 s doubling to 60 s), {@link isLoginLost} and {@link leaseRenewTime}. A Lease 404
- * resets the cache (the next cycle re-resolves Connector and Lease, so a deleted Lease is never
- * renewed forever); a 401 forces a token refresh; anything else keeps the cache and backs off.
- * {@link Heartbeat.recover} starts over from the Connector at once (after the host slept past
+ * A Lease 404 resets the cache (the next cycle re-resolves Connector and Lease, so a deleted Lease
+ * is never renewed forever); a 401 forces a token refresh; anything else keeps the cache and backs
+ * off. {@link Heartbeat.recover} starts over from the Connector at once (after the host slept past
  * its Lease). It serves exactly one project: it never enrols others.
  */
 import { ApiError } from "../api/errors.ts";
@@ -17,7 +15,7 @@ import { type AgentAddress, buildConnectionDetails, sameConnectionDetails } from
 import { nextBackoffMs, NudgeableSleep } from "./backoff.ts";
 import type { ConnectionDetails, Connector, Lease } from "./resources.ts";
 import { TUNNEL_KINDS } from "./resources.ts";
-import type { TunnelService } from "./service.ts";
+import type { TunnelService } from "./tunnel-api.ts";
 
 /** A Connector whose `leaseRef` cannot be a name (`.`, `a/b`) is never renewed through a path. */
 const LEASE_NAME_HINT = "The server sent a Lease name that cannot be one; report it.";

@@ -31,7 +31,7 @@ import {
 import { abortableSleep } from "./quota.ts";
 import type { RelaySettings } from "./relays.ts";
 import { proxyBackend } from "./resources.ts";
-import { randomLabel, TunnelService, type TunnelSummary } from "./service.ts";
+import { randomLabel, TunnelService, type TunnelSummary } from "./tunnel-api.ts";
 import { findStackGateway } from "./stack-gateway.ts";
 import { removeTunnelEntry } from "./state.ts";
 import { TokenKeeper } from "./token-keeper.ts";

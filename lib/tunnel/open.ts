@@ -3,10 +3,8 @@
  * context), the login that owns it, a client for the project's control plane, and this machine's
  * identity for that project.
  *
- * Exports {@link openTunnelProject}, {@link TunnelProject} and the services commands work
- * through: {@link listingService} (`list`), {@link readOnlyService}, {@link machineService}
- * (`update`) and {@link deletingService} (`delete`). Tunnels are project resources: an organization scope is a
- * clear error naming the flags that fix it.
+ * Tunnels are project resources: an organization scope is a clear error naming the flags that fix
+ * it.
  */
 import type { ApiClient } from "../api/client.ts";
 import { openScope, storedAuthLoader } from "../scope/open.ts";
@@ -19,7 +17,7 @@ import {
   namedTunnelDir,
   readListenKey,
 } from "./keys.ts";
-import { TunnelService, type TunnelServiceOptions } from "./service.ts";
+import { TunnelService, type TunnelServiceOptions } from "./tunnel-api.ts";
 
 /** A project ready for tunnel commands. */
 export interface TunnelProject {

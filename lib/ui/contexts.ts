@@ -2,15 +2,15 @@
  * How contexts look to people: the `ctx` table, the login summary ("You have access to N
  * organizations"), the switch message and the filterable context picker.
  *
- * The picker loads `@inquirer/prompts` only when called, so `ctx` from cache stays light, and it
- * draws on stderr so stdout stays clean for results.
+ * The picker loads the prompter (lib/ui/prompter.ts) only when called, so `ctx` from cache
+ * stays light; it draws on stderr so stdout stays clean for results.
  */
 import type { ContextView } from "../scope/contexts.ts";
+import type { AccessSummary } from "../scope/login-contexts.ts";
 import { labelled } from "./output.ts";
 import { renderTable } from "./table.ts";
 import { sanitizeForTerminal } from "./terminal-text.ts";
 import type { IO } from "../core/io.ts";
-import { UsageError } from "../core/errors.ts";
 
 /**
  * The `ctx` table: ORGANIZATION, PROJECT, TYPE, CURRENT (display names with ids), with a leading
@@ -36,11 +36,6 @@ export async function renderContextTable(
       ...rows[i],
     ]),
   );
-}
-
-/** Organizations and their project counts, as login reports them. */
-export interface AccessSummary {
-  organizations: { id: string; displayName: string; projectCount: number }[];
 }
 
 /**
@@ -87,19 +82,9 @@ export async function pickContext(
   views: ContextView[],
   options: { message?: string; flag: string },
 ): Promise<string> {
-  if (!io.stdinIsTTY) {
-    throw new UsageError(
-      "choosing a context needs a terminal",
-      `Pass ${options.flag}; run 'datumctl ctx' to list the contexts.`,
-    );
-  }
-  // Computed specifiers: `deno run` resolves the packages a literal import() names whenever this
-  // module loads, which `datumctl ctx` (no picker) would pay for (docs/performance.md).
-  const [prompts, nodeProcess] = ["@inquirer/prompts", "node:process"];
-  const [{ search }, process] = await Promise.all([
-    import(prompts) as Promise<typeof import("@inquirer/prompts")>,
-    import(nodeProcess) as Promise<{ default: typeof import("node:process") }>,
-  ]);
+  // A computed specifier: `datumctl ctx` (no picker) does not load the prompter.
+  const specifier = "./prompter.ts";
+  const { prompter } = await import(specifier) as typeof import("./prompter.ts");
   const choices = views.map((v) => ({
     value: v.name,
     name: pickerLabel(v),
@@ -112,19 +97,19 @@ export async function pickContext(
       v.ref,
     ].join(" ").toLowerCase(),
   }));
-  const current = views.find((v) => v.current)?.name;
-  return await search<string>(
-    {
-      message: options.message ?? "Select a context to work in:",
-      source: (term) => {
-        const words = (term ?? "").toLowerCase().split(/\s+/).filter(Boolean);
-        return choices
-          .filter((c) => words.every((w) => c.haystack.includes(w)))
-          .map(({ value, name, short }) => ({ value, name, short }));
-      },
-      default: current,
-      pageSize: 15,
+  return await prompter(io).search<string>({
+    message: options.message ?? "Select a context to work in:",
+    source: (term) => {
+      const words = (term ?? "").toLowerCase().split(/\s+/).filter(Boolean);
+      return choices
+        .filter((c) => words.every((w) => c.haystack.includes(w)))
+        .map(({ value, name, short }) => ({ value, name, short }));
     },
-    { output: process.default.stderr },
-  );
+    default: views.find((v) => v.current)?.name,
+    pageSize: 15,
+    withoutTerminal: {
+      message: "choosing a context needs a terminal",
+      hint: `Pass ${options.flag}; run 'datumctl ctx' to list the contexts.`,
+    },
+  });
 }

@@ -2,7 +2,7 @@
  * The `Events:` block at the end of `describe`, laid out as kubectl's: type, reason, age (with
  * `(xN over AGE)` for repeated events), the reporting component and the message.
  */
-import { humanAge } from "./printers.ts";
+import { humanAge } from "../resources/objects.ts";
 import { renderTable } from "./table.ts";
 import { type KubeEvent, lastSeen } from "../resources/events.ts";
 

@@ -2,23 +2,24 @@
  * kubectl's printers for resource verbs: server-side Tables, `-o name`, `-o jsonpath=…`,
  * `-o custom-columns=…`, JSON/YAML of one object or a `List`, and `describe`.
  *
- * Exports {@link parseResourceOutput} (validates `-o`), {@link printObjects} (everything but
- * tables), {@link tableLines} and {@link renderTableView} (Table → text), {@link objectsTable}
- * (the NAME/AGE fallback when a server offers no Table), {@link humanAge} (kubectl's AGE) and
- * {@link describeObject}. They return strings; commands write them through the IO.
+ * Every printer returns a string; commands write it through the IO.
  *
  * What a person reads (tables, describe) is sanitised for the terminal; what a program reads
  * (`-o json|yaml|name|jsonpath`) is the exact data.
  */
-import { loadedYaml } from "../yaml.ts";
 import { renderStructured } from "./output.ts";
 import { renderTable, type TableOptions } from "./table.ts";
 import { sanitizeForTerminal } from "./terminal-text.ts";
 import { UsageError } from "../core/errors.ts";
-import { formatJsonPathValue, parseJsonPathExpression, parseJsonPathTemplate } from "./jsonpath.ts";
-import type { JsonPathTemplate } from "./jsonpath.ts";
+import {
+  formatJsonPathValue,
+  parseJsonPathExpression,
+  parseJsonPathTemplate,
+} from "../resources/jsonpath.ts";
+import type { JsonPathTemplate } from "../resources/jsonpath.ts";
 import {
   groupOf,
+  humanAge,
   isPlainObject,
   type KubeObject,
   type KubeTable,
@@ -98,32 +99,6 @@ function splitColumns(spec: string): string[] {
   }
   if (current) out.push(current);
   return out;
-}
-
-/** kubectl's AGE: `45s`, `3m20s`, `17m`, `4h12m`, `2d3h`, `300d`, `2y30d`. */
-export function humanAge(timestamp: string | undefined, now = Date.now()): string {
-  if (!timestamp) return "<unknown>";
-  const then = Date.parse(timestamp);
-  if (Number.isNaN(then)) return "<unknown>";
-  const seconds = Math.floor((now - then) / 1000);
-  if (seconds < -1) return "<invalid>";
-  if (seconds < 0) return "0s";
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
-  if (minutes < 180) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
-  if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) {
-    return hours % 24 === 0 ? `${hours / 24}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
-  }
-  const days = Math.floor(hours / 24);
-  if (days < 365 * 2) return `${days}d`;
-  if (days < 365 * 8) {
-    return days % 365 === 0 ? `${days / 365}y` : `${Math.floor(days / 365)}y${days % 365}d`;
-  }
-  return `${Math.floor(days / 365)}y`;
 }
 
 /** A `List` wrapping objects, as kubectl prints several objects with `-o json|yaml`. */
@@ -237,22 +212,6 @@ export async function renderTableView(
   return await renderTable(headers, rows);
 }
 
-/** A NAME/AGE Table built from objects, for servers that offer no server-side Table. */
-export function objectsTable(objects: KubeObject[], now = Date.now()): KubeTable {
-  return {
-    kind: "Table",
-    apiVersion: "meta.k8s.io/v1",
-    columnDefinitions: [
-      { name: "Name", type: "string", format: "name" },
-      { name: "Age", type: "string" },
-    ],
-    rows: objects.map((object) => ({
-      cells: [object.metadata?.name ?? "", humanAge(object.metadata?.creationTimestamp, now)],
-      object,
-    })),
-  };
-}
-
 /** `someFieldName` → `Some Field Name`, the way kubectl's generic describer titles keys. */
 function titleCase(key: string): string {
   const spaced = sanitizeForTerminal(key)
@@ -325,11 +284,4 @@ export function describeObject(object: KubeObject): string {
   }
   out += describeFields(rest, 0, false);
   return sanitizeForTerminal(out, { multiline: true });
-}
-
-/** An object as the YAML `edit` opens, without managedFields (kubectl hides them too). */
-export function editableYaml(object: KubeObject): string {
-  const copy = structuredClone(object);
-  if (copy.metadata) delete copy.metadata.managedFields;
-  return loadedYaml().stringify(copy, { indentSeq: false, lineWidth: 0 });
 }

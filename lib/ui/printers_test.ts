@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  describeObject,
-  humanAge,
-  objectsTable,
-  parseResourceOutput,
-  printObjects,
-  renderTableView,
-} from "./printers.ts";
+import { describeObject, parseResourceOutput, printObjects, renderTableView } from "./printers.ts";
 import { UsageError } from "../core/errors.ts";
-import type { KubeTable } from "../resources/objects.ts";
+import { humanAge, type KubeTable, objectsTable } from "../resources/objects.ts";
 
 const NOW = Date.parse("2026-07-16T12:00:00Z");
 const ago = (seconds: number) => new Date(NOW - seconds * 1000).toISOString();

@@ -4,15 +4,16 @@
  * the checklist on stderr (and the ready URL on stdout) for people, or into JSON lines on stdout
  * for programs, plus a live status line (requests, bytes, direct/relay path and RTT) on a TTY.
  *
- * `@inquirer/prompts` is loaded only when a prompt is shown. Tunnel names, hostnames, labels and
+ * Questions go through the prompter (lib/ui/prompter.ts), which loads its package only when a
+ * prompt is shown. Tunnel names, hostnames, labels and
  * messages come from the server, a state file or the engine, so every line for a person is
  * sanitised for the terminal; JSON lines stay exact.
  */
 import type { IO } from "../core/io.ts";
-import type { TunnelSummary } from "../tunnel/service.ts";
+import type { TunnelSummary } from "../tunnel/tunnel-api.ts";
 import type { AgentStats } from "../tunnel/agent.ts";
 import { stampEvent, type TunnelEvent } from "../tunnel/events.ts";
-import { UsageError } from "../core/errors.ts";
+import { prompter } from "./prompter.ts";
 import { sanitizeForTerminal, terminalLine } from "./terminal-text.ts";
 
 /**
@@ -44,41 +45,28 @@ export function pickerRow(t: TunnelSummary, symbols: boolean): string {
 
 /** Asks which tunnel to resume (TTY only; the caller has checked). */
 export async function pickTunnel(io: IO, candidates: TunnelSummary[]): Promise<TunnelSummary> {
-  if (!io.stdinIsTTY) {
-    throw new UsageError(
-      "choosing a tunnel needs a terminal",
-      "Pass --id ID or --endpoint HOST:PORT.",
-    );
-  }
-  const [{ select }, process] = await Promise.all([
-    import("@inquirer/prompts"),
-    import("node:process"),
-  ]);
-  return await select<TunnelSummary>(
-    {
-      message: "Resume which tunnel?",
-      choices: candidates.map((t) => ({
-        value: t,
-        name: pickerRow(t, io.color),
-        short: sanitizeForTerminal(t.id),
-      })),
-      pageSize: 15,
+  return await prompter(io).select<TunnelSummary>({
+    message: "Resume which tunnel?",
+    choices: candidates.map((t) => ({
+      value: t,
+      name: pickerRow(t, io.color),
+      short: sanitizeForTerminal(t.id),
+    })),
+    pageSize: 15,
+    withoutTerminal: {
+      message: "choosing a tunnel needs a terminal",
+      hint: "Pass --id ID or --endpoint HOST:PORT.",
     },
-    { output: process.default.stderr },
-  );
+  });
 }
 
 /** A `[y/N]` question on stderr (TTY only). */
 export async function confirmOnTerminal(io: IO, question: string): Promise<boolean> {
-  if (!io.stdinIsTTY) throw new UsageError("this needs a terminal to confirm", "Pass --yes.");
-  const [{ confirm }, process] = await Promise.all([
-    import("@inquirer/prompts"),
-    import("node:process"),
-  ]);
-  return await confirm(
-    { message: sanitizeForTerminal(question, { multiline: true }), default: false },
-    { output: process.default.stderr },
-  );
+  return await prompter(io).confirm({
+    message: sanitizeForTerminal(question, { multiline: true }),
+    default: false,
+    withoutTerminal: { message: "this needs a terminal to confirm", hint: "Pass --yes." },
+  });
 }
 
 function formatBytes(n: number): string {

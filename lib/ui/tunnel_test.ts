@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { memoryIO } from "../core/io.ts";
-import { pickerRow, renderTunnelList, statusLineText, TunnelEventRenderer } from "./tunnel.ts";
-import type { TunnelSummary } from "../tunnel/service.ts";
+import {
+  pickerRow,
+  renderTunnelList,
+  requestLineText,
+  statusLineText,
+  TunnelEventRenderer,
+} from "./tunnel.ts";
+import type { TunnelSummary } from "../tunnel/tunnel-api.ts";
 
 const summary: TunnelSummary = {
   id: "tunnel-gchhg",
@@ -146,4 +152,14 @@ Deno.test("the status line shows requests, bytes and the path with RTT", () => {
     }),
     "12 requests (1 active) · 512 B in · 5.0 MiB out · direct 0.4 ms",
   );
+});
+
+Deno.test("a request line fits the width and keeps control characters off the terminal", () => {
+  const line = requestLineText(
+    { method: "GET", path: "/a\x1b[31m" + "x".repeat(200), status: 200, duration_ms: 3.25 },
+    60,
+  );
+  assert.equal(line.length, 60);
+  assert.ok(!line.includes("\x1b"));
+  assert.match(line, /^GET {5}\/a\?\[31mx+… 200 {4}3\.3 ms$/);
 });

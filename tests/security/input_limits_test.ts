@@ -11,7 +11,7 @@ import * as oauth from "oauth4webapi";
 import { makeHome, runCli } from "../support/cli.ts";
 import { startStack } from "../support/stack.ts";
 import { ApiClient } from "../../lib/api/client.ts";
-import { ResponseTooLargeError } from "../../lib/api/body.ts";
+import { ResponseTooLargeError } from "../../lib/http/capped-body.ts";
 import { postTokenRequest } from "../../lib/auth/token-endpoint.ts";
 import { identityFromTokenResponse, publicClient } from "../../lib/auth/oidc.ts";
 import { parseManifests } from "../../lib/resources/manifests.ts";

@@ -22,7 +22,7 @@ import { describeObject } from "../../lib/ui/printers.ts";
 import { memoryIO } from "../../lib/core/io.ts";
 import { pickerRow, renderTunnelList, TunnelEventRenderer } from "../../lib/ui/tunnel.ts";
 import { formatLogLine, type PsRow, renderPsTable } from "../../lib/ui/tunnel-records.ts";
-import type { TunnelSummary } from "../../lib/tunnel/service.ts";
+import type { TunnelSummary } from "../../lib/tunnel/tunnel-api.ts";
 import { ApiClient } from "../../lib/api/client.ts";
 import { organizationControlPlaneUrl, projectControlPlaneUrl } from "../../lib/api/urls.ts";
 import { type CliResult, makeHome, runCli } from "../support/cli.ts";

@@ -10,7 +10,7 @@ import { type CliResult, makeHome, runCli } from "../support/cli.ts";
 import { loginFlags } from "../support/auth.ts";
 import { startStack } from "../support/stack.ts";
 import { projectApi, tunnelEnv } from "../support/tunnel.ts";
-import { TunnelService } from "../../lib/tunnel/service.ts";
+import { TunnelService } from "../../lib/tunnel/tunnel-api.ts";
 
 const EMAIL = "alice@example.com";
 const PROXIES = "/apis/networking.datumapis.com/v1alpha/namespaces/default/httpproxies";

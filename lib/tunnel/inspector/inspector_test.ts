@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../../core/errors.ts";
-import { requestLineText } from "../../ui/tunnel.ts";
 import { inspectSettings, parseBodyLimit, parseInspectAddress } from "./address.ts";
 import { describeBody } from "./server.ts";
 
@@ -42,14 +41,4 @@ Deno.test("bodies: UTF-8 is text (JSON marked), a cut character is dropped, bina
   assert.deepEqual([partial.encoding, partial.text, partial.json], ["text", "h", false]);
   const binary = describeBody(Uint8Array.of(0, 1, 2, 255), false, 4);
   assert.deepEqual([binary.encoding, binary.base64], ["binary", "AAEC/w=="]);
-});
-
-Deno.test("a request line fits the width and keeps control characters off the terminal", () => {
-  const line = requestLineText(
-    { method: "GET", path: "/a\x1b[31m" + "x".repeat(200), status: 200, duration_ms: 3.25 },
-    60,
-  );
-  assert.equal(line.length, 60);
-  assert.ok(!line.includes("\x1b"));
-  assert.match(line, /^GET {5}\/a\?\[31mx+… 200 {4}3\.3 ms$/);
 });

@@ -13,10 +13,10 @@ import { ApiError } from "../api/errors.ts";
 import { RESOURCE_MANAGER_GROUP, userControlPlaneUrl } from "../api/urls.ts";
 import { loadConfig } from "../store/config.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
-import { hostOf, PRODUCTION } from "./endpoints.ts";
-import { environmentCredential, resolveAuthContext } from "./resolve.ts";
-import { activeSession } from "./sessions.ts";
-import type { AuthContext } from "./token-source.ts";
+import { hostOf, PRODUCTION } from "../auth/endpoints.ts";
+import { environmentCredential, resolveAuthContext } from "../auth/resolve.ts";
+import { activeSession } from "../auth/sessions.ts";
+import type { AuthContext } from "../auth/token-source.ts";
 
 /**
  * What the server said about a login:
@@ -173,7 +173,7 @@ export async function checkAllLogins(
 ): Promise<CheckedLogin[]> {
   const config = await loadConfig();
   const fromEnv = environmentCredential(env);
-  const { sessionForEndpoint } = await import("./endpoint-override.ts");
+  const { sessionForEndpoint } = await import("../auth/endpoint-override.ts");
   const activeName = fromEnv
     ? undefined
     : (sessionForEndpoint(config, env) ?? activeSession(config))?.name;
@@ -236,7 +236,7 @@ export async function checkAllLogins(
     })());
   }
   if (jobs.length === 0) {
-    const { notLoggedIn } = await import("./sessions.ts");
+    const { notLoggedIn } = await import("../auth/sessions.ts");
     throw notLoggedIn();
   }
   return await Promise.all(jobs);

@@ -2,12 +2,11 @@
  * kubectl's JSONPath templates: `-o jsonpath=…`, the cells of `-o custom-columns=…` and the
  * `jsonPath` of a CRD's printer columns.
  *
- * Exports {@link parseJsonPathTemplate} (compile once, report syntax errors as usage errors) and
- * {@link JsonPathTemplate.execute}. The dialect is kubectl's: text outside braces is literal,
- * `{.a.b}`, `{..name}`, `{.items[*]}`, `{.x[0:2]}`, `{.x[-1]}`, `{['a.b']}`, unions `[a,b]`,
- * filters `[?(@.type=="Ready")]`, `{range …}…{end}`, `{"literal\n"}`, and `\.` escapes inside
- * field names (`{.metadata.labels.app\.kubernetes\.io/name}`). Missing keys yield nothing, as
- * `kubectl get -o jsonpath` does.
+ * The dialect is kubectl's: text outside braces is literal, `{.a.b}`, `{..name}`, `{.items[*]}`,
+ * `{.x[0:2]}`, `{.x[-1]}`, `{['a.b']}`, unions `[a,b]`, filters `[?(@.type=="Ready")]`,
+ * `{range …}…{end}`, `{"literal\n"}`, and `\.` escapes inside field names
+ * (`{.metadata.labels.app\.kubernetes\.io/name}`). Missing keys yield nothing, as
+ * `kubectl get -o jsonpath` does. Templates are compiled once; a syntax error is a usage error.
  */
 import { UsageError } from "../core/errors.ts";
 

@@ -1,8 +1,12 @@
 /** Tool errors read exactly like datumctl's own error output, and carry the error as data. */
 import assert from "node:assert/strict";
-import { CliError, ExitCode } from "../core/errors.ts";
-import { ERROR_META_KEY, toolError } from "./server.ts";
-import { ApplyFailure, readOnlyRefusal } from "./tools.ts";
+import { CliError, ExitCode } from "../lib/core/errors.ts";
+import { formatError } from "../lib/ui/error-output.ts";
+import { ERROR_META_KEY, toolError as toolErrorWith } from "../lib/mcp/server.ts";
+import { ApplyFailure, readOnlyRefusal } from "../lib/mcp/tools.ts";
+
+/** The tool error as `datumctl mcp` builds it, with datumctl's own error text. */
+const toolError = (err: unknown) => toolErrorWith(err, (e) => formatError(e, "human"));
 
 function text(result: ReturnType<typeof toolError>): string {
   const first = result.content[0];

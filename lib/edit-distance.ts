@@ -1,8 +1,6 @@
 /**
  * Levenshtein distance, for "did you mean" hints (resource types, contexts, command names).
  * A module of its own so hints do not pull discovery's HTTP code into light commands.
- *
- * Exports {@link editDistance}.
  */
 
 /** Levenshtein distance between two strings. */

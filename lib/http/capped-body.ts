@@ -2,12 +2,7 @@
  * Reading response bodies with a ceiling, so that a hostile or broken server cannot make the
  * CLI buffer without end (a 400 MB token answer once ran the process out of memory).
  *
- * Exports the caps ({@link MAX_API_RESPONSE_BYTES}, {@link MAX_AUTH_RESPONSE_BYTES}), the readers
- * {@link readLimitedText} (fails past the cap) and {@link readTruncatedText} (keeps the start, for
- * error bodies), {@link copyLimited} (streams a large body, such as a release binary, to a sink
- * without buffering it), {@link limitedFetch} (a `fetch` whose answers are already read within a
- * cap, for libraries that read bodies themselves) and {@link ResponseTooLargeError}. Every reader stops
- * reading at the cap and cancels the rest of the stream.
+ * Every reader stops reading at the cap and cancels the rest of the stream.
  */
 import { CliError, ExitCode } from "../core/errors.ts";
 

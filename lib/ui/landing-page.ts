@@ -1,7 +1,7 @@
 /**
  * Renders bare `datumctl`'s landing page from a {@link LandingSummary}.
  */
-import type { LandingSummary } from "../scope/landing.ts";
+import type { LandingSummary } from "../scope/landing-summary.ts";
 import { terminalBlock } from "./terminal-text.ts";
 
 function plural(n: number, word: string): string {

@@ -1,8 +1,6 @@
 /**
  * What bare `datumctl` shows: who is logged in, where commands will run, and how much they can
  * reach — read from the config alone, so it costs no network and loads no heavy library.
- *
- * Exports {@link landingSummary} and its {@link LandingSummary}.
  */
 import type { DatumctlConfig } from "../store/config.ts";
 import { activeSession } from "../auth/sessions.ts";

@@ -4,13 +4,10 @@
  * from `--project`/`--organization`, automatically when there is only one, with a picker on a
  * TTY, or not at all (a hint to run `datumctl ctx use`) without one. The chosen organization must
  * have finished onboarding before it becomes current.
- *
- * Exports {@link selectContextAfterLogin} and its option and result types.
  */
 import type { AuthContext } from "../auth/token-source.ts";
 import { CliError, UsageError } from "../core/errors.ts";
 import type { IO } from "../core/io.ts";
-import { type AccessSummary, pickContext } from "../ui/contexts.ts";
 import { loadConfig, updateConfig } from "../store/config.ts";
 import { type ContextView, contextView, contextViews, matchContextRef } from "./contexts.ts";
 import { applyDiscovery, contextName, discoverOrganizations } from "./discovery.ts";
@@ -22,8 +19,13 @@ import type { ApiClient } from "../api/client.ts";
 export interface LoginContextOptions {
   /** The login just stored; `sessionName` must name its config session. */
   auth: AuthContext;
-  /** For the TTY check, the environment (portal override) and the picker. */
+  /** For the TTY check and the environment (portal override). */
   io: IO;
+  /**
+   * Asks which context to make current (a TTY picker; only called on a TTY) and returns the
+   * chosen context's stored name.
+   */
+  pick: (views: ContextView[]) => Promise<string>;
   /** `login --project ID` (an id or `org/project`): choose it without asking. */
   project?: string;
   /** `login --organization ID`: choose it without asking. */
@@ -36,6 +38,11 @@ export interface LoginContextOptions {
   configPath?: string;
   /** For tests: a client with other retry settings. */
   client?: ApiClient;
+}
+
+/** Organizations and their project counts, as login reports them. */
+export interface AccessSummary {
+  organizations: { id: string; displayName: string; projectCount: number }[];
 }
 
 /** What happened after login. */
@@ -55,8 +62,9 @@ export interface LoginContextResult {
 /**
  * Discovers contexts for the fresh login and selects one. A user with no organization gets a
  * {@link LoginContextResult.notice} (the login stands). Throws (after the session and its
- * contexts are saved) when `--project`/`--organization` names nothing, or when the chosen organization has not finished onboarding — the current context is
- * then left unset. Ctrl-C in the picker throws `ExitPromptError` (exit 130 via `toCliError`).
+ * contexts are saved) when `--project`/`--organization` names nothing, or when the chosen
+ * organization has not finished onboarding — the current context is then left unset. Ctrl-C in
+ * the picker throws what `pick` throws (an `InterruptedError`, exit 130).
  */
 export async function selectContextAfterLogin(
   options: LoginContextOptions,
@@ -117,10 +125,7 @@ export async function selectContextAfterLogin(
   } else if (views.length === 1) {
     chosen = views[0].name;
   } else if (io.stdinIsTTY) {
-    chosen = await pickContext(io, views, {
-      message: "Select a context to work in:",
-      flag: "--project ID or --organization ID",
-    });
+    chosen = await options.pick(views);
   } else {
     return {
       summary,

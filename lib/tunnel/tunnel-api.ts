@@ -4,10 +4,9 @@
  * list, get, update, enable/disable and delete tunnels (HTTPProxy + same-named
  * ConnectorAdvertisement, optional TrafficProtectionPolicy), keeping `state.yml` in step.
  *
- * Exports {@link TunnelService}, {@link TunnelSummary}, {@link summarizeProxy} and
- * {@link randomLabel}. Every create goes through the quota-check-timeout retry; `update` sends no
- * PATCH when nothing differs; `delete` works without a Connector and removes the Connector only
- * when no live HTTPProxy references it.
+ * Every create goes through the quota-check-timeout retry; `update` sends no PATCH when nothing
+ * differs; `delete` works without a Connector and removes the Connector only when no live HTTPProxy
+ * references it.
  */
 import { ApiClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";

@@ -3,23 +3,23 @@
  * credential is kept, and which overrides are in force. One answer for `datumctl whoami` and the
  * MCP `whoami` tool.
  *
- * Exports {@link whoami}, {@link Whoami} and {@link WhoamiCredentials}. By default only the config
- * is read, so `datumctl whoami` stays fast: the keychain is not opened (except to adopt a
- * pre-config datumctl login the first time) and only an environment credential is resolved.
- * `loadLogin` loads the stored login the way an API call would, so a missing credential is an
- * error and the subject and the kind of credential (session or service account) are known.
+ * By default only the config is read, so `datumctl whoami` stays fast: the keychain is not opened
+ * (except to adopt a pre-config datumctl login the first time) and only an environment credential
+ * is resolved. `loadLogin` loads the stored login the way an API call would, so a missing
+ * credential is an error and the subject and the kind of credential (session or service account)
+ * are known.
  */
 import { loadConfig, type Session } from "../store/config.ts";
 import { credentialsFilePath, CredentialStore, storageKindHint } from "../store/credentials.ts";
 import type { StorageKind } from "../store/credentials.ts";
-import { type ResolvedScope, resolveScope, type ScopeInputs } from "../scope/resolve.ts";
-import { bootstrapLegacySession } from "./migrations.ts";
-import { environmentCredential, resolveAuthContext } from "./resolve.ts";
-import { activeSession, hasMultipleEndpoints, notLoggedIn } from "./sessions.ts";
-import { sessionForEndpoint } from "./endpoint-override.ts";
+import { type ResolvedScope, resolveScope, type ScopeInputs } from "./resolve.ts";
+import { bootstrapLegacySession } from "../auth/migrations.ts";
+import { environmentCredential, resolveAuthContext } from "../auth/resolve.ts";
+import { activeSession, hasMultipleEndpoints, notLoggedIn } from "../auth/sessions.ts";
+import { sessionForEndpoint } from "../auth/endpoint-override.ts";
 import { CliError } from "../core/errors.ts";
-import { hostOf, PRODUCTION } from "./endpoints.ts";
-import type { AuthContext } from "./token-source.ts";
+import { hostOf, PRODUCTION } from "../auth/endpoints.ts";
+import type { AuthContext } from "../auth/token-source.ts";
 
 /** Where the credential in use comes from (a stored login says where its secret is kept). */
 export type WhoamiCredentials =
