@@ -4,7 +4,7 @@
  */
 import { Command, Option } from "commander";
 import type { CommandContext, RegisterCommands } from "../command-context.ts";
-import { CliError, ExitCode, UsageError } from "../../lib/core/errors.ts";
+import { CliError, ExitCode } from "../../lib/core/errors.ts";
 import {
   labelled,
   parseStructuredOutput,
