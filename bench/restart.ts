@@ -9,14 +9,14 @@
  *   same port       SIGTERM, then start again at once: the agent binds the UDP port it
  *                   remembered in endpoint.yml, so the gateway's cached answer is still right
  *   new port        the same, with endpoint.yml deleted first, so the agent binds a random port
- *                   the way the plan's agent does: the gateway keeps dialing the old one until
- *                   its cached answer expires
+ *                   as an agent that remembers nothing does: the gateway keeps dialing the old
+ *                   one until its cached answer expires
  * Each restart is timed from the spawn of the new process to the first `200` through the
  * gateway (polled every 100 ms), and to the listener's own `ready` event. The two kinds of
  * restart alternate, `--runs` times each (default 3); the table shows medians and the ratio.
  * Before each new-port restart the bench lets the gateway's previous answer age past the TTL, so
- * the stop makes it look the agent up afresh, as in the measured case of the spec (a restart right
- * after a stop took ~30 s); otherwise the wait would depend on when the last lookup happened.
+ * the stop makes it look the agent up afresh, as in the case this bench was written for (a restart
+ * right after a stop took ~30 s); otherwise the wait would depend on when the last lookup happened.
  */
 import { startStack } from "../tests/support/stack.ts";
 import {

@@ -20,8 +20,8 @@
  * alike; after one warm-up round, at least 10 counted. Wall time is measured around each whole
  * process; peak memory (max RSS) comes from GNU `/usr/bin/time` when it is installed.
  *
- * Exports {@link seedLoggedInHome} (a HOME with a login, a fresh context cache and a cached
- * token, used by the start-up tests too).
+ * The seeded HOME (a login, a fresh context cache and a cached token) is built by a function the
+ * start-up tests use too.
  */
 import { emptyConfig, serializeConfig } from "../lib/store/config.ts";
 

@@ -3,8 +3,6 @@
  * sessions just removed would run `datumctl auth get-token --session NAME` for a session that no
  * longer exists, so they go, with every context that uses them and every cluster only those
  * contexts used. Everything else in the file (other users, comments) is kept.
- *
- * Exports {@link pruneKubeconfigSessions} and {@link KubeconfigPruneResult}.
  */
 import { isMap, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from "yaml";
 import { datumctlDir } from "./store/paths.ts";

@@ -1,12 +1,11 @@
 /**
  * kubectl access with a datumctl login: the entries `auth update-kubeconfig` writes.
  *
- * Exports {@link kubeconfigPath} (`--kubeconfig` → `$KUBECONFIG` → `~/.kube/config`),
- * {@link credentialCommand} (how kubectl runs this very datumctl, compiled or from source),
- * {@link kubeconfigUserName}, {@link assertScopeExists} (refuse a missing target) and
- * {@link writeKubeconfigEntries}, which adds or replaces one
- * cluster, one context (made current) and one user per session while keeping every other entry
- * and comment in the file, and writes it atomically.
+ * The file is `--kubeconfig`, else `$KUBECONFIG`, else `~/.kube/config`; kubectl runs this very
+ * datumctl as its credential command (compiled or from source), and a missing target is refused
+ * before anything is written. Each session gets one cluster, one context (made current) and one
+ * user, added or replaced while every other entry and comment in the file is kept, and the file is
+ * written atomically.
  */
 import { subjectOf } from "./auth/token-source.ts";
 import { type Document, isMap, isSeq, parseDocument, type YAMLMap } from "yaml";

@@ -1,8 +1,8 @@
 /**
  * Kubernetes `metav1.Status` errors as the emulator raises and serialises them.
  *
- * Exports {@link ApiError} (thrown anywhere in the emulator, turned into a Status body by the
- * HTTP layer) and constructors for the common cases with Kubernetes' own wording.
+ * An error thrown anywhere in the emulator becomes a Status body in the HTTP layer; the common
+ * cases are worded as Kubernetes words them.
  */
 
 import { qualifiedResource, type ResourceType } from "./resources.ts";

@@ -2,8 +2,6 @@
  * What controllers and the gateway see of the control planes, whichever backend holds them:
  * reads from a local view kept current by events (the emulator's store itself, or an informer
  * cache fed by watches on the real API server) and writes that go through the backend.
- *
- * Exports {@link ControlPlaneView}, {@link Cluster} and {@link storeCluster}.
  */
 
 import type { ResourceType } from "./resources.ts";

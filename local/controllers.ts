@@ -3,8 +3,6 @@
  * `local/controllers/` (Connector, HTTPProxy, ConnectorAdvertisement, TrafficProtectionPolicy,
  * Project), driven by the change events of either backend through a {@link Cluster}; also the
  * two one-shot faults that act on connectors.
- *
- * Exports {@link Controllers} and {@link ControllerSettings}.
  */
 
 import type { Cluster } from "./cluster.ts";

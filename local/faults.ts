@@ -2,8 +2,8 @@
  * Fault switches of the local stack: failures Datum's real servers produce now and then, made
  * on demand so the CLI's retry and recovery paths can be exercised.
  *
- * Exports {@link Faults} (the live switch board shared by the provider and the emulator) and
- * the exact messages Datum sends.
+ * The switch board is live and shared by the provider and the emulator, and each fault answers with
+ * the exact message Datum sends.
  */
 
 /** Body of the front end's transient 503. */

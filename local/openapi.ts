@@ -2,9 +2,9 @@
  * OpenAPI v3 documents for `explain`: the `/openapi/v3` index and one document per
  * group-version with the kinds' schemas.
  *
- * Exports {@link OpenApiDocs} and {@link schemaName}. The schemas are the compact ones written in
- * `local/schemas.ts`; a kind registered at run time without one gets an outline (spec, and status
- * when it has the subresource) so `explain` still finds it.
+ * The schemas are the compact ones written in `local/schemas.ts`; a kind registered at run time
+ * without one gets an outline (spec, and status when it has the subresource) so `explain` still
+ * finds it.
  */
 
 import { groupVersion, type ResourceType } from "./resources.ts";

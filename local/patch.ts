@@ -2,7 +2,7 @@
  * Object plumbing for the emulator: deep equality, JSON merge patch (RFC 7386), JSON patch
  * (RFC 6902) and the field sets server-side apply tracks in `managedFields`.
  *
- * Exports pure functions over plain JSON values.
+ * Everything here is a pure function over plain JSON values.
  */
 
 import { ApiError, badRequest } from "./api_status.ts";

@@ -6,8 +6,7 @@
  * auto-approve switch, the "revoked refresh tokens" fault and the device-flow outcomes (denied
  * codes, a short code lifetime, `slow_down` bursts) with a log of the device polls.
  *
- * Exports {@link startIdentityProvider}, which returns an {@link IdentityProvider} the emulator
- * uses to check bearer tokens in-process.
+ * Starting it returns a handle the emulator uses to check bearer tokens in-process.
  */
 
 import { createServer, type IncomingMessage, type Server } from "node:http";

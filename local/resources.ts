@@ -3,8 +3,7 @@
  * know about each: a compact restatement of Datum's CRDs in code (the CRD files themselves
  * stay outside the repository).
  *
- * Exports {@link ResourceType}, the built-in {@link RESOURCE_TYPES} and {@link ResourceRegistry}
- * (the live set, to which tests or the gateway wiring may add kinds).
+ * The live set starts with the built-in kinds; tests or the gateway wiring may add kinds to it.
  */
 
 /** Which control plane serves a kind. */

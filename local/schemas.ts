@@ -4,8 +4,7 @@
  * (and Kubernetes for Lease, Namespace, Event and ObjectMeta); the descriptions are short notes of our
  * own. This is a restatement in code: the CRD files are read by developers, never by the program.
  *
- * Exports {@link Schema}, {@link OBJECT_META_SCHEMA} and {@link KIND_SCHEMAS} (keyed
- * `group/plural`, the core group being empty).
+ * Schemas are keyed `group/plural`, the core group being empty.
  */
 
 /** An OpenAPI v3 schema object. */

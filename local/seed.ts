@@ -1,8 +1,8 @@
 /**
  * The people, organizations and projects the local stack starts with.
  *
- * Exports the seed tables and small lookups over them. Account ids are opaque numeric strings,
- * like Zitadel's user ids, so nothing downstream can get away with treating `sub` as an email.
+ * The seed tables come with small lookups over them. Account ids are opaque numeric strings, like
+ * Zitadel's user ids, so nothing downstream can get away with treating `sub` as an email.
  */
 
 /** One person (or service account) that can log in. */

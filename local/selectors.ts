@@ -1,8 +1,7 @@
 /**
  * Kubernetes label and field selectors, parsed once per request and matched against objects.
  *
- * Exports {@link parseLabelSelector}, {@link parseFieldSelector} and the {@link Selector} they
- * return. Unsupported fields and malformed expressions raise a 400 {@link ApiError}.
+ * Unsupported fields and malformed expressions raise a 400 {@link ApiError}.
  */
 
 import { badRequest } from "./api_status.ts";

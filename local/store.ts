@@ -4,8 +4,8 @@
  * spec changes, the status subresource, optimistic concurrency, merge and JSON patches,
  * server-side apply, dry runs, finalizers, and an event feed for watches and controllers.
  *
- * Exports {@link ObjectStore} and its event and object types. Control planes are named by a
- * plane key: `platform`, `user/<sub>`, `org/<org>` or `project/<project>`.
+ * Control planes are named by a plane key: `platform`, `user/<sub>`, `org/<org>` or
+ * `project/<project>`.
  */
 
 import {

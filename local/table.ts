@@ -2,8 +2,6 @@
  * Server-side tables (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`): columns from
  * the kinds' printer columns plus Name (and Age where a kind declares none), cells read with
  * datumctl's JSONPath engine and aged with its humanAge (one copy of each, in lib/resources).
- *
- * Exports {@link toTable}, {@link wantsTable}, {@link evalJsonPath} and humanAge.
  */
 
 import type { KubeObject } from "./store.ts";

@@ -2,8 +2,6 @@
  * Who belongs where: the seed users, organizations, memberships and projects written into the
  * store, and the lookups the emulator authorises with (membership of an org, the org owning a
  * project). Also the onboarding switch of an organization.
- *
- * Exports {@link Tenancy}.
  */
 
 import { SEED_ACCOUNTS, SEED_ORGANIZATIONS, type SeedAccount } from "./seed.ts";

@@ -1,8 +1,6 @@
 /**
  * Certificates for the stack's HTTPS: a throwaway CA and a server certificate for 127.0.0.1 and
  * localhost signed by it, made with the `openssl` command in a folder of their own.
- *
- * Exports {@link makeCertificates} and {@link StackCertificates}.
  */
 
 /** The files and PEM texts of a CA and the server certificate it signed. */

@@ -2,8 +2,6 @@
  * The CRD limits the emulator enforces (422 Invalid), so clients meet the same walls as on
  * Datum: at most 16 connection addresses of at most 39 characters and a URL `homeRelay` on a
  * Connector; at most 16 rules and at most one backend per rule on an HTTPProxy.
- *
- * Exports {@link registerValidators}.
  */
 
 import type { KubeObject, ObjectStore } from "./store.ts";

@@ -19,8 +19,8 @@
  * publishes `denort` for glibc only. A musl build of the engine would not help, the runtime
  * around it still needs glibc. install.sh says so on a musl system.
  *
- * Exports {@link planCompile}, {@link COMPILE_PERMISSIONS} and {@link engineFileName} for the
- * tests; run as a script it carries the plan out.
+ * The tests check the plan of commands, which is built without running anything; run as a script,
+ * this module carries the plan out.
  */
 import {
   assetName,

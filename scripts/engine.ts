@@ -10,8 +10,7 @@
  * ({@link cargoTargetDir}) so that checkouts, CI runs and `cargo test` reuse one another's work:
  * a first release build of iroh takes many minutes on two cores.
  *
- * Exports {@link cargoTargetDir} (scripts/test.ts runs `cargo test` with the same folder) and
- * {@link buildEngine}.
+ * `scripts/test.ts` runs `cargo test` with the same build folder.
  */
 import { fileURLToPath } from "node:url";
 import { cacheDir } from "../lib/store/paths.ts";

@@ -3,8 +3,6 @@
  * with `--inspect`, in the foreground, detached or as a service). It reads the address and token
  * the tunnel's process left in its folder (lib/tunnel/inspector/record.ts), checks that process
  * is still the one serving, and prints the URL (or opens it with `--open`).
- *
- * Exports {@link register}.
  */
 import { Option } from "commander";
 import type { CommandContext, RegisterInGroup } from "../command-context.ts";

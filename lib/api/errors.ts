@@ -1,10 +1,9 @@
 /**
  * Turning control-plane failures into one readable line.
  *
- * Exports {@link ApiError} (a `CliError` that keeps the HTTP status and Kubernetes `reason` so
- * callers can branch on them), the builders the client uses for HTTP and network failures, and
- * {@link isQuotaCheckTimeout}, the predicate for the transient quota-check 403 that must never be
- * reported as real quota exhaustion.
+ * A failure keeps its HTTP status and Kubernetes `reason`, so callers can branch on them, and the
+ * client's HTTP and network failures are all worded here. The transient quota-check 403 is
+ * recognised here too, so it is never reported as real quota exhaustion.
  */
 import { CliError, ExitCode } from "../core/errors.ts";
 import { tlsFailure } from "../http/tls.ts";

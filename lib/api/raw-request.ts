@@ -3,9 +3,9 @@
  * makes them: fields become a JSON body (or the query of a GET), headers and a raw body may be
  * given, and lists can be followed page by page through `metadata.continue`.
  *
- * Exports {@link parseFields} (`-f`/`-F` into a value), {@link parseHeader} (`-H 'K: V'`),
- * {@link RawRequest} and {@link sendRawRequest}. The request goes through {@link ApiClient}, so
- * it gets the bearer, one refresh on 401 and the retries of idempotent methods.
+ * Fields come from `-f`/`-F` and headers from `-H 'K: V'`. The request goes through
+ * {@link ApiClient}, so it gets the bearer, one refresh on 401 and the retries of idempotent
+ * methods.
  */
 import type { ApiClient, Query } from "./client.ts";
 import { apiErrorFromBadBody } from "./errors.ts";

@@ -2,8 +2,7 @@
  * The server's build, as `kubectl version` shows it: the Kubernetes-style `/version` document
  * every Datum control plane serves.
  *
- * Exports {@link ServerVersion}, {@link fetchServerVersion} and {@link clientVersion} (what this
- * binary is built from, for the same report).
+ * The same report also says what this binary is built from.
  */
 import type { ApiClient } from "./client.ts";
 import { ApiError } from "./errors.ts";

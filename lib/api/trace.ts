@@ -2,8 +2,8 @@
  * `--debug` / `DATUMCTL_DEBUG=1`: every HTTP request datumctl makes (API, token endpoint,
  * discovery, tunnels' control calls) traced as it goes, with its timing, and secrets redacted.
  *
- * Exports {@link tracingFetch} (wraps a `fetch`), {@link redactUrl}, {@link redactHeaders} and
- * {@link debugEnabled}. Bodies are never traced: token requests and responses carry secrets.
+ * It wraps a `fetch`; URLs and headers are redacted, and bodies are never traced: token requests
+ * and responses carry secrets.
  */
 
 const SECRET_PARAM = /token|code|secret|password|assertion|signature|sig$|key|verifier/i;

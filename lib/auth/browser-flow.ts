@@ -2,11 +2,10 @@
  * The browser login: authorization code with PKCE (S256), `state` and `nonce`, answered on a
  * one-shot listener at `http://127.0.0.1:<random port>/datumctl/auth/callback`.
  *
- * Exports {@link browserLogin} and {@link openInBrowser}. The URL is always printed (through the
- * caller's `say`), the browser is opened through `BROWSER` when set, else the platform opener;
- * Ctrl-C aborts with exit 130 and an unfinished login times out (`DATUMCTL_LOGIN_TIMEOUT`
- * seconds, default 300). A request to the callback without this login's `state` is answered
- * 400 and ignored: a stray or hostile request cannot end (or cancel) the login.
+ * The URL is always printed (through the caller's `say`), the browser is opened through `BROWSER`
+ * when set, else the platform opener; Ctrl-C aborts with exit 130 and an unfinished login times out
+ * (`DATUMCTL_LOGIN_TIMEOUT` seconds, default 300). A request to the callback without this login's
+ * `state` is answered 400 and ignored: a stray or hostile request cannot end (or cancel) the login.
  */
 import * as oauth from "oauth4webapi";
 import { CliError, ExitCode } from "../core/errors.ts";

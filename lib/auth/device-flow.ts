@@ -2,9 +2,9 @@
  * The device login (RFC 8628) for machines without a usable browser: show a URL and a code,
  * then poll the token endpoint until the person approves on any device.
  *
- * Exports {@link deviceLogin}. The URL and code go to stderr (plus a QR code when stderr is a
- * terminal); polling honours the server's `interval` (5 s when absent) and `slow_down`; denied
- * and expired codes end with their own messages; Ctrl-C aborts with exit 130.
+ * The URL and code go to stderr (plus a QR code when stderr is a terminal); polling honours the
+ * server's `interval` (5 s when absent) and `slow_down`; denied and expired codes end with their
+ * own messages; Ctrl-C aborts with exit 130.
  */
 import * as oauth from "oauth4webapi";
 import { CliError, ExitCode } from "../core/errors.ts";

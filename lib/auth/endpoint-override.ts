@@ -4,8 +4,6 @@
  * exists. With no login on that server the command fails saying so, rather than quietly using
  * another server. (With `DATUM_TOKEN` or `DATUM_CREDENTIALS` it is simply the API server, see
  * lib/auth/resolve.ts.) An explicit `--context`, `DATUM_CONTEXT` or session still wins.
- *
- * Exports {@link endpointOverride} and {@link sessionForEndpoint}.
  */
 import type { DatumctlConfig, Session } from "../store/config.ts";
 import { CliError, ExitCode } from "../core/errors.ts";

@@ -1,10 +1,9 @@
 /**
  * Which servers a login talks to: the API, the OpenID issuer and the public client id.
  *
- * Exports {@link resolveLoginEndpoints} (flags → endpoints), the known
- * environments, {@link parseServerUrl}, {@link isLoopbackHost}, {@link issuerFromAuthHostname},
- * {@link clientIdForAuthHost}, {@link hostOf} and {@link portalForHost}. No network and no heavy
- * imports here: `whoami` and the scope resolver use it too.
+ * Login flags become endpoints here; the known environments, server-URL parsing, loopback
+ * detection, and the issuer, client id and portal of an auth host live here too. No network and no
+ * heavy imports: `whoami` and the scope resolver use it too.
  */
 import { UsageError } from "../core/errors.ts";
 

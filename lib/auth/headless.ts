@@ -1,7 +1,6 @@
 /**
- * Whether a browser on this machine can reach our loopback callback, judged from the
- * environment. Exports {@link headlessReason}: `login` switches to the device flow (and says so)
- * when it returns a reason.
+ * Whether a browser on this machine can reach our loopback callback, judged from the environment:
+ * `login` switches to the device flow (and says why) when there is a reason it cannot.
  */
 import { pathExistsSync } from "../store/files.ts";
 

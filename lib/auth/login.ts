@@ -2,9 +2,8 @@
  * `datumctl login` minus the terminal: pick the flow (browser, device, service-account key),
  * run it, store the credentials and upsert the session.
  *
- * Exports {@link login} with its {@link LoginOptions} and {@link LoginOutcome}. The OIDC flows
- * (oauth4webapi) are imported only when they run. Context discovery and the context picker are
- * not done here: the command runs them afterwards.
+ * The OIDC flows (oauth4webapi) are imported only when they run. Context discovery and the context
+ * picker are not done here: the command runs them afterwards.
  */
 import { loadConfig, type Session, updateConfig } from "../store/config.ts";
 import { CredentialStore, type StorageKind, type StoredCredentials } from "../store/credentials.ts";

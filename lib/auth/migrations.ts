@@ -2,10 +2,9 @@
  * Upgrades logins made by older datumctl releases in place, so nobody has to log in again
  * (the config's own format upgrades live in the config parser).
  *
- * Exports {@link migrateUserKeys} (session keys without `@<auth host>` are copied to the
- * environment-scoped key) and {@link bootstrapLegacySession} (credentials in the store but no
- * session in the config become a session). Old entries are kept: a migration never destroys a
- * token it could not first copy.
+ * Session keys without `@<auth host>` are copied to the environment-scoped key, and credentials in
+ * the store with no session in the config become a session. Old entries are kept: a migration never
+ * destroys a token it could not first copy.
  */
 import { type DatumctlConfig, type Session, updateConfig } from "../store/config.ts";
 import { type CredentialStore, parseStoredCredentials } from "../store/credentials.ts";

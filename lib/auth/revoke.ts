@@ -3,7 +3,7 @@
  * `revocation_endpoint` its issuer announces in OIDC discovery, so a copy of it (a backup, a
  * synced dotfile) stops working once the user logs out.
  *
- * Exports {@link revokeRefreshToken}. It loads oauth4webapi, so only logout imports it.
+ * This module loads oauth4webapi, so only logout imports it.
  */
 import * as oauth from "oauth4webapi";
 import { CliError, ExitCode } from "../core/errors.ts";

@@ -3,9 +3,7 @@
  * short-lived RS256 assertion and exchange it for an access token. There is no refresh token; a
  * new assertion is minted whenever the token runs out.
  *
- * Exports {@link readServiceAccountKey}, {@link exchangeServiceAccountKey},
- * {@link serviceAccountCredentials}, {@link mintAssertion}, {@link serviceAccountKeyPath} and
- * {@link ServiceAccountKey}. `jose` is loaded only when an assertion is signed.
+ * `jose` is loaded only when an assertion is signed.
  */
 import { CliError, ExitCode } from "../core/errors.ts";
 import { userConfigDir } from "../store/paths.ts";

@@ -13,9 +13,8 @@
  * A failure that may pass (network, 5xx, `temporarily_unavailable`) is retryable (exit 69), and
  * while the current token has not expired yet it is served instead of failing the call.
  *
- * Also exports {@link renewCredentials}, {@link isTransientRefreshError} and
- * {@link KeptTokenSource}, the interface a long-running process (a tunnel) uses to refresh
- * ahead of time.
+ * A long-running process (a tunnel) gets an interface to refresh ahead of time, rather than when a
+ * call meets an expired token.
  */
 import { CliError, ExitCode } from "../core/errors.ts";
 import { withFileLock, withSignalsDeferred } from "../store/files.ts";

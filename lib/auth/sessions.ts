@@ -2,12 +2,10 @@
  * Login sessions in `~/.datumctl/config`: which one is active, listing, switching and logging
  * out.
  *
- * Exports the pure helpers {@link activeSession}, {@link hasMultipleEndpoints},
- * {@link currentContext}, and the operations {@link listSessions}, {@link switchCandidates},
- * {@link switchSession}, {@link logout}. The active session is the current context's session,
- * else `active-session`.
- * Operations that touch secrets take a {@link CredentialStore}; nothing here loads the keychain
- * unless a secret is actually read or deleted.
+ * Reading which session is active is pure over the config; the active session is the current
+ * context's session, else `active-session`. Operations that touch secrets take a
+ * {@link CredentialStore}; nothing here loads the keychain unless a secret is actually read or
+ * deleted.
  */
 import {
   type Context,

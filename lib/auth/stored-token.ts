@@ -2,10 +2,6 @@
  * Small, dependency-free helpers for tokens as they are stored: expiry parsing in Go's time
  * format, building a stored token from a token-endpoint answer, the "refresh soon" rule and JWT
  * claim decoding (no verification: only for display and for `DATUM_TOKEN`).
- *
- * Exports {@link tokenExpiry}, {@link formatRfc3339}, {@link storedTokenFrom},
- * {@link refreshDue}, {@link refreshDueAt}, {@link refreshMarginMs}, {@link REFRESH_MARGIN_MS} and
- * {@link decodeJwtClaims}.
  */
 import type { StoredToken } from "../store/credentials.ts";
 

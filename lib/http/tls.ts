@@ -3,9 +3,6 @@
  * `DENO_CERT` (which Deno reads itself): the session's `endpoint.certificate-authority-data`
  * (base64 PEM, as in a kubeconfig) and `SSL_CERT_FILE`. Also reads TLS failures out of fetch
  * errors so they can be reported as what they are.
- *
- * Exports {@link trustedCertificates}, {@link httpClientFor}, {@link caDataFromPem},
- * {@link pemFromCaData} and {@link tlsFailure}.
  */
 
 /** The PEM text of a kubeconfig-style `certificate-authority-data` (base64 of the PEM). */

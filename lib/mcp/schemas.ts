@@ -3,8 +3,8 @@
  * the MCP SDK), and the TypeScript types inferred from them so the tool code in `tools.ts`
  * cannot drift from what `tools/list` advertises.
  *
- * Exports one `*Input` raw shape and one `*Output` object schema per tool, plus their types.
- * Loaded only by `lib/mcp/server.ts`, which `datumctl mcp` imports inside its action.
+ * Each tool has one `*Input` raw shape and one `*Output` object schema, plus their types. Loaded
+ * only by `lib/mcp/server.ts`, which `datumctl mcp` imports inside its action.
  */
 import { z } from "zod";
 

@@ -1,6 +1,6 @@
 /**
- * How another program (kubectl's exec plugin, a systemd unit, a detached tunnel daemon) starts
- * this very datumctl. Exports {@link selfCommand} and {@link SelfCommand}.
+ * How another program (kubectl's exec plugin, a systemd unit, a detached tunnel daemon) starts this
+ * very datumctl, compiled or from source.
  */
 
 /** The program and leading arguments that run this datumctl. */

@@ -2,10 +2,10 @@
  * `api proxy`: a local HTTP endpoint that forwards to a Datum control plane with the login's
  * bearer, so any HTTP client or Kubernetes SDK can use a datumctl login without handling tokens.
  *
- * Exports {@link startApiProxy}. The proxy binds 127.0.0.1 only, drops the inbound
- * `Authorization` and injects a fresh bearer, streams bodies both ways without buffering (watch,
- * SSE), answers its own failures with a 502 `Status` flagged `X-Datum-Proxy-Error: true` and
- * reports one access-log line per request through a callback (lib never prints).
+ * The proxy binds 127.0.0.1 only, drops the inbound `Authorization` and injects a fresh bearer,
+ * streams bodies both ways without buffering (watch, SSE), answers its own failures with a 502
+ * `Status` flagged `X-Datum-Proxy-Error: true` and reports one access-log line per request through
+ * a callback (lib never prints).
  *
  * It holds the user's token, so it must not be a confused deputy for web pages in the user's
  * browser. It refuses (403) requests whose `Host` is not local (DNS rebinding), whose `Origin` is

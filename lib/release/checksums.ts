@@ -2,8 +2,6 @@
  * SHA-256 sums in GNU `sha256sum` format (`<64 hex>  <file name>`), as written by
  * `scripts/compile.ts` and the release workflow and checked by `install.sh` and
  * `datumctl update`.
- *
- * Exports {@link sha256Hex}, {@link parseSums} and {@link formatSums}.
  */
 
 /** The lowercase hex SHA-256 of `bytes`. */

@@ -3,9 +3,9 @@
  * freshly compiled binary: it proves the embedded tunnel engine loads on this platform and
  * carries a real HTTP request through a loopback tunnel.
  *
- * Exports {@link runEngineSelfTest}. Everything stays on 127.0.0.1 with relays disabled, so it
- * needs no network, no login and no Datum account: a local origin, an agent allowed to reach
- * it, and a gateway (the stand-in for Datum's edge) that routes to the agent over iroh.
+ * Everything stays on 127.0.0.1 with relays disabled, so it needs no network, no login and no Datum
+ * account: a local origin, an agent allowed to reach it, and a gateway (the stand-in for Datum's
+ * edge) that routes to the agent over iroh.
  */
 import { CliError, ExitCode } from "../core/errors.ts";
 

@@ -1,10 +1,9 @@
 /**
  * The platforms datumctl ships for, and the names of their release files.
  *
- * Exports {@link RELEASE_TARGETS} (one row per `deno compile` target), {@link assetName},
- * {@link targetFor} and {@link DEFAULT_RELEASES_URL}. `scripts/compile.ts`, the release
- * workflow, `install.sh` and `datumctl update` all name files the same way, so a binary built
- * by one is found by the others: `datumctl-<os>-<arch>` (`.exe` on Windows), with `<os>` and
+ * There is one row per `deno compile` target, plus the default releases URL. `scripts/compile.ts`,
+ * the release workflow, `install.sh` and `datumctl update` all name files the same way, so a binary
+ * built by one is found by the others: `datumctl-<os>-<arch>` (`.exe` on Windows), with `<os>` and
  * `<arch>` spelled as `Deno.build` spells them.
  */
 

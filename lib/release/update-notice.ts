@@ -1,12 +1,12 @@
 /**
  * The once-a-day "a new datumctl is available" notice.
  *
- * Exports {@link UpdateNotice}: `start()` before a command runs begins at most one network
- * check per 24 hours (the time of the last attempt is kept in
- * `<UserCacheDir>/datumctl/update-check.json`, failures included), `finish()` after it waits
- * for that check no longer than what is left of a short budget and returns the newer version,
- * if it found one. A slow or unreachable release server therefore costs a command at most the budget,
- * once a day. Whether to run at all (TTY, opt-outs, install kind) is the caller's decision.
+ * Started before a command runs, it begins at most one network check per 24 hours (the time of the
+ * last attempt is kept in `<UserCacheDir>/datumctl/update-check.json`, failures included); finished
+ * after it, it waits for that check no longer than what is left of a short budget and returns the
+ * newer version, if it found one. A slow or unreachable release server therefore costs a command at
+ * most the budget, once a day. Whether to run at all (TTY, opt-outs, install kind) is the caller's
+ * decision.
  */
 import { compareVersions, fetchLatestVersion } from "./update.ts";
 import { readTextIfExists, writePrivateFile } from "../store/files.ts";

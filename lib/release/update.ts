@@ -2,11 +2,9 @@
  * Self-update: find the latest release, download this platform's binary, check it against
  * `SHA256SUMS`, and swap it in for the running one atomically.
  *
- * Exports {@link installKind} (may this binary replace itself?), {@link fetchLatestVersion},
- * {@link compareVersions}, {@link downloadPathFor}, {@link downloadVerified},
- * {@link replaceBinary} and the size caps of what is read from the release folder (the binary
- * streams to disk and is never buffered whole). A binary that a package manager installed is
- * never touched, nor is a `deno run` from source.
+ * A binary that a package manager installed is never touched, nor is a `deno run` from source: the
+ * install kind says whether this binary may replace itself. What is read from the release folder is
+ * size-capped, and the binary streams to disk and is never buffered whole.
  */
 import semver from "semver";
 import { CliError, ExitCode } from "../core/errors.ts";

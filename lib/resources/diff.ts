@@ -1,10 +1,10 @@
 /**
  * What `diff -f` compares and how it shows it.
  *
- * Exports {@link unifiedDiff} (a `diff -u` style text of two texts, 3 lines of context, by jsdiff),
- * {@link comparableObject} (an object minus the fields the server changes on every write —
- * managedFields, resourceVersion, generation — so a no-op apply compares equal) and
- * {@link externalDiff} (kubectl's `KUBECTL_EXTERNAL_DIFF` protocol: LIVE and MERGED folders).
+ * The text is `diff -u` style with 3 lines of context (by jsdiff). Objects are compared without the
+ * fields the server changes on every write (managedFields, resourceVersion, generation), so a no-op
+ * apply compares equal. `KUBECTL_EXTERNAL_DIFF` is run with kubectl's protocol: LIVE and MERGED
+ * folders.
  */
 import { structuredPatch } from "diff";
 import { CliError } from "../core/errors.ts";

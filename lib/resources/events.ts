@@ -2,8 +2,6 @@
  * The core Events recorded about an object, which `describe` lists at the end as kubectl does.
  * Every Datum control plane serves `events` in the core group; a plane that does not (an older
  * server) simply has none to show.
- *
- * Exports {@link KubeEvent} and {@link eventsFor}.
  */
 import type { ResourceType } from "./discovery.ts";
 import type { KubeObject } from "./objects.ts";

@@ -1,10 +1,10 @@
 /**
  * `explain TYPE[.field.path]` from the server's OpenAPI v3 documents.
  *
- * Exports {@link explainType}: fetches `/openapi/v3`, then the document of the type's
- * group/version, finds the schema tagged with the type's group/version/kind, walks the field
- * path (through `$ref`, `allOf` and array items) and renders kubectl's explain layout, or with
- * `recursive` the tree of field names and types.
+ * It fetches `/openapi/v3`, then the document of the type's group/version, finds the schema tagged
+ * with the type's group/version/kind, walks the field path (through `$ref`, `allOf` and array
+ * items) and renders kubectl's explain layout, or with `recursive` the tree of field names and
+ * types.
  */
 import type { ApiClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";

@@ -2,9 +2,8 @@
  * `label` and `annotate`: kubectl's `key=value` / `key-` arguments applied to an object's
  * labels or annotations as a JSON merge patch.
  *
- * Exports {@link parseMetadataChanges} and {@link metadataPatch}. As kubectl does, changing a
- * key that already has another value needs `overwrite`, and label keys and values are checked
- * against Kubernetes' syntax before anything is sent.
+ * As kubectl does, changing a key that already has another value needs `overwrite`, and label keys
+ * and values are checked against Kubernetes' syntax before anything is sent.
  */
 import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import type { KubeObject } from "./objects.ts";

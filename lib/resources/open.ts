@@ -2,11 +2,10 @@
  * Opening what the resource verbs work on: the scope's control plane as the login that owns it,
  * or the user control plane for `get organizations`.
  *
- * Exports {@link openResourceScope} (scope rule + onboarding gate + a {@link ResourceClient}),
- * {@link openResourcePlane} and {@link organizationPlaneOf} (projects live on the organization
- * control plane, whatever the scope) and {@link openUserPlane}; logins are loaded through
- * `storedAuthLoader` (lib/scope/open.ts). Commands import this module dynamically, so `--help`
- * never loads the credential code.
+ * Opening a scope applies the scope rule and the onboarding gate and returns a
+ * {@link ResourceClient}. Projects live on the organization control plane, whatever the scope.
+ * Logins are loaded through `storedAuthLoader` (lib/scope/open.ts). Commands import this module
+ * dynamically, so `--help` never loads the credential code.
  */
 import { ApiClient } from "../api/client.ts";
 import { organizationControlPlaneUrl, userControlPlaneUrl } from "../api/urls.ts";

@@ -2,10 +2,9 @@
  * The resource verbs as data: list, get, tables, watch, apply, create, replace, patch, delete and
  * diff against one control plane, with types resolved through discovery.
  *
- * Exports {@link ResourceClient}, the lib-level API behind `get`, `apply`, `diff`, `delete`,
- * `edit` and friends (and reusable by MCP tools without commander), plus {@link WriteResult},
- * {@link withTypeMeta} and {@link TABLE_ACCEPT}. Nothing here prints: every method returns objects, Tables or results
- * whose `ref` reads like kubectl's (`connector.networking/c1`).
+ * This is the lib-level API behind `get`, `apply`, `diff`, `delete`, `edit` and friends, reusable
+ * by MCP tools without commander. Nothing here prints: every method returns objects, Tables or
+ * results whose `ref` reads like kubectl's (`connector.networking/c1`).
  */
 import { loadedYaml } from "../yaml.ts";
 import type { ApiClient, KubeList, WatchEvent } from "../api/client.ts";

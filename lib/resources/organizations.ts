@@ -2,10 +2,8 @@
  * `get organizations` and `get projects` as datumctl shows them.
  *
  * Organizations are the user's OrganizationMemberships on the USER control plane, each with the
- * onboarding status of its organization; projects come from the
- * organization control plane. Exports {@link listOrganizationMemberships},
- * {@link organizationRows} / {@link OrganizationRow}, {@link projectDisplayNameOf}, the words
- * `get` accepts for these types and {@link isOrganizationsType} / {@link isProjectsType}.
+ * onboarding status of its organization; projects come from the organization control plane. The
+ * words `get` accepts for these two types are decided here too.
  */
 import type { ApiClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";

@@ -2,8 +2,6 @@
  * `patch`: a JSON merge patch (RFC 7386) or a JSON patch (RFC 6902) sent to one object, as
  * `kubectl patch --type merge|json` does. Strategic merge patches are refused here: Datum's
  * resources are custom resources, which do not support them.
- *
- * Exports {@link PatchType}, {@link parsePatchType}, {@link parsePatchText} and {@link patchObject}.
  */
 import { parse as parseYaml } from "yaml";
 import { UsageError } from "../core/errors.ts";

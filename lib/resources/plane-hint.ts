@@ -4,9 +4,8 @@
  * organization types only in organization control planes, so `get httpproxies --organization X`
  * would otherwise just say the type does not exist.
  *
- * Exports {@link wrongPlaneError}: it asks the other kind of plane (a project of the
- * organization from the context cache, or the project's organization) whether it serves the
- * type, and if so returns the error that says so.
+ * It asks the other kind of plane (a project of the organization from the context cache, or the
+ * project's organization) whether it serves the type, and if so returns the error that says so.
  */
 import type { ApiClient } from "../api/client.ts";
 import { organizationControlPlaneUrl, projectControlPlaneUrl } from "../api/urls.ts";

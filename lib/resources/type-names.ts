@@ -2,8 +2,6 @@
  * Resource type names for `get <TAB>`, read from the discovery documents other commands cached
  * on disk (no network: TAB must answer at once). Before any resource command has run there is
  * no cache, and only the types every login has are offered.
- *
- * Exports {@link cachedTypeNames}.
  */
 import { cacheDir } from "../store/paths.ts";
 import type { DiscoveryDocument } from "./discovery.ts";

@@ -4,8 +4,6 @@
  * columns (Hostname, Programmed, Certificates, Age) all at priority 0, so wide would equal the
  * plain table. For such types datumctl appends its own priority-1 columns, read from the whole
  * objects in the rows (the Table must be asked for with `includeObject=Object`).
- *
- * Exports {@link withWideColumns}.
  */
 import type { KubeObject, KubeTable, TableColumn } from "./objects.ts";
 import type { ResourceType } from "./discovery.ts";

@@ -3,8 +3,8 @@
  * (display names from the discovery cache), and what a ref the user typed points at.
  *
  * Everything here is pure over a {@link DatumctlConfig}, so `ctx`, the scope resolver, the login
- * picker and `whoami` agree on names and matching. Exports {@link contextViews}, {@link contextRef}, {@link matchContextRef}, {@link findContextAnywhere},
- * {@link projectDisplayName}, and the {@link ContextView} shape that `ctx -o json` prints.
+ * picker and `whoami` agree on names and matching; the view of a context is also what `ctx -o json`
+ * prints.
  */
 import type { Context, DatumctlConfig, Session } from "../store/config.ts";
 import { apiHost } from "../api/urls.ts";

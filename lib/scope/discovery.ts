@@ -3,9 +3,9 @@
  * and each one's projects, read from the API and written into the config as contexts plus the
  * display-name cache.
  *
- * Exports {@link discoverOrganizations} (network only), {@link applyDiscovery} (pure: replaces the
- * session's contexts and merges the cache), {@link refreshSessionContexts} (both, under the
- * config lock) and {@link cacheIsStale} for the one-hour auto-refresh of `ctx`.
+ * Reading from the API (network only) and applying the result to the config (pure: it replaces the
+ * session's contexts and merges the cache) are separate steps; a refresh does both under the config
+ * lock. The cache goes stale after an hour, which drives the auto-refresh of `ctx`.
  */
 import { ApiClient } from "../api/client.ts";
 import {

@@ -2,8 +2,6 @@
  * The default scope a service-account key brings along: `DATUM_CREDENTIALS` names a key file
  * whose `project_id` is the project the service account works in, so CI needs no
  * `DATUM_PROJECT` beside it.
- *
- * Exports {@link keyFileProject}.
  */
 
 /**

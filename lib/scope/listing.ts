@@ -3,9 +3,8 @@
  * cache is older than an hour, or when `ctx use` names a context the cache does not know yet.
  * One implementation for `datumctl ctx` and the MCP `list_contexts` tool.
  *
- * Exports {@link refreshContexts}, {@link contextListing}, {@link choosableContexts} and
- * {@link useContextRefreshing}. The login code is imported only when a refresh actually runs, so
- * `ctx` from the cache stays light.
+ * The login code is imported only when a refresh actually runs, so `ctx` from the cache stays
+ * light.
  */
 import { loadConfig } from "../store/config.ts";
 import { configPath } from "../store/paths.ts";

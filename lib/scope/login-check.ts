@@ -3,10 +3,8 @@
  * renewed if it is due, then one authenticated read is made (the user's memberships on their
  * user control plane, or the API's group list for a token without a known subject).
  *
- * Exports {@link checkLogin}, {@link checkAllLogins}, {@link confirmLogin},
- * {@link loginCheckError}, {@link loginCommandOf} and the
- * {@link LoginStatus} / {@link LoginCheck} / {@link CheckedLogin} shapes. `whoami` and
- * `auth status` use it; nothing here prints.
+ * A failed check becomes an error that names the user, the server and the login command that
+ * recreates the login. `whoami` and `auth status` use it; nothing here prints.
  */
 import { ApiClient } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";

@@ -3,9 +3,9 @@
  * organization must have finished onboarding in the portal, else the user gets datumctl's
  * friendly two-line message with a portal link instead of a raw 403 later.
  *
- * Exports {@link readOnboarding} (the check), {@link assertOnboarded} (the gate, throwing the
- * message), {@link onboardingStatusWord} (the words `get organizations` shows), {@link portalUrl}
- * (the session environment's portal) and {@link noOrganizationNotice}.
+ * The check and the gate are separate (the gate throws the message). The words `get organizations`
+ * shows for the status, the portal of the session's environment and the notice for a login that
+ * belongs to no organization are decided here too.
  */
 import { ApiClient } from "../api/client.ts";
 import { apiBaseUrl, RESOURCE_MANAGER_GROUP, userControlPlaneUrl } from "../api/urls.ts";

@@ -2,8 +2,8 @@
  * The one call a scoped command makes: resolve the scope, get the owning session's login, pass
  * the onboarding gate, and hand back a client for the scope's control plane.
  *
- * Exports {@link openScope}, {@link OpenedScope}, {@link AuthLoader} (how a session name becomes an
- * `AuthContext`) and {@link storedAuthLoader} (the one backed by `lib/auth`).
+ * How a session name becomes an `AuthContext` is a loader the caller passes; the stored one, backed
+ * by `lib/auth`, is here too.
  */
 import { ApiClient } from "../api/client.ts";
 import type { AuthContext } from "../auth/token-source.ts";

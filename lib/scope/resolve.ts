@@ -6,10 +6,8 @@
  *   the current context →
  *   `No context set. Run 'datumctl ctx use' to select a project.`
  *
- * Overrides are per invocation: nothing here writes the config. Exports {@link resolveScope}
- * (pure over the config), {@link userScope}, {@link controlPlaneUrl} and the
- * {@link ResolvedScope} shape, which says where the scope came from so `whoami` and commands can
- * report overrides.
+ * Overrides are per invocation: nothing here writes the config. Resolution is pure over the config,
+ * and its result says where the scope came from, so `whoami` and commands can report overrides.
  */
 import type { DatumctlConfig } from "../store/config.ts";
 import { CliError, ExitCode, UsageError } from "../core/errors.ts";

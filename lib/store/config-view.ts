@@ -3,8 +3,8 @@
  * certificate data and anything that looks like a secret are replaced, and `minify` keeps only
  * the current context and its session.
  *
- * Exports {@link viewConfig}. The credentials themselves are never in this file (they are in the
- * credential store); the redaction guards against fields other tools may have added.
+ * The credentials themselves are never in this file (they are in the credential store); the
+ * redaction guards against fields other tools may have added.
  */
 import type { DatumctlConfig } from "./config.ts";
 

@@ -3,10 +3,9 @@
  * usable keychain. Layout and JSON match Go datumctl so both tools read each
  * other's logins.
  *
- * Exports the stored shapes ({@link StoredCredentials}, {@link StoredToken},
- * {@link StoredServiceAccount}), the well-known keys, {@link CredentialStore} (get/set/delete of
- * raw secrets plus typed helpers for credentials, `active_user` and `known_users`) and
- * {@link storageKindHint}, which tells where secrets live without loading the keychain addon.
+ * The store gets, sets and deletes raw secrets under well-known keys, with typed helpers for
+ * credentials, `active_user` and `known_users`. Where secrets live can be told without loading the
+ * keychain addon.
  *
  * Backend choice, per process: `DATUMCTL_CREDENTIALS_STORE=keychain|file` forces one. Otherwise
  * the file is used once it holds anything (sticky, exactly as datumctl does, so the two tools

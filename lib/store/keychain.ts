@@ -2,11 +2,10 @@
  * The OS keychain (macOS Keychain, Windows Credential Manager, Linux Secret Service) through
  * `@napi-rs/keyring`, loaded only when a secret is actually read or written.
  *
- * Exports {@link keychainGet}, {@link keychainSet}, {@link keychainDelete} and
- * {@link KeychainUnavailableError}. Every call is bounded by {@link KEYCHAIN_TIMEOUT_MS} because a
- * Secret Service that waits on an unlock prompt nobody can see would otherwise hang the CLI.
- * On Linux the Secret Service backend is pinned: the kernel keyring fallback neither persists
- * nor reads back reliably.
+ * Every call is bounded by a timeout because a Secret Service that waits on an unlock prompt nobody
+ * can see would otherwise hang the CLI; a keychain that cannot be used throws its own error, so the
+ * credential store can fall back. On Linux the Secret Service backend is pinned: the kernel keyring
+ * fallback neither persists nor reads back reliably.
  */
 
 /** How long one keychain call may take before we give up on the keychain. */

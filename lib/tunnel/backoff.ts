@@ -1,9 +1,10 @@
 /**
- * The retry schedule of a long-running tunnel: 1 s, doubling, at most 60 s, never giving up. The heartbeat and the token keeper
- * both follow it, so a host that lost its network recovers within a minute of getting it back.
+ * The retry schedule of a long-running tunnel: 1 s, doubling, at most 60 s, never giving up. The
+ * heartbeat and the token keeper both follow it, so a host that lost its network recovers within a
+ * minute of getting it back.
  *
- * Exports {@link nextBackoffMs}, {@link BACKOFF_START_MS}, {@link BACKOFF_MAX_MS} and
- * {@link NudgeableSleep}, the wait between two attempts that both loops can cut short.
+ * The wait between two attempts can be nudged, which ends it at once, so either loop can retry
+ * without waiting out its delay.
  */
 import { abortableSleep } from "./quota.ts";
 

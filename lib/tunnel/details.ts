@@ -3,8 +3,8 @@
  * limits that datum-connect ignored: at most 16 addresses, each a bare IP (no IPv6 zone id, no
  * brackets, ≤ 39 characters).
  *
- * Exports {@link buildConnectionDetails}, {@link parseSocketAddress} and
- * {@link sameConnectionDetails} (the heartbeat patches only on change).
+ * The heartbeat patches only when the details changed, so comparing two sets of details is here
+ * too.
  */
 import type { ConnectionDetails } from "./resources.ts";
 

@@ -1,6 +1,6 @@
 /**
  * Human durations as datum-connect's `--timeout` takes them (humantime): `10m`, `90s`, `1h30m`,
- * `500ms`, `2min`, `1 hour`. Exports {@link parseDuration}.
+ * `500ms`, `2min`, `1 hour`.
  */
 import { UsageError } from "../core/errors.ts";
 

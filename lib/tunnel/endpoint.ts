@@ -1,10 +1,9 @@
 /**
  * Tunnel endpoints as the user types them and as the HTTPProxy backend stores them.
  *
- * Exports {@link normalizeEndpoint} (datum-connect's `normalize_endpoint`: the canonical string
- * compared when adopting a tunnel by endpoint), {@link endpointFromArgument} (a bare port or
- * `host:port` typed as the positional argument) and {@link parseTarget} (the host and port the
- * agent allowlists and dials).
+ * The canonical string is datum-connect's `normalize_endpoint`, compared when adopting a tunnel by
+ * endpoint; the positional argument may be a bare port or `host:port`; and a target gives the host
+ * and port the agent allowlists and dials.
  */
 import { UsageError } from "../core/errors.ts";
 

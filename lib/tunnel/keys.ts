@@ -3,12 +3,11 @@
  * path `<repo>/projects/<project id>/listen_key`, so two projects never share a public key (the
  * operator would mark the second Connector `DeferredToOwner`).
  *
- * Exports {@link listenKeyPath}, {@link loadOrCreateListenKey} (with the one-time move of the
- * legacy flat `<repo>/listen_key`, so the first project keeps its Connector), {@link readListenKey}
- * (read-only, for `tunnel list`), {@link endpointIdFromSecret} (the 64-hex endpoint id, computed
- * without loading the engine), {@link connectRepo} (the `--repo` → `DATUM_CONNECT_REPO` → default
- * rule) and {@link namedTunnelDir} (the own folder of a `--name N` tunnel under
- * `$XDG_DATA_HOME/datumctl/connect/`, so two named tunnels never share an identity).
+ * The legacy flat `<repo>/listen_key` is moved once into the first project's folder, so that
+ * project keeps its Connector. `tunnel list` reads keys without creating them, and the 64-hex
+ * endpoint id is computed without loading the engine. The repo is `--repo`, else
+ * `DATUM_CONNECT_REPO`, else the default; a `--name N` tunnel has its own folder under
+ * `$XDG_DATA_HOME/datumctl/connect/`, so two named tunnels never share an identity.
  */
 import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import { connectDir, connectRepoDir } from "../store/paths.ts";

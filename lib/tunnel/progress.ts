@@ -1,11 +1,10 @@
 /**
  * The six-step setup checklist of `tunnel listen` and the freshness rule behind it.
  *
- * Exports {@link conditionState} (Ready = `True` and `observedGeneration >= generation`),
- * {@link progressSnapshot} (the six steps from an HTTPProxy and its Connector),
- * {@link terminalFailure} (`IrohDNSPublished` False with `DeferredToOwner`: waiting cannot help)
- * and {@link ProgressTracker}, which turns successive snapshots into the transitions the user sees
- * (a step became ready, a step has been pending for 30 s).
+ * A condition is Ready when it is `True` with `observedGeneration >= generation`. The six steps are
+ * read from an HTTPProxy and its Connector; `IrohDNSPublished` False with `DeferredToOwner` is a
+ * terminal failure, since waiting cannot help. Successive snapshots become the transitions the user
+ * sees (a step became ready, a step has been pending for 30 s).
  */
 import type { Condition, Connector, HTTPProxy } from "./resources.ts";
 import { proxyHostnames } from "./resources.ts";

@@ -3,9 +3,6 @@
  * answers a create with a 403 "took too long to be checked against your quota", which is
  * transient. It is retried after 1, 2, 4 and 8 s, then once more (~15 s); every other 403 fails
  * at once.
- *
- * Exports {@link isQuotaCheckTimeout}, {@link QUOTA_RETRY_DELAYS_MS}, {@link quotaRetryNotice}
- * and {@link withQuotaCheckRetry}.
  */
 
 /** The substring that marks the transient quota timeout. */

@@ -5,8 +5,6 @@
  * `DATUM_CONNECT_RELAY_URLS` (datum-connect's list) → relays disabled when the API is on a
  * loopback address (the local stack: its gateway dials the agent's loopback address directly) →
  * Datum's relays. Never the n0 public relays: Datum's gateway cannot route through them.
- *
- * Exports {@link resolveRelaySettings}, {@link parseRelayList} and {@link pickFastestRelays}.
  */
 
 /** How the agent reaches relays, and its bind address. */

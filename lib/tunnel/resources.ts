@@ -2,10 +2,10 @@
  * The shapes of the tunnel resources datumctl reads and writes, and the
  * manifests it sends. Only the fields the tool touches are typed; everything else passes through.
  *
- * Exports the resource interfaces, the API paths ({@link TUNNEL_KINDS}), the manifest builders
- * ({@link connectorManifest}, {@link httpProxyManifest}, {@link advertisementManifest},
- * {@link trafficPolicyManifest}), {@link desiredProxyRules} and the readers
- * {@link proxyBackend} and {@link proxyHostnames}.
+ * The API paths of the tunnel kinds (Connector, HTTPProxy, ConnectorAdvertisement,
+ * TrafficProtectionPolicy), the manifests for each, the HTTPProxy rules a tunnel wants, and reading
+ * an HTTPProxy's backend and hostnames all live here, so every tunnel command builds and reads them
+ * the same way.
  */
 import type { Target } from "./endpoint.ts";
 

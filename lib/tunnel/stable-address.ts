@@ -10,11 +10,9 @@
  * the agent has one: iroh 1.0.2 offers no way to prefer a home relay (it picks the relay of its
  * relay map with the lowest measured latency, with hysteresis only within one process).
  *
- * Exports {@link endpointFilePath}, {@link readRememberedEndpoint} (a file that does not parse is
- * a `CliError` with exit 65 naming path and line, and is never overwritten),
- * {@link rememberEndpoint}, {@link bindRequest} (which port to ask for), {@link udpPortOf},
- * {@link startOnRememberedPort} (start the agent there, or on a new port with a warning) and
- * {@link AddressMemory} (writes the file whenever port or relay change).
+ * A file that does not parse is a `CliError` with exit 65 naming path and line, and is never
+ * overwritten. When the remembered port cannot be bound, the agent starts on a new port with a
+ * warning. The file is rewritten whenever the port or the home relay changes.
  */
 import { parseDocument, stringify } from "yaml";
 import { CliError, ExitCode } from "../core/errors.ts";

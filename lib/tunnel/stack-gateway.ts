@@ -3,9 +3,6 @@
  * needs no DATUMCTL_TUNNEL_GATEWAY: the stack publishes its gateway's URL in each HTTPProxy's
  * `status.addresses` as an implementation-specific address (type {@link STACK_GATEWAY_ADDRESS_TYPE}).
  *
- * Exports {@link findStackGateway}, {@link stackGatewayIn} and
- * {@link STACK_GATEWAY_ADDRESS_TYPE}.
- *
  * The address comes from the server, so it is followed only when both hold:
  * - the tunnel's hostname is under `.localhost`, a name that by definition (RFC 6761) never leaves
  *   this machine, so it cannot be a real public tunnel whose check ought to go to the internet;

@@ -3,9 +3,8 @@
  * desktop app:
  * `proxies: [{info: {resource_id, label, data: {host, port}}, enabled}]`.
  *
- * Exports {@link readTunnelState}, {@link upsertTunnelEntry}, {@link setTunnelEntryEnabled} and
- * {@link removeTunnelEntry}. Every change locks, re-reads and writes atomically; keys we do not
- * know are kept, and a file that does not parse is reported (path and line), never overwritten.
+ * Every change locks, re-reads and writes atomically; keys we do not know are kept, and a file that
+ * does not parse is reported (path and line), never overwritten.
  */
 import { isMap, isSeq, parseDocument, stringify } from "yaml";
 import { CliError, ExitCode } from "../core/errors.ts";

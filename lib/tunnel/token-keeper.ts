@@ -1,12 +1,12 @@
 /**
- * Keeps a running tunnel's login fresh on a timer, so no request ever meets a stale token: the token is refreshed as soon as it is
- * due (5 minutes before expiry, half the lifetime for short tokens), a failure that may pass
- * (network, 5xx, timeouts) is retried 1 s, 2 s, 4 s … at most 60 s apart without giving up, and a
- * permanent one (refresh token revoked, service-account key rejected) is reported once so the
- * tunnel can stop with exit 77. Service-account logins mint a new assertion on each refresh.
+ * Keeps a running tunnel's login fresh on a timer, so no request ever meets a stale token: the
+ * token is refreshed as soon as it is due (5 minutes before expiry, half the lifetime for short
+ * tokens), a failure that may pass (network, 5xx, timeouts) is retried 1 s, 2 s, 4 s … at most 60 s
+ * apart without giving up, and a permanent one (refresh token revoked, service-account key
+ * rejected) is reported once so the tunnel can stop with exit 77. Service-account logins mint a new
+ * assertion on each refresh.
  *
- * Exports {@link TokenKeeper} and {@link TokenKeeperOptions}. A token source that cannot be
- * refreshed (`DATUM_TOKEN`) is left alone.
+ * A token source that cannot be refreshed (`DATUM_TOKEN`) is left alone.
  */
 import {
   isKeptTokenSource,

@@ -2,10 +2,9 @@
  * Connectivity probes behind "Verifying connectivity...": the local origin and the public URL,
  * where any status below 500 means reachable (a 4xx means the edge forwards).
  *
- * Exports {@link probeOrigin}, {@link probePublic}, {@link publicUrl} and {@link ProbeResult}.
  * The public probe can be pointed at a local gateway (`DATUMCTL_TUNNEL_GATEWAY`, used with the
- * local stack): it then connects there and sends the tunnel's hostname as `Host`, as Datum's
- * edge would receive it.
+ * local stack): it then connects there and sends the tunnel's hostname as `Host`, as Datum's edge
+ * would receive it.
  */
 import { request as httpRequest } from "node:http";
 

@@ -7,9 +7,6 @@
  * and a stopped process); {@link WakeRecovery} then refreshes the login if due, makes the
  * heartbeat re-resolve Connector and Lease, renew and re-publish at once, and re-creates the
  * tunnel's advertisement if it is gone, reporting `woke_up` and `reenabled` warnings.
- *
- * Exports {@link WakeDetector}, {@link WakeRecovery}, {@link suspensionMs} and
- * {@link wakeThresholdMs}.
  */
 import type { TunnelEvent } from "./events.ts";
 

@@ -1,8 +1,8 @@
 /**
  * The person's editor for `datumctl edit`: `KUBE_EDITOR`, else `EDITOR`, else `vi` on a terminal.
  *
- * Exports {@link openInEditor}. Without a terminal and without either variable it fails at once
- * naming them, instead of starting an editor nobody can see.
+ * Without a terminal and without either variable it fails at once naming them, instead of starting
+ * an editor nobody can see.
  */
 import type { IO } from "../core/io.ts";
 import { CliError, UsageError } from "../core/errors.ts";

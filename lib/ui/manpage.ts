@@ -2,10 +2,9 @@
  * Manual pages (roff, section 1) rendered from the commander tree, one per visible command:
  * `datumctl.1`, `datumctl-ctx.1`, `datumctl-ctx-use.1`, ...
  *
- * Exports {@link renderManPages} and {@link manPageName}. Pages are built from what the help
- * shows (summary, description, usage, arguments, flags, subcommands, the text a command adds
- * after its help such as examples and exit codes), so a page never says something `--help`
- * does not.
+ * Pages are built from what the help shows (summary, description, usage, arguments, flags,
+ * subcommands, the text a command adds after its help such as examples and exit codes), so a page
+ * never says something `--help` does not.
  */
 import type { Command, Help } from "commander";
 

@@ -6,8 +6,6 @@
  * Widths come from the `string-width` package, which is loaded only when a table holds text
  * beyond printable ASCII (where a character is one column); most tables never load it, and
  * nothing on the `--version`/`--help`/`auth get-token` path does.
- *
- * Exports {@link renderTable}, {@link columnWidths}, {@link alignedRow} and {@link measurer}.
  */
 import { sanitizeForTerminal } from "./terminal-text.ts";
 

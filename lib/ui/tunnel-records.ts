@@ -2,9 +2,6 @@
  * Rendering of named tunnels' records for people: the `tunnel ps` table, the `tunnel status`
  * block and `tunnel logs` lines (one JSON event per log line, turned into one readable line).
  *
- * Exports {@link psRows}, {@link renderPsTable}, {@link renderStatusBlock},
- * {@link formatLogLine} and {@link formatUptime}.
- *
  * Records and logs hold server data (hostnames, labels, messages) and request paths sent by
  * anyone on the internet, so every text for a person is sanitised for the terminal.
  */

@@ -1,8 +1,6 @@
 /**
  * The ConnectorAdvertisement controller: `Accepted`, or False `ConnectorNotFound` while its
  * connector is missing (checked again when connectors come and go).
- *
- * Exports {@link AdvertisementController}.
  */
 
 import type { StoreEvent } from "../store.ts";

@@ -1,10 +1,6 @@
 /**
  * What every controller shares: the settings, condition helpers, the debounced per-object
  * timers that stand in for a work queue, and the context each controller gets.
- *
- * Exports {@link ControllerSettings}, {@link Condition}, {@link setCondition},
- * {@link conditionsOf}, {@link specOf}, {@link statusOf}, {@link refKey}, {@link Scheduler},
- * {@link ControllerContext} and {@link NET}.
  */
 
 import type { Cluster } from "../cluster.ts";

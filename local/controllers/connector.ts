@@ -3,8 +3,6 @@
  * connector with `status.leaseRef`, `Ready` only while the Lease is renewed, and
  * `IrohDNSPublished` with first-claim ownership of a public key across every project. Also the
  * two one-shot faults that act on connectors (`delete-lease`, `iroh-owner-flip`).
- *
- * Exports {@link ConnectorController} and {@link LEASE_EXPIRED_MESSAGE}.
  */
 
 import type { StoreEvent } from "../store.ts";

@@ -3,8 +3,6 @@
  * domain>`) plus `spec.hostnames`; `Accepted` after ~40 % of the delay (the others Pending),
  * then `Programmed`, `CertificatesReady` and `ConnectorMetadataProgrammed` after the full delay,
  * all with `observedGeneration`.
- *
- * Exports {@link HttpProxyController}.
  */
 
 import type { StoreEvent } from "../store.ts";

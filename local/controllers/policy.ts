@@ -1,8 +1,6 @@
 /**
  * The TrafficProtectionPolicy controller: `status.ancestors[]`, one per target, with
  * `Accepted` and `Programmed` after the delay.
- *
- * Exports {@link PolicyController}.
  */
 
 import { kubeNow, type StoreEvent } from "../store.ts";

@@ -1,8 +1,6 @@
 /**
  * The Project controller: a Project created in an organization's control plane becomes
  * `Ready` after the delay.
- *
- * Exports {@link ProjectController}.
  */
 
 import type { StoreEvent } from "../store.ts";

@@ -2,8 +2,6 @@
  * Discovery and OpenAPI for one control plane: `/`, `/version`, `/api`, `/api/v1`, `/apis`,
  * `/apis/<group>`, `/apis/<group>/<version>`, `/openapi/v3` and its per-group documents, all
  * built from the kinds the plane serves.
- *
- * Exports {@link discoveryResponse}, {@link apiResources} and {@link apiGroup}.
  */
 
 import type { OpenApiDocs } from "../openapi.ts";

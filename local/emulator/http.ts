@@ -1,9 +1,6 @@
 /**
  * Response helpers shared by the emulator's modules (and the router in front of the real API
  * server): JSON bodies, `metav1.Status` errors, and the version the stack reports.
- *
- * Exports {@link json}, {@link objectJson}, {@link sortKeys}, {@link statusResponse},
- * {@link unauthorized} and {@link VERSION_INFO}.
  */
 
 import { ApiError } from "../api_status.ts";

@@ -1,8 +1,6 @@
 /**
  * Datum's control-plane URL layout: which plane a request path addresses (user, organization,
  * project, or the platform root) and the path inside it.
- *
- * Exports {@link Plane}, {@link PLANE_PATTERNS} and {@link splitPlanePath}.
  */
 
 import type { PlaneKind } from "../resources.ts";

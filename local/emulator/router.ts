@@ -3,8 +3,6 @@
  * and project control planes), bearer-token checks, membership authorisation, the front-end
  * fault switch, and dispatch to discovery, SelfSubjectReview and resource storage; the
  * `/_local` admin routes are handled by the stack.
- *
- * Exports {@link startEmulator}.
  */
 
 import { ApiError, forbidden } from "../api_status.ts";

@@ -2,9 +2,6 @@
  * Kubernetes resource requests over the object store: GET / LIST (selectors, paging, tables),
  * POST, PUT, PATCH (merge, JSON, apply), DELETE of one object or a collection, the status
  * subresource, dry runs, the shared kinds' visibility rules and the quota fault.
- *
- * Exports {@link resourceResponse}, {@link StorageContext}, {@link readBody} and
- * {@link patchTypeOf}.
  */
 
 import { parse as parseYaml } from "yaml";

@@ -3,8 +3,6 @@
  * from a `resourceVersion` or starting with the current objects, objects moving in and out of
  * a selector, 410 `ERROR` events for versions older than the kept history, bookmarks,
  * `sendInitialEvents`, `timeoutSeconds` and server-side tables.
- *
- * Exports {@link watchResponse} and {@link WatchRegistry}.
  */
 
 import { ApiError } from "../api_status.ts";

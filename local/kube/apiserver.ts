@@ -3,9 +3,6 @@
  * plane, one `apiextensions-apiserver` (k8s.io/apiextensions-apiserver, built once per machine
  * with `go install`) with its own `--etcd-prefix`, started on first use, authenticating and
  * authorizing through the stack's webhooks, with the plane's CRDs installed before it is used.
- *
- * Exports {@link APISERVER_MODULE}, {@link apiServerBinary}, {@link buildApiServer},
- * {@link findApiServer}, {@link startEtcd} and {@link PlaneServers}.
  */
 
 import { cacheDir } from "../../lib/store/paths.ts";

@@ -11,8 +11,6 @@
  * directory (users, organizations, memberships, the projects of each organization) stays in the
  * stack's store, which decides memberships; each plane's server gets copies of its plane's
  * objects when it starts, and Projects created in an organization's plane flow back.
- *
- * Exports {@link startKubeBackend} and {@link KubeBackend}.
  */
 
 import { ApiError } from "../api_status.ts";

@@ -2,8 +2,6 @@
  * A small Kubernetes REST client for the stack's own calls to the real API servers (controllers,
  * seeding, CRD installation): JSON requests with the controllers' token over the servers' TLS,
  * and line-by-line watch streams.
- *
- * Exports {@link KubeClient} and {@link KubeRequestError}.
  */
 
 /** A non-2xx answer, with the Status body when there was one. */

@@ -4,8 +4,6 @@
  * controllers and the gateway read synchronously, change events in the store's shape, and
  * writes through the REST API with the controllers' identity (status through `/status`, retried
  * on conflicts).
- *
- * Exports {@link KubeCluster} and {@link objectPath}.
  */
 
 import type { Cluster } from "../cluster.ts";

@@ -4,8 +4,6 @@
  * the status subresource from `local/resources.ts`, the schema from `local/schemas.ts`, plus the
  * schema facts only a real server acts on: status defaults, condition lists keyed by `type`,
  * and the CEL rules Datum's CRDs carry on the fields datumctl writes.
- *
- * Exports {@link crdFor}, {@link crdName}, {@link hasValidationRules} and {@link CRD_KINDS}.
  */
 
 import { groupVersion, type ResourceType } from "../resources.ts";

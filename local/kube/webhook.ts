@@ -4,8 +4,6 @@
  * provider's access tokens, `SubjectAccessReview` (authorization.k8s.io/v1) applies the
  * stack's membership rules for the plane the asking server serves (its kubeconfig names the
  * plane in the URL path: `/planes/<plane key>/…`, e.g. `/planes/project/infra/…`).
- *
- * Exports {@link startWebhook}, {@link ControllerIdentity} and {@link Webhook}.
  */
 
 import type { TokenIdentity } from "../provider.ts";

@@ -2,9 +2,6 @@
  * Helpers for the request inspector tests: an origin that records what reached it, a visitor's
  * request through the stack's gateway with any method, headers and body, a raw HTTP call that
  * can set `Host` and `Origin` (fetch cannot), and finding the inspector URL a listener printed.
- *
- * Exports {@link startRecordingOrigin}, {@link visit}, {@link rawRequest} and
- * {@link inspectorUrlFrom}.
  */
 import { request } from "node:http";
 import { Buffer } from "node:buffer";

@@ -2,8 +2,6 @@
  * A HOME as two logins on a local stack leave it (session names with `host:port`, contexts, the
  * current one a project), plus a discovery cache, two named tunnel folders and `datumctl` on
  * PATH, for terminal tests that need no network.
- *
- * Exports {@link seededHome}, {@link ALICE} and {@link BOB}.
  */
 import { emptyConfig, serializeConfig } from "../../lib/store/config.ts";
 import { cliCommand, isolatedEnv, makeHome } from "./cli.ts";

@@ -2,8 +2,9 @@
  * Starts the local Datum stack (`local/main.ts`) as a subprocess for end-to-end tests and
  * talks to its admin API.
  *
- * Exports {@link startStack} and the {@link LocalStack} handle (the interface in the team
- * brief, plus a few admin helpers). `tokensFor` runs a real device flow with plain HTTP.
+ * The handle gives the stack's URLs and admin helpers (auto-approval, fault switches, onboarding,
+ * settings, a service-account key, the device polls, extra kinds); `tokensFor` runs a real device
+ * flow with plain HTTP.
  */
 
 const MAIN = new URL("../../local/main.ts", import.meta.url).pathname;

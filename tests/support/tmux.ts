@@ -2,8 +2,7 @@
  * Runs a command on a real terminal (a detached tmux session on its own server socket) so tests
  * can drive prompts with keys and read the screen back.
  *
- * Exports {@link startTerminal}. Each terminal has a private tmux server (`-L`), killed by
- * `close()`.
+ * Each terminal has a private tmux server (`-L`), killed by `close()`.
  */
 
 /** A running command on a tmux terminal. */

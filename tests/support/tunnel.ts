@@ -2,9 +2,6 @@
  * Helpers for the tunnel end-to-end tests: a logged-in HOME on the local stack, a small origin
  * server, a `tunnel listen` child whose JSON event stream (or human output) can be awaited, and
  * requests to a tunnel's public hostname through the stack's gateway.
- *
- * Exports {@link loginHome}, {@link startOrigin}, {@link startListener}, {@link publicGet},
- * {@link projectApi} and {@link tunnelEnv}.
  */
 import { cliCommand, isolatedEnv, makeHome, runCli } from "./cli.ts";
 import type { LocalStack } from "./stack.ts";

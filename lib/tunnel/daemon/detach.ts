@@ -2,8 +2,6 @@
  * `tunnel listen --detach`: start this datumctl again as a background process in its own session
  * (stdin, stdout and stderr closed; its events go to the named tunnel's log), then watch the
  * status file it keeps until the tunnel is ready, the process gives up, or the wait runs out.
- *
- * Exports {@link startDetachedTunnel}, {@link DetachOutcome} and {@link DETACH_READY_WAIT_MS}.
  */
 import { selfCommand } from "../../process/self-command.ts";
 import { abortableSleep } from "../quota.ts";

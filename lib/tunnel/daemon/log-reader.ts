@@ -1,8 +1,6 @@
 /**
  * Reading a named tunnel's rotated log: the last lines across its files, and following it as it
  * grows and rotates (`tunnel logs --follow`), like `tail -F`.
- *
- * Exports {@link readLogTail} and {@link followLog}.
  */
 import { abortableSleep } from "../quota.ts";
 import { rotatedLogPaths } from "./rotating-log.ts";

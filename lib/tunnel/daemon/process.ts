@@ -2,8 +2,6 @@
  * Is the process a PID file names still the one that wrote it? A PID alone can be reused after a
  * crash or reboot, so the file also records the process's start time, and a PID whose start time
  * differs counts as gone.
- *
- * Exports {@link processStartToken} and {@link isSameProcessAlive}.
  */
 
 /**

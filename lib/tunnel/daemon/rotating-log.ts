@@ -3,8 +3,7 @@
  * `tunnel.log.1` … `tunnel.log.<keep-1>` (oldest last). Rotation renames; the writer never
  * truncates a file someone may be following.
  *
- * Exports {@link RotatingLog}, {@link rotatedLogPaths} and the defaults the plan fixes
- * ({@link LOG_MAX_BYTES}, {@link LOG_FILES_KEPT}).
+ * By default a file rotates at 10 MiB and 5 files are kept.
  */
 import { ensurePrivateDir, pathExistsSync } from "../../store/files.ts";
 

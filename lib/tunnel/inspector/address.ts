@@ -2,9 +2,6 @@
  * Where the request inspector listens: `--inspect [ADDR]` and `--inspect-body-limit SIZE` read
  * into settings. The inspector only ever binds a loopback address, so a page that shows every
  * request's headers and can replay them is reachable from this machine only.
- *
- * Exports {@link InspectSettings}, {@link parseInspectAddress}, {@link parseBodyLimit},
- * {@link inspectSettings} and the defaults.
  */
 import { UsageError } from "../../core/errors.ts";
 

@@ -3,8 +3,7 @@
  * requests an agent served, one request with its headers and the captured prefix of each body,
  * and a replay that the engine sends to the local origin itself.
  *
- * Exports {@link RequestCapture} and its record types, and {@link CaptureSettings}. Types only:
- * importing this file loads nothing.
+ * Types only: importing this file loads nothing.
  */
 
 /** One captured request without headers or bodies. */

@@ -3,8 +3,6 @@
  * `deno compile` embeds them like any other module): the HTML shell, its script and its style.
  * The script renders every captured value with `textContent`, never as markup, because headers
  * and bodies come from whoever sent the request.
- *
- * Exports {@link PAGE_HTML}, {@link PAGE_JS} and {@link PAGE_CSS}.
  */
 
 /** The page: a filterable live list on the left, the selected request on the right. */

@@ -6,9 +6,6 @@
  * A file was chosen over a unix socket because the browser needs the TCP address anyway, the
  * folder's permissions already guard the tunnel's secret key, and it works the same on every
  * platform datumctl runs on.
- *
- * Exports {@link InspectorRecord}, {@link inspectorRecordPath}, {@link writeInspectorRecord},
- * {@link removeInspectorRecord} and {@link readInspectorRecord}.
  */
 import { readTextIfExists, writePrivateFile } from "../../store/files.ts";
 import { CliError, ExitCode } from "../../core/errors.ts";

@@ -13,8 +13,6 @@
  *   `Authorization: Bearer <token>`;
  * - a replay is a POST with a JSON body, which a cross-site form cannot send.
  * Nothing is written to disk here.
- *
- * Exports {@link startInspector}, {@link Inspector} and {@link describeBody}.
  */
 import { Buffer } from "node:buffer";
 import { CliError, ExitCode } from "../../core/errors.ts";

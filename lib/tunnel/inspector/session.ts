@@ -2,8 +2,6 @@
  * The request inspector of one `tunnel listen` run: enables the agent's capture, serves the
  * page and API (server.ts), and for a named tunnel leaves `inspector.json` in its folder so
  * `tunnel inspect --name N` can find it; closing undoes both.
- *
- * Exports {@link openInspector} and {@link InspectorSession}.
  */
 import { CliError, ExitCode } from "../../core/errors.ts";
 import type { TunnelAgent } from "../agent.ts";

@@ -4,11 +4,7 @@
  * the unit itself only says `tunnel run --name N` and everything else lives in one place a
  * person can read.
  *
- * Exports {@link ServiceDefinition}, {@link ServiceScope}, {@link servicesDir},
- * {@link serviceDefinitionPath}, {@link parseServiceDefinition}, {@link serializeServiceDefinition},
- * {@link readServiceDefinition}, {@link listServiceDefinitions}, {@link writeServiceDefinition}
- * and {@link removeServiceDefinition}. A file that does not parse is reported with its path and
- * line (exit 65) and never overwritten.
+ * A file that does not parse is reported with its path and line (exit 65) and never overwritten.
  */
 import { parseDocument, stringify } from "yaml";
 import { readTextIfExists, writePrivateFile } from "../../store/files.ts";

@@ -3,8 +3,6 @@
  * settings the install saw: a service manager starts programs with almost nothing set, and a
  * different `HOME` or `XDG_*` would make `tunnel run` look for another config and another iroh
  * identity.
- *
- * Exports {@link serviceEnvironment}, {@link definitionEnvironment} and {@link SYSTEM_CONNECT_DIR}.
  */
 import type { ServiceDefinition, ServiceScope } from "./definition.ts";
 

@@ -8,8 +8,8 @@
  * `--system` runs as root (77), the session can mint a token now (77), and the identity may
  * create tunnels in the project — a server-side dry run of the HTTPProxy create (77 on 403).
  *
- * Exports {@link planInstall}, {@link applyInstall}, {@link InstallRequest} and
- * {@link InstallPlan}.
+ * Planning (all the checks, the unit and definition texts) is separate from applying, so
+ * `--dry-run` shows the plan and writes nothing.
  */
 import { ApiClient } from "../../api/client.ts";
 import { ApiError } from "../../api/errors.ts";

@@ -2,7 +2,6 @@
  * launchd property lists for tunnel services on macOS: a LaunchAgent (user scope, runs while the
  * user is logged in) or a LaunchDaemon (system scope, runs at boot as root).
  *
- * Exports {@link launchdLabel}, {@link launchdPlistPath} and {@link renderLaunchdPlist}.
  * launchd cannot be run here; the tests check what is generated.
  */
 import type { SelfCommand } from "../../process/self-command.ts";

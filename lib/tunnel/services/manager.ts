@@ -3,11 +3,8 @@
  * Scheduler (Windows) — behind one small set of operations, and the calls other commands use
  * for installed services (`tunnel stop`/`status --name N`).
  *
- * Exports {@link ManagerKind}, {@link InstalledService}, {@link ServiceState},
- * {@link managerKindFor}, {@link describeService}, {@link findInstalledService},
- * {@link serviceState}, {@link startService}, {@link stopService} and the lower-level
- * {@link managerCommands}, {@link runManager}, {@link mustRunManager}, {@link requireManager}
- * and {@link managerVersion} that install/uninstall use.
+ * Install and uninstall also use the lower-level calls here: running the manager's commands,
+ * requiring that the manager is present, and reading its version.
  */
 import { CliError, ExitCode } from "../../core/errors.ts";
 import { datumctlDir } from "../../store/paths.ts";

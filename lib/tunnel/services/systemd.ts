@@ -1,9 +1,8 @@
 /**
  * systemd units for tunnel services: where they go, what they are called and what they say.
  *
- * Exports {@link systemdUnitName}, {@link systemdUnitDir}, {@link renderSystemdUnit},
- * {@link systemdQuote}, {@link parseSystemdVersion}, {@link parseSystemdShow} and
- * {@link SYSTEMD_BACKOFF_MIN_VERSION}. Running `systemctl` is `manager.ts`'s business.
+ * Reading `systemctl show` and `systemctl --version` output is here too: the unit's growing restart
+ * delay needs systemd 254 or newer. Running `systemctl` is `manager.ts`'s business.
  */
 import type { SelfCommand } from "../../process/self-command.ts";
 import { homeDir } from "../../store/paths.ts";

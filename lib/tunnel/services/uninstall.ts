@@ -3,8 +3,6 @@
  * `--purge` also delete the named tunnel's tunnels on the control plane and its local folder
  * (iroh key, state, logs). The server is purged before anything local goes, so a purge that
  * fails (network, permission) can simply be run again.
- *
- * Exports {@link uninstallService}, {@link UninstallRequest} and {@link UninstallResult}.
  */
 import { pathExists } from "../../store/files.ts";
 import { connectDir } from "../../store/paths.ts";

@@ -1,7 +1,7 @@
 /**
  * One entry point that renders a service's unit for its manager (systemd unit, launchd plist or
  * Task Scheduler XML) from the definition, so install, `--dry-run` and the tests all see the same
- * text. Exports {@link renderServiceUnit} and {@link RenderedUnit}.
+ * text.
  */
 import type { SelfCommand } from "../../process/self-command.ts";
 import { homeDir } from "../../store/paths.ts";

@@ -11,9 +11,8 @@
  * Windows) that restarts `tunnel run` after a failure with a growing delay (5 s doubling to
  * 60 s), and stops after exit 0 or a permanent error (64, 65, 77, 78), as the systemd unit does.
  *
- * Exports {@link windowsTaskName}, {@link windowsTaskScript}, {@link renderWindowsTask},
- * {@link windowsCommandLine} and {@link utf16le}. Nothing here can run on Linux; the tests check
- * what is generated.
+ * The PowerShell loop is passed as `-EncodedCommand` and the task file is written in UTF-16LE.
+ * Nothing here can run on Linux; the tests check what is generated.
  */
 import type { SelfCommand } from "../../process/self-command.ts";
 import type { ServiceDefinition, ServiceScope } from "./definition.ts";
