@@ -39,20 +39,27 @@ const HOT_COMMANDS: {
   { argv: ["--help"], entries: ["commands/tree-cache.ts"], budget: { executed: 10, total: 12 } },
   {
     argv: ["complete", "--", "ctx", "use", ""],
-    entries: ["commands/tree-cache.ts", "lib/ui/completion.ts", "commands/completion/values.ts"],
-    budget: { executed: 12, total: 17 },
+    entries: [
+      "commands/tree-cache.ts",
+      "lib/ui/completion.ts",
+      "commands/completion/values.ts",
+      "lib/scope/contexts.ts",
+      "lib/store/active-session.ts",
+      "lib/resources/type-names.ts",
+    ],
+    budget: { executed: 16, total: 21 },
   },
-  { argv: ["ctx"], entries: ["commands/ctx/ctx.ts"], budget: { executed: 32, total: 42 } },
+  { argv: ["ctx"], entries: ["commands/ctx/ctx.ts"], budget: { executed: 33, total: 43 } },
   {
     // --offline: the config-only path (plain whoami also asks the server).
     argv: ["whoami", "--offline"],
     entries: ["commands/auth/whoami.ts", "commands/command-context.ts"],
-    budget: { executed: 33, total: 36 },
+    budget: { executed: 34, total: 37 },
   },
   {
     argv: ["auth", "get-token", "-o", "client.authentication.k8s.io/v1"],
     entries: ["commands/auth/get-token.ts"],
-    budget: { executed: 11, total: 30 },
+    budget: { executed: 11, total: 31 },
   },
   {
     argv: ["get", "connectors"],

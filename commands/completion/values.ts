@@ -1,6 +1,7 @@
 /**
- * The values a TAB offers that the command tree does not hold: context names (from
- * ~/.datumctl/config) and the tunnel ids this machine knows (`<repo>/state.yml`). No network:
+ * The values a TAB offers that the command tree does not hold: context names and the refs `ctx`
+ * shows (from ~/.datumctl/config), resource types (the discovery cache), and the tunnel ids and
+ * names this machine knows (`<repo>/state.yml`, the named tunnels' folders). No network:
  * TAB must answer at once. Free of commander, so main.ts can answer a TAB without the tree.
  */
 import type { Candidate, CompletionValues } from "../../lib/ui/completion.ts";
@@ -32,12 +33,68 @@ async function tunnelCandidates(): Promise<Candidate[]> {
   }
 }
 
-/** The context names, and the tunnel ids when the words are under `tunnel`. */
+/**
+ * `import()` by a computed specifier: a literal one is loaded by `deno run` before the program
+ * starts, for every TAB. scripts/compile.ts embeds these (`COMPUTED_IMPORTS` in ../groups.ts).
+ */
+function importModule<T>(specifier: string): Promise<T> {
+  return import(specifier);
+}
+
+/** The refs `ctx` shows (`org`, `org/project`) of the active login, with display names. */
+async function contextRefCandidates(): Promise<Candidate[]> {
+  try {
+    const [{ loadConfig }, { contextViews }, { activeSession }] = await Promise.all([
+      import("../../lib/store/config.ts"),
+      importModule<typeof import("../../lib/scope/contexts.ts")>("../../lib/scope/contexts.ts"),
+      importModule<typeof import("../../lib/store/active-session.ts")>(
+        "../../lib/store/active-session.ts",
+      ),
+    ]);
+    const config = await loadConfig();
+    const active = activeSession(config)?.name;
+    if (!active) return [];
+    return contextViews(config, [active]).map((v) => ({
+      value: v.ref,
+      description: v.project ? v.project.displayName : v.organization.displayName,
+    }));
+  } catch {
+    return [];
+  }
+}
+
+async function tunnelNameCandidates(): Promise<Candidate[]> {
+  try {
+    const { listNamedTunnelNames } = await importModule<
+      typeof import("../../lib/tunnel/daemon/record.ts")
+    >("../../lib/tunnel/daemon/record.ts");
+    return (await listNamedTunnelNames()).map((value) => ({ value }));
+  } catch {
+    return [];
+  }
+}
+
+async function resourceTypeCandidates(): Promise<Candidate[]> {
+  try {
+    const { cachedTypeNames } = await importModule<
+      typeof import("../../lib/resources/type-names.ts")
+    >("../../lib/resources/type-names.ts");
+    return await cachedTypeNames();
+  } catch {
+    return [];
+  }
+}
+
+/** The values the words may ask for: tunnel ids and names only under `tunnel`. */
 export async function localValues(words: string[]): Promise<CompletionValues> {
   const wantsTunnels = words.includes("tunnel");
-  const [contexts, tunnelIds] = await Promise.all([
+  const none = Promise.resolve([] as Candidate[]);
+  const [contexts, contextRefs, tunnelIds, tunnelNames, resourceTypes] = await Promise.all([
     contextCandidates(),
-    wantsTunnels ? tunnelCandidates() : Promise.resolve([]),
+    contextRefCandidates(),
+    wantsTunnels ? tunnelCandidates() : none,
+    wantsTunnels ? tunnelNameCandidates() : none,
+    wantsTunnels ? none : resourceTypeCandidates(),
   ]);
-  return { contexts, tunnelIds };
+  return { contexts, contextRefs, tunnelIds, tunnelNames, resourceTypes };
 }

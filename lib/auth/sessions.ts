@@ -20,24 +20,10 @@ import {
   type StorageKind,
 } from "../store/credentials.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
+import { activeSession } from "../store/active-session.ts";
 import { hostOf } from "./endpoints.ts";
 
-/** The context `current-context` names, if it exists. */
-export function currentContext(config: DatumctlConfig): Context | undefined {
-  const name = config["current-context"];
-  return name ? config.contexts.find((c) => c.name === name) : undefined;
-}
-
-/** The active session: the current context's session, else `active-session`. */
-export function activeSession(config: DatumctlConfig): Session | undefined {
-  const ctx = currentContext(config);
-  if (ctx) {
-    const owner = config.sessions.find((s) => s.name === ctx.session);
-    if (owner) return owner;
-  }
-  const name = config["active-session"];
-  return name ? config.sessions.find((s) => s.name === name) : undefined;
-}
+export { activeSession, currentContext } from "../store/active-session.ts";
 
 /** True when sessions span more than one API server (then endpoints are shown). */
 export function hasMultipleEndpoints(config: DatumctlConfig): boolean {

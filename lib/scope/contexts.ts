@@ -8,7 +8,7 @@
  */
 import type { Context, DatumctlConfig, Session } from "../store/config.ts";
 import { apiHost } from "../api/urls.ts";
-import { activeSession } from "../auth/sessions.ts";
+import { activeSession } from "../store/active-session.ts";
 
 /** One context as people see it: ids, display names, type and whether it is current. */
 export interface ContextView {

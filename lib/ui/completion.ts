@@ -284,7 +284,7 @@ function valuesForArgument(
 ): Candidate[] {
   const group = commandPath.split(" ")[0];
   if (["ctx", "context"].includes(group) && /^(context|name|ref)$/.test(name)) {
-    return values.contextRefs ?? values.contexts;
+    return values.contextRefs?.length ? values.contextRefs : values.contexts;
   }
   if (TYPE_VERBS.includes(commandPath) && /^type/.test(name)) return values.resourceTypes ?? [];
   if (group === "tunnel" && name === "name") return values.tunnelNames ?? [];
