@@ -25,6 +25,8 @@ export interface DetachFlags {
   wait: string;
   yes?: boolean;
   json: boolean;
+  /** `--allow-peer` ids, passed on to the background process. */
+  allowPeer?: string[];
 }
 
 function requireName(name: string | undefined, what: string): string {
@@ -106,6 +108,7 @@ export async function detachListen(
     ...(auth.sessionName ? ["--session", auth.sessionName] : []),
     ...(repo !== undefined ? ["--repo", repo] : []),
     ...(flags.yes ? ["--yes"] : []),
+    ...(flags.allowPeer ?? []).flatMap((id) => ["--allow-peer", id]),
   ];
   if (!flags.json) io.err(`Starting named tunnel ${name} in the background...\n`);
   const outcome = await startDetachedTunnel({ args, files, waitMs });

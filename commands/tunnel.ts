@@ -42,6 +42,8 @@ Environment:
   DATUMCTL_TUNNEL_BIND          ip:port for the agent's UDP socket
   DATUMCTL_TUNNEL_GATEWAY       send the public-URL check to this local gateway with the
                                 tunnel's hostname as Host (the local stack's "gateway")
+  DATUMCTL_TUNNEL_ALLOWED_PEERS endpoint ids (comma-separated) of the only iroh peers served,
+                                like --allow-peer
   DATUM_CONNECT_CREATE_TRAFFIC_PROTECTION_POLICIES=1  also create an OWASP policy per tunnel`;
 
 function repoFlag(cmd: Command): string | undefined {
@@ -128,6 +130,11 @@ function registerListen(tunnel: Command, ctx: CommandContext) {
     .addOption(new Option("--daemon-child", "internal: the process --detach starts").hideHelp())
     .option("--timeout <duration>", "time allowed for the whole setup, checks included", "10m")
     .option("-y, --yes", "relabel an existing tunnel without asking")
+    .option(
+      "--allow-peer <id>",
+      "serve only this iroh peer (endpoint id, 64 hex); repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addOption(outputOption())
     .addHelpText(
       "after",
@@ -138,6 +145,18 @@ Choosing the tunnel:
                            hostname stays; with --endpoint, E must equal its endpoint
                            (change it with 'tunnel update')
   neither                  on a terminal, pick among this machine's tunnels
+
+What the agent may reach is decided on this machine, never by the server: the endpoint given
+here, or this machine's record of the tunnel (state.yml). When the server's backend differs
+from that record (anyone in the project can edit it), or there is no record, a terminal asks
+first; without one, listen stops (exit 64) until the target is given with --endpoint. A
+target that is not loopback (a LAN address, 0.0.0.0, a host name) is served only when given
+with --endpoint, and a warning says so.
+
+Who may connect: by default any iroh peer that knows this machine's endpoint id (Datum
+publishes no list of its edge's identities). --allow-peer ID (repeatable, or
+DATUMCTL_TUNNEL_ALLOWED_PEERS=ID,ID) serves only those peers and refuses every other one
+when it connects; each request event names the peer that sent it.
 
 Named tunnels:
   --name N                 use the folder $XDG_DATA_HOME/datumctl/connect/N (its own listen_key,
@@ -186,6 +205,7 @@ ${EXIT_CODES}`,
       const { serveTunnel } = await import("./tunnel-serve.ts");
       await serveTunnel(ctx, cmd, {
         endpoint,
+        allowPeer: flags.allowPeer,
         id: flags.id,
         label: flags.label,
         name: flags.name,
@@ -210,6 +230,7 @@ interface ListenFlags {
   detach?: boolean;
   wait: string;
   daemonChild?: boolean;
+  allowPeer?: string[];
 }
 
 function registerUpdate(tunnel: Command, ctx: CommandContext) {

@@ -48,6 +48,8 @@ export interface LocalStackInfo {
   issuer: string;
   api: string;
   gateway: string | null;
+  /** The gateway's stable iroh endpoint id (for `tunnel listen --allow-peer`), else null. */
+  gatewayEndpointId: string | null;
   clientId: string;
 }
 
@@ -252,6 +254,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     issuer: provider.issuer,
     api: emulator.url,
     gateway: gateway?.url ?? null,
+    gatewayEndpointId: gateway?.endpointId ?? null,
     clientId: provider.clientId,
     store,
     registry,
@@ -274,6 +277,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       issuer: provider.issuer,
       api: emulator.url,
       gateway: gateway?.url ?? null,
+      gatewayEndpointId: gateway?.endpointId ?? null,
       clientId: provider.clientId,
     }),
     stop() {

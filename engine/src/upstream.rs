@@ -21,6 +21,7 @@ use hyper_util::{
     rt::{TokioExecutor, TokioIo},
 };
 use iroh::{
+    EndpointId,
     endpoint::{Connection, RecvStream, SendStream, VarInt},
     protocol::{AcceptError, ProtocolHandler},
 };
@@ -30,6 +31,8 @@ use tokio::net::TcpStream;
 
 use crate::{
     authorizer::{Allowlist, DialTarget},
+    keys::endpoint_id_hex,
+    peer_filter::PeerFilter,
     requests::RequestLog,
     splice::splice,
     stats::{Counters, PeerRegistry},
@@ -44,6 +47,9 @@ const UNREACHABLE: &[u8] = b"HTTP/1.1 502 Origin Is Unreachable\r\ncontent-lengt
 const BAD_REQUEST: &[u8] = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n";
 const CONNECTED: &[u8] = b"HTTP/1.1 200 Connection Established\r\n\r\n";
 
+/// The QUIC close code for a peer that is not allowed (HTTP's 403, for people reading logs).
+pub const PEER_REFUSED_CODE: u32 = 403;
+
 type OriginBody = UnsyncBoxBody<Bytes, io::Error>;
 
 /// Serves `iroh-http-proxy/1` streams against the allowlist.
@@ -53,6 +59,7 @@ pub struct OriginProxy {
     counters: Arc<Counters>,
     peers: Arc<PeerRegistry>,
     requests: Arc<RequestLog>,
+    peer_filter: Arc<PeerFilter>,
     client: Client<HttpConnector, OriginBody>,
 }
 
@@ -63,13 +70,14 @@ impl fmt::Debug for OriginProxy {
 }
 
 impl OriginProxy {
-    /// A proxy that admits what `allowlist` allows, counts into `counters`/`peers` and
-    /// records each request's outcome in `requests`.
+    /// A proxy that serves the peers `peer_filter` admits, dials what `allowlist` allows,
+    /// counts into `counters`/`peers` and records each request's outcome in `requests`.
     pub fn new(
         allowlist: Arc<Allowlist>,
         counters: Arc<Counters>,
         peers: Arc<PeerRegistry>,
         requests: Arc<RequestLog>,
+        peer_filter: Arc<PeerFilter>,
     ) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
@@ -82,6 +90,7 @@ impl OriginProxy {
             counters,
             peers,
             requests,
+            peer_filter,
             client,
         }
     }
@@ -89,11 +98,17 @@ impl OriginProxy {
 
 impl ProtocolHandler for OriginProxy {
     async fn accept(&self, connection: Connection) -> Result<(), AcceptError> {
+        let peer = connection.remote_id();
+        // Refused before any stream is accepted: nothing of a refused peer is read.
+        if !self.peer_filter.admit(&peer) {
+            connection.close(VarInt::from_u32(PEER_REFUSED_CODE), b"peer not allowed");
+            return Ok(());
+        }
         self.peers.add(&connection);
         // Ends when the gateway closes the connection or the endpoint shuts down.
         while let Ok((send, recv)) = connection.accept_bi().await {
             let proxy = self.clone();
-            tokio::spawn(async move { proxy.serve_stream(send, recv).await });
+            tokio::spawn(async move { proxy.serve_stream(peer, send, recv).await });
         }
         Ok(())
     }
@@ -107,7 +122,7 @@ async fn reply(send: &mut SendStream, bytes: &[u8]) {
 }
 
 impl OriginProxy {
-    async fn serve_stream(self, mut send: SendStream, mut recv: RecvStream) {
+    async fn serve_stream(self, peer: EndpointId, mut send: SendStream, mut recv: RecvStream) {
         let _active = self.counters.stream_started();
         let started = Instant::now();
         let (head, pending) = match read_head(&mut recv, HttpRequest::parse_with_len).await {
@@ -133,14 +148,17 @@ impl OriginProxy {
                     .map_or_else(|| "/".to_string(), |p| p.to_string()),
             ),
         };
+        let peer_hex = endpoint_id_hex(&peer);
         let outcome = Outcome {
             log: &self.requests,
+            peer: &peer_hex,
             method: &method,
             path: &path,
             started,
         };
         let Some(target) = self.allowlist.resolve(&authority.host, authority.port) else {
             self.counters.denied();
+            self.peer_filter.denied_request(&peer);
             outcome.record(StatusCode::FORBIDDEN);
             return reply(&mut send, FORBIDDEN).await;
         };
@@ -316,6 +334,7 @@ impl OriginProxy {
 /// What the request log needs to know about one request once its status is known.
 struct Outcome<'a> {
     log: &'a RequestLog,
+    peer: &'a str,
     method: &'a str,
     path: &'a str,
     started: Instant,
@@ -323,8 +342,13 @@ struct Outcome<'a> {
 
 impl Outcome<'_> {
     fn record(&self, status: StatusCode) {
-        self.log
-            .record(self.method, self.path, status.as_u16(), self.started);
+        self.log.record(
+            self.peer,
+            self.method,
+            self.path,
+            status.as_u16(),
+            self.started,
+        );
     }
 }
 

@@ -25,6 +25,8 @@ export interface LocalStack {
   /** Public client for the CLI (auth code + PKCE, device flow, refresh). */
   clientId: string;
   gateway: string | null;
+  /** The gateway's stable iroh endpoint id (`--allow-peer`), null without a gateway. */
+  gatewayEndpointId: string | null;
   /** Make browser logins and device codes complete as this user without interaction (undefined = off). */
   setAutoApprove(email: string | undefined): Promise<void>;
   /** Turn a fault switch on/off (see local/README.md or local/faults.ts). */
@@ -169,6 +171,7 @@ export async function startStack(opts: StackOptions = {}): Promise<LocalStack> {
     issuer: string;
     api: string;
     gateway: string | null;
+    gatewayEndpointId: string | null;
     clientId: string;
   };
 
