@@ -89,7 +89,11 @@ async fn counting_origin() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
 }
 
 /// Opens a stream, asks for `CONNECT 127.0.0.1:<port>` and returns the agent's reply bytes.
-async fn connect_request(client: &Endpoint, to: &EndpointAddr, port: u16) -> Result<Vec<u8>, String> {
+async fn connect_request(
+    client: &Endpoint,
+    to: &EndpointAddr,
+    port: u16,
+) -> Result<Vec<u8>, String> {
     let conn = client
         .connect(to.clone(), ALPN)
         .await
@@ -126,11 +130,17 @@ async fn a_peer_outside_the_list_is_refused_at_the_connection() {
     let stranger = loopback_endpoint(stranger_key, vec![]).await;
     let refused = connect_request(&stranger, &agent.addr, port).await;
     let why = refused.expect_err("a peer with a fresh key must not be served");
-    assert_eq!(
-        why,
-        format!("closed {} peer not allowed", VarInt::from_u32(PEER_REFUSED_CODE))
+    // Whichever step noticed it, the connection was closed with our code and reason.
+    let code = format!("{}", VarInt::from_u32(PEER_REFUSED_CODE));
+    assert!(
+        why.contains("peer not allowed") && why.contains(&code),
+        "{why}"
     );
-    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing was dialled");
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing was dialled"
+    );
     assert!(agent.requests.drain().0.is_empty(), "no request was read");
     let denials = agent.filter.denials();
     assert_eq!(denials.len(), 1);
@@ -162,8 +172,13 @@ async fn without_a_list_any_peer_is_served_and_named() {
     let (entries, _) = agent.requests.drain();
     assert_eq!(entries[0].peer, id);
     // A denied target is counted against the peer that asked for it.
-    let denied = connect_request(&client, &agent.addr, port + 1).await.unwrap();
+    let denied = connect_request(&client, &agent.addr, port + 1)
+        .await
+        .unwrap();
     assert!(denied.starts_with(b"HTTP/1.1 403"));
     let denials = agent.filter.denials();
-    assert_eq!((denials[0].0.as_str(), denials[0].1.requests_denied), (id.as_str(), 1));
+    assert_eq!(
+        (denials[0].0.as_str(), denials[0].1.requests_denied),
+        (id.as_str(), 1)
+    );
 }

@@ -21,6 +21,7 @@ import { buildConnectionDetails } from "./details.ts";
 import { normalizeEndpoint, parseTarget } from "./endpoint.ts";
 import { elapsedSecs, type StopReason, type TunnelEvent } from "./events.ts";
 import { Heartbeat, isLoginLost } from "./heartbeat.ts";
+import { HealthTracker } from "./health.ts";
 import { endpointIdFromSecret, listenKeyPath, loadOrCreateListenKey } from "./keys.ts";
 import {
   progressSnapshot,
@@ -104,6 +105,8 @@ export interface ListenIntervals {
   verifyMs: number;
   watchMs: number;
   statsMs: number;
+  /** While the heartbeat fails or the tunnel is degraded: how often the public URL is checked. */
+  healthMs: number;
 }
 
 const DEFAULT_INTERVALS: ListenIntervals = {
@@ -111,6 +114,7 @@ const DEFAULT_INTERVALS: ListenIntervals = {
   verifyMs: 10_000,
   watchMs: 10_000,
   statsMs: 1_000,
+  healthMs: 3_000,
 };
 
 /** Consecutive setup poll failures tolerated (≈7.5 s); the next one aborts. */
@@ -502,7 +506,9 @@ async function runLocked(options: ListenOptions): Promise<void> {
   started.agent = liveAgent;
   let loginLost: unknown;
   let wakeRuntime: (() => void) | undefined;
-  const heartbeat = new Heartbeat({
+  // Replaced when the tunnel is ready; until then setup itself watches progress.
+  let health = new HealthTracker(Date.now(), () => heartbeat.leaseDurationSeconds);
+  const heartbeat: Heartbeat = new Heartbeat({
     service,
     address: () => liveAgent.address(),
     onEvent: (event) => {
@@ -510,7 +516,10 @@ async function runLocked(options: ListenOptions): Promise<void> {
         loginLost ??= event.error;
         wakeRuntime?.();
       } else if (event.type === "error") {
+        health.heartbeatFailed(event.message, Date.now());
         emit({ type: "warning", code: "heartbeat", message: `heartbeat: ${event.message}` });
+      } else if (event.type === "renewed") {
+        health.renewed(Date.now());
       }
     },
   });
@@ -658,7 +667,11 @@ async function runLocked(options: ListenOptions): Promise<void> {
     // From here on a wake from sleep may re-create the advertisement (setup does it before).
     readyId = summary.id;
 
+    health = new HealthTracker(Date.now(), () => heartbeat.leaseDurationSeconds);
     const ending = await watchRuntime({
+      health,
+      hostname,
+      gateway: options.gateway,
       service,
       client: options.client,
       id: summary.id,
@@ -1023,6 +1036,9 @@ async function verifyConnectivity(ctx: VerifyContext): Promise<void> {
 }
 
 interface RuntimeContext {
+  health: HealthTracker;
+  hostname: string;
+  gateway?: string;
   service: TunnelService;
   client: ApiClient;
   id: string;
@@ -1138,6 +1154,35 @@ async function watchRuntime(ctx: RuntimeContext): Promise<RuntimeEnding> {
     }
   })();
 
+  // The state shown follows the heartbeat and the public URL, not the fact that setup finished.
+  const healthLoop = (async () => {
+    while (!local.aborted) {
+      await abortableSleep(ctx.intervals.healthMs, local);
+      if (local.aborted) break;
+      if (ctx.health.needsCheck()) {
+        const before = ctx.agent.stats();
+        const r = await probePublic(ctx.hostname, ctx.gateway, local);
+        if (local.aborted) break;
+        const crossed = r.reachable && tunnelled(before, ctx.agent.stats());
+        ctx.health.publicChecked({
+          reachable: crossed,
+          httpStatus: r.httpStatus,
+          error: r.reachable && !crossed
+            ? "answered, but the request did not reach this machine's tunnel agent"
+            : r.error,
+        }, Date.now());
+      }
+      const change = ctx.health.evaluate(Date.now());
+      if (change) {
+        ctx.emit({
+          type: "warning",
+          code: change.state === "degraded" ? "tunnel_degraded" : "tunnel_recovered",
+          message: change.message,
+        });
+      }
+    }
+  })();
+
   const watchLoop = (async () => {
     while (!local.aborted) {
       await abortableSleep(ctx.intervals.watchMs, local);
@@ -1187,7 +1232,7 @@ async function watchRuntime(ctx: RuntimeContext): Promise<RuntimeEnding> {
     watchLoop,
   ]);
   ended.abort();
-  await Promise.allSettled([statsLoop, watchLoop]);
+  await Promise.allSettled([statsLoop, watchLoop, healthLoop]);
   if (failure) return { reason: "failed", error: failure };
   const lost = ctx.loginLost();
   if (lost) return { reason: "failed", error: loginLostError(lost) };
