@@ -37,6 +37,13 @@ Deno.test("a tunnel's target comes from this machine, not from the server", asyn
     let id = "";
     let hostname = "";
 
+    /** Runs `tunnel listen ARGS`, which must end by itself: old versions served forever. */
+    const listenOnce = async (args: string[], as = home) => {
+      const run = startListener(as, args, env);
+      const code = await run.exited(30_000);
+      return { code, stderr: run.stderr() };
+    };
+
     /** Bob points the tunnel's backend somewhere else, keeping its Connector. */
     const retarget = async (endpoint: string) => {
       const proxy = await bob.get<{ spec: { rules: Rules } }>(`${PROXIES}/${id}`);
@@ -59,7 +66,7 @@ Deno.test("a tunnel's target comes from this machine, not from the server", asyn
       "after an edit to another local port, --id without a terminal is refused (64)",
       async () => {
         await retarget(`http://127.0.0.1:${trap.port}`);
-        const res = await runCli(["tunnel", "listen", "--id", id, "-o", "json"], { home, env });
+        const res = await listenOnce(["--id", id, "-o", "json"]);
         assert.equal(res.code, 64, res.stderr);
         assert.match(
           res.stderr,
@@ -77,7 +84,7 @@ Deno.test("a tunnel's target comes from this machine, not from the server", asyn
 
     await t.step("an edit to 10.0.0.1:80 is refused even with a local record (64)", async () => {
       await retarget("http://10.0.0.1:80");
-      const res = await runCli(["tunnel", "listen", "--id", id], { home, env });
+      const res = await listenOnce(["--id", id]);
       assert.equal(res.code, 64, res.stderr);
       assert.match(res.stderr, /10\.0\.0\.1:80 on the server, which is not this machine/);
       assert.match(res.stderr, /--endpoint 10\.0\.0\.1:80/);
@@ -126,7 +133,7 @@ Deno.test("a tunnel's target comes from this machine, not from the server", asyn
       );
       assert.equal(moved.code, 0, moved.stderr);
       const before = trap.requests;
-      const res = await runCli(["tunnel", "listen", "--id", id], { home, env });
+      const res = await listenOnce(["--id", id]);
       assert.equal(res.code, 64, res.stderr);
       assert.match(res.stderr, /give the target with --endpoint/);
       assert.equal(trap.requests, before);
