@@ -79,7 +79,7 @@ export interface AgentStats {
   originUnreachable: number;
   peers: PeerStats[];
   /** Per peer: connections refused (not an allowed peer) and requests denied (403). */
-  denials: PeerDenials[];
+  denials?: PeerDenials[];
 }
 
 /** What the agent turned away from one peer since it started. */
