@@ -16,9 +16,12 @@
  * stack's `dnsTtlSeconds` setting) the gateway behaves like Datum's edge, which finds agents
  * through an iroh DNS record with a 30 s TTL: see {@link ResolverCache}.
  *
+ * The gateway has a stable iroh identity (see {@link localGatewaySecretKey}), so its endpoint
+ * id is the same on every run and can be given to `tunnel listen --allow-peer`.
+ *
  * Exports {@link startLocalGateway}, {@link routesFromStore}, {@link ResolverCache},
- * {@link LocalGateway} and {@link requestViaGateway} (a visitor's request to a tunnel hostname,
- * for the demo and tests).
+ * {@link LocalGateway}, {@link localGatewaySecretKey} and {@link requestViaGateway} (a visitor's
+ * request to a tunnel hostname, for the demo and tests).
  */
 import { request } from "node:http";
 import type { Gateway, GatewayRoute } from "../lib/tunnel/engine.ts";
@@ -36,6 +39,8 @@ type Json = Record<string, unknown>;
 export interface LocalGateway {
   /** `http://127.0.0.1:<port>`. */
   readonly url: string;
+  /** The gateway's iroh endpoint id (64 hex): what agents see as their peer. */
+  readonly endpointId: string;
   /** The routes last pushed (for tests and diagnostics). */
   routes(): GatewayRoute[];
   /** The emulated iroh DNS TTL in seconds (0: addresses follow the Connectors at once). */
@@ -205,6 +210,16 @@ export function routesFromStore(
 }
 
 /**
+ * The local gateway's fixed secret key: SHA-256 of a constant label, so every run (and every
+ * machine) has the same gateway endpoint id. It is public by design, a stand-in for an edge
+ * identity on a development machine; nothing real should ever trust it.
+ */
+export async function localGatewaySecretKey(): Promise<Uint8Array> {
+  const label = new TextEncoder().encode("datumctl local stack gateway identity v1");
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", label));
+}
+
+/**
  * Starts the engine's Gateway on loopback and keeps its routes in step with the store. Throws
  * the engine's `CliError` when the engine is not available on this platform.
  */
@@ -216,10 +231,15 @@ export async function startLocalGateway(
     onError?: (message: string) => void;
     /** Emulate the edge's iroh DNS TTL (seconds; default 0 = off). */
     dnsTtlSeconds?: number;
+    /** The gateway's secret key; default {@link localGatewaySecretKey}. */
+    secretKey?: Uint8Array;
   } = {},
 ): Promise<LocalGateway> {
   const { startGateway } = await import("../lib/tunnel/engine.ts");
-  const gateway: Gateway = await startGateway({ listen: options.listen ?? "127.0.0.1:0" });
+  const gateway: Gateway = await startGateway({
+    listen: options.listen ?? "127.0.0.1:0",
+    secretKey: options.secretKey ?? await localGatewaySecretKey(),
+  });
   let current: GatewayRoute[] = [];
   let pushed = "";
   let resolver: ResolverCache | undefined;
@@ -271,6 +291,7 @@ export async function startLocalGateway(
   sync();
   return {
     url: gateway.url,
+    endpointId: gateway.endpointId,
     routes: () => current,
     get dnsTtlSeconds() {
       return resolver ? resolver.ttlMs / 1000 : 0;

@@ -2,7 +2,7 @@
  * `deno task local`: runs the local Datum stack as one process until SIGINT/SIGTERM.
  *
  * When ready it prints exactly one JSON line on stdout
- * (`{"issuer":…,"api":…,"gateway":null,"clientId":…,"apiBackend":"emulator","ca":null}`) and a banner with the login command on
+ * (`{"issuer":…,"api":…,"gateway":null,"gatewayEndpointId":null,"clientId":…,"apiBackend":"emulator","ca":null}`) and a banner with the login command on
  * stderr. See local/README.md for the flags, the admin API and the fault switches.
  */
 
@@ -137,6 +137,7 @@ console.error(
     ...(info.ca ? [`  API CA:         ${info.ca}`] : []),
     `  Client id:      ${info.clientId}`,
     `  Tunnel gateway: ${info.gateway ?? "off (no tunnel engine; run 'deno task engine')"}`,
+    ...(info.gatewayEndpointId ? [`  Gateway peer:   ${info.gatewayEndpointId}`] : []),
     `  Auto-approve:   ${opts.autoApprove ?? "off (log in on the provider's page by email)"}`,
     `  Users:          alice@example.com, bob@example.com, carol@example.com`,
     "",

@@ -59,6 +59,8 @@ export interface LocalStackInfo {
   issuer: string;
   api: string;
   gateway: string | null;
+  /** The gateway's stable iroh endpoint id (for `tunnel listen --allow-peer`), else null. */
+  gatewayEndpointId: string | null;
   clientId: string;
   /** Which backend serves the control planes. */
   apiBackend: ApiBackend;
@@ -308,6 +310,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
     issuer: provider.issuer,
     api: emulator.url,
     gateway: gateway?.url ?? null,
+    gatewayEndpointId: gateway?.endpointId ?? null,
     clientId: provider.clientId,
     apiBackend,
     ca: opts.tls && certs ? certs.caPath : null,
@@ -333,6 +336,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Run
       issuer: provider.issuer,
       api: emulator.url,
       gateway: gateway?.url ?? null,
+      gatewayEndpointId: gateway?.endpointId ?? null,
       clientId: provider.clientId,
       apiBackend,
       ca: opts.tls && certs ? certs.caPath : null,

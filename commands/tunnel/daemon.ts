@@ -28,6 +28,8 @@ export interface DetachFlags {
   inspect?: string | boolean;
   inspectBodyLimit?: string;
   inspectShowSecrets?: boolean;
+  /** `--allow-peer` ids, passed on to the background process. */
+  allowPeer?: string[];
 }
 
 /** The named tunnel of `status|logs|stop`: the argument or `--name` (the same, when both). */
@@ -138,6 +140,7 @@ export async function detachListen(
       ? ["--inspect-body-limit", flags.inspectBodyLimit]
       : []),
     ...(flags.inspectShowSecrets ? ["--inspect-show-secrets"] : []),
+    ...(flags.allowPeer ?? []).flatMap((id) => ["--allow-peer", id]),
   ];
   if (!flags.json) io.err(`Starting named tunnel ${name} in the background...\n`);
   const outcome = await startDetachedTunnel({ args, files, waitMs });

@@ -41,4 +41,6 @@ Environment:
   DATUMCTL_TUNNEL_GATEWAY       send the public-URL check to this local gateway with the
                                 tunnel's hostname as Host. Not needed for the local stack: its
                                 gateway is found in the HTTPProxy status (.localhost only)
+  DATUMCTL_TUNNEL_ALLOWED_PEERS endpoint ids (comma-separated) of the only iroh peers served,
+                                like --allow-peer
   DATUM_CONNECT_CREATE_TRAFFIC_PROTECTION_POLICIES=1  also create an OWASP policy per tunnel`;

@@ -20,6 +20,8 @@ import type { InspectSettings } from "../../lib/tunnel/inspector/address.ts";
 /** What to serve, and how this process runs. */
 export interface ServeRequest {
   endpoint?: string;
+  /** `--allow-peer` ids (DATUMCTL_TUNNEL_ALLOWED_PEERS adds to them). */
+  allowPeer?: string[];
   id?: string;
   label?: string;
   /** A named tunnel: its own identity and folder, with PID/status/log records. */
@@ -36,6 +38,22 @@ export interface ServeRequest {
   mode: RunMode;
   /** Serve the request inspector (`--inspect`). */
   inspect?: InspectSettings;
+}
+
+/** `--allow-peer` values and the comma-separated env list, checked and lowercased. */
+function allowedPeers(flags: string[] = [], env: string | undefined): string[] {
+  const ids = [...flags, ...(env ?? "").split(",")].map((id) => id.trim()).filter((id) =>
+    id !== ""
+  );
+  for (const id of ids) {
+    if (!/^[0-9a-fA-F]{64}$/.test(id)) {
+      throw new UsageError(
+        `invalid peer id "${id}" for --allow-peer (or DATUMCTL_TUNNEL_ALLOWED_PEERS)`,
+        "A peer is an iroh endpoint id: 64 hex characters, as the 'path' events and the local stack's ready line show.",
+      );
+    }
+  }
+  return [...new Set(ids.map((id) => id.toLowerCase()))];
 }
 
 function envFlag(value: string | undefined): boolean {
@@ -195,6 +213,7 @@ async function serve(
   sink: EventSink,
 ): Promise<void> {
   const io = ctx.io;
+  const peers = allowedPeers(request.allowPeer, io.env("DATUMCTL_TUNNEL_ALLOWED_PEERS"));
   const [{ parseDuration }, { openTunnelProject }] = await Promise.all([
     import("../../lib/tunnel/duration.ts"),
     import("../../lib/tunnel/open.ts"),
@@ -250,6 +269,7 @@ async function serve(
         timeoutMs,
       },
       relay: await resolveRelaySettings(io.env, project.client.auth.apiBase),
+      allowedPeers: peers,
       startAgent: async (options) => {
         // The picker is over: from here on a signal means "stop and disable".
         listenForSignals();

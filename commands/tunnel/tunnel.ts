@@ -101,6 +101,11 @@ function registerListen(tunnel: Command, ctx: CommandContext) {
     .addOption(new Option("--daemon-child", "internal: the process --detach starts").hideHelp())
     .option("--timeout <duration>", "time allowed for the whole setup, checks included", "10m")
     .option("-y, --yes", "relabel an existing tunnel without asking")
+    .option(
+      "--allow-peer <id>",
+      "serve only this iroh peer (endpoint id, 64 hex); repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addOption(outputOption())
     .option("--inspect [addr]", "serve the request inspector (default 127.0.0.1:4040)")
     .option("--inspect-body-limit <size>", "bytes kept of each body: KiB, or 512B/1MiB (0: none)")
@@ -114,6 +119,18 @@ Choosing the tunnel:
                            hostname stays; with --endpoint, E must equal its endpoint
                            (change it with 'tunnel update')
   neither                  on a terminal, pick among this machine's tunnels
+
+What the agent may reach is decided on this machine, never by the server: the endpoint given
+here, or this machine's record of the tunnel (state.yml). When the server's backend differs
+from that record (anyone in the project can edit it), or there is no record, a terminal asks
+first; without one, listen stops (exit 64) until the target is given with --endpoint. A
+target that is not loopback (a LAN address, 0.0.0.0, a host name) is served only when given
+with --endpoint, and a warning says so.
+
+Who may connect: by default any iroh peer that knows this machine's endpoint id (Datum
+publishes no list of its edge's identities). --allow-peer ID (repeatable, or
+DATUMCTL_TUNNEL_ALLOWED_PEERS=ID,ID) serves only those peers and refuses every other one
+when it connects; each request event names the peer that sent it.
 
 Named tunnels:
   --name N                 use the folder $XDG_DATA_HOME/datumctl/connect/N (its own listen_key,
@@ -179,6 +196,7 @@ ${EXIT_CODES}`,
       const { serveTunnel } = await import("./serve.ts");
       await serveTunnel(ctx, cmd, {
         endpoint,
+        allowPeer: flags.allowPeer,
         id: flags.id,
         label: flags.label,
         name: flags.name,
@@ -207,6 +225,7 @@ interface ListenFlags {
   inspect?: string | boolean;
   inspectBodyLimit?: string;
   inspectShowSecrets?: boolean;
+  allowPeer?: string[];
 }
 
 function registerUpdate(tunnel: Command, ctx: CommandContext) {

@@ -24,6 +24,7 @@ use crate::{
     capture::{Capture, RequestCapture},
     endpoint::{EndpointSettings, RelayChoice, address_parts, bind, parse_bind_addr},
     keys::{endpoint_id_hex, secret_key_from_bytes},
+    peer_filter::PeerFilter,
     requests::RequestLog,
     stats::{Counters, PeerRegistry},
     upstream::OriginProxy,
@@ -43,6 +44,8 @@ pub struct AgentOptions {
     pub bind_addr: Option<String>,
     /// Without `bind_addr`: all interfaces on this UDP port (a restart keeps its port).
     pub port: Option<u32>,
+    /// Endpoint ids (64 hex) of the only peers served; unset or empty: every peer.
+    pub allowed_peers: Option<Vec<String>>,
 }
 
 /// Where the agent can be reached, as the Connector stores it.
@@ -83,6 +86,18 @@ pub struct AgentStats {
     pub streams_denied: f64,
     pub origin_unreachable: f64,
     pub peers: Vec<PeerStats>,
+    /// Peers that had connections refused or requests denied, with the counts.
+    pub denials: Vec<PeerDenialStats>,
+}
+
+/// What the agent turned away from one peer since it started.
+#[napi(object)]
+pub struct PeerDenialStats {
+    pub endpoint_id: String,
+    /// Connections refused because the peer is not in `allowedPeers`.
+    pub connections_refused: f64,
+    /// Requests answered 403 because their target is not in the allowlist.
+    pub requests_denied: f64,
 }
 
 /// One request the agent served (see `Agent.drainRequests`).
@@ -93,6 +108,8 @@ pub struct RequestInfo {
     pub path: String,
     pub status: u32,
     pub duration_ms: f64,
+    /// The endpoint id of the peer that sent it (64 lowercase hex).
+    pub peer: String,
 }
 
 /// The requests served since the last drain.
@@ -117,6 +134,7 @@ pub struct Agent {
     peers: Arc<PeerRegistry>,
     requests: Arc<RequestLog>,
     capture: Arc<Capture>,
+    peer_filter: Arc<PeerFilter>,
     runtime: Handle,
     watchers: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -131,6 +149,9 @@ pub async fn start_agent(options: AgentOptions) -> napi::Result<Agent> {
     let bind_addr =
         parse_bind_addr(options.bind_addr.as_deref()).map_err(napi::Error::from_reason)?;
     let port = crate::stable_port::parse_port(options.port).map_err(napi::Error::from_reason)?;
+    let peer_filter = Arc::new(
+        PeerFilter::new(options.allowed_peers.as_deref()).map_err(napi::Error::from_reason)?,
+    );
     let endpoint = bind(EndpointSettings {
         secret_key,
         relays,
@@ -155,6 +176,7 @@ pub async fn start_agent(options: AgentOptions) -> napi::Result<Agent> {
             counters.clone(),
             peers.clone(),
             requests.clone(),
+            peer_filter.clone(),
         )
         .with_capture(capture.clone()),
     );
@@ -170,6 +192,7 @@ pub async fn start_agent(options: AgentOptions) -> napi::Result<Agent> {
         peers,
         requests,
         capture,
+        peer_filter,
         runtime: Handle::current(),
         watchers: Mutex::default(),
     })
@@ -294,6 +317,16 @@ impl Agent {
                     connections: p.connections,
                 })
                 .collect(),
+            denials: self
+                .peer_filter
+                .denials()
+                .into_iter()
+                .map(|(endpoint_id, d)| PeerDenialStats {
+                    endpoint_id,
+                    connections_refused: d.connections_refused as f64,
+                    requests_denied: d.requests_denied as f64,
+                })
+                .collect(),
         }
     }
 
@@ -309,6 +342,7 @@ impl Agent {
                     path: e.path,
                     status: u32::from(e.status),
                     duration_ms: e.duration_ms,
+                    peer: e.peer,
                 })
                 .collect(),
             dropped: dropped as f64,

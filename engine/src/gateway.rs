@@ -9,6 +9,7 @@ use std::{net::SocketAddr, sync::Mutex, time::Duration};
 
 use iroh::{Endpoint, SecretKey, address_lookup::MemoryLookup};
 use iroh_util::connection_pool::{ConnectionPool, Options as PoolOptions};
+use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use tokio::{
     net::{TcpListener, TcpSocket},
@@ -18,7 +19,7 @@ use tokio::{
 use crate::{
     downstream::Forwarder,
     endpoint::{EndpointSettings, RelayChoice, bind, parse_bind_addr},
-    keys::endpoint_id_hex,
+    keys::{endpoint_id_hex, secret_key_from_bytes},
     routes::{Route, RouteTable},
     wire::ALPN,
 };
@@ -37,6 +38,9 @@ pub struct GatewayOptions {
     pub connect_timeout_ms: Option<u32>,
     /// How long an idle connection to an agent stays open (default 5 000).
     pub idle_timeout_ms: Option<u32>,
+    /// The 32-byte secret key of the gateway's identity (agents see its public half as their
+    /// peer); default: a fresh one.
+    pub secret_key: Option<Buffer>,
 }
 
 /// One hostname served through an agent.
@@ -96,9 +100,13 @@ pub async fn start_gateway(options: GatewayOptions) -> napi::Result<Gateway> {
         .local_addr()
         .map_err(|e| napi::Error::from_reason(e.to_string()))?;
 
+    let secret_key = match options.secret_key.as_deref() {
+        Some(bytes) => secret_key_from_bytes(bytes).map_err(napi::Error::from_reason)?,
+        None => SecretKey::generate(),
+    };
     let lookup = MemoryLookup::new();
     let endpoint = bind(EndpointSettings {
-        secret_key: SecretKey::generate(),
+        secret_key,
         relays,
         bind_addr,
         port: None,

@@ -14,6 +14,7 @@ pub mod downstream;
 pub mod endpoint;
 pub mod gateway;
 pub mod keys;
+pub mod peer_filter;
 pub mod requests;
 pub mod routes;
 pub mod splice;

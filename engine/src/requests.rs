@@ -27,6 +27,8 @@ pub struct RequestEntry {
     pub status: u16,
     /// From the request head arriving to the response head leaving.
     pub duration_ms: f64,
+    /// The endpoint id (64 lowercase hex) of the peer that sent it: normally the edge.
+    pub peer: String,
 }
 
 /// The entries since the last drain, and how many were dropped.
@@ -37,13 +39,14 @@ pub struct RequestLog {
 }
 
 impl RequestLog {
-    /// Records a request that started at `started`.
-    pub fn record(&self, method: &str, path: &str, status: u16, started: Instant) {
+    /// Records a request of `peer` that started at `started`.
+    pub fn record(&self, peer: &str, method: &str, path: &str, status: u16, started: Instant) {
         let entry = RequestEntry {
             method: method.to_string(),
             path: path.to_string(),
             status,
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            peer: peer.to_string(),
         };
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= CAPACITY {
@@ -70,12 +73,13 @@ mod tests {
         let log = RequestLog::default();
         let now = Instant::now();
         for i in 0..CAPACITY + 3 {
-            log.record("GET", &format!("/{i}"), 200, now);
+            log.record("ab", "GET", &format!("/{i}"), 200, now);
         }
         let (entries, dropped) = log.drain();
         assert_eq!(entries.len(), CAPACITY);
         assert_eq!(dropped, 3);
         assert_eq!(entries[0].path, "/3", "the oldest were dropped");
+        assert_eq!(entries[0].peer, "ab");
         assert_eq!(log.drain(), (Vec::new(), 0));
     }
 }

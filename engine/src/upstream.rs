@@ -21,6 +21,7 @@ use hyper_util::{
     rt::{TokioExecutor, TokioIo},
 };
 use iroh::{
+    EndpointId,
     endpoint::{Connection, RecvStream, SendStream, VarInt},
     protocol::{AcceptError, ProtocolHandler},
 };
@@ -32,6 +33,7 @@ use crate::{
     authorizer::{Allowlist, DialTarget},
     capture::{Capture, Exchange as Captured, ExchangeKind, Tapped},
     keys::endpoint_id_hex,
+    peer_filter::PeerFilter,
     requests::RequestLog,
     splice::splice,
     stats::{Counters, PeerRegistry},
@@ -46,6 +48,9 @@ const UNREACHABLE: &[u8] = b"HTTP/1.1 502 Origin Is Unreachable\r\ncontent-lengt
 const BAD_REQUEST: &[u8] = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n";
 const CONNECTED: &[u8] = b"HTTP/1.1 200 Connection Established\r\n\r\n";
 
+/// The QUIC close code for a peer that is not allowed (HTTP's 403, for people reading logs).
+pub const PEER_REFUSED_CODE: u32 = 403;
+
 type OriginBody = UnsyncBoxBody<Bytes, io::Error>;
 
 /// Serves `iroh-http-proxy/1` streams against the allowlist.
@@ -56,6 +61,7 @@ pub struct OriginProxy {
     peers: Arc<PeerRegistry>,
     requests: Arc<RequestLog>,
     capture: Arc<Capture>,
+    peer_filter: Arc<PeerFilter>,
     client: Client<HttpConnector, OriginBody>,
 }
 
@@ -66,13 +72,14 @@ impl fmt::Debug for OriginProxy {
 }
 
 impl OriginProxy {
-    /// A proxy that admits what `allowlist` allows, counts into `counters`/`peers` and
-    /// records each request's outcome in `requests`.
+    /// A proxy that serves the peers `peer_filter` admits, dials what `allowlist` allows,
+    /// counts into `counters`/`peers` and records each request's outcome in `requests`.
     pub fn new(
         allowlist: Arc<Allowlist>,
         counters: Arc<Counters>,
         peers: Arc<PeerRegistry>,
         requests: Arc<RequestLog>,
+        peer_filter: Arc<PeerFilter>,
     ) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
@@ -86,6 +93,7 @@ impl OriginProxy {
             peers,
             requests,
             capture: Arc::default(),
+            peer_filter,
             client,
         }
     }
@@ -99,13 +107,17 @@ impl OriginProxy {
 
 impl ProtocolHandler for OriginProxy {
     async fn accept(&self, connection: Connection) -> Result<(), AcceptError> {
+        let peer = connection.remote_id();
+        // Refused before any stream is accepted: nothing of a refused peer is read.
+        if !self.peer_filter.admit(&peer) {
+            connection.close(VarInt::from_u32(PEER_REFUSED_CODE), b"peer not allowed");
+            return Ok(());
+        }
         self.peers.add(&connection);
-        let peer: Arc<str> = endpoint_id_hex(&connection.remote_id()).into();
         // Ends when the gateway closes the connection or the endpoint shuts down.
         while let Ok((send, recv)) = connection.accept_bi().await {
             let proxy = self.clone();
-            let peer = peer.clone();
-            tokio::spawn(async move { proxy.serve_stream(send, recv, peer).await });
+            tokio::spawn(async move { proxy.serve_stream(peer, send, recv).await });
         }
         Ok(())
     }
@@ -119,7 +131,7 @@ async fn reply(send: &mut SendStream, bytes: &[u8]) {
 }
 
 impl OriginProxy {
-    async fn serve_stream(self, mut send: SendStream, mut recv: RecvStream, peer: Arc<str>) {
+    async fn serve_stream(self, peer: EndpointId, mut send: SendStream, mut recv: RecvStream) {
         let _active = self.counters.stream_started();
         let started = Instant::now();
         let (head, pending) = match read_head(&mut recv, HttpRequest::parse_with_len).await {
@@ -145,6 +157,7 @@ impl OriginProxy {
                     .map_or_else(|| "/".to_string(), |p| p.to_string()),
             ),
         };
+        let peer_hex = endpoint_id_hex(&peer);
         let kind = match &request.kind {
             HttpProxyRequestKind::Tunnel { .. } => ExchangeKind::Connect,
             _ if is_websocket_upgrade(&request.headers) => ExchangeKind::WebSocket,
@@ -152,9 +165,10 @@ impl OriginProxy {
         };
         let captured = self
             .capture
-            .begin(kind, &peer, &method, &path, &request.headers, started);
+            .begin(kind, &peer_hex, &method, &path, &request.headers, started);
         let outcome = Outcome {
             log: &self.requests,
+            peer: &peer_hex,
             method: &method,
             path: &path,
             started,
@@ -162,6 +176,7 @@ impl OriginProxy {
         };
         let Some(target) = self.allowlist.resolve(&authority.host, authority.port) else {
             self.counters.denied();
+            self.peer_filter.denied_request(&peer);
             outcome.record(StatusCode::FORBIDDEN);
             return reply(&mut send, FORBIDDEN).await;
         };
@@ -357,6 +372,7 @@ impl OriginProxy {
 /// inspector's record of it while the inspector is on.
 struct Outcome<'a> {
     log: &'a RequestLog,
+    peer: &'a str,
     method: &'a str,
     path: &'a str,
     started: Instant,
@@ -365,8 +381,13 @@ struct Outcome<'a> {
 
 impl Outcome<'_> {
     fn record(&self, status: StatusCode) {
-        self.log
-            .record(self.method, self.path, status.as_u16(), self.started);
+        self.log.record(
+            self.peer,
+            self.method,
+            self.path,
+            status.as_u16(),
+            self.started,
+        );
         if let Some(c) = &self.captured {
             c.answered(status);
         }

@@ -7,6 +7,7 @@ use std::{net::SocketAddr, sync::Arc};
 use datumctl_engine::{
     authorizer::{AllowEntry, Allowlist},
     endpoint::{EndpointSettings, RelayChoice, bind},
+    peer_filter::PeerFilter,
     requests::RequestLog,
     stats::{Counters, PeerRegistry},
     upstream::OriginProxy,
@@ -49,6 +50,7 @@ async fn harness() -> Harness {
         Arc::new(Counters::default()),
         Arc::new(PeerRegistry::default()),
         Arc::new(RequestLog::default()),
+        Arc::new(PeerFilter::default()),
     );
     let addr = EndpointAddr::from_parts(
         agent.id(),

@@ -6,7 +6,7 @@
  * Exports {@link TunnelAgent}, {@link AgentStats}, {@link PeerStats} and {@link StartAgent}.
  */
 import type { AgentAddress } from "./details.ts";
-import type { Target } from "./endpoint.ts";
+import type { ApprovedTarget } from "./targets.ts";
 import type { RelaySettings } from "./relays.ts";
 import type { AgentStats as EngineAgentStats, ServedRequest } from "./engine.ts";
 import type { RequestCapture } from "./inspector/capture.ts";
@@ -33,8 +33,11 @@ export interface TunnelAgent {
   address(): AgentAddress | undefined;
   /** Called whenever the address changes. */
   onAddressChange(callback: () => void): void;
-  /** Replaces the set of `host:port` targets the agent forwards to. */
-  setAllowlist(targets: Target[]): void;
+  /**
+   * Replaces the set of `host:port` targets the agent forwards to: only targets this machine
+   * decided on (see targets.ts), never the server's backend as such.
+   */
+  setAllowlist(targets: ApprovedTarget[]): void;
   stats(): AgentStats;
   /** The requests served since the last call (and how many were dropped for lack of room). */
   drainRequests(): { requests: ServedRequest[]; dropped: number };
@@ -49,4 +52,6 @@ export type StartAgent = (options: {
   relay: RelaySettings;
   /** Bind all interfaces on this UDP port (when `relay.bindAddr` is unset); default random. */
   udpPort?: number;
+  /** Endpoint ids of the only peers served (`--allow-peer`); empty or unset: every peer. */
+  allowedPeers?: string[];
 }) => Promise<TunnelAgent>;

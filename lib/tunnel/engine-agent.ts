@@ -15,12 +15,15 @@ function toAgentAddress(address: EngineAddress): AgentAddress | undefined {
 }
 
 /** Starts the engine's agent for `tunnel listen`. */
-export const startEngineAgent: StartAgent = async ({ secretKey, relay, udpPort }) => {
+export const startEngineAgent: StartAgent = async (
+  { secretKey, relay, udpPort, allowedPeers },
+) => {
   const agent = await startAgent({
     secretKey,
     relays: relay.mode === "custom" ? relay.urls ?? [] : relay.mode,
     bindAddr: relay.bindAddr,
     udpPort,
+    allowedPeers,
   });
   const adapted: TunnelAgent = {
     endpointId: agent.endpointId,

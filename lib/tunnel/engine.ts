@@ -31,6 +31,11 @@ export interface AgentOptions {
   bindAddr?: string;
   /** Without `bindAddr`: all interfaces (IPv4, and IPv6 when possible) on this UDP port. */
   udpPort?: number;
+  /**
+   * Endpoint ids (64 hex) of the only peers served; every other peer is refused when it
+   * connects, before any request is read. Unset or empty: every peer is served.
+   */
+  allowedPeers?: string[];
 }
 
 /** Where an agent can be reached, as its Connector publishes it. */
@@ -74,6 +79,15 @@ export interface AgentStats {
   /** Streams answered 502 (origin unreachable). */
   originUnreachable: number;
   peers: PeerStats[];
+  /** Per peer: connections refused (not an allowed peer) and requests denied (403). */
+  denials?: PeerDenials[];
+}
+
+/** What the agent turned away from one peer since it started. */
+export interface PeerDenials {
+  endpointId: string;
+  connectionsRefused: number;
+  requestsDenied: number;
 }
 
 /** One request the agent served: the visitor's method and path, and the status it got. */
@@ -85,6 +99,8 @@ export interface ServedRequest {
   status: number;
   /** From the request head to the response head. */
   durationMs: number;
+  /** The endpoint id of the peer that sent it (64 lowercase hex): normally the edge. */
+  peer: string;
 }
 
 /** A running agent: serves `iroh-http-proxy/1` to the enabled allowlist entries. */
@@ -120,6 +136,8 @@ export interface GatewayOptions {
   connectTimeoutMs?: number;
   /** How long an idle agent connection stays open; default 5 000. */
   idleTimeoutMs?: number;
+  /** The gateway's 32-byte secret key (a stable identity); default a fresh one. */
+  secretKey?: Uint8Array;
 }
 
 /** One public hostname served through an agent. */
@@ -196,10 +214,15 @@ interface NativeRelayOptions {
 /** The raw exports of the native module. */
 export interface NativeEngine {
   startAgent(
-    options: { secretKey: Buffer; bindAddr?: string; port?: number } & NativeRelayOptions,
+    options:
+      & { secretKey: Buffer; bindAddr?: string; port?: number; allowedPeers?: string[] }
+      & NativeRelayOptions,
   ): Promise<NativeAgent>;
   startGateway(
-    options: Omit<GatewayOptions, "relays"> & NativeRelayOptions,
+    options:
+      & Omit<GatewayOptions, "relays" | "secretKey">
+      & { secretKey?: Buffer }
+      & NativeRelayOptions,
   ): Promise<Gateway>;
   endpointIdFromSecretKey(secretKey: Buffer): string;
   generateSecretKey(): Buffer;
@@ -307,6 +330,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       secretKey: Buffer.from(options.secretKey),
       bindAddr: options.bindAddr,
       port: options.udpPort,
+      ...(options.allowedPeers?.length ? { allowedPeers: options.allowedPeers } : {}),
       ...relayOptions(options.relays, "datum"),
     });
   } catch (err) {
@@ -362,10 +386,14 @@ function wrapCapture(native: NativeCapture): RequestCapture {
 /** Starts a gateway (loopback listener, relays disabled unless asked for). */
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const engine = loadEngine();
-  const { relays, ...rest } = options;
+  const { relays, secretKey, ...rest } = options;
   let native: Gateway;
   try {
-    native = await engine.startGateway({ ...rest, ...relayOptions(relays, "disabled") });
+    native = await engine.startGateway({
+      ...rest,
+      ...(secretKey ? { secretKey: Buffer.from(secretKey) } : {}),
+      ...relayOptions(relays, "disabled"),
+    });
   } catch (err) {
     throw engineError(err);
   }

@@ -85,6 +85,8 @@ export type TunnelEvent =
     origin_unreachable: number;
     bytes_to_origin: number;
     bytes_from_origin: number;
+    /** Per peer (endpoint id): requests denied (403) and connections refused (`--allow-peer`). */
+    denied_by_peer?: { peer: string; requests_denied: number; connections_refused: number }[];
   }
   | {
     /** One request served through the tunnel (after ready; drained once a second). */
@@ -95,6 +97,8 @@ export type TunnelEvent =
     /** What the visitor got: the origin's status, or 403/502 from the agent. */
     status: number;
     duration_ms: number;
+    /** The endpoint id of the iroh peer that sent it (normally Datum's edge). */
+    peer: string;
   }
   | {
     type: "path";

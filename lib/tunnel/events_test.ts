@@ -73,8 +73,9 @@ const SAMPLES: TunnelEvent[] = [
     origin_unreachable: 0,
     bytes_to_origin: 10,
     bytes_from_origin: 2000,
+    denied_by_peer: [{ peer: ID, requests_denied: 1, connections_refused: 2 }],
   },
-  { type: "request", method: "GET", path: "/a?b=1", status: 200, duration_ms: 1.5 },
+  { type: "request", method: "GET", path: "/a?b=1", status: 200, duration_ms: 1.5, peer: ID },
   { type: "path", peer: ID, path: "direct", remote_addr: "127.0.0.1:5", rtt_ms: 0.4 },
   {
     type: "warning",

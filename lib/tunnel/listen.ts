@@ -18,9 +18,10 @@ import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import { readTextIfExists, writePrivateFile } from "../store/files.ts";
 import type { AgentStats, StartAgent, TunnelAgent } from "./agent.ts";
 import { buildConnectionDetails } from "./details.ts";
-import { normalizeEndpoint, parseTarget, type Target } from "./endpoint.ts";
+import { normalizeEndpoint, parseTarget } from "./endpoint.ts";
 import { elapsedSecs, type StopReason, type TunnelEvent } from "./events.ts";
 import { Heartbeat, isLoginLost } from "./heartbeat.ts";
+import { HealthTracker } from "./health.ts";
 import { endpointIdFromSecret, listenKeyPath, loadOrCreateListenKey } from "./keys.ts";
 import {
   progressSnapshot,
@@ -33,7 +34,14 @@ import type { RelaySettings } from "./relays.ts";
 import { proxyBackend } from "./resources.ts";
 import { randomLabel, TunnelService, type TunnelSummary } from "./tunnel-api.ts";
 import { findStackGateway } from "./stack-gateway.ts";
-import { removeTunnelEntry } from "./state.ts";
+import { readTunnelState, removeTunnelEntry } from "./state.ts";
+import {
+  type ApprovedTarget,
+  commandLineTarget,
+  decideTarget,
+  notLocalWarning,
+  sameTarget,
+} from "./targets.ts";
 import { TokenKeeper } from "./token-keeper.ts";
 import { WakeDetector, WakeRecovery, wakeThresholdMs } from "./wake.ts";
 import { AddressMemory, readRememberedEndpoint, startOnRememberedPort } from "./stable-address.ts";
@@ -63,6 +71,11 @@ export interface ListenOptions {
   relay: RelaySettings;
   /** Starts the engine's agent (loaded lazily by the caller). */
   startAgent: StartAgent;
+  /**
+   * Endpoint ids (64 lowercase hex) of the only peers the agent serves (`--allow-peer`); every
+   * other peer is refused at the connection. Empty or unset: any peer that knows the endpoint id.
+   */
+  allowedPeers?: string[];
   /** May we prompt (stdin is a TTY)? */
   interactive: boolean;
   /** Asks a yes/no question (only called when `interactive`). */
@@ -93,6 +106,8 @@ export interface ListenIntervals {
   verifyMs: number;
   watchMs: number;
   statsMs: number;
+  /** While the heartbeat fails or the tunnel is degraded: how often the public URL is checked. */
+  healthMs: number;
 }
 
 const DEFAULT_INTERVALS: ListenIntervals = {
@@ -100,6 +115,7 @@ const DEFAULT_INTERVALS: ListenIntervals = {
   verifyMs: 10_000,
   watchMs: 10_000,
   statsMs: 1_000,
+  healthMs: 3_000,
 };
 
 /** Consecutive setup poll failures tolerated (≈7.5 s); the next one aborts. */
@@ -108,9 +124,9 @@ export const MAX_CONSECUTIVE_POLL_ERRORS = 10;
 /** The iroh DNS TTL the operator publishes by default; a restart within it waits it out. */
 export const IROH_DNS_TTL_SECONDS = 30;
 
-/** How the tunnel to serve was chosen. */
+/** How the tunnel to serve was chosen, and the one target this machine lets its agent reach. */
 export type TunnelChoice =
-  | { kind: "create"; endpoint: string; label: string }
+  | { kind: "create"; endpoint: string; label: string; target: ApprovedTarget }
   | {
     kind: "existing";
     summary: TunnelSummary;
@@ -118,6 +134,7 @@ export type TunnelChoice =
     via: "endpoint" | "id" | "picker" | "only_candidate";
     /** A new label to apply. */
     relabel?: string;
+    target: ApprovedTarget;
   };
 
 /** `<repo>/projects/<pid>/last_stop`: when a listener of this project last stopped (RFC 3339). */
@@ -137,7 +154,9 @@ function neitherFlagError(message: string): UsageError {
 /**
  * Picks the tunnel without changing anything on the server: `--id` (its endpoint must match a
  * given `--endpoint`), else the tunnel with the same normalized endpoint (or a new one), else
- * the picker on a TTY (one candidate is taken without asking).
+ * the picker on a TTY (one candidate is taken without asking). The target comes from the
+ * command line, or for a resume from this machine's record (see targets.ts); a tunnel this
+ * machine recorded for the endpoint that the server now points elsewhere is refused (64).
  */
 export async function chooseTunnel(
   service: TunnelService,
@@ -164,6 +183,18 @@ export async function chooseTunnel(
     return ok ? label : undefined;
   };
 
+  const resumeTarget = async (summary: TunnelSummary): Promise<ApprovedTarget> => {
+    const local = (await readTunnelState(service.repo)).find((e) => e.id === summary.id);
+    return await decideTarget({
+      tunnelId: summary.id,
+      serverEndpoint: summary.endpoint,
+      localRecord: local?.target,
+      name: options.name,
+      interactive: options.interactive,
+      confirm: options.confirm,
+    });
+  };
+
   if (id) {
     const summary = await service.require(id);
     if (endpoint !== undefined && summary.endpoint !== endpoint) {
@@ -183,11 +214,14 @@ export async function chooseTunnel(
       action: "resumed",
       via: "id",
       relabel: await relabelOf(summary),
+      target: endpoint !== undefined ? commandLineTarget(endpoint) : await resumeTarget(summary),
     };
   }
 
   if (endpoint !== undefined) {
-    const found = await service.findByEndpoint(endpoint);
+    const target = commandLineTarget(endpoint);
+    const mine = await service.list();
+    const found = mine.find((t) => t.endpoint === endpoint);
     if (found) {
       return {
         kind: "existing",
@@ -195,10 +229,17 @@ export async function chooseTunnel(
         action: "adopted",
         via: "endpoint",
         relabel: await relabelOf(found),
+        target,
       };
     }
+    const recorded = new Set(
+      (await readTunnelState(service.repo)).filter((e) => sameTarget(e.target, target))
+        .map((e) => e.id),
+    );
+    const moved = mine.find((t) => recorded.has(t.id));
+    if (moved) throw retargeted(moved, endpoint, options.name);
     // A named tunnel's new tunnel is labelled with its name, as `tunnel install` does.
-    return { kind: "create", endpoint, label: label ?? options.name ?? randomLabel() };
+    return { kind: "create", endpoint, label: label ?? options.name ?? randomLabel(), target };
   }
 
   if (!options.interactive) {
@@ -213,10 +254,36 @@ export async function chooseTunnel(
     throw neitherFlagError(`no tunnel of this machine to resume in project ${service.projectId}`);
   }
   if (candidates.length === 1) {
-    return { kind: "existing", summary: candidates[0], action: "resumed", via: "only_candidate" };
+    return {
+      kind: "existing",
+      summary: candidates[0],
+      action: "resumed",
+      via: "only_candidate",
+      target: await resumeTarget(candidates[0]),
+    };
   }
   const picked = await options.pick(candidates);
-  return { kind: "existing", summary: picked, action: "resumed", via: "picker" };
+  return {
+    kind: "existing",
+    summary: picked,
+    action: "resumed",
+    via: "picker",
+    target: await resumeTarget(picked),
+  };
+}
+
+/** This machine's tunnel for `endpoint` now points elsewhere on the server: never followed. */
+function retargeted(summary: TunnelSummary, endpoint: string, name?: string): CliError {
+  const named = name ? ` --name ${name}` : "";
+  return new CliError(
+    "TUNNEL_RETARGETED",
+    `tunnel ${summary.id}, which this machine serves as ${endpoint}, now forwards to ${summary.endpoint} on the server (changed elsewhere)`,
+    {
+      hint:
+        `Point it back with 'datumctl tunnel update${named} --id ${summary.id} --endpoint ${endpoint}', or serve the server's target with 'datumctl tunnel listen${named} --id ${summary.id} --endpoint ${summary.endpoint}'.`,
+      exitCode: ExitCode.rejected,
+    },
+  );
 }
 
 async function readLastStop(path: string): Promise<Date | undefined> {
@@ -392,6 +459,9 @@ async function runLocked(options: ListenOptions): Promise<void> {
 
   const choice = await chooseTunnel(service, options);
   if (stop.aborted) return;
+  const approved = choice.target;
+  const beyond = notLocalWarning(approved);
+  if (beyond) emit({ type: "warning", code: "target_not_local", message: beyond });
 
   const lastStopFile = lastStopPath(repo, projectId);
   const lastStop = await readLastStop(lastStopFile);
@@ -406,7 +476,7 @@ async function runLocked(options: ListenOptions): Promise<void> {
       via: choice.via,
       id: choice.summary.id,
       label: choice.relabel ?? choice.summary.label,
-      endpoint: choice.summary.endpoint,
+      endpoint: approved.endpoint,
       hostnames: choice.summary.hostnames,
     });
   }
@@ -421,7 +491,7 @@ async function runLocked(options: ListenOptions): Promise<void> {
 
   // The port (and relay) of the last run, so the edge's cached iroh DNS answer stays valid.
   const { agent: liveAgent, ownAddress, keptPort } = await startOnRememberedPort({
-    startAgent: options.startAgent,
+    startAgent: (o) => options.startAgent({ ...o, allowedPeers: options.allowedPeers }),
     secretKey: key.secret,
     relay: options.relay,
     remembered,
@@ -438,7 +508,9 @@ async function runLocked(options: ListenOptions): Promise<void> {
   started.agent = liveAgent;
   let loginLost: unknown;
   let wakeRuntime: (() => void) | undefined;
-  const heartbeat = new Heartbeat({
+  // Replaced when the tunnel is ready; until then setup itself watches progress.
+  let health = new HealthTracker(Date.now(), () => heartbeat.leaseDurationSeconds);
+  const heartbeat: Heartbeat = new Heartbeat({
     service,
     address: () => liveAgent.address(),
     onEvent: (event) => {
@@ -446,7 +518,10 @@ async function runLocked(options: ListenOptions): Promise<void> {
         loginLost ??= event.error;
         wakeRuntime?.();
       } else if (event.type === "error") {
+        health.heartbeatFailed(event.message, Date.now());
         emit({ type: "warning", code: "heartbeat", message: `heartbeat: ${event.message}` });
+      } else if (event.type === "renewed") {
+        health.renewed(Date.now());
       }
     },
   });
@@ -482,7 +557,7 @@ async function runLocked(options: ListenOptions): Promise<void> {
     leaseSeconds: () => heartbeat.leaseDurationSeconds,
     tunnelId: () => readyId,
     isEnabled: async (id) => (await service.get(id))?.enabled,
-    enable: (id) => service.setEnabled(id, true),
+    enable: (id) => service.setEnabled(id, true, approved),
   });
   const wakeDetector = new WakeDetector({
     onWake: (ms) => void recovery.handle(ms),
@@ -523,11 +598,10 @@ async function runLocked(options: ListenOptions): Promise<void> {
     wakeDetector.start();
 
     // Create, adopt or resume; then enable. The allowlist is set before the advertisement exists.
+    // The agent's allowlist is exactly the target this machine decided on (never the server's).
     let summary: TunnelSummary;
-    let target: Target;
     if (choice.kind === "create") {
-      target = parseTarget(choice.endpoint);
-      liveAgent.setAllowlist([target]);
+      liveAgent.setAllowlist([approved]);
       summary = await service.create(choice.label, choice.endpoint);
       enabledId = summary.id;
       emit({
@@ -540,12 +614,11 @@ async function runLocked(options: ListenOptions): Promise<void> {
         hostnames: summary.hostnames,
       });
     } else {
-      target = parseTarget(choice.summary.endpoint);
-      liveAgent.setAllowlist([target]);
+      liveAgent.setAllowlist([approved]);
       const updated = await service.update(choice.summary.id, { label: choice.relabel });
       summary = updated.summary;
       enabledId = summary.id;
-      await service.setEnabled(summary.id, true);
+      await service.setEnabled(summary.id, true, approved);
     }
     heartbeat.nudge();
     if (stop.aborted) throw new StopRequested();
@@ -571,7 +644,7 @@ async function runLocked(options: ListenOptions): Promise<void> {
       deadline,
       setupStart,
       agent: liveAgent,
-      origin: summary.endpoint,
+      origin: approved.endpoint,
       hostname,
       // The local stack names its gateway in the HTTPProxy status (only followed for .localhost).
       gateway: options.gateway ??
@@ -589,7 +662,7 @@ async function runLocked(options: ListenOptions): Promise<void> {
       type: "ready",
       id: summary.id,
       label: fresh.label,
-      endpoint: fresh.endpoint,
+      endpoint: approved.endpoint,
       url: publicUrl(hostname),
       hostnames: fresh.hostnames.length > 0 ? fresh.hostnames : [hostname],
       endpoint_id: endpointId,
@@ -598,7 +671,11 @@ async function runLocked(options: ListenOptions): Promise<void> {
     // From here on a wake from sleep may re-create the advertisement (setup does it before).
     readyId = summary.id;
 
+    health = new HealthTracker(Date.now(), () => heartbeat.leaseDurationSeconds);
     const ending = await watchRuntime({
+      health,
+      hostname,
+      gateway: options.gateway,
       service,
       client: options.client,
       id: summary.id,
@@ -848,6 +925,13 @@ interface VerifyContext {
   loginLost: () => unknown;
 }
 
+/** Peers whose refused-connection count grew between two snapshots. */
+function newlyRefusedPeers(before: AgentStats, after: AgentStats): string[] {
+  const was = new Map((before.denials ?? []).map((d) => [d.endpointId, d.connectionsRefused]));
+  return (after.denials ?? []).filter((d) => d.connectionsRefused > (was.get(d.endpointId) ?? 0))
+    .map((d) => d.endpointId);
+}
+
 function tunnelled(before: AgentStats, after: AgentStats): boolean {
   return after.streamsTotal > before.streamsTotal &&
     after.originUnreachable === before.originUnreachable &&
@@ -900,6 +984,15 @@ async function verifyConnectivity(ctx: VerifyContext): Promise<void> {
             error: "answered, but the request did not reach this machine's tunnel agent",
           };
         }
+        const refused = newlyRefusedPeers(before, after);
+        if (!r.reachable && refused.length > 0) {
+          r = {
+            ...r,
+            error: `${r.error ? `${r.error}; ` : ""}the agent refused peer ${
+              refused.join(", ")
+            } (not in --allow-peer)`,
+          };
+        }
         r = { ...r, url: publicLabel };
         pub = r;
         ctx.emit({
@@ -947,6 +1040,9 @@ async function verifyConnectivity(ctx: VerifyContext): Promise<void> {
 }
 
 interface RuntimeContext {
+  health: HealthTracker;
+  hostname: string;
+  gateway?: string;
   service: TunnelService;
   client: ApiClient;
   id: string;
@@ -979,11 +1075,13 @@ async function watchRuntime(ctx: RuntimeContext): Promise<RuntimeEnding> {
   const statsLoop = (async () => {
     let last = "";
     const paths = new Map<string, string>();
+    const refusedPeers = new Set<string>();
     while (!local.aborted) {
       const s = ctx.agent.stats();
       try {
         ctx.onStats?.(s);
       } catch { /* a status line must never stop the tunnel */ }
+      const denials = s.denials ?? [];
       const counters = {
         requests_total: s.streamsTotal,
         requests_active: s.streamsActive,
@@ -991,7 +1089,27 @@ async function watchRuntime(ctx: RuntimeContext): Promise<RuntimeEnding> {
         origin_unreachable: s.originUnreachable,
         bytes_to_origin: s.bytesToOrigin,
         bytes_from_origin: s.bytesFromOrigin,
+        ...(denials.length > 0
+          ? {
+            denied_by_peer: denials.map((d) => ({
+              peer: d.endpointId,
+              requests_denied: d.requestsDenied,
+              connections_refused: d.connectionsRefused,
+            })),
+          }
+          : {}),
       };
+      for (const d of denials) {
+        if (d.connectionsRefused > 0 && !refusedPeers.has(d.endpointId)) {
+          refusedPeers.add(d.endpointId);
+          ctx.emit({
+            type: "warning",
+            code: "peer_refused",
+            message:
+              `refused a connection from peer ${d.endpointId}: it is not in --allow-peer (DATUMCTL_TUNNEL_ALLOWED_PEERS)`,
+          });
+        }
+      }
       const served = ctx.agent.drainRequests();
       for (const r of served.requests) {
         ctx.emit({
@@ -1000,6 +1118,7 @@ async function watchRuntime(ctx: RuntimeContext): Promise<RuntimeEnding> {
           path: r.path,
           status: r.status,
           duration_ms: Math.round(r.durationMs * 10) / 10,
+          peer: r.peer,
         });
       }
       if (served.dropped > 0) {
@@ -1036,6 +1155,35 @@ async function watchRuntime(ctx: RuntimeContext): Promise<RuntimeEnding> {
         }
       }
       await abortableSleep(ctx.intervals.statsMs, local);
+    }
+  })();
+
+  // The state shown follows the heartbeat and the public URL, not the fact that setup finished.
+  const healthLoop = (async () => {
+    while (!local.aborted) {
+      await abortableSleep(ctx.intervals.healthMs, local);
+      if (local.aborted) break;
+      if (ctx.health.needsCheck()) {
+        const before = ctx.agent.stats();
+        const r = await probePublic(ctx.hostname, ctx.gateway, local);
+        if (local.aborted) break;
+        const crossed = r.reachable && tunnelled(before, ctx.agent.stats());
+        ctx.health.publicChecked({
+          reachable: crossed,
+          httpStatus: r.httpStatus,
+          error: r.reachable && !crossed
+            ? "answered, but the request did not reach this machine's tunnel agent"
+            : r.error,
+        }, Date.now());
+      }
+      const change = ctx.health.evaluate(Date.now());
+      if (change) {
+        ctx.emit({
+          type: "warning",
+          code: change.state === "degraded" ? "tunnel_degraded" : "tunnel_recovered",
+          message: change.message,
+        });
+      }
     }
   })();
 
@@ -1088,7 +1236,7 @@ async function watchRuntime(ctx: RuntimeContext): Promise<RuntimeEnding> {
     watchLoop,
   ]);
   ended.abort();
-  await Promise.allSettled([statsLoop, watchLoop]);
+  await Promise.allSettled([statsLoop, watchLoop, healthLoop]);
   if (failure) return { reason: "failed", error: failure };
   const lost = ctx.loginLost();
   if (lost) return { reason: "failed", error: loginLostError(lost) };

@@ -34,7 +34,12 @@ import {
   trafficPolicyManifest,
   TUNNEL_KINDS,
 } from "./resources.ts";
-import { removeTunnelEntry, setTunnelEntryEnabled, upsertTunnelEntry } from "./state.ts";
+import {
+  readTunnelState,
+  removeTunnelEntry,
+  setTunnelEntryEnabled,
+  upsertTunnelEntry,
+} from "./state.ts";
 
 /** What `tunnel list` and `get` report about one tunnel. */
 export interface TunnelSummary {
@@ -382,7 +387,9 @@ export class TunnelService {
   /**
    * Points tunnel `id` at this agent's Connector with the given label and endpoint (each
    * defaulting to the stored one). Sends no PATCH when the label and rules already match: an
-   * identical patch can make the edge re-reconcile and serve 5xx for minutes.
+   * identical patch can make the edge re-reconcile and serve 5xx for minutes. Only an endpoint
+   * given here becomes this machine's record of the target (`state.yml`); without one the
+   * local entry keeps its target, since the server's may have been changed by anyone.
    */
   async update(
     id: string,
@@ -426,7 +433,15 @@ export class TunnelService {
         advertisementPatched = true;
       }
     }
-    await upsertTunnelEntry(this.repo, { id, label, target, enabled: ad !== undefined });
+    const local = (await readTunnelState(this.repo)).find((e) => e.id === id);
+    if (changes.endpoint !== undefined || local) {
+      await upsertTunnelEntry(this.repo, {
+        id,
+        label,
+        target: changes.endpoint !== undefined ? target : local!.target,
+        enabled: ad !== undefined,
+      });
+    }
     return {
       summary: summarizeProxy(updated, ad !== undefined),
       proxyPatched,
@@ -435,10 +450,13 @@ export class TunnelService {
   }
 
   /**
-   * Enables (advertisement patched or created on our Connector) or disables (advertisement
-   * deleted) tunnel `id`. The HTTPProxy and its hostname survive a disable.
+   * Enables (advertisement patched or created on our Connector, for `target`: the one this
+   * machine decided on, also recorded in `state.yml`) or disables (advertisement deleted)
+   * tunnel `id`. The HTTPProxy and its hostname survive a disable.
    */
-  async setEnabled(id: string, enabled: boolean): Promise<void> {
+  async setEnabled(id: string, enabled: false): Promise<void>;
+  async setEnabled(id: string, enabled: true, target: Target): Promise<void>;
+  async setEnabled(id: string, enabled: boolean, target?: Target): Promise<void> {
     checkTunnelId(id);
     if (!enabled) {
       await this.#deleteIfPresent("ConnectorAdvertisement", id);
@@ -449,9 +467,7 @@ export class TunnelService {
     const connectorName = connector.metadata.name;
     const proxy = await this.getProxy(id);
     if (!proxy) throw tunnelNotFound(id, this.projectId);
-    const endpoint = normalizeEndpoint(proxyBackend(proxy)?.endpoint ?? "");
-    const target = parseTarget(endpoint);
-    const desired = advertisementManifest(id, connectorName, target);
+    const desired = advertisementManifest(id, connectorName, target!);
     const ad = await this.#getOrUndefined<ConnectorAdvertisement>("ConnectorAdvertisement", id);
     if (!ad) {
       await this.#create("ConnectorAdvertisement", desired);
@@ -460,7 +476,12 @@ export class TunnelService {
         spec: desired.spec,
       });
     }
-    await upsertTunnelEntry(this.repo, { id, label: proxyLabel(proxy), target, enabled: true });
+    await upsertTunnelEntry(this.repo, {
+      id,
+      label: proxyLabel(proxy),
+      target: target!,
+      enabled: true,
+    });
   }
 
   /**

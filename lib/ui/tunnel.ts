@@ -324,6 +324,7 @@ export class TunnelEventRenderer {
       case "listener_queued":
       case "woke_up":
       case "reenabled":
+      case "tunnel_recovered":
         this.#line(`note: ${event.message}`);
         return;
       case "heartbeat":

@@ -30,6 +30,8 @@ export interface LocalStack {
   apiBackend: "emulator" | "kube";
   /** Path of the CA that signed the API's certificate when the stack serves HTTPS, else null. */
   ca: string | null;
+  /** The gateway's stable iroh endpoint id (`--allow-peer`), null without a gateway. */
+  gatewayEndpointId: string | null;
   /** Make browser logins and device codes complete as this user without interaction (undefined = off). */
   setAutoApprove(email: string | undefined): Promise<void>;
   /** Turn a fault switch on/off (see local/README.md or local/faults.ts). */
@@ -207,6 +209,7 @@ export async function startStack(opts: StackOptions = {}): Promise<LocalStack> {
     issuer: string;
     api: string;
     gateway: string | null;
+    gatewayEndpointId: string | null;
     clientId: string;
     apiBackend: "emulator" | "kube";
     ca: string | null;

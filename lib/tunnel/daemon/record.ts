@@ -52,7 +52,13 @@ export interface PidRecord {
 }
 
 /** The state a tunnel process reports. */
-export type TunnelRunState = "starting" | "ready" | "stopping" | "stopped" | "failed";
+export type TunnelRunState =
+  | "starting"
+  | "ready"
+  | "degraded"
+  | "stopping"
+  | "stopped"
+  | "failed";
 
 /** `status.json`. */
 export interface TunnelStatusRecord {
@@ -75,6 +81,8 @@ export interface TunnelStatusRecord {
   ready_at?: string;
   stopped_at?: string;
   updated_at: string;
+  /** Why the state is `degraded` (what the heartbeat or the public-URL check saw). */
+  degraded_reason?: string;
   last_warning?: { code: string; message: string };
   last_error?: { code: string; message: string; hint?: string; exit_code: number };
   exit_code?: number;
@@ -205,6 +213,14 @@ export class StatusRecorder {
         break;
       case "warning":
         r.last_warning = { code: event.code, message: event.message };
+        // After ready the state follows the heartbeat and the public-URL check.
+        if (event.code === "tunnel_degraded" && (r.state === "ready" || r.state === "degraded")) {
+          r.state = "degraded";
+          r.degraded_reason = event.message;
+        } else if (event.code === "tunnel_recovered" && r.state === "degraded") {
+          r.state = "ready";
+          delete r.degraded_reason;
+        }
         break;
       case "error":
         r.last_error = {
