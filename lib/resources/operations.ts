@@ -12,7 +12,6 @@ import type { ApiClient, KubeList, WatchEvent } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
 import { resourcePath } from "../api/urls.ts";
 import { CliError, ExitCode, UsageError } from "../core/errors.ts";
-import { comparableObject, unifiedDiff } from "./diff.ts";
 import { Discovery, type ResourceType, typeApiVersion } from "./discovery.ts";
 import { withWideColumns } from "./wide-columns.ts";
 import {
@@ -135,6 +134,15 @@ export function mergePatch(from: unknown, to: unknown): Record<string, unknown> 
     } else patch[key] = value;
   }
   return patch;
+}
+
+/**
+ * ./diff.ts by a computed specifier: it loads jsdiff, which `get` (on start-up's hot path) never
+ * uses, and `deno run` reads every module a literal `import()` names before the program starts.
+ */
+function diffModule(): Promise<typeof import("./diff.ts")> {
+  const specifier = "./diff.ts";
+  return import(specifier);
 }
 
 /**
@@ -365,6 +373,7 @@ export class ResourceClient {
     }
     let action: WriteAction = "created";
     if (live) {
+      const { comparableObject } = await diffModule();
       const sameVersion = !!live.metadata?.resourceVersion &&
         live.metadata.resourceVersion === result.metadata?.resourceVersion;
       const sameContent = deepEqual(comparableObject(live), comparableObject(result));
@@ -494,6 +503,7 @@ export class ResourceClient {
     const name = this.#nameOf(manifest);
     const object = this.#namespaced(type, manifest);
     const namespace = object.metadata?.namespace;
+    const { comparableObject, unifiedDiff } = await diffModule();
     const live = comparableObject(await this.find(type, name, { namespace }));
     const path = this.path(type, name, { namespace });
     let conflicts: string[] | undefined;
