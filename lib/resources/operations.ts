@@ -13,7 +13,6 @@ import { ApiError } from "../api/errors.ts";
 import { resourcePath } from "../api/urls.ts";
 import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import { Discovery, type ResourceType, typeApiVersion } from "./discovery.ts";
-import { withWideColumns } from "./wide-columns.ts";
 import {
   groupOf,
   isPlainObject,
@@ -269,8 +268,11 @@ export class ResourceClient {
     options: ListOptions & { names?: string[]; includeObject?: "Object" } = {},
   ): Promise<KubeTable | undefined> {
     const table = await this.#serverTable(type, options);
-    // With whole objects in the rows, add the columns `-o wide` shows that the server lacks.
-    return table && options.includeObject === "Object" ? withWideColumns(type, table) : table;
+    if (!table || options.includeObject !== "Object") return table;
+    // With whole objects in the rows, add the columns `-o wide` shows that the server lacks
+    // (imported here: only `-o wide` asks for whole objects).
+    const { withWideColumns } = await import("./wide-columns.ts");
+    return withWideColumns(type, table);
   }
 
   async #serverTable(
