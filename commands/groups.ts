@@ -98,6 +98,8 @@ export const COMPUTED_IMPORTS: string[] = [
   "../lib/tunnel/state.ts",
   "../lib/resources/manifests.ts",
   "../lib/resources/edit.ts",
+  "../lib/resources/diff.ts",
+  "../lib/auth/revoke.ts",
 ];
 
 /**
@@ -109,6 +111,7 @@ export const COMPUTED_NPM_IMPORTS: string[] = [
   "@inquirer/prompts",
   "jose",
   "@napi-rs/keyring",
+  "string-width",
 ];
 
 /** The root flags that take a value, so a flag's value is not taken for the command name. */

@@ -125,8 +125,9 @@ export async function get(
   opts: GetOptions,
 ) {
   const output = getOutput(opts);
-  const { parseSortBy, sortByField } = await import("../../lib/resources/sort.ts");
-  const sortKey = opts.sortBy ? parseSortBy(opts.sortBy) : undefined;
+  // Loaded only for --sort-by: every other listing runs without it.
+  const sorting = opts.sortBy ? await import("../../lib/resources/sort.ts") : undefined;
+  const sortKey = sorting && opts.sortBy ? sorting.parseSortBy(opts.sortBy) : undefined;
   const watching = opts.watch || opts.watchOnly;
   const requests = parseTypeArgs(args);
   if (requests.length === 0) {
@@ -185,7 +186,9 @@ export async function get(
       const result = await readTable(rc, type, request, readOptions(opts), onMissing);
       if (request.names.length === 0) listedVersion = result.metadata?.resourceVersion;
       if (result.rows.length === 0) continue;
-      if (sortKey) result.rows = sortByField(result.rows, sortKey, (row) => row.object);
+      if (sorting && sortKey) {
+        result.rows = sorting.sortByField(result.rows, sortKey, (row) => row.object);
+      }
       const { headers, rows } = tableLines(result, {
         wide: output.kind === "wide",
         showLabels: opts.showLabels,
@@ -223,7 +226,9 @@ export async function get(
       resourceVersion = found.resourceVersion ??
         (found.objects.length === 1 ? found.objects[0].metadata?.resourceVersion : undefined);
     }
-    if (sortKey) objects.splice(0, objects.length, ...sortByField(objects, sortKey, (o) => o));
+    if (sorting && sortKey) {
+      objects.splice(0, objects.length, ...sorting.sortByField(objects, sortKey, (o) => o));
+    }
     const single = resolved.length === 1 && resolved[0].request.names.length === 1;
     // Watching prints objects one by one (kubectl: no List), the listed ones first.
     const printEvent = async (type: string, object: KubeObject) => {

@@ -299,11 +299,13 @@ export class ApiClient {
       headers.set("content-type", options.contentType ?? "application/json");
     }
     // The timer covers waiting for headers only, so long bodies and watch streams are not cut.
+    // AbortSignal.timeout, not setTimeout: the global setTimeout is Node's, and its first use
+    // loads Deno's Node timers (about 4 MiB and several ms of start-up; docs/performance.md).
+    // The timeout's timer does not keep the process alive; after the headers nothing listens.
     const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DOMException("timed out", "TimeoutError")),
-      this.#timeoutMs,
-    );
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const onTimeout = () => controller.abort(new DOMException("timed out", "TimeoutError"));
+    timeout.addEventListener("abort", onTimeout, { once: true });
     const signal = options.signal
       ? AbortSignal.any([options.signal, controller.signal])
       : controller.signal;
@@ -313,7 +315,7 @@ export class ApiClient {
       if (controller.signal.aborted && !options.signal?.aborted) throw controller.signal.reason;
       throw err;
     } finally {
-      clearTimeout(timer);
+      timeout.removeEventListener("abort", onTimeout);
     }
   }
 

@@ -462,3 +462,46 @@ Deno.test("forward relays any status unchanged with a fresh bearer", async () =>
     await srv.close();
   }
 });
+
+Deno.test("the header timeout cuts a server that never answers, not a slow body", async () => {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  // Without a working timeout the held request is answered (and the test fails) after 2 s.
+  const fallback = setTimeout(() => release(), 2000);
+  const srv = serve(async (req) => {
+    if (req.url.pathname.endsWith("/held")) {
+      await held;
+      return Response.json({});
+    }
+    // Headers at once, the body after more than the timeout.
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        controller.enqueue(new TextEncoder().encode('{"kind":"Slow"}'));
+        controller.close();
+      },
+    });
+    return new Response(body, { headers: { "content-type": "application/json" } });
+  });
+  try {
+    const { auth } = testAuth(srv.base);
+    const client = new ApiClient({
+      auth,
+      baseUrl: srv.base,
+      retry: { attempts: 1 },
+      timeoutMs: 150,
+    });
+    const started = Date.now();
+    await assert.rejects(() => client.get("/held"), (err: unknown) => {
+      assert.ok(err instanceof ApiError, String(err));
+      assert.equal(err.exitCode, ExitCode.unavailable);
+      return true;
+    });
+    assert.ok(Date.now() - started < 2000, "the timeout did not cut the held request");
+    assert.deepEqual(await client.get("/slow"), { kind: "Slow" });
+  } finally {
+    clearTimeout(fallback);
+    release();
+    await srv.close();
+  }
+});

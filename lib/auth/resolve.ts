@@ -35,6 +35,9 @@ import {
 import { decodeJwtClaims } from "./stored-token.ts";
 import { updateConfig } from "../store/config.ts";
 import { httpClientFor, trustedCertificates } from "../http/tls.ts";
+import { environmentCredential } from "./environment-credential.ts";
+
+export { environmentCredential };
 
 /** Which login to resolve; all optional (then: environment, else the active session). */
 export interface ResolveAuthOptions {
@@ -48,16 +51,6 @@ export interface ResolveAuthOptions {
   /** Ignore `DATUM_TOKEN`/`DATUM_CREDENTIALS` (e.g. `logout`, which manages stored logins). */
   ignoreEnvironment?: boolean;
   configPath?: string;
-}
-
-/** Which environment credential is in force, if any (no I/O; for `whoami`). */
-export function environmentCredential(
-  env: (name: string) => string | undefined = Deno.env.get,
-): { kind: "DATUM_TOKEN" } | { kind: "DATUM_CREDENTIALS"; path: string } | undefined {
-  if (env("DATUM_TOKEN")) return { kind: "DATUM_TOKEN" };
-  const path = env("DATUM_CREDENTIALS");
-  if (path) return { kind: "DATUM_CREDENTIALS", path };
-  return undefined;
 }
 
 function apiFromEnvironment(env: (name: string) => string | undefined): string | undefined {

@@ -27,7 +27,6 @@ import {
 import type { TokenSource } from "./token-source.ts";
 import { refreshDue, refreshDueAt, storedTokenFrom, tokenExpiry } from "./stored-token.ts";
 import { postTokenRequest, TokenEndpointError } from "./token-endpoint.ts";
-import { exchangeServiceAccountKey } from "./service-account.ts";
 import { clientIdForAuthHost, hostOf, issuerFromAuthHostname, PRODUCTION } from "./endpoints.ts";
 
 /** The `datumctl login …` command line that recreates a login for these credentials. */
@@ -143,7 +142,9 @@ async function renewServiceAccount(creds: StoredCredentials): Promise<StoredCred
     }
   }
   try {
-    // A new assertion (fresh iat/exp/jti) is signed for every exchange.
+    // A new assertion (fresh iat/exp/jti) is signed for every exchange. Imported here: every
+    // command with a stored login loads this module, few of them a service-account one.
+    const { exchangeServiceAccountKey } = await import("./service-account.ts");
     const answer = await exchangeServiceAccountKey(
       {
         client_id: sa.client_id,

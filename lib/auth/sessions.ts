@@ -205,6 +205,15 @@ export interface LogoutResult {
 }
 
 /**
+ * ./revoke.ts by a computed specifier: it loads oauth4webapi, which `deno run` would otherwise
+ * resolve for every command that reads the sessions (a literal `import()` is read up front).
+ */
+function importRevoke(): Promise<typeof import("./revoke.ts")> {
+  const specifier = "./revoke.ts";
+  return import(specifier);
+}
+
+/**
  * Removes sessions, their contexts and cache entries, their secrets (and service-account key
  * files), and prunes `known_users`/`active_user`. `target` is an email (every session of it),
  * `"active"` (the active session) or `"all"`. Each refresh token is revoked at its issuer
@@ -264,7 +273,7 @@ export async function logout(
     .all([
       import("./service-account.ts"),
       import("./session-tokens.ts"),
-      import("./revoke.ts"),
+      importRevoke(),
     ]);
   const problems: string[] = [];
   const unrevoked: string[] = [];

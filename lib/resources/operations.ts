@@ -11,9 +11,7 @@ import type { ApiClient, KubeList, WatchEvent } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
 import { resourcePath } from "../api/urls.ts";
 import { CliError, ExitCode, UsageError } from "../core/errors.ts";
-import { comparableObject, unifiedDiff } from "./diff.ts";
 import { Discovery, type ResourceType, typeApiVersion } from "./discovery.ts";
-import { withWideColumns } from "./wide-columns.ts";
 import {
   groupOf,
   isPlainObject,
@@ -134,6 +132,15 @@ export function mergePatch(from: unknown, to: unknown): Record<string, unknown> 
     } else patch[key] = value;
   }
   return patch;
+}
+
+/**
+ * ./diff.ts by a computed specifier: it loads jsdiff, which `get` (on start-up's hot path) never
+ * uses, and `deno run` reads every module a literal `import()` names before the program starts.
+ */
+function diffModule(): Promise<typeof import("./diff.ts")> {
+  const specifier = "./diff.ts";
+  return import(specifier);
 }
 
 /**
@@ -260,8 +267,11 @@ export class ResourceClient {
     options: ListOptions & { names?: string[]; includeObject?: "Object" } = {},
   ): Promise<KubeTable | undefined> {
     const table = await this.#serverTable(type, options);
-    // With whole objects in the rows, add the columns `-o wide` shows that the server lacks.
-    return table && options.includeObject === "Object" ? withWideColumns(type, table) : table;
+    if (!table || options.includeObject !== "Object") return table;
+    // With whole objects in the rows, add the columns `-o wide` shows that the server lacks
+    // (imported here: only `-o wide` asks for whole objects).
+    const { withWideColumns } = await import("./wide-columns.ts");
+    return withWideColumns(type, table);
   }
 
   async #serverTable(
@@ -364,6 +374,7 @@ export class ResourceClient {
     }
     let action: WriteAction = "created";
     if (live) {
+      const { comparableObject } = await diffModule();
       const sameVersion = !!live.metadata?.resourceVersion &&
         live.metadata.resourceVersion === result.metadata?.resourceVersion;
       const sameContent = deepEqual(comparableObject(live), comparableObject(result));
@@ -493,6 +504,7 @@ export class ResourceClient {
     const name = this.#nameOf(manifest);
     const object = this.#namespaced(type, manifest);
     const namespace = object.metadata?.namespace;
+    const { comparableObject, unifiedDiff } = await diffModule();
     const live = comparableObject(await this.find(type, name, { namespace }));
     const path = this.path(type, name, { namespace });
     let conflicts: string[] | undefined;

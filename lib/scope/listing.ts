@@ -9,6 +9,7 @@
 import { loadConfig } from "../store/config.ts";
 import { configPath } from "../store/paths.ts";
 import { activeSession, notLoggedIn } from "../auth/sessions.ts";
+import { environmentCredential } from "../auth/environment-credential.ts";
 import { CliError } from "../core/errors.ts";
 import { type ContextView, contextViews } from "./contexts.ts";
 import { cacheIsStale, refreshSessionContexts } from "./discovery.ts";
@@ -63,7 +64,6 @@ export interface ContextListing {
 export async function contextListing(
   options: RefreshOptions & { all?: boolean; refresh?: boolean },
 ): Promise<ContextListing> {
-  const { environmentCredential } = await import("../auth/resolve.ts");
   if (!options.all && environmentCredential(options.env)) return await environmentListing(options);
   // The caller's environment decides whose HOME (an in-process test has its own).
   let config = await loadConfig(configPath(options.env));

@@ -21,7 +21,10 @@ export async function measurer(texts: Iterable<string>): Promise<WidthOf> {
   if (unicodeWidth) return unicodeWidth;
   for (const text of texts) {
     if (!PRINTABLE_ASCII.test(text)) {
-      const { default: stringWidth } = await import("string-width");
+      // A computed specifier: a literal one makes every command that can print a table
+      // resolve the npm package as it starts (`deno run` reads literal `import()`s up front).
+      const specifier = "string-width";
+      const { default: stringWidth } = await import(specifier) as typeof import("string-width");
       unicodeWidth = (t) => stringWidth(t);
       return unicodeWidth;
     }
