@@ -54,7 +54,7 @@ const HOT_COMMANDS: {
       "lib/store/active-session.ts",
       "lib/resources/type-names.ts",
     ],
-    budget: { executed: 16, total: 21 },
+    budget: { executed: 20, total: 21 },
   },
   { argv: ["ctx"], entries: ["commands/ctx/ctx.ts"], budget: { executed: 34, total: 42 } },
   {
@@ -66,7 +66,7 @@ const HOT_COMMANDS: {
   {
     argv: ["auth", "get-token", "-o", "client.authentication.k8s.io/v1"],
     entries: ["commands/auth/get-token.ts"],
-    budget: { executed: 27, total: 30 },
+    budget: { executed: 28, total: 30 },
   },
   {
     // Plain whoami asks the server whether the login still works.
