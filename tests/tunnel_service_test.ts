@@ -5,9 +5,8 @@
  * `uninstall` removes both, `--purge` also the server tunnel; `tunnel run --name` serves the
  * installed definition through the gateway and stops cleanly on SIGTERM.
  *
- * No systemd manager runs in a container, so a fake `systemctl` first on PATH records its argv
- * and fails on request; `--version` is answered by the real systemctl, so units are rendered
- * for the systemd that `systemd-analyze` (Debian's systemd package) verifies them with.
+ * No systemd manager runs in a container: tests/support/fake-systemctl.ts stands in for
+ * `systemctl` (argv recorded, failures on request, the real `--version`).
  */
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
@@ -25,41 +24,9 @@ import {
 import { TUNNEL_KINDS } from "../lib/tunnel/resources.ts";
 import { pathExists } from "../lib/store/files.ts";
 import { hostPort } from "./support/auth.ts";
+import { fakeSystemctl } from "./support/fake-systemctl.ts";
 
 const SA_EMAIL = "ci-deployer@acme-corp.iam.datumapis.com";
-
-const FAKE_SYSTEMCTL = `#!/bin/sh
-echo "$*" >> "$FAKE_SYSTEMCTL_LOG"
-if [ "$1" = "--version" ]; then exec /usr/bin/systemctl --version; fi
-if [ -n "$FAKE_SYSTEMCTL_FAIL" ]; then
-  case " $* " in
-    *" $FAKE_SYSTEMCTL_FAIL "*) echo "Failed to $FAKE_SYSTEMCTL_FAIL unit: simulated" >&2; exit 1;;
-  esac
-fi
-case " $* " in
-  *" show "*) printf 'ActiveState=active\\nSubState=running\\nMainPID=4242\\nResult=success\\nExecMainStatus=0\\n';;
-esac
-exit 0
-`;
-
-async function fakeSystemctl(): Promise<{ bin: string; log: string; calls(): Promise<string[]> }> {
-  const bin = await Deno.makeTempDir({ prefix: "fake-systemctl-" });
-  await Deno.writeTextFile(`${bin}/systemctl`, FAKE_SYSTEMCTL, { mode: 0o755 });
-  await Deno.chmod(`${bin}/systemctl`, 0o755);
-  const log = `${bin}/calls.log`;
-  return {
-    bin,
-    log,
-    calls: async () => {
-      try {
-        return (await Deno.readTextFile(log)).split("\n").filter(Boolean);
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound) return [];
-        throw err;
-      }
-    },
-  };
-}
 
 /** `systemd-analyze [--user] verify <unit>` with a runtime folder of its own. */
 async function verifyUnit(path: string, user: boolean): Promise<{ code: number; output: string }> {

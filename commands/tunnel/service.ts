@@ -18,7 +18,9 @@ import { terminalLine } from "../../lib/ui/terminal-text.ts";
 
 const SERVICE_EXIT_CAUSES = `
 For services, besides the table in 'datumctl tunnel --help':
-  64   install: a service of that name exists; uninstall: none is installed
+  2    install: a malformed --allow-peer id (or DATUMCTL_TUNNEL_ALLOWED_PEERS)
+  64   install: a service of that name exists; uninstall: none is installed; run: the
+       tunnel's backend was changed on the server (the service never follows it)
   65   ~/.datumctl/services/<name>.yaml does not parse (it is never overwritten)
   77   the session cannot mint a token or may not create tunnels in the project; --system
        without root
@@ -52,6 +54,11 @@ function registerInstall(tunnel: Command, ctx: CommandContext) {
     .option("--no-start", "enable it without starting it now")
     .option("--dry-run", "run the checks and print the unit and definition; write nothing")
     .option("--inspect [addr]", "serve the request inspector (127.0.0.1:4040, or ADDR)")
+    .option(
+      "--allow-peer <id>",
+      "serve only this iroh peer (endpoint id; repeatable); kept in the definition",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addOption(
       new Option("--platform <manager>", "with --dry-run: render for this service manager")
         .choices([...MANAGERS]),
@@ -72,6 +79,10 @@ Before writing anything it checks that the name is free, the session exists and 
 token now, --system has a service-account session and root, and the identity may create
 tunnels in the project (a server-side dry run). A failure leaves nothing behind.
 
+--allow-peer ID (repeatable) and DATUMCTL_TUNNEL_ALLOWED_PEERS=ID,ID at install time are kept
+in the definition (allow_peers): the service serves only those iroh peers and refuses every
+other one when it connects, as 'tunnel listen --allow-peer' does.
+
 Restarts: after a failure, 5 s growing to 60 s (systemd 254+; older systemd: every 5 s); never
 after exit 0 or a permanent error (64, 65, 77, 78). A user unit runs while you are logged in;
 'loginctl enable-linger <user>' lets it start at boot.
@@ -82,6 +93,7 @@ Examples:
   sudo datumctl tunnel install --name ollama --endpoint localhost:11434 --system \\
     --session ci-deployer@acme-corp.iam.datumapis.com@api.datum.net --project infra
   datumctl tunnel install --name web --endpoint 3000 --dry-run
+  datumctl tunnel install --name web --endpoint 3000 --allow-peer <edge endpoint id>
   datumctl tunnel install --name web --endpoint 3000 --dry-run --platform launchd -o json
 ${SERVICE_EXIT_CAUSES}
 ${EXIT_CODES}`,
@@ -102,6 +114,7 @@ interface InstallFlags {
   platform?: (typeof MANAGERS)[number];
   output?: string;
   inspect?: string | boolean;
+  allowPeer?: string[];
 }
 
 /** `--inspect [ADDR]` as the definition stores it (`on` or the checked address). */
@@ -137,6 +150,7 @@ async function installAction(ctx: CommandContext, cmd: Command, flags: InstallFl
     manager: flags.platform,
     warn: warnTo(ctx),
     inspect: await inspectValue(flags.inspect),
+    allowPeers: flags.allowPeer,
   });
   const svc = plan.service;
   const document = {
@@ -277,10 +291,15 @@ function registerRun(tunnel: Command, ctx: CommandContext) {
     .addHelpText(
       "after",
       `
-Loads ~/.datumctl/services/<name>.yaml and serves that tunnel with the session it names,
-writing one JSON event per line to stdout (schema datumctl.tunnel.events/v1; journald keeps
+Loads ~/.datumctl/services/<name>.yaml and serves that tunnel with the session it names (and
+only its allow_peers, when it lists any), writing one JSON event per line to stdout (schema datumctl.tunnel.events/v1; journald keeps
 them). SIGTERM disables the tunnel and exits 0. Run it under any supervisor (a container
 entrypoint, runit, supervisord) as the unit does.
+
+The definition's endpoint is the only target: when someone changes the tunnel's backend on the
+server, a running service answers the edge 403 for the new target and a restarted one stops
+with exit 64 (TUNNEL_RETARGETED) without dialling it. Reinstall, or point it back with
+'datumctl tunnel update --name <name> --id ID --endpoint <endpoint>'.
 
 Examples:
   datumctl tunnel run --name web
@@ -308,6 +327,7 @@ ${EXIT_CODES}`,
         project: definition.project,
         session: definition.session,
         mode: "service",
+        allowPeer: definition.allow_peers,
         inspect: definition.inspect === undefined ? undefined : (await import(
           "../../lib/tunnel/inspector/address.ts"
         )).inspectSettings({ inspect: definition.inspect === "on" ? true : definition.inspect }),

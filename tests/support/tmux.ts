@@ -41,7 +41,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts `argv` with exactly `env` (nothing inherited) on a `width`×`height` terminal. Its exit
- * code is written to a file so it can be read after the command ends.
+ * code is written to a file so it can be read after the command ends (also after Ctrl-C).
  */
 export async function startTerminal(
   argv: string[],
@@ -55,7 +55,10 @@ export async function startTerminal(
   const exports = Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`).join("\n");
   await Deno.writeTextFile(
     script,
-    `#!/bin/sh\n${exports}\nexport TERM=xterm-256color\n${
+    // `trap … INT`: Ctrl-C (a SIGINT to the whole foreground group) must end the command, not
+    // this shell, so its exit code is still written. A trap with a command, unlike an ignored
+    // signal, is not inherited: the command gets SIGINT as it would in a person's shell.
+    `#!/bin/sh\n${exports}\nexport TERM=xterm-256color\ntrap 'true' INT\n${
       argv.map(shellQuote).join(" ")
     }\necho $? > ${shellQuote(exitFile)}\nsleep 600\n`,
   );

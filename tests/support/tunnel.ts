@@ -278,3 +278,76 @@ export async function projectApi(
     retry: { attempts: 6 },
   });
 }
+
+/** A local port that counts every TCP connection made to it and passes each on to an origin. */
+export interface ConnectionTrap {
+  port: number;
+  /** Connections accepted so far: any dial of this port, an HTTP request or not. */
+  connections: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a {@link ConnectionTrap} on 127.0.0.1 in front of its own {@link startOrigin}, so a
+ * target nobody agreed to can be told apart from one that was: it is dialled or it is not.
+ */
+export function startConnectionTrap(): ConnectionTrap {
+  const origin = startOrigin();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open = new Set<Deno.Conn>();
+  const pipes: Promise<unknown>[] = [];
+  const trap: ConnectionTrap = {
+    port: listener.addr.port,
+    connections: 0,
+    close: async () => {
+      listener.close();
+      for (const conn of open) {
+        try {
+          conn.close();
+        } catch { /* closed by its peer */ }
+      }
+      await Promise.allSettled(pipes);
+      await accepting;
+      await origin.close();
+    },
+  };
+  const pass = async (conn: Deno.Conn) => {
+    open.add(conn);
+    try {
+      const up = await Deno.connect({ hostname: "127.0.0.1", port: origin.port });
+      open.add(up);
+      await Promise.allSettled([
+        conn.readable.pipeTo(up.writable),
+        up.readable.pipeTo(conn.writable),
+      ]);
+      open.delete(up);
+    } finally {
+      open.delete(conn);
+    }
+  };
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) {
+        trap.connections++;
+        pipes.push(pass(conn).catch(() => {}));
+      }
+    } catch { /* closed */ }
+  })();
+  return trap;
+}
+
+/** The HTTPProxy collection of the `default` namespace, as the project's control plane has it. */
+export const HTTP_PROXIES = "/apis/networking.datumapis.com/v1alpha/namespaces/default/httpproxies";
+
+/**
+ * Another project member's edit of tunnel `id`'s HTTPProxy backend to `endpoint`, keeping its
+ * Connector: what anyone in the project may do from anywhere.
+ */
+export async function editBackend(api: ApiClient, id: string, endpoint: string): Promise<void> {
+  type Rules = { backends?: { endpoint: string; connector?: { name: string } }[] }[];
+  const proxy = await api.get<{ spec: { rules: Rules } }>(`${HTTP_PROXIES}/${id}`);
+  const rules = proxy.spec.rules.map((r) =>
+    r.backends ? { ...r, backends: r.backends.map((b) => ({ ...b, endpoint })) } : r
+  );
+  await api.patchMerge(`${HTTP_PROXIES}/${id}`, { spec: { rules } });
+}

@@ -10,6 +10,7 @@ import { parseDocument, stringify } from "yaml";
 import { readTextIfExists, writePrivateFile } from "../../store/files.ts";
 import { datumctlDir } from "../../store/paths.ts";
 import { CliError, ExitCode } from "../../core/errors.ts";
+import { isEndpointId } from "./peer-ids.ts";
 import { checkTunnelName } from "../keys.ts";
 
 /** Who runs the service: the user's own service manager, or the system's (root). */
@@ -36,6 +37,11 @@ export interface ServiceDefinition {
   created_by: string;
   /** Serve the request inspector: `on` (127.0.0.1:4040) or a loopback address. */
   inspect?: string;
+  /**
+   * `--allow-peer` ids given to `install` (64 lowercase hex each): the only iroh peers the
+   * service serves. Absent: every peer, as `listen` without the flag.
+   */
+  allow_peers?: string[];
 }
 
 const REQUIRED = ["name", "label", "endpoint", "project", "session", "api_host", "scope"] as const;
@@ -87,6 +93,18 @@ export function parseServiceDefinition(text: string, path: string): ServiceDefin
     throw malformed(path, `"scope" must be user or system, not "${raw.scope}"`);
   }
   const optional = (key: string) => typeof raw[key] === "string" ? raw[key] as string : undefined;
+  const peers = raw.allow_peers;
+  if (
+    peers !== undefined && peers !== null &&
+    (!Array.isArray(peers) ||
+      peers.some((p) => typeof p !== "string" || !/^[0-9a-f]{64}$/.test(p) || !isEndpointId(p)))
+  ) {
+    // A list we cannot read must not widen to "every peer".
+    throw malformed(
+      path,
+      `"allow_peers" must be a list of iroh endpoint ids (64 lowercase hex each)`,
+    );
+  }
   return {
     name: raw.name as string,
     label: raw.label as string,
@@ -99,12 +117,13 @@ export function parseServiceDefinition(text: string, path: string): ServiceDefin
     created_at: optional("created_at") ?? "",
     created_by: optional("created_by") ?? "",
     ...(optional("inspect") !== undefined ? { inspect: optional("inspect") } : {}),
+    ...(Array.isArray(peers) && peers.length > 0 ? { allow_peers: peers as string[] } : {}),
   };
 }
 
 /** The file text of a definition (keys in a fixed, readable order; no empty optional keys). */
 export function serializeServiceDefinition(definition: ServiceDefinition): string {
-  const ordered: Record<string, string> = {};
+  const ordered: Record<string, string | string[]> = {};
   const keys: (keyof ServiceDefinition)[] = [
     "name",
     "label",
@@ -117,10 +136,14 @@ export function serializeServiceDefinition(definition: ServiceDefinition): strin
     "created_at",
     "created_by",
     "inspect",
+    "allow_peers",
   ];
   for (const key of keys) {
     const value = definition[key];
-    if (value !== undefined && value !== "") ordered[key] = value;
+    if (value === undefined || value === "" || (Array.isArray(value) && value.length === 0)) {
+      continue;
+    }
+    ordered[key] = value;
   }
   return "# datumctl tunnel service; written by 'datumctl tunnel install'\n" +
     stringify(ordered, { lineWidth: 0 });

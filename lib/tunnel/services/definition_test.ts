@@ -76,3 +76,42 @@ Deno.test("a definition whose name differs from its file is refused", async () =
   await assert.rejects(() => readServiceDefinition("other", env), /its name is "web"/);
   assert.throws(() => serviceDefinitionPath("../etc", env), /not a valid tunnel name/);
 });
+
+/** The endpoint id of the secret key of 32 bytes of 7 (an Ed25519 public key). */
+const PEER = "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c";
+
+Deno.test("allow_peers survives a write and a read, as a YAML list after the other keys", async () => {
+  const home = await Deno.makeTempDir();
+  const env = (name: string) => (name === "HOME" ? home : undefined);
+  const withPeers = { ...DEFINITION, allow_peers: [PEER, "cd".repeat(32)] };
+  const path = await writeServiceDefinition(withPeers, env);
+  const text = await Deno.readTextFile(path);
+  assert.match(text, new RegExp(`created_by: ci@example\\.com\\nallow_peers:\\n  - ${PEER}\\n`));
+  assert.deepEqual(await readServiceDefinition("web", env), withPeers);
+  assert.doesNotMatch(
+    serializeServiceDefinition({ ...DEFINITION, allow_peers: [] }),
+    /allow_peers/,
+    "an empty list is left out",
+  );
+});
+
+Deno.test("an allow_peers list that does not read is refused (65), never widened", () => {
+  const base = serializeServiceDefinition(DEFINITION);
+  for (
+    const bad of [
+      "allow_peers: abc\n",
+      "allow_peers:\n  - abc\n",
+      "allow_peers:\n  - 1\n",
+      // The right length, but not a point of the curve: the engine would refuse it.
+      `allow_peers:\n  - ${"5e".repeat(32)}\n`,
+      `allow_peers:\n  - ${PEER.toUpperCase()}\n`,
+    ]
+  ) {
+    assert.throws(() => parseServiceDefinition(base + bad, "/x/web.yaml"), (err: unknown) => {
+      assert.ok(err instanceof CliError);
+      assert.equal(err.exitCode, 65);
+      assert.match(err.message, /"allow_peers" must be a list of iroh endpoint ids/);
+      return true;
+    });
+  }
+});

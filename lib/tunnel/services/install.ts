@@ -3,7 +3,8 @@
  * the definition and the unit, and hand them to the service manager — undoing every step when a
  * later one fails, so a failed install leaves nothing behind.
  *
- * The checks, each one sentence + a hint: the name is free (64), the session exists (77), a
+ * The checks, each one sentence + a hint: the name and every `--allow-peer` id are well formed
+ * (2), the name is free (64), the session exists (77), a
  * `--system` service has a service-account session (78) whose secret root can read at boot (78),
  * `--system` runs as root (77), the session can mint a token now (77), and the identity may
  * create tunnels in the project — a server-side dry run of the HTTPProxy create (77 on 403).
@@ -24,6 +25,7 @@ import { CliError, ExitCode, UsageError } from "../../core/errors.ts";
 import { endpointFromArgument, parseTarget } from "../endpoint.ts";
 import { checkTunnelName } from "../keys.ts";
 import { httpProxyManifest, TUNNEL_KINDS } from "../resources.ts";
+import { checkPeerIds } from "./peer-ids.ts";
 import {
   readServiceDefinition,
   removeServiceDefinition,
@@ -67,6 +69,11 @@ export interface InstallRequest {
   warn: (message: string) => void;
   /** `--inspect [ADDR]`: `on` or a loopback address (checked by the caller). */
   inspect?: string;
+  /**
+   * `--allow-peer` ids, as given; with `DATUMCTL_TUNNEL_ALLOWED_PEERS` of the install's
+   * environment they become the definition's `allow_peers`.
+   */
+  allowPeers?: string[];
 }
 
 /** A checked install, ready to write. */
@@ -89,6 +96,9 @@ export async function planInstall(request: InstallRequest): Promise<InstallPlan>
   checkTunnelName(request.name);
   const endpoint = endpointFromArgument(request.endpoint);
   parseTarget(endpoint);
+  // The unit starts with almost no environment, so the peers exported for this install are
+  // kept in the definition, not left to whatever the service manager passes.
+  const allowPeers = checkPeerIds(request.allowPeers, env("DATUMCTL_TUNNEL_ALLOWED_PEERS"));
   if (request.label !== undefined && request.label.trim() === "") {
     throw new UsageError("--label cannot be empty", "Leave it out to use the tunnel's name.");
   }
@@ -231,6 +241,7 @@ export async function planInstall(request: InstallRequest): Promise<InstallPlan>
     created_at: new Date().toISOString(),
     created_by: auth.identity.email,
     inspect: request.inspect,
+    ...(allowPeers.length > 0 ? { allow_peers: allowPeers } : {}),
   };
   const service = describeService(definition, env, manager);
   const systemdVersion = request.dryRun ? undefined : await managerVersion(service);
