@@ -38,6 +38,8 @@ export interface ServeRequest {
   mode: RunMode;
   /** Serve the request inspector (`--inspect`). */
   inspect?: InspectSettings;
+  /** The scope a parent process resolved (`listen --detach`): used as is, not resolved again. */
+  resolved?: { projectId: string; session?: string; repo: string };
 }
 
 /** `--allow-peer` values and the comma-separated env list, checked and lowercased. */
@@ -214,7 +216,7 @@ async function serve(
 ): Promise<void> {
   const io = ctx.io;
   const peers = allowedPeers(request.allowPeer, io.env("DATUMCTL_TUNNEL_ALLOWED_PEERS"));
-  const [{ parseDuration }, { openTunnelProject }] = await Promise.all([
+  const [{ parseDuration }, { openTunnelProject, openResolvedTunnelProject }] = await Promise.all([
     import("../../lib/tunnel/duration.ts"),
     import("../../lib/tunnel/open.ts"),
   ]);
@@ -222,19 +224,17 @@ async function serve(
     throw new UsageError("--label cannot be empty", "Leave it out for a random label.");
   }
   const timeoutMs = parseDuration(request.timeout ?? "10m");
-  const inputs = scopeInputs(cmd, io);
-  const project = await openTunnelProject(
-    {
-      ...inputs,
-      ...(request.project ? { project: request.project, organization: undefined } : {}),
-      session: request.session,
-    },
-    {
-      repo: (cmd.optsWithGlobals() as { repo?: string }).repo,
-      name: request.name,
-      warn: (m) => io.err(terminalLine(m)),
-    },
-  );
+  const warn = (m: string) => io.err(terminalLine(m));
+  const project = request.resolved
+    ? await openResolvedTunnelProject({ ...request.resolved, name: request.name }, io.env, warn)
+    : await openTunnelProject(
+      {
+        ...scopeInputs(cmd, io),
+        ...(request.project ? { project: request.project, organization: undefined } : {}),
+        session: request.session,
+      },
+      { repo: (cmd.optsWithGlobals() as { repo?: string }).repo, name: request.name, warn },
+    );
   const [{ runListen }, { resolveRelaySettings }, ui] = await Promise.all([
     import("../../lib/tunnel/listen.ts"),
     import("../../lib/tunnel/relays.ts"),
@@ -273,8 +273,8 @@ async function serve(
       startAgent: async (options) => {
         // The picker is over: from here on a signal means "stop and disable".
         listenForSignals();
-        const { startEngineAgent } = await import("../../lib/tunnel/engine-agent.ts");
-        const agent = await startEngineAgent(options);
+        const { startTunnelAgent } = await import("../../lib/tunnel/engine.ts");
+        const agent = await startTunnelAgent(options);
         if (request.inspect) {
           const { openInspector } = await import("../../lib/tunnel/inspector/session.ts");
           try {

@@ -190,10 +190,33 @@ ${EXIT_CODES}`,
         : undefined;
       if (flags.detach) {
         const { detachListen } = await import("./daemon.ts");
-        await detachListen(ctx, cmd, { ...flags, endpoint, json });
+        await detachListen(ctx, cmd, { ...flags, endpoint, json, inspect });
         return;
       }
       const { serveTunnel } = await import("./serve.ts");
+      if (flags.daemonChild) {
+        // The background process of --detach: everything comes from what the parent resolved.
+        const { DETACHED_TUNNEL_ENV, readDetachedTunnel } = await import(
+          "../../lib/tunnel/daemon/detach.ts"
+        );
+        const detached = readDetachedTunnel(ctx.io.env(DETACHED_TUNNEL_ENV));
+        await serveTunnel(ctx, cmd, {
+          endpoint: detached.endpoint,
+          allowPeer: detached.allowPeer,
+          id: detached.id,
+          label: detached.label,
+          name: detached.name,
+          timeout: detached.timeout,
+          yes: detached.yes,
+          json: false,
+          project: detached.projectId,
+          session: detached.session,
+          mode: "detached",
+          inspect: detached.inspect,
+          resolved: detached,
+        });
+        return;
+      }
       await serveTunnel(ctx, cmd, {
         endpoint,
         allowPeer: flags.allowPeer,
@@ -204,7 +227,7 @@ ${EXIT_CODES}`,
         yes: flags.yes,
         json,
         session: flags.session,
-        mode: flags.daemonChild ? "detached" : "foreground",
+        mode: "foreground",
         inspect,
       });
     });
