@@ -177,19 +177,10 @@ async function openEventSink(io: IO, request: ServeRequest): Promise<EventSink> 
       return stopped;
     },
     async failure(err) {
-      const { toCliError } = await import("../../lib/core/errors.ts");
-      const e = toCliError(err);
+      const { failureEvents } = await import("../../lib/tunnel/session/ending.ts");
       // A foreground human run prints the error once, through main's error handler.
       const render = request.mode !== "foreground" || request.json;
-      deliver({
-        type: "error",
-        code: e.code,
-        message: e.message,
-        hint: e.hint,
-        exit_code: e.exitCode,
-        retryable: e.retryable,
-      }, render);
-      deliver({ type: "stopped", reason: "error", exit_code: e.exitCode, disabled: false }, render);
+      for (const event of failureEvents(err)) deliver(event, render);
     },
     async close() {
       renderer?.finish();
@@ -235,8 +226,8 @@ async function serve(
       },
       { repo: (cmd.optsWithGlobals() as { repo?: string }).repo, name: request.name, warn },
     );
-  const [{ runListen }, { resolveRelaySettings }, ui] = await Promise.all([
-    import("../../lib/tunnel/listen.ts"),
+  const [{ TunnelSession }, { resolveRelaySettings }, ui] = await Promise.all([
+    import("../../lib/tunnel/session/session.ts"),
     import("../../lib/tunnel/relays.ts"),
     import("../../lib/ui/tunnel.ts"),
   ]);
@@ -256,7 +247,7 @@ async function serve(
   const interactive = request.mode === "foreground" && io.stdinIsTTY && !request.json;
   let inspector: import("../../lib/tunnel/inspector/session.ts").InspectorSession | undefined;
   try {
-    await runListen({
+    await new TunnelSession({
       client: project.client,
       projectId: project.projectId,
       repo: project.repo,
@@ -302,7 +293,7 @@ async function serve(
       gateway: io.env("DATUMCTL_TUNNEL_GATEWAY")?.trim() || undefined,
       trafficProtection: envFlag(io.env("DATUM_CONNECT_CREATE_TRAFFIC_PROTECTION_POLICIES")),
       connectorClass: io.env("DATUMCTL_CONNECTOR_CLASS")?.trim() || undefined,
-    });
+    }).run();
   } finally {
     await inspector?.close();
     unlisten?.();
