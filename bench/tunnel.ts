@@ -180,7 +180,12 @@ async function serveAgent(originPort: number, inspect: boolean) {
       showSecrets: false,
     });
   }
-  console.log(JSON.stringify(agent.address()));
+  console.log(
+    JSON.stringify({
+      endpointId: agent.endpointId,
+      directAddresses: agent.address()?.direct ?? [],
+    }),
+  );
   // The engine's threads do not keep Deno's event loop alive: a timer does, until killed.
   setInterval(() => agent.stats(), 60_000);
 }

@@ -11,6 +11,7 @@ import { EXIT_CODES } from "./help.ts";
 import { parseStructuredOutput, renderStructured } from "../../lib/ui/output.ts";
 import { CliError, ExitCode, UsageError } from "../../lib/core/errors.ts";
 import { terminalLine } from "../../lib/ui/terminal-text.ts";
+import type { InspectSettings } from "../../lib/tunnel/inspector/address.ts";
 
 /** The flags `listen --detach` passes on. */
 export interface DetachFlags {
@@ -24,10 +25,8 @@ export interface DetachFlags {
   wait: string;
   yes?: boolean;
   json: boolean;
-  /** `--inspect [ADDR]`, `--inspect-body-limit`, `--inspect-show-secrets`, passed on as given. */
-  inspect?: string | boolean;
-  inspectBodyLimit?: string;
-  inspectShowSecrets?: boolean;
+  /** The request inspector's settings (`--inspect` and its companions), already checked. */
+  inspect?: InspectSettings;
   /** `--allow-peer` ids, passed on to the background process. */
   allowPeer?: string[];
 }
@@ -117,33 +116,25 @@ export async function detachListen(
       `warning: named tunnel ${name} runs on ${auth.identity.email}'s interactive login; it stops if that login is revoked or expires. For unattended tunnels, log in with a service account ('datumctl login --credentials FILE').\n`,
     );
   }
-  const repo = (cmd.optsWithGlobals() as { repo?: string }).repo;
-  const args = [
-    "tunnel",
-    "listen",
-    "--daemon-child",
-    "--name",
-    name,
-    "--project",
-    project.projectId,
-    "--timeout",
-    flags.timeout,
-    ...(flags.endpoint !== undefined ? ["--endpoint", flags.endpoint] : []),
-    ...(flags.id !== undefined ? ["--id", flags.id] : []),
-    ...(flags.label !== undefined ? ["--label", flags.label] : []),
-    ...(auth.sessionName ? ["--session", auth.sessionName] : []),
-    ...(repo !== undefined ? ["--repo", repo] : []),
-    ...(flags.yes ? ["--yes"] : []),
-    ...(flags.inspect === true ? ["--inspect"] : []),
-    ...(typeof flags.inspect === "string" ? [`--inspect=${flags.inspect}`] : []),
-    ...(flags.inspectBodyLimit !== undefined
-      ? ["--inspect-body-limit", flags.inspectBodyLimit]
-      : []),
-    ...(flags.inspectShowSecrets ? ["--inspect-show-secrets"] : []),
-    ...(flags.allowPeer ?? []).flatMap((id) => ["--allow-peer", id]),
-  ];
   if (!flags.json) io.err(`Starting named tunnel ${name} in the background...\n`);
-  const outcome = await startDetachedTunnel({ args, files, waitMs });
+  // The child serves what was resolved here (no scope rule, no argv to parse again).
+  const outcome = await startDetachedTunnel({
+    tunnel: {
+      name,
+      projectId: project.projectId,
+      session: auth.sessionName,
+      repo: project.repo,
+      endpoint: flags.endpoint,
+      id: flags.id,
+      label: flags.label,
+      timeout: flags.timeout,
+      yes: !!flags.yes,
+      allowPeer: flags.allowPeer ?? [],
+      inspect: flags.inspect,
+    },
+    files,
+    waitMs,
+  });
   const status = outcome.status;
   if (outcome.kind === "failed") {
     const last = status?.last_error;

@@ -1,8 +1,8 @@
 /**
  * `datumctl tunnel`: creates the group and hands it to each module that adds subcommands to it,
- * in the order of `tunnel --help` — ./tunnel.ts (list, listen, update, delete), ./self-test.ts,
- * ./daemon.ts (ps, status, logs, stop), ./service.ts (install, uninstall, start, run) and
- * ./inspect.ts.
+ * in the order of `tunnel --help` — ./tunnel.ts (list, listen from ./listen.ts, update,
+ * delete), ./self-test.ts, ./daemon.ts (ps, status, logs, stop), ./service.ts (install,
+ * uninstall, start, run) and ./inspect.ts.
  */
 import type { RegisterCommands } from "../command-context.ts";
 import { EXIT_CODE_TABLE } from "./help.ts";

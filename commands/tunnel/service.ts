@@ -313,7 +313,7 @@ ${EXIT_CODES}`,
         .all([
           import("../../lib/tunnel/services/definition.ts"),
           import("../../lib/tunnel/services/environment.ts"),
-          import("./serve.ts"),
+          import("./listen.ts"),
         ]);
       const definition = await readServiceDefinition(flags.name, io.env);
       if (!definition) throw notInstalled(flags.name);

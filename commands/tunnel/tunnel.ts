@@ -1,15 +1,15 @@
 /**
  * `datumctl tunnel`: expose a local service at a public HTTPS URL through a peer-to-peer iroh
- * tunnel — `listen` (foreground), `list`, `update`, `delete`. The project comes from the normal
- * scope rule (`--project` → `DATUM_PROJECT` → `--context` → the current context).
+ * tunnel — `list`, `listen` (its own file: ./listen.ts), `update`, `delete`. The project comes
+ * from the normal scope rule (`--project` → `DATUM_PROJECT` → `--context` → the current context).
  *
  * Everything heavy (credentials, the tunnel engine, prompts) is imported inside the actions.
  */
 import { Command, Option } from "commander";
 import { type CommandContext, type RegisterInGroup, scopeInputs } from "../command-context.ts";
-import { ENVIRONMENT, EXIT_CODES } from "./help.ts";
-import { parseOutputFormat, parseStructuredOutput, renderStructured } from "../../lib/ui/output.ts";
-import { UsageError } from "../../lib/core/errors.ts";
+import { EXIT_CODES } from "./help.ts";
+import { registerListen } from "./listen.ts";
+import { parseStructuredOutput, renderStructured } from "../../lib/ui/output.ts";
 import { terminalLine } from "../../lib/ui/terminal-text.ts";
 import type { IO } from "../../lib/core/io.ts";
 
@@ -77,155 +77,6 @@ ${EXIT_CODES}`,
       const { renderTunnelList } = await import("../../lib/ui/tunnel.ts");
       io.out(renderTunnelList(tunnels));
     });
-}
-
-function registerListen(tunnel: Command, ctx: CommandContext) {
-  tunnel
-    .command("listen")
-    .description("Serve a local service at a public HTTPS URL until Ctrl-C")
-    .argument("[endpoint]", "the local service: a port (8080), host:port or http://host:port")
-    .option("--endpoint <endpoint>", "the local service (same as the argument)")
-    .option("--id <id>", "resume this tunnel (keeps its hostname)")
-    .option(
-      "--label <label>",
-      "label for a new tunnel (default: the --name, else 12 random hex characters)",
-    )
-    .option("--name <name>", "run as named tunnel N: its own iroh identity and state folder")
-    .option("-d, --detach", "run in the background (needs --name); see 'tunnel ps'")
-    .option(
-      "--wait <duration>",
-      "with --detach: how long to wait for ready (0: return at once)",
-      "10s",
-    )
-    .option("--session <name>", "use this stored session instead of the context's")
-    .addOption(new Option("--daemon-child", "internal: the process --detach starts").hideHelp())
-    .option("--timeout <duration>", "time allowed for the whole setup, checks included", "10m")
-    .option("-y, --yes", "relabel an existing tunnel without asking")
-    .option(
-      "--allow-peer <id>",
-      "serve only this iroh peer (endpoint id, 64 hex); repeatable",
-      (value: string, previous: string[] = []) => [...previous, value],
-    )
-    .addOption(outputOption())
-    .option("--inspect [addr]", "serve the request inspector (default 127.0.0.1:4040)")
-    .option("--inspect-body-limit <size>", "bytes kept of each body: KiB, or 512B/1MiB (0: none)")
-    .option("--inspect-show-secrets", "show Authorization/Cookie headers unmasked in the inspector")
-    .addHelpText(
-      "after",
-      `
-Choosing the tunnel:
-  ENDPOINT / --endpoint E  reuse this machine's tunnel for E (same label), or create one
-  --id ID                  resume tunnel ID: its backend is pointed at this machine, its
-                           hostname stays; with --endpoint, E must equal its endpoint
-                           (change it with 'tunnel update')
-  neither                  on a terminal, pick among this machine's tunnels
-
-What the agent may reach is decided on this machine, never by the server: the endpoint given
-here, or this machine's record of the tunnel (state.yml). When the server's backend differs
-from that record (anyone in the project can edit it), or there is no record, a terminal asks
-first; without one, listen stops (exit 64) until the target is given with --endpoint. A
-target that is not loopback (a LAN address, 0.0.0.0, a host name) is served only when given
-with --endpoint, and a warning says so.
-
-Who may connect: by default any iroh peer that knows this machine's endpoint id (Datum
-publishes no list of its edge's identities). --allow-peer ID (repeatable, or
-DATUMCTL_TUNNEL_ALLOWED_PEERS=ID,ID) serves only those peers and refuses every other one
-when it connects; each request event names the peer that sent it.
-
-Named tunnels:
-  --name N                 use the folder $XDG_DATA_HOME/datumctl/connect/N (its own listen_key,
-                           state.yml, PID file, status and JSON log), so several named tunnels
-                           run at once, each with its own Connector. N: lowercase letters,
-                           digits, dashes (max 63). One process per name (a second is refused,
-                           exit 64); unnamed listeners of one project wait for each other.
-  --detach                 with --name: start in the background (own session, no terminal),
-                           wait up to 10 s (--wait) for ready, print the URL and return:
-                           'tunnel ps', 'tunnel status|logs|stop --name N'.
-
-Then it shows each setup step, verifies that the local service answers and that a request to
-the public URL reaches it through the tunnel, prints "Tunnel ready after N sec: https://…",
-and keeps serving. Ctrl-C (or SIGTERM) disables the tunnel (the hostname is kept for --id).
-
-Request inspector:
-  --inspect [ADDR]         serve a page listing every request live (headers, the first 64 KiB
-                           of each body, replay, copy as curl) and a JSON API under
-                           /api/requests, on 127.0.0.1:4040 (the next free port if taken) or
-                           ADDR (a port or loopback host:port; put the endpoint first or write
-                           --inspect=ADDR). It prints the URL with this run's token; the token
-                           is required, and Authorization, Cookie, Set-Cookie and
-                           Proxy-Authorization values are masked unless --inspect-show-secrets.
-                           A named tunnel's URL: 'datumctl tunnel inspect --name N'.
-
-With -o json every event is one JSON line on stdout (schema datumctl.tunnel.events/v1, see
-docs/tunnel-events.md): identity, phase, tunnel, step, verify, ready, stats, path, warning,
-error, stopped.
-
-Examples:
-  datumctl tunnel listen 8080
-  datumctl tunnel listen --endpoint localhost:11434 --label ollama
-  datumctl tunnel listen --id tunnel-gchhg
-  datumctl tunnel listen 11434 --name ollama --detach
-  datumctl tunnel listen 8080 --inspect
-  datumctl tunnel listen 3000 --name web --detach -o json
-  datumctl tunnel listen 3000 --project web-app -o json | jq -c 'select(.type=="ready")'
-${ENVIRONMENT}
-${EXIT_CODES}`,
-    )
-    .action(async (argument: string | undefined, flags: ListenFlags, cmd: Command) => {
-      const json = flags.output !== undefined &&
-        parseOutputFormat(flags.output, ["json"] as const, "json") === "json";
-      if (argument !== undefined && flags.endpoint !== undefined) {
-        throw new UsageError(
-          "give the endpoint once: as the argument or with --endpoint",
-          "e.g. 'datumctl tunnel listen localhost:8080'.",
-        );
-      }
-      const { endpointFromArgument } = await import("../../lib/tunnel/endpoint.ts");
-      // A bare port means localhost:PORT however it is given (argument or --endpoint).
-      const given = argument ?? flags.endpoint;
-      const endpoint = given !== undefined ? endpointFromArgument(given) : undefined;
-      const inspect = flags.inspect !== undefined ||
-          flags.inspectBodyLimit !== undefined || flags.inspectShowSecrets
-        ? (await import("../../lib/tunnel/inspector/address.ts")).inspectSettings(flags)
-        : undefined;
-      if (flags.detach) {
-        const { detachListen } = await import("./daemon.ts");
-        await detachListen(ctx, cmd, { ...flags, endpoint, json });
-        return;
-      }
-      const { serveTunnel } = await import("./serve.ts");
-      await serveTunnel(ctx, cmd, {
-        endpoint,
-        allowPeer: flags.allowPeer,
-        id: flags.id,
-        label: flags.label,
-        name: flags.name,
-        timeout: flags.timeout,
-        yes: flags.yes,
-        json,
-        session: flags.session,
-        mode: flags.daemonChild ? "detached" : "foreground",
-        inspect,
-      });
-    });
-}
-
-interface ListenFlags {
-  endpoint?: string;
-  id?: string;
-  label?: string;
-  name?: string;
-  session?: string;
-  timeout: string;
-  yes?: boolean;
-  output?: string;
-  detach?: boolean;
-  wait: string;
-  daemonChild?: boolean;
-  inspect?: string | boolean;
-  inspectBodyLimit?: string;
-  inspectShowSecrets?: boolean;
-  allowPeer?: string[];
 }
 
 function registerUpdate(tunnel: Command, ctx: CommandContext) {

@@ -47,7 +47,7 @@ export async function runEngineSelfTest(timeoutMs = 20_000): Promise<EngineSelfT
       // The gateway matches Host without its port, so a plain request to it takes this route.
       hostname: "127.0.0.1",
       endpointId: agent.endpointId,
-      directAddresses: agent.address().directAddresses,
+      directAddresses: agent.address()?.direct ?? [],
       targetHost: "127.0.0.1",
       targetPort: origin.addr.port,
       online: true,

@@ -1,29 +1,61 @@
 /**
- * What `tunnel listen` needs from the native engine's agent, kept as a small interface so the
- * lifecycle does not depend on how the engine is loaded (the engine is loaded lazily, only after
- * the picker, so its logs can never garble a prompt).
- *
- * Exports {@link TunnelAgent}, {@link AgentStats}, {@link PeerStats} and {@link StartAgent}.
+ * What `tunnel listen` needs from the native engine's agent, as types only: engine.ts returns
+ * exactly this interface, and the lifecycle imports it from here so it never loads the engine
+ * itself (the engine is loaded lazily, only after the picker, so its logs cannot garble a prompt).
  */
 import type { AgentAddress } from "./details.ts";
 import type { ApprovedTarget } from "./targets.ts";
 import type { RelaySettings } from "./relays.ts";
-import type { AgentStats as EngineAgentStats, ServedRequest } from "./engine.ts";
 import type { RequestCapture } from "./inspector/capture.ts";
 
-/** How traffic reaches the agent from one remote peer (the gateway). */
+/** How traffic to one remote peer (normally the gateway) travels right now. */
 export interface PeerStats {
   endpointId: string;
   path: "direct" | "relay" | "none";
+  /** The selected path's address: `ip:port` or a relay URL (absent without a path). */
   remoteAddr?: string;
+  /** Round-trip time on the selected path, in milliseconds (absent without a path). */
   rttMs?: number;
+  /** Open connections to this peer (the engine always reports it). */
+  connections?: number;
 }
 
-/**
- * The agent's counters since it started: the engine's, with peers in the form above. Derived
- * from the engine's type (a type-only import: it loads nothing) so the two cannot drift.
- */
-export type AgentStats = Omit<EngineAgentStats, "peers"> & { peers: PeerStats[] };
+/** What the agent turned away from one peer since it started. */
+export interface PeerDenials {
+  endpointId: string;
+  connectionsRefused: number;
+  requestsDenied: number;
+}
+
+/** The agent's counters since it started. */
+export interface AgentStats {
+  /** Payload bytes from visitors to local origins. */
+  bytesToOrigin: number;
+  /** Payload bytes (response heads included) from local origins to visitors. */
+  bytesFromOrigin: number;
+  streamsTotal: number;
+  streamsActive: number;
+  /** Streams answered 403 (target not on the allowlist). */
+  streamsDenied: number;
+  /** Streams answered 502 (origin unreachable). */
+  originUnreachable: number;
+  peers: PeerStats[];
+  /** Per peer: connections refused (not an allowed peer) and requests denied (403). */
+  denials?: PeerDenials[];
+}
+
+/** One request the agent served: the visitor's method and path, and the status it got. */
+export interface ServedRequest {
+  method: string;
+  /** Path and query; `host:port` for `CONNECT`. */
+  path: string;
+  /** The origin's status, or 403 (not allowed) / 502 (origin unreachable) from the agent. */
+  status: number;
+  /** From the request head to the response head. */
+  durationMs: number;
+  /** The endpoint id of the peer that sent it (64 lowercase hex): normally the edge. */
+  peer: string;
+}
 
 /** A running agent serving `iroh-http-proxy/1` for the allowlisted targets. */
 export interface TunnelAgent {
@@ -31,7 +63,7 @@ export interface TunnelAgent {
   readonly endpointId: string;
   /** The current home relay and direct addresses (undefined before there are any). */
   address(): AgentAddress | undefined;
-  /** Called whenever the address changes. */
+  /** Called now and whenever the address changes (it reads the latest address itself). */
   onAddressChange(callback: () => void): void;
   /**
    * Replaces the set of `host:port` targets the agent forwards to: only targets this machine

@@ -17,6 +17,10 @@ import { Buffer } from "node:buffer";
 import { fileURLToPath } from "node:url";
 import { CliError, ExitCode } from "../core/errors.ts";
 import type { RequestCapture } from "./inspector/capture.ts";
+import type { AgentStats, PeerStats, ServedRequest, StartAgent, TunnelAgent } from "./agent.ts";
+import type { AgentAddress } from "./details.ts";
+
+export type { AgentStats, PeerDenials, PeerStats, ServedRequest } from "./agent.ts";
 
 /** Relays to use: Datum's (default), none (loopback or LAN only), or the given URLs. */
 export type RelaySetting = "datum" | "disabled" | string[];
@@ -38,90 +42,28 @@ export interface AgentOptions {
   allowedPeers?: string[];
 }
 
-/** Where an agent can be reached, as its Connector publishes it. */
-export interface EngineAddress {
-  /** 64 lowercase hex characters. */
-  endpointId: string;
-  /** Home relay URL, or null while none is connected (or relays are disabled). */
-  homeRelay: string | null;
-  /** Direct socket addresses (`ip:port`, IPv6 bracketed), sorted. */
-  directAddresses: string[];
-}
-
-/** One local service the agent may reach. Loopback spellings are one host on both sides. */
+/**
+ * One local service the raw engine may reach; `enabled: false` keeps an entry listed but denied.
+ * The lifecycle passes only {@link ApprovedTarget}s (see agent.ts), which fit this shape.
+ */
 export interface AllowlistEntry {
   host: string;
   port: number;
-  enabled: boolean;
+  /** Default true. */
+  enabled?: boolean;
 }
 
-/** How traffic to one remote peer (normally the gateway) travels right now. */
-export interface PeerStats {
-  endpointId: string;
-  path: "direct" | "relay" | "none";
-  /** The selected path's address: `ip:port` or a relay URL. */
-  remoteAddr: string | null;
-  /** Round-trip time on the selected path, in milliseconds. */
-  rttMs: number | null;
-  connections: number;
-}
-
-/** Totals since the agent started. */
-export interface AgentStats {
-  /** Payload bytes from visitors to local origins. */
-  bytesToOrigin: number;
-  /** Payload bytes (response heads included) from local origins to visitors. */
-  bytesFromOrigin: number;
-  streamsTotal: number;
-  streamsActive: number;
-  /** Streams answered 403 (target not on the allowlist). */
-  streamsDenied: number;
-  /** Streams answered 502 (origin unreachable). */
-  originUnreachable: number;
-  peers: PeerStats[];
-  /** Per peer: connections refused (not an allowed peer) and requests denied (403). */
-  denials?: PeerDenials[];
-}
-
-/** What the agent turned away from one peer since it started. */
-export interface PeerDenials {
-  endpointId: string;
-  connectionsRefused: number;
-  requestsDenied: number;
-}
-
-/** One request the agent served: the visitor's method and path, and the status it got. */
-export interface ServedRequest {
-  method: string;
-  /** Path and query; `host:port` for `CONNECT`. */
-  path: string;
-  /** The origin's status, or 403 (not allowed) / 502 (origin unreachable) from the agent. */
-  status: number;
-  /** From the request head to the response head. */
-  durationMs: number;
-  /** The endpoint id of the peer that sent it (64 lowercase hex): normally the edge. */
-  peer: string;
-}
-
-/** A running agent: serves `iroh-http-proxy/1` to the enabled allowlist entries. */
-export interface Agent {
-  /** 64 lowercase hex characters. */
-  readonly endpointId: string;
-  /** The current address. */
-  address(): EngineAddress;
-  /** Calls `listener` now and on every change until {@link Agent.close}; never keeps the process alive. */
-  onAddressChange(listener: (address: EngineAddress) => void): void;
-  /** Replaces the allowlist (starts empty: everything is 403). */
-  setAllowlist(entries: AllowlistEntry[]): void;
-  stats(): AgentStats;
-  /** The requests served since the last call, and how many were dropped for lack of room. */
-  drainRequests(): { requests: ServedRequest[]; dropped: number };
+/**
+ * A running agent: the lifecycle's {@link TunnelAgent} as the engine implements it, whose raw
+ * allowlist also takes disabled entries, plus a wait for the first relay connection.
+ */
+export interface Agent extends Omit<TunnelAgent, "setAllowlist" | "capture"> {
+  /** Replaces the allowlist (starts empty: everything is 403). Loopback spellings are one host. */
+  setAllowlist(entries: readonly AllowlistEntry[]): void;
   /** The request inspector's capture (off until enabled). */
   capture(): RequestCapture;
   /** Resolves true once a relay connection is up, false after `timeoutMs`. */
   waitOnline(timeoutMs: number): Promise<boolean>;
-  /** Stops serving; open streams are cut. */
-  close(): Promise<void>;
 }
 
 /** Options for {@link startGateway}. */
@@ -184,7 +126,7 @@ interface NativeAgent {
   address(): NativeAddress;
   /** The callback gets no arguments: it reads the latest address itself. */
   onAddressChange(callback: () => void): void;
-  setAllowlist(entries: AllowlistEntry[]): void;
+  setAllowlist(entries: { host: string; port: number; enabled: boolean }[]): void;
   stats(): Omit<AgentStats, "peers"> & { peers: NativePeer[] };
   drainRequests(): { requests: ServedRequest[]; dropped: number };
   capture(): NativeCapture;
@@ -302,11 +244,23 @@ function relayOptions(relays: RelaySetting | undefined, fallback: string): Nativ
   return { relayMode: relays };
 }
 
-function toAddress(native: NativeAddress): EngineAddress {
+/** The engine's address as the lifecycle reads it: undefined until there is a relay or a socket. */
+function toAddress(native: NativeAddress): AgentAddress | undefined {
+  if (!native.homeRelay && native.directAddresses.length === 0) return undefined;
+  return {
+    ...(native.homeRelay ? { relay: native.homeRelay } : {}),
+    direct: [...native.directAddresses],
+  };
+}
+
+/** The engine's peer as the lifecycle reads it: absent fields instead of the engine's nulls. */
+function toPeer(native: NativePeer): PeerStats {
   return {
     endpointId: native.endpointId,
-    homeRelay: native.homeRelay ?? null,
-    directAddresses: [...native.directAddresses],
+    path: native.path as PeerStats["path"],
+    ...(native.remoteAddr != null ? { remoteAddr: native.remoteAddr } : {}),
+    ...(native.rttMs != null ? { rttMs: native.rttMs } : {}),
+    connections: native.connections,
   };
 }
 
@@ -339,23 +293,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   return {
     endpointId: native.endpointId,
     address: () => toAddress(native.address()),
-    onAddressChange: (listener) =>
-      native.onAddressChange(() => listener(toAddress(native.address()))),
+    onAddressChange: (listener) => native.onAddressChange(() => listener()),
     setAllowlist: (entries) =>
       native.setAllowlist(
-        entries.map((e) => ({ host: e.host, port: e.port, enabled: e.enabled })),
+        entries.map((e) => ({ host: e.host, port: e.port, enabled: e.enabled ?? true })),
       ),
     stats: () => {
       const s = native.stats();
-      return {
-        ...s,
-        peers: s.peers.map((p) => ({
-          ...p,
-          path: p.path as PeerStats["path"],
-          remoteAddr: p.remoteAddr ?? null,
-          rttMs: p.rttMs ?? null,
-        })),
-      };
+      return { ...s, peers: s.peers.map(toPeer) };
     },
     drainRequests: () => native.drainRequests(),
     capture: () => wrapCapture(native.capture()),
@@ -382,6 +327,16 @@ function wrapCapture(native: NativeCapture): RequestCapture {
       ),
   };
 }
+
+/** Starts the engine's agent for `tunnel listen`, with the relay settings it resolved. */
+export const startTunnelAgent: StartAgent = ({ secretKey, relay, udpPort, allowedPeers }) =>
+  startAgent({
+    secretKey,
+    relays: relay.mode === "custom" ? relay.urls ?? [] : relay.mode,
+    bindAddr: relay.bindAddr,
+    udpPort,
+    allowedPeers,
+  });
 
 /** Starts a gateway (loopback listener, relays disabled unless asked for). */
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {

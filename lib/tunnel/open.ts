@@ -6,7 +6,8 @@
  * Tunnels are project resources: an organization scope is a clear error naming the flags that fix
  * it.
  */
-import type { ApiClient } from "../api/client.ts";
+import { ApiClient } from "../api/client.ts";
+import { projectControlPlaneUrl } from "../api/urls.ts";
 import { openScope, storedAuthLoader } from "../scope/open.ts";
 import type { ScopeInputs } from "../scope/resolve.ts";
 import { UsageError } from "../core/errors.ts";
@@ -60,6 +61,28 @@ export async function openTunnelProject(
     repo,
     name: options.name,
     displayName: opened.scope.projectDisplayName,
+  };
+}
+
+/**
+ * Opens a project the parent process already resolved (`listen --detach` hands it to its child):
+ * only the named session's login is loaded, for the project's control plane; the scope rule and
+ * the onboarding check are not run again.
+ */
+export async function openResolvedTunnelProject(
+  resolved: { projectId: string; session?: string; repo: string; name?: string },
+  env: (name: string) => string | undefined,
+  warn?: (message: string) => void,
+): Promise<TunnelProject> {
+  const auth = await storedAuthLoader(env, warn)(resolved.session);
+  return {
+    projectId: resolved.projectId,
+    client: new ApiClient({
+      auth,
+      baseUrl: projectControlPlaneUrl(auth.apiBase, resolved.projectId),
+    }),
+    repo: resolved.repo,
+    name: resolved.name,
   };
 }
 

@@ -190,7 +190,7 @@ Deno.test("engine: udpPort binds that port on all interfaces, and a taken port f
   const secretKey = crypto.getRandomValues(new Uint8Array(32));
   const agent = await startAgent({ secretKey, relays: "disabled", udpPort: port });
   try {
-    const direct = agent.address().directAddresses;
+    const direct = agent.address()?.direct ?? [];
     assert.ok(direct.length > 0);
     assert.ok(direct.every((a) => a.endsWith(`:${port}`)), direct.join(" "));
     await assert.rejects(
