@@ -19,6 +19,7 @@ import type { IO } from "../../lib/core/io.ts";
 import type { TunnelEvent } from "../../lib/tunnel/events.ts";
 import type { RunMode } from "../../lib/tunnel/daemon/record.ts";
 import type { InspectSettings } from "../../lib/tunnel/inspector/address.ts";
+import { checkPeerIds } from "../../lib/tunnel/peer-ids.ts";
 
 /** Adds `listen` to the `tunnel` group. */
 export function registerListen(tunnel: Command, ctx: CommandContext) {
@@ -217,22 +218,6 @@ export interface ServeRequest {
   resolved?: { projectId: string; session?: string; repo: string };
 }
 
-/** `--allow-peer` values and the comma-separated env list, checked and lowercased. */
-function allowedPeers(flags: string[] = [], env: string | undefined): string[] {
-  const ids = [...flags, ...(env ?? "").split(",")].map((id) => id.trim()).filter((id) =>
-    id !== ""
-  );
-  for (const id of ids) {
-    if (!/^[0-9a-fA-F]{64}$/.test(id)) {
-      throw new UsageError(
-        `invalid peer id "${id}" for --allow-peer (or DATUMCTL_TUNNEL_ALLOWED_PEERS)`,
-        "A peer is an iroh endpoint id: 64 hex characters, as the 'path' events and the local stack's ready line show.",
-      );
-    }
-  }
-  return [...new Set(ids.map((id) => id.toLowerCase()))];
-}
-
 function envFlag(value: string | undefined): boolean {
   return value !== undefined && /^(1|true|yes)$/i.test(value.trim());
 }
@@ -381,7 +366,7 @@ async function serve(
   sink: EventSink,
 ): Promise<void> {
   const io = ctx.io;
-  const peers = allowedPeers(request.allowPeer, io.env("DATUMCTL_TUNNEL_ALLOWED_PEERS"));
+  const peers = checkPeerIds(request.allowPeer, io.env("DATUMCTL_TUNNEL_ALLOWED_PEERS"));
   const [{ parseDuration }, { openTunnelProject, openResolvedTunnelProject }] = await Promise.all([
     import("../../lib/tunnel/duration.ts"),
     import("../../lib/tunnel/open.ts"),

@@ -10,7 +10,7 @@ import { parseDocument, stringify } from "yaml";
 import { readTextIfExists, writePrivateFile } from "../../store/files.ts";
 import { datumctlDir } from "../../store/paths.ts";
 import { CliError, ExitCode } from "../../core/errors.ts";
-import { isEndpointId } from "./peer-ids.ts";
+import { isEndpointId } from "../peer-ids.ts";
 import { checkTunnelName } from "../keys.ts";
 
 /** Who runs the service: the user's own service manager, or the system's (root). */

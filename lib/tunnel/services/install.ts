@@ -25,7 +25,7 @@ import { CliError, ExitCode, UsageError } from "../../core/errors.ts";
 import { endpointFromArgument, parseTarget } from "../endpoint.ts";
 import { checkTunnelName } from "../keys.ts";
 import { httpProxyManifest, TUNNEL_KINDS } from "../resources.ts";
-import { checkPeerIds } from "./peer-ids.ts";
+import { checkPeerIds } from "../peer-ids.ts";
 import {
   readServiceDefinition,
   removeServiceDefinition,

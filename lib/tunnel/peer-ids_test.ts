@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { checkPeerIds, isEndpointId } from "./peer-ids.ts";
-import { CliError } from "../../core/errors.ts";
-import { endpointIdFromSecretKey, generateSecretKey } from "../engine.ts";
+import { CliError } from "../core/errors.ts";
+import { endpointIdFromSecretKey, generateSecretKey } from "./engine.ts";
 
 /** The endpoint id of the secret key of 32 bytes of 7. */
 const PEER = "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c";

@@ -5,7 +5,7 @@
  * makes the tunnel engine fail when it starts (a retryable-looking error a service manager
  * would restart forever), so it is refused here, where it is still a usage error.
  */
-import { UsageError } from "../../core/errors.ts";
+import { UsageError } from "../core/errors.ts";
 
 const P = 2n ** 255n - 19n;
 
