@@ -1141,6 +1141,7 @@ Deno.test("deno task local prints one JSON line and exits 0 on SIGINT and SIGTER
       "issuer",
       "api",
       "gateway",
+      "gatewayEndpointId",
       "clientId",
       "apiBackend",
       "ca",
