@@ -58,7 +58,7 @@ Exit codes:
   0    success (a clean Ctrl-C shutdown of a tunnel included)
   1    error
   2    usage error
-  64   usage rejected on meaning (e.g. a conflict)
+  64   usage rejected on meaning (e.g. a conflict, a project that does not exist)
   65   malformed config file or server response
   69   service unavailable (retryable)
   75   temporary failure, still provisioning (retryable)

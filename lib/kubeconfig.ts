@@ -208,7 +208,8 @@ export async function writeKubeconfigEntries(
 /**
  * Checks that the project or organization a kubeconfig entry will point at exists and is
  * visible to the login: the project through its organization's control plane when the
- * organization is known (else its own control plane), the organization on the user control plane.
+ * organization is known (else its own control plane's namespace `default`), the organization on
+ * the user control plane.
  */
 export async function assertScopeExists(opened: OpenedScope): Promise<void> {
   const { scope, auth, client } = opened;
@@ -227,7 +228,9 @@ export async function assertScopeExists(opened: OpenedScope): Promise<void> {
           `/apis/${RESOURCE_MANAGER_GROUP}/v1alpha1/projects/${encodeURIComponent(id)}`,
         );
       } else {
-        await client.get("/apis");
+        // Datum serves any project id, an unknown one as an empty plane without namespaces:
+        // its namespace `default` is what tells a real project apart.
+        await client.get("/api/v1/namespaces/default");
       }
     } else if (scope.kind === "organization") {
       await client.withBase(userControlPlaneUrl(auth.apiBase, subjectOf(auth))).get(

@@ -26,6 +26,7 @@
 import { request } from "node:http";
 import type { Gateway, GatewayRoute } from "../lib/tunnel/engine.ts";
 import { parseTarget } from "../lib/tunnel/endpoint.ts";
+import { NO_HOME_RELAY } from "../lib/tunnel/details.ts";
 import type { ResourceRegistry, ResourceType } from "./resources.ts";
 import type { ControlPlaneView } from "./cluster.ts";
 import type { KubeObject, StoreEvent } from "./store.ts";
@@ -185,7 +186,11 @@ export function routesFromStore(
       const addresses = ((publicKey?.addresses ?? []) as Json[])
         .filter((a) => typeof a.address === "string" && typeof a.port === "number")
         .map((a) => socketAddress(a.address as string, a.port as number));
-      const relay = typeof publicKey?.homeRelay === "string" ? publicKey.homeRelay : null;
+      // A direct-only agent names a placeholder relay (the schema requires one): no relay.
+      const relay =
+        typeof publicKey?.homeRelay === "string" && publicKey.homeRelay !== NO_HOME_RELAY
+          ? publicKey.homeRelay
+          : null;
       const advertised = !!store.get(plane, t.advertisements, namespace, proxy.metadata.name);
       const online = isReady(connector, "Ready") && advertised &&
         (addresses.length > 0 || relay !== null);

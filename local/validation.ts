@@ -1,7 +1,7 @@
 /**
  * The CRD limits the emulator enforces (422 Invalid), so clients meet the same walls as on
- * Datum: at most 16 connection addresses of at most 39 characters and a URL `homeRelay` on a
- * Connector; at most 16 rules and at most one backend per rule on an HTTPProxy.
+ * Datum: at most 16 connection addresses of at most 39 characters and a required URL `homeRelay`
+ * on a Connector; at most 16 rules and at most one backend per rule on an HTTPProxy.
  */
 
 import type { KubeObject, ObjectStore } from "./store.ts";
@@ -45,6 +45,15 @@ function connector(obj: KubeObject): Cause[] {
         });
       }
     });
+  }
+  // Both are required by the schema: a Connector without them is rejected, relay or not.
+  for (const field of ["addresses", "homeRelay"]) {
+    if (key[field] === undefined) {
+      causes.push({
+        field: `status.connectionDetails.publicKey.${field}`,
+        message: "Required value",
+      });
+    }
   }
   if (key.homeRelay !== undefined && !URL.canParse(String(key.homeRelay))) {
     causes.push({

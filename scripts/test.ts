@@ -17,9 +17,9 @@ import { findApiServer } from "../local/kube/apiserver.ts";
 import { cargoTargetDir } from "./engine.ts";
 
 /**
- * The end-to-end files that run on both backends with `both`: resources, contexts, MCP and
- * kubectl through the exec credential (the tunnel suite follows once Connectors publish a
- * `homeRelay`, which Datum's CRD requires, with the relay off too).
+ * The end-to-end files that run on both backends with `both`: resources, contexts, MCP, kubectl
+ * through the exec credential, TLS, and the whole tunnel suite. On the real backend these take
+ * about 4 minutes on two cores (CI allows the second backend 10).
  */
 const SECOND_BACKEND_FILES = [
   "tests/resources_test.ts",
@@ -27,6 +27,16 @@ const SECOND_BACKEND_FILES = [
   "tests/mcp_test.ts",
   "tests/kubeconfig_test.ts",
   "tests/tls_test.ts",
+  "tests/tunnel_listen_test.ts",
+  "tests/tunnel_named_test.ts",
+  "tests/tunnel_daemon_test.ts",
+  "tests/tunnel_exit_codes_test.ts",
+  "tests/tunnel_faults_test.ts",
+  "tests/tunnel_restart_test.ts",
+  "tests/tunnel_service_test.ts",
+  "tests/tunnel_terminal_test.ts",
+  "tests/tunnel_ux_test.ts",
+  "tests/tunnel_longrun_test.ts",
 ];
 
 const backendMode = Deno.env.get("DATUMCTL_TEST_APISERVER") || "emulator";

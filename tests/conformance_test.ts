@@ -15,6 +15,11 @@ const NET = `${PCP}/apis/networking.datumapis.com/v1alpha1`;
 const CONNECTORS = `${NET}/namespaces/default/connectors`;
 const PROXIES = `${PCP}/apis/networking.datumapis.com/v1alpha/namespaces/default/httpproxies`;
 const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io";
+const USER_PLANE = (id: string) => `/apis/iam.miloapis.com/v1alpha1/users/${id}/control-plane`;
+const MEMBERSHIPS = "/apis/resourcemanager.miloapis.com/v1alpha1/organizationmemberships";
+/** Connectors of a project no organization owns: Datum serves it as an empty plane. */
+const GHOST_CONNECTORS =
+  "/apis/resourcemanager.miloapis.com/v1alpha1/projects/ghost-project/control-plane/apis/networking.datumapis.com/v1alpha1/namespaces/default/connectors";
 
 /** One request of the comparison. */
 interface Probe {
@@ -76,6 +81,15 @@ const PROBES: Probe[] = [
     name: "unknown organization",
     path:
       "/apis/resourcemanager.miloapis.com/v1alpha1/organizations/ghost-org/control-plane/apis/resourcemanager.miloapis.com/v1alpha1/projects",
+  },
+  { name: "empty user id", path: `${USER_PLANE("")}${MEMBERSHIPS}` },
+  { name: "malformed user id (400)", path: `${USER_PLANE("a@b")}${MEMBERSHIPS}` },
+  { name: "unknown project, list", path: GHOST_CONNECTORS },
+  {
+    name: "unknown project, create",
+    method: "POST",
+    path: GHOST_CONNECTORS,
+    body: connector("c1"),
   },
   { name: "namespaces", path: `${PCP}/api/v1/namespaces` },
   { name: "list, empty", path: CONNECTORS },
@@ -306,6 +320,23 @@ Deno.test("the emulator and the real API server answer the same requests alike",
         if (known?.part !== "body") assert.deepEqual(e.shape, k.shape, `body shape${detail}`);
       });
     }
+    await t.step("odd user ids and unknown projects answer as Datum's server does", () => {
+      for (const side of ["emulator", "kube"] as const) {
+        const body = (name: string) => seen[name][side].body as Record<string, unknown>;
+        assert.equal(seen["empty user id"][side].status, 200);
+        assert.deepEqual(body("empty user id").items, []);
+        assert.equal(body("malformed user id (400)").message, 'invalid user ID "a@b"');
+        assert.equal(seen["unknown project, list"][side].status, 200);
+        assert.deepEqual(body("unknown project, list").items, []);
+        assert.equal(seen["unknown project, create"][side].status, 404);
+        assert.equal(body("unknown project, create").message, 'namespaces "default" not found');
+        assert.equal(seen["unknown organization"][side].status, 404);
+        assert.match(
+          String(body("unknown organization").message),
+          /^organizations\.resourcemanager\.miloapis\.com "ghost-org" not found$/,
+        );
+      }
+    });
     await t.step("a multi-field conflict names every field on both", () => {
       // Both say how many conflicts there are and list them one per line.
       for (const side of ["emulator", "kube"] as const) {

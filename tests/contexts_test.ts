@@ -270,7 +270,7 @@ Deno.test("contexts against the local stack", async (t) => {
               `Head to ${stack.api}/org/personal/projects to finish up.\n`,
           );
         } finally {
-          await stack.setOnboarding("personal", "Ready");
+          await stack.setOnboarding("personal", null);
         }
       },
     );
@@ -340,7 +340,7 @@ Deno.test("contexts against the local stack", async (t) => {
           assert.equal(config["current-context"], undefined);
           assert.equal(config.sessions.length, 1, "the login is kept");
         } finally {
-          await stack.setOnboarding("acme-corp", "Ready");
+          await stack.setOnboarding("acme-corp", null);
         }
       },
     );

@@ -260,11 +260,19 @@ Deno.test("datumctl mcp against the local stack", async (t) => {
     });
 
     await t.step(
-      "a per-call project that does not exist is an error, not a silent fallback",
+      "a per-call project that does not exist is used, not a silent fallback; a write there fails",
       async () => {
-        const result = await mcp.call("get", { type: "httpproxies", project: "no-such-project" });
-        assert.equal(result.isError, true, textOf(result));
-        assert.match(textOf(result), /^error: /);
+        // Datum serves any project id, an unknown one as an empty plane: the read is empty and
+        // names the project asked for, never the server's default one.
+        const listed = await mcp.ok("get", { type: "httpproxies", project: "no-such-project" });
+        assert.equal((listed.scope as { project: { id: string } }).project.id, "no-such-project");
+        assert.equal(listed.count, 0);
+        const applied = await mcp.call("apply", {
+          manifest: PROXY_MANIFEST,
+          project: "no-such-project",
+        });
+        assert.equal(applied.isError, true, textOf(applied));
+        assert.match(textOf(applied), /^error: project "no-such-project" does not exist/);
       },
     );
 

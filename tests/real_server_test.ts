@@ -44,14 +44,20 @@ Deno.test("datumctl against the real API server", async (t) => {
     const tokenEnv = { DATUM_TOKEN: token, DATUM_ENDPOINT: stack.api, SSL_CERT_FILE: ca };
 
     await t.step("no OnboardingComplete condition does not block; False still does", async () => {
-      await stack.setOnboarding("acme-corp", null);
+      // The seed, like milo, sets no OnboardingComplete on acme-corp.
       const open = await cli(["get", "projects", "--organization", "acme-corp", "-o", "name"]);
       assertSucceeded(open, "get projects with no onboarding condition");
       assert.match(open.stdout, /infra/);
+      const orgs = await cli(["get", "organizations"]);
+      assert.match(
+        orgs.stdout,
+        /^acme-corp\s+ACME Corp\s+ready\s/m,
+        "absent shows the Ready state",
+      );
       await stack.setOnboarding("personal", "BillingAccountMissing");
       const gated = await cli(["get", "projects", "--organization", "personal"]);
       assert.equal(gated.code, 77, gated.stderr);
-      await stack.setOnboarding("personal", "Ready");
+      await stack.setOnboarding("personal", null);
     });
 
     await t.step("a non-JWT DATUM_TOKEN is identified by SelfSubjectReview", async () => {

@@ -198,7 +198,7 @@ Deno.test("resource verbs against the local stack", async (t) => {
         assertSucceeded(names, "get organizations -o name");
         assert.equal(names.stdout, "organization/acme-corp\norganization/personal\n");
       } finally {
-        await stack.setOnboarding("personal", "Ready");
+        await stack.setOnboarding("personal", null);
       }
 
       const projects = await cli(["get", "projects"]);

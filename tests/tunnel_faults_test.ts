@@ -7,6 +7,7 @@
  * per-side summary.
  */
 import assert from "node:assert/strict";
+import { NO_HOME_RELAY } from "../lib/tunnel/details.ts";
 import { runCli } from "./support/cli.ts";
 import { type LocalStack, startStack } from "./support/stack.ts";
 import {
@@ -119,7 +120,13 @@ Deno.test("tunnel listen under the local stack's fault switches", async (t) => {
           status: {
             connectionDetails: {
               type: "PublicKey",
-              publicKey: { id: keyId, discoveryMode: "DNS", addresses: [] },
+              // homeRelay is required by Datum's schema: the placeholder of a relay-less agent.
+              publicKey: {
+                id: keyId,
+                discoveryMode: "DNS",
+                homeRelay: NO_HOME_RELAY,
+                addresses: [],
+              },
             },
           },
         });

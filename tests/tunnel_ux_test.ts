@@ -4,10 +4,11 @@
  * DATUMCTL_TUNNEL_GATEWAY), `ps` lists an unnamed foreground listen, `list` says a disabled
  * tunnel is disabled, `listen --name N` labels its tunnel N, `status|logs|stop` take the name as
  * an argument and exit 64 for an unknown one, `logs` takes `--tail`/`--lines` (not `-n`), and
- * `list` in a project the user cannot see fails like `get`.
+ * `list` in a project the user cannot see fails like `get`, and in a project that does not exist
+ * lists empty (Datum serves any project id) while `listen` says the project is missing (64).
  */
 import assert from "node:assert/strict";
-import { runCli } from "./support/cli.ts";
+import { assertSucceeded, runCli } from "./support/cli.ts";
 import { startStack } from "./support/stack.ts";
 import { loginHome, startListener, startOrigin, tunnelEnv } from "./support/tunnel.ts";
 
@@ -177,13 +178,43 @@ Deno.test("tunnel commands for a new user on the local stack", async (t) => {
     });
 
     await t.step("list in a project the user cannot see fails as get does (77)", async () => {
-      const get = await cli(["get", "httpproxies"], { DATUM_PROJECT: "nope" });
-      const list = await cli(["tunnel", "list"], { DATUM_PROJECT: "nope" });
+      // bob is in acme-corp only: personal's sandbox exists but is not his.
+      await stack.setAutoApprove("bob@example.com");
+      const bob = await loginHome(stack, "bob@example.com");
+      const as = (args: string[]) =>
+        runCli(args, { home: bob, env: { ...env, DATUM_PROJECT: "sandbox" } });
+      const get = await as(["get", "httpproxies"]);
+      const list = await as(["tunnel", "list"]);
       assert.equal(get.code, 77, get.stderr);
       assert.equal(list.code, 77, list.stdout + list.stderr);
       assert.equal(list.stdout, "");
-      assert.equal(list.stderr, get.stderr);
+      // Each names the refusal of its own first request (the real server words them per
+      // resource), with the same hint.
+      for (const res of [get, list]) {
+        assert.match(res.stderr, /^error: .*forbidden: User "bob@example\.com" cannot /m);
+        assert.match(res.stderr, /Check the context with 'datumctl whoami'/);
+      }
     });
+
+    await t.step(
+      "a project that does not exist lists empty, as Datum serves it; listen says it is missing (64)",
+      async () => {
+        const get = await cli(["get", "httpproxies"], { DATUM_PROJECT: "nope" });
+        assertSucceeded(get, "get in an unknown project");
+        assert.match(get.stdout + get.stderr, /No resources found/);
+        const list = await cli(["tunnel", "list"], { DATUM_PROJECT: "nope" });
+        assertSucceeded(list, "tunnel list in an unknown project");
+        assert.match(list.stdout, /No tunnels found/);
+        const listen = await cli(["tunnel", "listen", "--endpoint", "8080"], {
+          DATUM_PROJECT: "nope",
+        });
+        assert.equal(listen.code, 64, listen.stdout + listen.stderr);
+        assert.match(
+          listen.stderr,
+          /^error: project "nope" does not exist \(it has no namespace "default"\)\nRun 'datumctl ctx' to list the projects you can use\.$/m,
+        );
+      },
+    );
   } finally {
     await stack.stop();
   }

@@ -12,7 +12,7 @@ Exit codes (sysexits, the same for every tunnel command):
   2    misuse: invalid flag or value, missing or conflicting options, nothing to choose
        without a terminal
   64   rejected on meaning: no such tunnel, --id and --endpoint disagree, a name already
-       served or installed, a tunnel deleted on the server
+       served or installed, a tunnel deleted on the server, a project that does not exist
   65   data error: a malformed local file (listen_key, state.yml, endpoint.yml, a service
        definition) or server answer; the file is left as it is
   69   service unavailable: control plane unreachable or failing (retryable)

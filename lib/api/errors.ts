@@ -154,6 +154,31 @@ function codeFromHttpStatus(status: number): string {
   return known[status] ?? `HTTP_${status}`;
 }
 
+/**
+ * The project and namespace when a write inside a project's namespace failed because the
+ * namespace is missing. Datum serves any project id, an unknown one as an empty plane with no
+ * namespaces: its lists are empty and a write fails `namespaces "default" not found`, which only
+ * means the project does not exist.
+ */
+function projectWithoutNamespace(
+  url: string,
+  status: KubeStatus | undefined,
+): { project: string; namespace: string } | undefined {
+  if (status?.details?.kind !== "namespaces") return undefined;
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+  const m = path.match(/\/projects\/([^/]+)\/control-plane\/.*\/namespaces\/([^/]+)\/[^/]+/);
+  if (!m) return undefined;
+  const [project, namespace] = [m[1], m[2]].map(decodeURIComponent);
+  return status.details.name === undefined || status.details.name === namespace
+    ? { project, namespace }
+    : undefined;
+}
+
 /** True for answers worth retrying: 429 and the 5xx family a proxy or busy server returns. */
 export function isTransientHttpStatus(status: number): boolean {
   return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
@@ -190,6 +215,22 @@ export function apiErrorFromResponse(
   const resource = describeResource(url);
   const quotaTimeout = httpStatus === 403 && isQuotaCheckTimeout(status?.message ?? body);
   const reason = status?.reason || undefined;
+
+  const missingProject = httpStatus === 404 ? projectWithoutNamespace(url, status) : undefined;
+  if (missingProject) {
+    return new ApiError(
+      "PROJECT_NOT_FOUND",
+      `project "${missingProject.project}" does not exist (it has no namespace "${missingProject.namespace}")`,
+      {
+        httpStatus,
+        reason,
+        status,
+        hint: "Run 'datumctl ctx' to list the projects you can use.",
+        exitCode: ExitCode.rejected,
+        retryable: false,
+      },
+    );
+  }
 
   const conflicts = httpStatus === 409
     ? (status?.details?.causes ?? []).filter((c) => c.reason === "FieldManagerConflict" && c.field)

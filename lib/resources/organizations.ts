@@ -73,7 +73,12 @@ async function onboardingReason(userPlane: ApiClient, orgId: string): Promise<st
       `/apis/${RESOURCE_MANAGER_GROUP}/v1alpha1/organizations/${encodeURIComponent(orgId)}`,
     );
     const condition = org.status?.conditions?.find((c) => c.type === "OnboardingComplete");
-    if (!condition) return "ContactInfoIncomplete";
+    // Datum's server does not always report onboarding (only `Ready` is defaulted): absent is
+    // not "incomplete" (the onboarding gate lets it through), so show the org's Ready state.
+    if (!condition) {
+      const ready = org.status?.conditions?.find((c) => c.type === "Ready");
+      return ready?.status === "True" ? "Ready" : "Unknown";
+    }
     if (condition.reason === "Ready" && condition.status !== "True") return "Unknown";
     return condition.reason || "ContactInfoIncomplete";
   } catch (err) {

@@ -8,6 +8,16 @@
  */
 import type { ConnectionDetails } from "./resources.ts";
 
+/**
+ * The `homeRelay` published when the agent has no relay (relays disabled: the local stack, a LAN).
+ * Datum's Connector schema requires `homeRelay` and checks it is a URL; datum-connect never meets
+ * this because it publishes nothing until its endpoint has a relay. A direct-only agent must still
+ * publish its addresses, so it names a relay under `.invalid`, the top-level domain reserved never
+ * to resolve: a peer's relay dial fails at once and it uses the direct addresses, and readers
+ * (the local gateway, the heartbeat's relay cache) treat it as "no relay".
+ */
+export const NO_HOME_RELAY = "https://no-relay.invalid/";
+
 /** The most addresses a Connector accepts. */
 export const MAX_CONNECTOR_ADDRESSES = 16;
 
@@ -61,9 +71,8 @@ export function buildConnectionDetails(
     if (addresses.length === MAX_CONNECTOR_ADDRESSES) break;
   }
   if (!addr.relay && addresses.length === 0) return undefined;
-  const publicKey: ConnectionDetails["publicKey"] = { id, discoveryMode: "DNS", addresses };
-  if (addr.relay) publicKey.homeRelay = addr.relay;
-  return { type: "PublicKey", publicKey };
+  const homeRelay = addr.relay || NO_HOME_RELAY;
+  return { type: "PublicKey", publicKey: { id, discoveryMode: "DNS", homeRelay, addresses } };
 }
 
 /** Equal as published (addresses compared in order, as the heartbeat sends them). */

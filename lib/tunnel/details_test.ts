@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { buildConnectionDetails, parseSocketAddress, sameConnectionDetails } from "./details.ts";
+import {
+  buildConnectionDetails,
+  NO_HOME_RELAY,
+  parseSocketAddress,
+  sameConnectionDetails,
+} from "./details.ts";
 
 const ID = "a".repeat(64);
 
@@ -27,7 +32,11 @@ Deno.test("at most 16 addresses are published, duplicates collapsed", () => {
 Deno.test("nothing to publish without relay or address; change detection", () => {
   assert.equal(buildConnectionDetails(ID, { direct: [] }), undefined);
   const a = buildConnectionDetails(ID, { direct: ["127.0.0.1:5"] });
-  assert.equal(a?.publicKey.homeRelay, undefined);
+  // Datum's schema requires a URL homeRelay: a direct-only agent publishes the placeholder.
+  assert.equal(a?.publicKey.homeRelay, NO_HOME_RELAY);
+  assert.ok(
+    URL.canParse(a!.publicKey.homeRelay) && new URL(NO_HOME_RELAY).hostname.endsWith(".invalid"),
+  );
   assert.ok(sameConnectionDetails(a, buildConnectionDetails(ID, { direct: ["127.0.0.1:5"] })));
   assert.ok(!sameConnectionDetails(a, buildConnectionDetails(ID, { direct: ["127.0.0.1:6"] })));
   assert.ok(!sameConnectionDetails(a, undefined));

@@ -11,7 +11,12 @@
  */
 import { ApiError } from "../api/errors.ts";
 import { checkResourceName } from "../api/urls.ts";
-import { type AgentAddress, buildConnectionDetails, sameConnectionDetails } from "./details.ts";
+import {
+  type AgentAddress,
+  buildConnectionDetails,
+  NO_HOME_RELAY,
+  sameConnectionDetails,
+} from "./details.ts";
 import { nextBackoffMs, NudgeableSleep } from "./backoff.ts";
 import type { ConnectionDetails, Connector, Lease } from "./resources.ts";
 import { TUNNEL_KINDS } from "./resources.ts";
@@ -277,7 +282,13 @@ export class Heartbeat {
     return {
       connector: connector.metadata.name,
       lease: connector.status?.leaseRef?.name || undefined,
-      relay: connector.status?.connectionDetails?.publicKey?.homeRelay ?? this.#cache?.relay,
+      relay: realRelay(connector.status?.connectionDetails?.publicKey?.homeRelay) ??
+        this.#cache?.relay,
     };
   }
+}
+
+/** A published relay, or undefined for none (the placeholder a direct-only agent publishes). */
+function realRelay(url: string | undefined): string | undefined {
+  return url && url !== NO_HOME_RELAY ? url : undefined;
 }

@@ -39,7 +39,8 @@ export interface ConnectionDetails {
   publicKey: {
     id: string;
     discoveryMode: "DNS";
-    homeRelay?: string;
+    /** Required by the schema; `NO_HOME_RELAY` (details.ts) when the agent has none. */
+    homeRelay: string;
     addresses: { address: string; port: number }[];
   };
 }

@@ -13,7 +13,7 @@ import { ApiError } from "../api/errors.ts";
 import { checkResourceName } from "../api/urls.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 import { normalizeEndpoint, parseTarget, type Target } from "./endpoint.ts";
-import { sameConnectionDetails } from "./details.ts";
+import { NO_HOME_RELAY, sameConnectionDetails } from "./details.ts";
 import { conditionState } from "./progress.ts";
 import { withQuotaCheckRetry } from "./quota.ts";
 import {
@@ -270,7 +270,12 @@ export class TunnelService {
   #details(): ConnectionDetails {
     return this.#options.connectionDetails?.() ?? {
       type: "PublicKey",
-      publicKey: { id: this.endpointId, discoveryMode: "DNS", addresses: [] },
+      publicKey: {
+        id: this.endpointId,
+        discoveryMode: "DNS",
+        homeRelay: NO_HOME_RELAY,
+        addresses: [],
+      },
     };
   }
 

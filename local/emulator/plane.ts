@@ -18,7 +18,8 @@ export interface Plane {
 export const PLANE_PATTERNS: { kind: PlaneKind; re: RegExp }[] = [
   {
     kind: "user",
-    re: /^\/apis\/iam\.miloapis\.com\/v1alpha1\/users\/([^/]+)\/control-plane(\/.*)?$/,
+    // An empty user id (`users//control-plane`) is a plane too: Datum answers it with empty lists.
+    re: /^\/apis\/iam\.miloapis\.com\/v1alpha1\/users\/([^/]*)\/control-plane(\/.*)?$/,
   },
   {
     kind: "org",

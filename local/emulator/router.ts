@@ -41,6 +41,9 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
+/** A user id as Datum accepts it: a lowercase object name (letters, digits, `-`, `.`). */
+const USER_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 /** The plane a path addresses, after the membership checks. */
 function resolvePlane(
   tenancy: Tenancy,
@@ -51,7 +54,12 @@ function resolvePlane(
   if (!found) return { plane: { kind: "platform", key: "platform", prefix: "" }, rest: path };
   const { kind, id, prefix, rest } = found;
   if (kind === "user") {
-    if (id !== account.id) {
+    // Datum checks the id's form first (a user id is an object name), and serves the empty id
+    // as an empty plane.
+    if (id !== "" && !USER_ID.test(id)) {
+      throw new ApiError(400, "BadRequest", `invalid user ID "${id}"`);
+    }
+    if (id !== "" && id !== account.id) {
       throw forbidden(account.email, "get", { plural: "users", group: "iam.miloapis.com" }, id);
     }
     return { plane: { kind, key: userPlane(id), prefix }, rest };
@@ -73,8 +81,11 @@ function resolvePlane(
     }
     return { plane: { kind, key: orgPlane(id), prefix }, rest };
   }
+  // Datum serves any project id: one no organization owns is an empty plane (no namespaces, so
+  // a create fails `namespaces "default" not found`); an owned one needs membership.
   const org = tenancy.organizationOf(id);
-  if (!org || !tenancy.isMember(account, org)) {
+  if (!org) return { plane: { kind, key: projectPlane(id), prefix }, rest };
+  if (!tenancy.isMember(account, org)) {
     throw forbidden(account.email, "get", {
       plural: "projects",
       group: "resourcemanager.miloapis.com",

@@ -197,8 +197,8 @@ export async function startKubeBackend(opts: KubeBackendOptions): Promise<KubeBa
         return SEED_ACCOUNTS.some((a) => a.id === id) ? { key: userPlane(id), rest } : undefined;
       }
       if (kind === "org") return tenancy.organization(id) ? { key: orgPlane(id), rest } : undefined;
-      if (!tenancy.organizationOf(id)) return undefined;
-      tenancy.ensureProjectPlane(id);
+      // A project no organization owns is served too, as an empty plane with no namespaces.
+      if (tenancy.organizationOf(id)) tenancy.ensureProjectPlane(id);
       return { key: projectPlane(id), rest };
     };
 

@@ -61,8 +61,9 @@ function decide(
     ? tenancy.isMember(account, id)
     : kind === "project"
     ? (() => {
+      // Datum serves any project id: one no organization owns is an empty plane for anyone.
       const org = tenancy.organizationOf(id);
-      return !!org && tenancy.isMember(account, org);
+      return !org || tenancy.isMember(account, org);
     })()
     : false;
   if (!member) return { allowed: false, reason: `not a member of ${plane}` };
