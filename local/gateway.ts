@@ -19,9 +19,7 @@
  * The gateway has a stable iroh identity (see {@link localGatewaySecretKey}), so its endpoint
  * id is the same on every run and can be given to `tunnel listen --allow-peer`.
  *
- * Exports {@link startLocalGateway}, {@link routesFromStore}, {@link ResolverCache},
- * {@link LocalGateway}, {@link localGatewaySecretKey} and {@link requestViaGateway} (a visitor's
- * request to a tunnel hostname, for the demo and tests).
+ * It also carries a visitor's request to a tunnel hostname, for the demo and tests.
  */
 import { request } from "node:http";
 import type { Gateway, GatewayRoute } from "../lib/tunnel/engine.ts";

@@ -2,8 +2,7 @@
  * The whole local Datum stack in one call: OpenID provider, control-plane emulator, seed data,
  * controllers and fault switches, with admin methods for tests and the demo.
  *
- * Exports {@link startLocalStack} and the {@link RunningLocalStack} it returns. `local/main.ts`
- * wraps it as `deno task local`; `scripts/demo.ts` starts it in-process.
+ * `local/main.ts` wraps it as `deno task local`; `scripts/demo.ts` starts it in-process.
  */
 
 import { startEmulator } from "./emulator/router.ts";

@@ -3,8 +3,7 @@
  * checklist on stderr; `-o json` writes each as one JSON line on stdout, following the versioned
  * schema in `docs/tunnel-events.md` / `docs/tunnel-events.schema.json`.
  *
- * Exports {@link TUNNEL_EVENTS_SCHEMA} (the version tag every line carries), the
- * {@link TunnelEvent} union and {@link stampEvent}. Field names are snake_case and stable: adding
+ * Every line carries a version tag. Field names are snake_case and stable: adding
  * an optional field keeps the version; renaming, removing or changing the meaning of one bumps it.
  */
 

@@ -3,8 +3,8 @@
  * see (not from the fact that setup once finished): a tunnel whose Lease lapsed because the API
  * failed for a while answers `503 Tunnel not online` at the edge, and its state must say so.
  *
- * Exports {@link HealthTracker} and {@link HealthChange} (sent as the `tunnel_degraded` and
- * `tunnel_recovered` warnings, which `status.json` follows). The tracker is pure bookkeeping (the
+ * Its changes are sent as the `tunnel_degraded` and `tunnel_recovered` warnings, which
+ * `status.json` follows. The tracker is pure bookkeeping (the
  * caller feeds it heartbeat outcomes and probe results with a clock), so the rules are testable:
  * degraded as soon as the public URL fails, or once the heartbeat has not renewed the Lease for
  * longer than its duration; ready again only after a renewal and a public check that crossed the

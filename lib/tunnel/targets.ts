@@ -12,9 +12,8 @@
  * name but `localhost`, since names can resolve anywhere) is accepted only from the command
  * line, and then announced with a warning.
  *
- * Exports {@link ApprovedTarget} (the only type the agent's allowlist takes), {@link decideTarget},
- * {@link commandLineTarget}, {@link isLoopbackHost}, {@link sameTarget} and
- * {@link notLocalWarning}.
+ * `ApprovedTarget` is the only type the agent's allowlist takes, so an allowlist built straight
+ * from server data does not type-check.
  */
 import { CliError, ExitCode } from "../core/errors.ts";
 import { formatTarget, normalizeEndpoint, parseTarget, type Target } from "./endpoint.ts";

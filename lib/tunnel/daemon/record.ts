@@ -4,11 +4,8 @@
  * state, kept up to date from the tunnel's events), plus the log path. `tunnel ps`, `status`,
  * `stop` and `logs` read them; nothing here trusts a PID without checking its start time.
  *
- * Exports {@link namedTunnelFiles}, {@link PidRecord}, {@link TunnelStatusRecord},
- * {@link StatusRecorder}, {@link lockNamedTunnel}, {@link writePidRecord}, {@link removePidRecord},
- * {@link inspectNamedTunnel}, {@link listNamedTunnelNames} and {@link NamedTunnelView}; for an
- * unnamed foreground `tunnel listen`, {@link unnamedTunnelFiles}, {@link openUnnamedRecord},
- * {@link removeUnnamedRecord} and {@link listUnnamedTunnels}.
+ * The records cover both named tunnels (their own folder, lock, PID file and status) and unnamed
+ * foreground `tunnel listen` runs (a per-process folder removed on exit), so `tunnel ps` sees both.
  */
 import { ensurePrivateDir, readTextIfExists, writePrivateFile } from "../../store/files.ts";
 import { connectDir } from "../../store/paths.ts";
