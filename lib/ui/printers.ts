@@ -11,13 +11,9 @@ import { renderStructured } from "./output.ts";
 import { renderTable, type TableOptions } from "./table.ts";
 import { sanitizeForTerminal } from "./terminal-text.ts";
 import { UsageError } from "../core/errors.ts";
-import {
-  formatJsonPathValue,
-  parseJsonPathExpression,
-  parseJsonPathTemplate,
-} from "../resources/jsonpath.ts";
 import type { JsonPathTemplate } from "../resources/jsonpath.ts";
 import {
+  formatJsonPathValue,
   groupOf,
   humanAge,
   isPlainObject,
@@ -35,8 +31,12 @@ export type ResourceOutput =
 
 const SIMPLE = ["table", "wide", "json", "yaml", "name"] as const;
 
-/** Parses `-o` (`json`, `yaml`, `wide`, `name`, `jsonpath=…`, `custom-columns=…`, …). */
-export function parseResourceOutput(value: string | undefined): ResourceOutput {
+/**
+ * Parses `-o` (`json`, `yaml`, `wide`, `name`, `jsonpath=…`, `custom-columns=…`, …). The JSONPath
+ * parser (16 KB) is loaded only for the formats that carry a template, so a plain listing runs
+ * without it.
+ */
+export async function parseResourceOutput(value: string | undefined): Promise<ResourceOutput> {
   if (value === undefined || value === "") return { kind: "table" };
   if ((SIMPLE as readonly string[]).includes(value)) {
     return { kind: value as (typeof SIMPLE)[number] };
@@ -48,6 +48,7 @@ export function parseResourceOutput(value: string | undefined): ResourceOutput {
     if (!arg) {
       throw new UsageError("jsonpath needs a template", "Example: -o jsonpath='{.metadata.name}'");
     }
+    const { parseJsonPathTemplate } = await import("../resources/jsonpath.ts");
     return { kind: "jsonpath", template: parseJsonPathTemplate(arg) };
   }
   if (name === "custom-columns") {
@@ -57,6 +58,7 @@ export function parseResourceOutput(value: string | undefined): ResourceOutput {
         "Example: -o custom-columns=NAME:.metadata.name,READY:.status.conditions[0].status",
       );
     }
+    const { parseJsonPathExpression } = await import("../resources/jsonpath.ts");
     const columns = splitColumns(arg).map((spec) => {
       const colon = spec.indexOf(":");
       if (colon <= 0) {
