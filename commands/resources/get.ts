@@ -15,7 +15,6 @@ import {
   scopeInputs,
 } from "../command-context.ts";
 import { UsageError } from "../../lib/core/errors.ts";
-import { renderStructured } from "../../lib/ui/output.ts";
 import { alignedRow, columnWidths, renderTable } from "../../lib/ui/table.ts";
 import { terminalLine } from "../../lib/ui/terminal-text.ts";
 import {
@@ -234,6 +233,7 @@ export async function get(
     const printEvent = async (type: string, object: KubeObject) => {
       const value = opts.outputWatchEvents ? { type, object } : object;
       if (output.kind === "json" || output.kind === "yaml") {
+        const { renderStructured } = await import("../../lib/ui/output.ts");
         ctx.io.out(
           (output.kind === "yaml" ? "---\n" : "") + renderStructured(value, output.kind),
         );

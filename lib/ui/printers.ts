@@ -7,7 +7,6 @@
  * What a person reads (tables, describe) is sanitised for the terminal; what a program reads
  * (`-o json|yaml|name|jsonpath`) is the exact data.
  */
-import { renderStructured } from "./output.ts";
 import { renderTable, type TableOptions } from "./table.ts";
 import { sanitizeForTerminal } from "./terminal-text.ts";
 import { UsageError } from "../core/errors.ts";
@@ -125,10 +124,11 @@ export async function printObjects(
 ): Promise<string> {
   const data = single && objects.length === 1 ? objects[0] : asList(objects);
   switch (output.kind) {
+    // The structured printer is loaded only for these two, so a table listing runs without it.
     case "json":
-      return renderStructured(data, "json");
+      return (await import("./output.ts")).renderStructured(data, "json");
     case "yaml":
-      return renderStructured(data, "yaml");
+      return (await import("./output.ts")).renderStructured(data, "yaml");
     case "name":
       return objects.map((o) => `${nameLine(o)}\n`).join("");
     case "jsonpath":
