@@ -21,7 +21,7 @@ async function apply(
   ctx: CommandContext,
   opts: WriteOptions & { forceConflicts?: boolean; fieldManager?: string },
 ) {
-  const output = writeOutput(opts.output);
+  const output = await writeOutput(opts.output);
   const dryRun = parseDryRun(opts.dryRun);
   const manifests = await loadManifestArgs(ctx, opts.filename, opts.recursive);
   const rc = await openScoped(cmd, ctx, opts.namespace);

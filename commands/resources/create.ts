@@ -17,7 +17,7 @@ import {
 } from "./shared.ts";
 
 async function create(cmd: Command, ctx: CommandContext, opts: WriteOptions) {
-  const output = writeOutput(opts.output);
+  const output = await writeOutput(opts.output);
   const dryRun = parseDryRun(opts.dryRun);
   const manifests = await loadManifestArgs(ctx, opts.filename, opts.recursive);
   const rc = await openScoped(cmd, ctx, opts.namespace);

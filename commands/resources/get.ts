@@ -15,7 +15,6 @@ import {
   scopeInputs,
 } from "../command-context.ts";
 import { UsageError } from "../../lib/core/errors.ts";
-import { renderStructured } from "../../lib/ui/output.ts";
 import { alignedRow, columnWidths, renderTable } from "../../lib/ui/table.ts";
 import { terminalLine } from "../../lib/ui/terminal-text.ts";
 import {
@@ -106,15 +105,15 @@ async function getOrganizations(
 }
 
 /** `-o`, with `--template T` meaning `-o jsonpath=T` (kubectl's go-template is not offered). */
-function getOutput(opts: GetOptions): ResourceOutput {
-  if (opts.template === undefined) return parseResourceOutput(opts.output);
+async function getOutput(opts: GetOptions): Promise<ResourceOutput> {
+  if (opts.template === undefined) return await parseResourceOutput(opts.output);
   if (opts.output !== undefined && opts.output !== "jsonpath" && opts.output !== "template") {
     throw new UsageError(
       `--template cannot be used with -o ${opts.output}`,
       "--template takes a JSONPath template: use it alone or with -o jsonpath.",
     );
   }
-  return parseResourceOutput(`jsonpath=${opts.template}`);
+  return await parseResourceOutput(`jsonpath=${opts.template}`);
 }
 
 /** `get`: lists or shows resources. */
@@ -124,7 +123,7 @@ export async function get(
   args: string[],
   opts: GetOptions,
 ) {
-  const output = getOutput(opts);
+  const output = await getOutput(opts);
   // Loaded only for --sort-by: every other listing runs without it.
   const sorting = opts.sortBy ? await import("../../lib/resources/sort.ts") : undefined;
   const sortKey = sorting && opts.sortBy ? sorting.parseSortBy(opts.sortBy) : undefined;
@@ -234,6 +233,7 @@ export async function get(
     const printEvent = async (type: string, object: KubeObject) => {
       const value = opts.outputWatchEvents ? { type, object } : object;
       if (output.kind === "json" || output.kind === "yaml") {
+        const { renderStructured } = await import("../../lib/ui/output.ts");
         ctx.io.out(
           (output.kind === "yaml" ? "---\n" : "") + renderStructured(value, output.kind),
         );

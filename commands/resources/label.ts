@@ -46,7 +46,7 @@ async function changeMetadata(
       `Example: datumctl ${verb} connectors c1 team=web`,
     );
   }
-  const output = writeOutput(opts.output);
+  const output = await writeOutput(opts.output);
   const dryRun = parseDryRun(opts.dryRun);
   const changes = opts.list ? undefined : lib.parseMetadataChanges(changeArgs, field);
   const rc = await clientFor(cmd, ctx, requests[0].type, opts);

@@ -21,7 +21,7 @@ interface PatchOptions {
 async function patch(cmd: Command, ctx: CommandContext, args: string[], opts: PatchOptions) {
   const lib = await import("../../lib/resources/patch.ts");
   const patchType = lib.parsePatchType(opts.type);
-  const output = writeOutput(opts.output);
+  const output = await writeOutput(opts.output);
   const dryRun = parseDryRun(opts.dryRun);
   if (dryRun === "client") {
     throw new UsageError("patch has no client dry run", "Use --dry-run=server.");

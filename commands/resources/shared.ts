@@ -195,11 +195,13 @@ export async function printWrite(
 }
 
 /** Parses `-o` of the write verbs (tables are refused). */
-export function writeOutput(value: string | undefined): ResourceOutput | undefined {
+export async function writeOutput(
+  value: string | undefined,
+): Promise<ResourceOutput | undefined> {
   if (value === undefined) return undefined;
   let output: ResourceOutput;
   try {
-    output = parseResourceOutput(value);
+    output = await parseResourceOutput(value);
   } catch (err) {
     // The generic hint lists table formats, which writes do not print.
     if (err instanceof UsageError && err.message.startsWith("unknown output format")) {

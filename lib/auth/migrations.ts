@@ -9,6 +9,7 @@
 import { type DatumctlConfig, type Session, updateConfig } from "../store/config.ts";
 import { type CredentialStore, parseStoredCredentials } from "../store/credentials.ts";
 import { hostOf } from "./endpoints.ts";
+import { needsUserKeyMigration } from "./sessions.ts";
 
 /** `<identity>@<auth host>`, the credential-store key of a login. */
 export function userKeyFor(identity: string, authHost: string): string {
@@ -20,13 +21,8 @@ export function sessionNameFor(email: string, apiServer: string): string {
   return `${email}@${hostOf(apiServer)}`;
 }
 
-/** True when some session still uses a key without its auth host (cheap, no store access). */
-export function needsUserKeyMigration(config: DatumctlConfig): boolean {
-  return config.sessions.some((s) => {
-    const authHost = s.endpoint?.["auth-hostname"];
-    return authHost && s["user-key"] && !s["user-key"].endsWith(`@${authHost}`);
-  });
-}
+// The check lives with the sessions, so resolving a login loads this module only to migrate.
+export { needsUserKeyMigration };
 
 /**
  * Moves every session whose key lacks `@<auth host>` to `<email>@<auth host>`, copying the stored

@@ -12,7 +12,7 @@
  * key file's `api_endpoint` (2 only), else the chosen session's server, else production; the
  * issuer is `DATUM_AUTH_ENDPOINT`, else derived (`api.X` → `auth.X`).
  */
-import { loadConfig, type Session } from "../store/config.ts";
+import { type DatumctlConfig, loadConfig, type Session } from "../store/config.ts";
 import { configPath } from "../store/paths.ts";
 import { CredentialStore, isServiceAccountCredential } from "../store/credentials.ts";
 import {
@@ -23,9 +23,8 @@ import {
 import { CliError, ExitCode } from "../core/errors.ts";
 import type { AuthContext, Identity } from "./token-source.ts";
 import { hostOf, issuerFromAuthHostname, parseServerUrl, PRODUCTION } from "./endpoints.ts";
-import { activeSession, notLoggedIn } from "./sessions.ts";
+import { activeSession, needsUserKeyMigration, notLoggedIn } from "./sessions.ts";
 import { sessionForEndpoint } from "./endpoint-override.ts";
-import { bootstrapLegacySession, migrateUserKeys, needsUserKeyMigration } from "./migrations.ts";
 import {
   KeyFileTokens,
   loginCommandFor,
@@ -51,6 +50,8 @@ export interface ResolveAuthOptions {
   /** Ignore `DATUM_TOKEN`/`DATUM_CREDENTIALS` (e.g. `logout`, which manages stored logins). */
   ignoreEnvironment?: boolean;
   configPath?: string;
+  /** The config as the caller already read it (else it is read from `configPath`). */
+  config?: DatumctlConfig;
 }
 
 function apiFromEnvironment(env: (name: string) => string | undefined): string | undefined {
@@ -191,7 +192,7 @@ async function pickSession(
   options: ResolveAuthOptions,
   required: boolean,
 ): Promise<Session | undefined> {
-  const config = await loadConfig(options.configPath ?? configPath(options.env));
+  const config = options.config ?? await loadConfig(options.configPath ?? configPath(options.env));
   if (options.session) {
     const session = config.sessions.find((s) => s.name === options.session);
     if (!session) {
@@ -227,6 +228,7 @@ async function pickSession(
   if (config.sessions.length === 0) {
     // Probing for a pre-config login must not warn about the keychain when there is none.
     const probe = new CredentialStore({ env: options.env });
+    const { bootstrapLegacySession } = await import("./migrations.ts");
     const adopted = await bootstrapLegacySession(probe, options.configPath);
     if (adopted) return adopted;
   }
@@ -239,9 +241,12 @@ async function pickSession(
  */
 export async function resolveAuthContext(options: ResolveAuthOptions = {}): Promise<AuthContext> {
   const env = options.env ?? Deno.env.get;
-  const auth = await resolveCredential(options, env);
+  // A copy: a login migration below drops the caller's config, which it made stale.
+  const resolving = { ...options };
+  const auth = await resolveCredential(resolving, env);
   // A stored session's CA is trusted for every request to its server, whoever's token is used.
-  const sessions = (await loadConfig(options.configPath).catch(() => undefined))?.sessions ?? [];
+  const config = resolving.config ?? await loadConfig(options.configPath).catch(() => undefined);
+  const sessions = config?.sessions ?? [];
   const owner = sessions.find((s) => s.name === auth.sessionName) ??
     sessions.find((s) =>
       s.endpoint["certificate-authority-data"] && hostOf(s.endpoint.server) === hostOf(auth.apiBase)
@@ -293,10 +298,13 @@ async function resolveCredential(
   const session = (await pickSession(options, true))!;
   let userKey = session["user-key"];
   if (needsUserKeyMigration({ sessions: [session] } as never)) {
+    // Loaded only for a login an older release made.
+    const { migrateUserKeys } = await import("./migrations.ts");
     userKey = await updateConfig(async (config) => {
       await migrateUserKeys(config, store());
       return config.sessions.find((s) => s.name === session.name)?.["user-key"] ?? userKey;
     }, options.configPath);
+    options.config = undefined;
   }
   const creds = await store().getCredentials(userKey);
   if (!creds) {

@@ -319,3 +319,11 @@ export async function logout(
   }
   return { removed: chosen, problems, unrevoked };
 }
+
+/** True when some session still uses a key without its auth host (cheap, no store access). */
+export function needsUserKeyMigration(config: DatumctlConfig): boolean {
+  return config.sessions.some((s) => {
+    const authHost = s.endpoint?.["auth-hostname"];
+    return authHost && s["user-key"] && !s["user-key"].endsWith(`@${authHost}`);
+  });
+}

@@ -9,6 +9,10 @@
  * `kubectl get -o jsonpath` does. Templates are compiled once; a syntax error is a usage error.
  */
 import { UsageError } from "../core/errors.ts";
+import { formatJsonPathValue } from "./objects.ts";
+
+// It lives in objects.ts so that `describe` can print values without loading this parser.
+export { formatJsonPathValue };
 
 type Segment =
   | { kind: "field"; names: string[] }
@@ -451,15 +455,6 @@ function evalPath(path: Path, current: unknown, root: unknown): unknown[] {
   let values: unknown[] = [path.fromRoot ? root : current];
   for (const seg of path.segments) values = applySegment(seg, values, root);
   return values;
-}
-
-/** Renders one value the way kubectl's JSONPath printer does. */
-export function formatJsonPathValue(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (value === undefined) return "";
-  if (value === null) return "null";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
 }
 
 function render(nodes: Node[], current: unknown, root: unknown): string {

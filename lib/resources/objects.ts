@@ -128,3 +128,12 @@ export function objectsTable(objects: KubeObject[], now = Date.now()): KubeTable
     })),
   };
 }
+
+/** Renders one value the way kubectl's JSONPath printer does. */
+export function formatJsonPathValue(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value === undefined) return "";
+  if (value === null) return "null";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}

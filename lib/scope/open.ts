@@ -7,7 +7,7 @@
  */
 import { ApiClient } from "../api/client.ts";
 import type { AuthContext } from "../auth/token-source.ts";
-import { loadConfig } from "../store/config.ts";
+import { type DatumctlConfig, loadConfig } from "../store/config.ts";
 import { configPath } from "../store/paths.ts";
 import { assertOnboarded } from "./onboarding.ts";
 import { controlPlaneUrl, type ResolvedScope, resolveScope, type ScopeInputs } from "./resolve.ts";
@@ -16,7 +16,10 @@ import { controlPlaneUrl, type ResolvedScope, resolveScope, type ScopeInputs } f
  * Turns the session a scope names (undefined: none applies, e.g. `DATUM_TOKEN`) into a login
  * whose token source refreshes on demand.
  */
-export type AuthLoader = (sessionName: string | undefined) => Promise<AuthContext>;
+export type AuthLoader = (
+  sessionName: string | undefined,
+  config?: DatumctlConfig,
+) => Promise<AuthContext>;
 
 /**
  * The standard {@link AuthLoader}: the stored login of the session (or `DATUM_TOKEN` /
@@ -26,9 +29,9 @@ export function storedAuthLoader(
   env: (name: string) => string | undefined,
   warn?: (message: string) => void,
 ): AuthLoader {
-  return async (session) => {
+  return async (session, config) => {
     const { resolveAuthContext } = await import("../auth/resolve.ts");
-    return await resolveAuthContext({ session, env, warn });
+    return await resolveAuthContext({ session, env, warn, config });
   };
 }
 
@@ -62,7 +65,8 @@ export async function openScope(options: OpenScopeOptions): Promise<OpenedScope>
   const config = await loadConfig(options.configPath ?? configPath(options.inputs.env));
   const scope = resolveScope(config, options.inputs);
   const loadAuth = options.loadAuth ?? storedAuthLoader(options.inputs.env);
-  const auth = await loadAuth(scope.sessionName);
+  // The config just read goes along, so the login's resolution does not read it again.
+  const auth = await loadAuth(scope.sessionName, config);
   const controlPlane = controlPlaneUrl(scope, auth.apiBase, auth.identity.subject);
   const client = new ApiClient({ auth, baseUrl: controlPlane });
   if (options.onboarding !== false && scope.organizationId && scope.kind !== "user") {

@@ -13,7 +13,6 @@
  * main.ts prints at the end of the command (lib/core/notes.ts).
  */
 import { queueNote, takeNotes } from "../core/notes.ts";
-import { withSignalsDeferred } from "../process/signals.ts";
 
 function dirname(path: string): string {
   const i = path.lastIndexOf("/");
@@ -24,9 +23,15 @@ function basename(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
-// SIGINT and SIGTERM are held back during a write and take effect afterwards, once; commands
-// with their own signal handling register it in lib/process/signals.ts.
-export { withSignalsDeferred };
+/**
+ * Runs `fn` with SIGINT and SIGTERM held back; they take effect afterwards, once. Commands with
+ * their own signal handling register it in lib/process/signals.ts, which is loaded on the first
+ * write: a command that only reads files never needs it.
+ */
+export async function withSignalsDeferred<T>(fn: () => Promise<T>): Promise<T> {
+  const signals = await import("../process/signals.ts");
+  return await signals.withSignalsDeferred(fn);
+}
 
 /** Creates `dir` (and parents) with mode 0700 when missing. */
 export async function ensurePrivateDir(dir: string): Promise<void> {

@@ -7,17 +7,12 @@
  * What a person reads (tables, describe) is sanitised for the terminal; what a program reads
  * (`-o json|yaml|name|jsonpath`) is the exact data.
  */
-import { renderStructured } from "./output.ts";
 import { renderTable, type TableOptions } from "./table.ts";
 import { sanitizeForTerminal } from "./terminal-text.ts";
 import { UsageError } from "../core/errors.ts";
-import {
-  formatJsonPathValue,
-  parseJsonPathExpression,
-  parseJsonPathTemplate,
-} from "../resources/jsonpath.ts";
 import type { JsonPathTemplate } from "../resources/jsonpath.ts";
 import {
+  formatJsonPathValue,
   groupOf,
   humanAge,
   isPlainObject,
@@ -35,8 +30,12 @@ export type ResourceOutput =
 
 const SIMPLE = ["table", "wide", "json", "yaml", "name"] as const;
 
-/** Parses `-o` (`json`, `yaml`, `wide`, `name`, `jsonpath=…`, `custom-columns=…`, …). */
-export function parseResourceOutput(value: string | undefined): ResourceOutput {
+/**
+ * Parses `-o` (`json`, `yaml`, `wide`, `name`, `jsonpath=…`, `custom-columns=…`, …). The JSONPath
+ * parser (16 KB) is loaded only for the formats that carry a template, so a plain listing runs
+ * without it.
+ */
+export async function parseResourceOutput(value: string | undefined): Promise<ResourceOutput> {
   if (value === undefined || value === "") return { kind: "table" };
   if ((SIMPLE as readonly string[]).includes(value)) {
     return { kind: value as (typeof SIMPLE)[number] };
@@ -48,6 +47,7 @@ export function parseResourceOutput(value: string | undefined): ResourceOutput {
     if (!arg) {
       throw new UsageError("jsonpath needs a template", "Example: -o jsonpath='{.metadata.name}'");
     }
+    const { parseJsonPathTemplate } = await import("../resources/jsonpath.ts");
     return { kind: "jsonpath", template: parseJsonPathTemplate(arg) };
   }
   if (name === "custom-columns") {
@@ -57,6 +57,7 @@ export function parseResourceOutput(value: string | undefined): ResourceOutput {
         "Example: -o custom-columns=NAME:.metadata.name,READY:.status.conditions[0].status",
       );
     }
+    const { parseJsonPathExpression } = await import("../resources/jsonpath.ts");
     const columns = splitColumns(arg).map((spec) => {
       const colon = spec.indexOf(":");
       if (colon <= 0) {
@@ -123,10 +124,11 @@ export async function printObjects(
 ): Promise<string> {
   const data = single && objects.length === 1 ? objects[0] : asList(objects);
   switch (output.kind) {
+    // The structured printer is loaded only for these two, so a table listing runs without it.
     case "json":
-      return renderStructured(data, "json");
+      return (await import("./output.ts")).renderStructured(data, "json");
     case "yaml":
-      return renderStructured(data, "yaml");
+      return (await import("./output.ts")).renderStructured(data, "yaml");
     case "name":
       return objects.map((o) => `${nameLine(o)}\n`).join("");
     case "jsonpath":

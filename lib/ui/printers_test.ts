@@ -65,32 +65,36 @@ Deno.test("server-side Tables: priority columns with wide, labels, namespace, ki
 });
 
 Deno.test("-o parsing and object printers", async () => {
-  assert.throws(() => parseResourceOutput("xml"), UsageError);
-  assert.throws(() => parseResourceOutput("custom-columns=NAME"), UsageError);
+  await assert.rejects(() => parseResourceOutput("xml"), UsageError);
+  await assert.rejects(() => parseResourceOutput("custom-columns=NAME"), UsageError);
   const objects = [
     { apiVersion: "networking.datumapis.com/v1alpha1", kind: "Connector", metadata: { name: "a" } },
     { apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } },
   ];
   assert.equal(
-    await printObjects(objects, parseResourceOutput("name"), false),
+    await printObjects(objects, await parseResourceOutput("name"), false),
     "connector.networking/a\nnamespace/default\n",
   );
   assert.equal(
-    JSON.parse(await printObjects(objects, parseResourceOutput("json"), false)).kind,
+    JSON.parse(await printObjects(objects, await parseResourceOutput("json"), false)).kind,
     "List",
   );
   assert.equal(
-    JSON.parse(await printObjects([objects[0]], parseResourceOutput("json"), true)).kind,
+    JSON.parse(await printObjects([objects[0]], await parseResourceOutput("json"), true)).kind,
     "Connector",
   );
   assert.equal(
-    await printObjects(objects, parseResourceOutput("jsonpath={.items[*].metadata.name}"), false),
+    await printObjects(
+      objects,
+      await parseResourceOutput("jsonpath={.items[*].metadata.name}"),
+      false,
+    ),
     "a default",
   );
   assert.equal(
     await printObjects(
       objects,
-      parseResourceOutput("custom-columns=NAME:.metadata.name,KIND:.kind"),
+      await parseResourceOutput("custom-columns=NAME:.metadata.name,KIND:.kind"),
       false,
     ),
     "NAME      KIND\na         Connector\ndefault   Namespace\n",
