@@ -41,6 +41,19 @@ function importModule<T>(specifier: string): Promise<T> {
   return import(specifier);
 }
 
+/** Verbs whose first argument is a resource type (as lib/ui/completion.ts offers types to). */
+const TYPE_VERBS = [
+  "get",
+  "describe",
+  "delete",
+  "edit",
+  "explain",
+  "patch",
+  "label",
+  "annotate",
+  "wait",
+];
+
 /** The refs `ctx` shows (`org`, `org/project`) of the active login, with display names. */
 async function contextRefCandidates(): Promise<Candidate[]> {
   try {
@@ -88,13 +101,18 @@ async function resourceTypeCandidates(): Promise<Candidate[]> {
 /** The values the words may ask for: tunnel ids and names only under `tunnel`. */
 export async function localValues(words: string[]): Promise<CompletionValues> {
   const wantsTunnels = words.includes("tunnel");
+  // Each lookup loads modules and reads files: only the ones this TAB can offer run.
+  const wantsRefs = words.some((w) => ["ctx", "context", "--context"].includes(w)) ||
+    words.some((w) => w.startsWith("--context="));
+  const command = words.find((w) => !w.startsWith("-"));
+  const wantsTypes = !wantsTunnels && command !== undefined && TYPE_VERBS.includes(command);
   const none = Promise.resolve([] as Candidate[]);
   const [contexts, contextRefs, tunnelIds, tunnelNames, resourceTypes] = await Promise.all([
     contextCandidates(),
-    contextRefCandidates(),
+    wantsRefs ? contextRefCandidates() : none,
     wantsTunnels ? tunnelCandidates() : none,
     wantsTunnels ? tunnelNameCandidates() : none,
-    wantsTunnels ? none : resourceTypeCandidates(),
+    wantsTypes ? resourceTypeCandidates() : none,
   ]);
   return { contexts, contextRefs, tunnelIds, tunnelNames, resourceTypes };
 }
