@@ -1,8 +1,8 @@
 /**
  * The MCP `list_tunnels` tool asks the server, as `tunnel list` does: for a project the login
- * cannot see (DATUM_PROJECT=nope, or `project: "nope"`) it answers an error with the same
- * sentence the CLI prints (exit 77 there), never "no tunnels". A project it can see, where this
- * machine never opened a tunnel, still lists none.
+ * may not see (bob and personal's `sandbox`, by DATUM_PROJECT or `project:`) it answers an error
+ * with the same sentence the CLI prints (exit 77 there), never "no tunnels". A project it can
+ * see, where this machine never opened a tunnel, still lists none.
  */
 import assert from "node:assert/strict";
 // @ts-types="@modelcontextprotocol/sdk/client/index"
@@ -41,34 +41,35 @@ async function listTunnels(client: Client, args: Record<string, unknown> = {}) {
 }
 
 Deno.test("MCP list_tunnels reports an unknown project as tunnel list does", async () => {
-  const stack = await startStack({ autoApprove: "alice@example.com" });
+  // bob is in acme-corp only: personal's sandbox exists but is not his.
+  const stack = await startStack({ autoApprove: "bob@example.com" });
   const clients: Client[] = [];
   try {
     const home = await makeHome();
     const login = await runCli(
-      ["login", ...loginFlags(stack), "--no-browser", "--project", "infra"],
+      ["login", ...loginFlags(stack), "--no-browser", "--project", "acme-corp/infra"],
       { home, env: STORE },
     );
     assert.equal(login.code, 0, login.stderr);
     const cli = await runCli(["tunnel", "list"], {
       home,
-      env: { ...STORE, DATUM_PROJECT: "nope" },
+      env: { ...STORE, DATUM_PROJECT: "sandbox" },
     });
     assert.equal(cli.code, 77, cli.stderr);
     const sentence = cli.stderr.split("\n").find((l) => l.startsWith("error: "));
     assert.ok(sentence, cli.stderr);
 
-    const scoped = await mcpClient(home, { DATUM_PROJECT: "nope" });
+    const scoped = await mcpClient(home, { DATUM_PROJECT: "sandbox" });
     clients.push(scoped);
     const byEnv = await listTunnels(scoped);
-    assert.equal(byEnv.isError, true, `DATUM_PROJECT=nope: ${byEnv.text}`);
+    assert.equal(byEnv.isError, true, `DATUM_PROJECT=sandbox: ${byEnv.text}`);
     assert.ok(byEnv.text.includes(sentence), `${byEnv.text}\nwant: ${sentence}`);
     assert.doesNotMatch(byEnv.text, /"tunnels"/);
 
     const plain = await mcpClient(home);
     clients.push(plain);
-    const byArg = await listTunnels(plain, { project: "nope" });
-    assert.equal(byArg.isError, true, `project: nope: ${byArg.text}`);
+    const byArg = await listTunnels(plain, { project: "sandbox" });
+    assert.equal(byArg.isError, true, `project: sandbox: ${byArg.text}`);
     assert.ok(byArg.text.includes(sentence), byArg.text);
 
     const visible = await listTunnels(plain);
