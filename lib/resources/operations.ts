@@ -377,7 +377,14 @@ export class ResourceClient {
       const { comparableObject } = await diffModule();
       const sameVersion = !!live.metadata?.resourceVersion &&
         live.metadata.resourceVersion === result.metadata?.resourceVersion;
-      const sameContent = deepEqual(comparableObject(live), comparableObject(result));
+      // Status is left out: an apply never writes it, and a controller may have moved it between
+      // the read of `live` and the apply, which is not a change this apply made.
+      const settled = (o: KubeObject) => {
+        const copy = comparableObject(o);
+        if (copy) delete (copy as { status?: unknown }).status;
+        return copy;
+      };
+      const sameContent = deepEqual(settled(live), settled(result));
       action = (options.dryRun === "server" ? sameContent : sameVersion || sameContent)
         ? "unchanged"
         : "configured";
