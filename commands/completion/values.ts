@@ -4,7 +4,7 @@
  * names this machine knows (`<repo>/state.yml`, the named tunnels' folders). No network:
  * TAB must answer at once. Free of commander, so main.ts can answer a TAB without the tree.
  */
-import type { Candidate, CompletionValues } from "../../lib/ui/completion.ts";
+import { type Candidate, type CompletionValues, TYPE_VERBS } from "../../lib/ui/completion.ts";
 
 async function contextCandidates(): Promise<Candidate[]> {
   try {
@@ -40,19 +40,6 @@ async function tunnelCandidates(): Promise<Candidate[]> {
 function importModule<T>(specifier: string): Promise<T> {
   return import(specifier);
 }
-
-/** Verbs whose first argument is a resource type (as lib/ui/completion.ts offers types to). */
-const TYPE_VERBS = [
-  "get",
-  "describe",
-  "delete",
-  "edit",
-  "explain",
-  "patch",
-  "label",
-  "annotate",
-  "wait",
-];
 
 /** The refs `ctx` shows (`org`, `org/project`) of the active login, with display names. */
 async function contextRefCandidates(): Promise<Candidate[]> {

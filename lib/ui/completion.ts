@@ -57,7 +57,7 @@ function outputFormats(description: string): Candidate[] {
 }
 
 /** Verbs whose first argument is a resource type. */
-const TYPE_VERBS = [
+export const TYPE_VERBS = [
   "get",
   "describe",
   "delete",
